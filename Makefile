@@ -1,0 +1,44 @@
+# Every target creates .venv and installs what it needs when missing (idempotent).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHAINLP_OFFLINE := 1
+export PYTHAINLP_DATA := $(CURDIR)/.cache/pythainlp-data
+
+.PHONY: demo test bench lint format model clean help
+
+help:
+	@echo "make demo | test | bench | lint | format | model | clean"
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/ocsea demo --out demo-out
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench scripts
+	$(BIN)/ruff check --fix src tests bench scripts
+
+# Retrain the shipped default model from the synthetic corpus (deterministic).
+model: $(STAMP)
+	$(BIN)/python scripts/build_default_model.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_text.py --out bench/results/text.json
+
+clean:
+	rm -rf $(VENV) demo-out .cache .pytest_cache .hypothesis

@@ -1,0 +1,301 @@
+"""The ``ocsea`` command line (Typer + Rich). A thin adapter: the work is in the pure core."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ocsea import __version__
+
+app = typer.Typer(
+    name="ocsea",
+    help="Find, triage and refer online child sexual exploitation and abuse (OCSEA).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+text_app = typer.Typer(help="Text detection: explain, train, evaluate, corpus.", no_args_is_help=True)
+app.add_typer(text_app, name="text")
+
+err = Console(stderr=True)
+out = Console()
+_state = {"debug": False}
+
+
+class OutFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+    table = "table"
+
+
+class Kind(str, Enum):
+    auto = "auto"
+    query = "query"
+    filename = "filename"
+    path = "path"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ocsea {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not enabled or not err.is_terminal,
+        transient=True,
+    )
+
+
+def _load_detector(model: Path | None, threshold: float | None = None):
+    from ocsea.text.detector import DEFAULT_THRESHOLD, Detector
+
+    with err.status("loading model", spinner="dots") if err.is_terminal else _null():
+        return Detector.load(model, threshold=DEFAULT_THRESHOLD if threshold is None else threshold)
+
+
+@contextmanager
+def _null() -> Iterator[None]:
+    yield
+
+
+@contextmanager
+def _open_input(source: str) -> Iterator[tuple[BinaryIO, int | None]]:
+    if source == "-":
+        yield sys.stdin.buffer, None
+        return
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(f"{source}: no such file")
+    with path.open("rb") as fh:
+        yield fh, path.stat().st_size
+
+
+def _reasons_short(reasons: list[dict]) -> str:
+    parts = []
+    for r in reasons:
+        if r["kind"] == "model":
+            continue
+        parts.append(f"{r['kind']}:{r['category']}={r['term']}")
+    return "; ".join(parts)
+
+
+@app.command()
+def classify(
+    source: Annotated[str, typer.Argument(help="File with one text per line, or - for stdin.")] = "-",
+    fmt: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.jsonl,
+    threshold: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="P(csa) at or above which label is csa.")
+    ] = None,
+    kind: Annotated[Kind, typer.Option(help="What the lines are.")] = Kind.auto,
+    model: Annotated[Path | None, typer.Option(help="A model from `ocsea text train`.")] = None,
+) -> None:
+    """Classify texts, one per line. Bad lines are reported with their line number; the batch goes on."""
+    from ocsea.text.dataset import read_lines
+
+    det = _load_detector(model, threshold)
+    n_err = 0
+    rows_for_table: list[dict] = []
+    writer = csv.writer(sys.stdout) if fmt is OutFormat.csv else None
+    if writer:
+        writer.writerow(["line", "text", "label", "score", "p_csa", "p_adult", "p_benign", "reasons", "error"])
+    with _open_input(source) as (stream, size), _progress(size is not None and size > 1_000_000) as prog:
+        task = prog.add_task("classifying", total=size)
+        for line in read_lines(stream):
+            prog.update(task, advance=len(line.raw.encode("utf-8", "replace")) + 1)
+            if line.text is None:
+                n_err += 1
+                err.print(f"line {line.lineno}: {line.error}", markup=False, highlight=False)
+                rec = {"line": line.lineno, "text": line.raw, "error": line.error}
+            else:
+                rec = {"line": line.lineno, **det.classify(line.text, kind.value).to_dict()}
+            if fmt is OutFormat.jsonl:
+                sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            elif writer:
+                probs = rec.get("probs", {})
+                writer.writerow(
+                    [rec["line"], rec["text"], rec.get("label", ""), rec.get("score", ""),
+                     probs.get("csa", ""), probs.get("adult", ""), probs.get("benign", ""),
+                     _reasons_short(rec.get("reasons", [])), rec.get("error", "")]  # fmt: skip
+                )
+            else:
+                rows_for_table.append(rec)
+    if fmt is OutFormat.table:
+        table = Table("line", "label", "score", "text", "reasons", show_lines=False)
+        for rec in rows_for_table:
+            if "error" in rec:
+                table.add_row(str(rec["line"]), "[red]error", "", rec["text"], rec["error"])
+            else:
+                style = {"csa": "bold red", "adult": "yellow", "benign": "green"}[rec["label"]]
+                table.add_row(
+                    str(rec["line"]), f"[{style}]{rec['label']}", f"{rec['score']:.3f}",
+                    rec["text"], _reasons_short(rec["reasons"]),
+                )  # fmt: skip
+        out.print(table)
+    sys.stdout.flush()
+    if n_err:
+        err.print(f"{n_err} line(s) could not be classified (see above)")
+
+
+@text_app.command("explain")
+def explain(
+    text: Annotated[str, typer.Argument(help="The text to explain.")],
+    model: Annotated[Path | None, typer.Option(help="A model from `ocsea text train`.")] = None,
+    threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+) -> None:
+    """The verdict on one text with every reason behind it."""
+    det = _load_detector(model, threshold)
+    v = det.classify(text)
+    style = {"csa": "bold red", "adult": "yellow", "benign": "green"}[v.label]
+    out.print(f"[{style}]{v.label}[/]  P(csa)={v.score:.3f}  " + "  ".join(
+        f"{k}={p:.3f}" for k, p in v.probs.items()
+    ))
+    out.print(f"normalised: {v.normalized}", markup=False, highlight=False)
+    table = Table("kind", "term", "category", "original text", "weight", "why / source")
+    for r in v.reasons:
+        span = text[r.span[0] : r.span[1]] if r.span else ""
+        table.add_row(r.kind, r.term, r.category, span, f"{r.weight:+.2f}", r.detail or r.source)
+    out.print(table)
+
+
+@text_app.command("train")
+def train(
+    data: Annotated[Path, typer.Argument(help="CSV/TSV/JSONL with text,label columns.")],
+    out_path: Annotated[Path, typer.Option("--out", help="Where to write the model (.npz).")],
+    c: Annotated[float, typer.Option(min=1e-4, help="Inverse regularisation strength.")] = 4.0,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Train a model on labelled data (an agency's own, or `ocsea text corpus` output)."""
+    from ocsea.text.dataset import read_labelled
+    from ocsea.text.lexicon import Lexicon
+    from ocsea.text.train import train_model
+
+    rows = read_labelled(data)
+    lexicon = Lexicon.default()
+    with _progress(True) as prog:
+        task = prog.add_task("featurising", total=len(rows))
+        model = train_model(
+            [r.text for r in rows], [r.label for r in rows], lexicon, c=c, seed=seed,
+            progress=lambda n: prog.update(task, advance=n), source=str(data),
+        )  # fmt: skip
+    path = model.save(out_path)
+    err.print(
+        f"model written to {path} ({len(rows)} examples, vocabulary {len(model.vocab)}, "
+        f"temperature {model.temperature:.2f})"
+    )
+
+
+@text_app.command("evaluate")
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="CSV/TSV/JSONL with text,label[,lang] columns.")],
+    model: Annotated[Path | None, typer.Option(help="Model to evaluate (default: shipped).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write metrics.json, pr-curve.png.")] = None,
+    threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+) -> None:
+    """Precision/recall/F1 per class and per language, confusion matrix, PR curve."""
+    from ocsea.text.dataset import read_labelled
+    from ocsea.text.evaluate import evaluate_predictions, run_detector, write_report
+
+    rows = read_labelled(data)
+    det = _load_detector(model, threshold)
+
+    def one(t: str) -> tuple[str, float]:
+        v = det.classify(t)
+        return v.label, v.score
+
+    predicted, scores = run_detector(rows, one)
+    metrics = evaluate_predictions(rows, predicted, scores)
+    metrics["threshold"] = det.threshold
+    _print_metrics(metrics)
+    if out_dir:
+        write_report(out_dir, rows, predicted, scores, metrics)
+        err.print(f"report written to {out_dir}/ (metrics.json, errors.tsv, pr-curve.png)")
+
+
+def _print_metrics(m: dict) -> None:
+    t = Table("class", "precision", "recall", "f1", "support", title=f"n={m['n']} accuracy={m['accuracy']}")
+    for lab, v in m["per_class"].items():
+        t.add_row(lab, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"]))
+    out.print(t)
+    cm = Table("true \\ predicted", *m["confusion"]["labels"], title="confusion matrix")
+    for lab, row in zip(m["confusion"]["labels"], m["confusion"]["matrix"], strict=True):
+        cm.add_row(lab, *map(str, row))
+    out.print(cm)
+    lt = Table("language", "n", "csa recall", "benign→csa", "adult→csa", "accuracy", title="per language")
+    for lang, v in m.get("per_language", {}).items():
+        lt.add_row(lang, str(v["n"]), str(v["csa_recall"]), str(v["benign_to_csa"]), str(v["adult_to_csa"]), str(v["accuracy"]))
+    out.print(lt)
+
+
+@text_app.command("corpus")
+def corpus(
+    out_path: Annotated[Path, typer.Option("--out", help="TSV to write (label, lang, kind, template, text).")],
+    per_label: Annotated[int, typer.Option(min=1, max=1_000_000)] = 1000,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Generate the synthetic keyword-level training corpus."""
+    from ocsea.text.corpus import CorpusGenerator
+
+    examples = CorpusGenerator(seed=seed).generate(per_label)
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter="\t", lineterminator="\n")
+    w.writerow(["label", "lang", "kind", "template", "text"])
+    for e in examples:
+        w.writerow([e.label, e.lang, e.kind, e.template, e.text])
+    out_path.write_text(buf.getvalue(), encoding="utf-8")
+    err.print(f"{len(examples)} examples written to {out_path}")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path("demo-out"),
+    top: Annotated[int, typer.Option(min=1, max=1000)] = 15,
+) -> None:
+    """Classify the bundled sample query log and filename list; write an HTML and CSV report."""
+    from ocsea.demo import run_demo
+
+    run_demo(out_dir, top, out, err)
+
+
+def main() -> None:
+    try:
+        app()
+    except (KeyboardInterrupt, BrokenPipeError):
+        sys.exit(130)
+    except Exception as exc:  # one clear line unless --debug
+        if _state["debug"] or "--debug" in sys.argv:
+            raise
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

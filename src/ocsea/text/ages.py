@@ -1,0 +1,126 @@
+"""Age and school-grade parser: turns "12yo", "อายุ 12", "ป.5", "ม.ต้น", "ด.ญ." into age ranges.
+
+Works on the normalised text (dots already removed inside Thai abbreviations, numbers split from
+units) and on its tokens. A grade maps to the usual age of Thai pupils in it (ป.1 ≈ 6–7,
+ม.1 ≈ 12–13).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ocsea.text.tokenize import Token
+
+ADULT_AGE = 18
+_WORD_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+}  # fmt: skip
+_UNIT = r"(?:y ?o|yrs? old|years? old|yearold|yearsold|yrs|yr|yro|yold|yoa|y|ขวบ|khuap|khuab|kuap)"
+_RANGE_RX = re.compile(rf"(?<![\d.+])(\d{{1,2}}) (?:to )?(\d{{1,2}}) ?{_UNIT}(?![a-z0-9])")
+_SINGLE_RX = re.compile(rf"(?<![\d.+])(\d{{1,2}}) ?{_UNIT}(?![a-z0-9+])")
+_AGE_PREFIX_RX = re.compile(r"(?:(?<![a-z])aged?|อายุ|age of) ?(\d{1,2})(?![\d+])")
+_THAI_GIRL_AGE_RX = re.compile(r"(?:สาว|หนุ่ม|น้อง) ?(\d{2})(?![\d+])(?! ?(?:cm|ซม|kg|บาท|นิ้ว))")
+_WORD_RX = re.compile(
+    r"(?<![a-z])(" + "|".join(_WORD_NUMBERS) + r")(?: |-)?(?:years? old|y ?o|yrs? old)(?![a-z])"
+)
+_ORDINAL_GRADE_RX = re.compile(r"(?<![\d])(\d{1,2}) ?(?:st|nd|rd|th) grade|grade (\d{1,2})(?!\d)")
+
+# Tokens that name a grade when a number follows: (low age, high age) = (n + a, n + b).
+_GRADE_PREFIX = {
+    "ป": (5, 7), "ประถม": (5, 7), "prathom": (5, 7), "por": (5, 7), "ป.": (5, 7),
+    "ม": (11, 13), "มัธยม": (11, 13), "mathayom": (11, 13), "mor": (11, 13), "mo": (11, 13),
+}  # fmt: skip
+_GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6}
+# Tokens that name an age group by themselves.
+_GROUP_WORDS = {
+    "อนุบาล": (3, 6), "anuban": (3, 6), "kindergarten": (3, 6), "nursery": (2, 5),
+    "ประถม": (6, 12), "ประถมศึกษา": (6, 12), "prathom": (6, 12), "elementary": (6, 12),
+    "มต้น": (12, 15), "มัธยมต้น": (12, 15), "มปลาย": (15, 18), "มัธยมปลาย": (15, 18),
+    "มัธยม": (12, 18), "มัธยมศึกษา": (12, 18), "mathayom": (12, 18),
+    "ดญ": (0, 14), "ดช": (0, 14), "ทารก": (0, 1), "infant": (0, 1), "toddler": (1, 3),
+    "prepubescent": (5, 11), "preteen": (9, 12), "tween": (9, 12), "tweens": (9, 12),
+}  # fmt: skip
+_MULTI_GROUP = {("middle", "school"): (11, 14), ("junior", "high"): (12, 15),
+                ("primary", "school"): (6, 12), ("mor", "ton"): (12, 15)}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class AgeMention:
+    low: int
+    high: int
+    start: int  # in the normalised text
+    end: int
+    kind: str  # "age", "range", "grade", "group"
+    text: str
+
+    @property
+    def minor(self) -> bool:
+        return self.low < ADULT_AGE
+
+    @property
+    def adult(self) -> bool:
+        return self.low >= ADULT_AGE
+
+
+def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
+    """Every age or grade mention in a normalised text, left to right, without overlaps."""
+    found: list[AgeMention] = []
+    for m in _RANGE_RX.finditer(text):
+        a, b = sorted((int(m.group(1)), int(m.group(2))))
+        found.append(AgeMention(a, b, m.start(), m.end(), "range", m.group(0)))
+    for m in _SINGLE_RX.finditer(text):
+        v = int(m.group(1))
+        found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
+    for rx in (_AGE_PREFIX_RX, _THAI_GIRL_AGE_RX):
+        for m in rx.finditer(text):
+            v = int(m.group(1))
+            found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
+    for m in _WORD_RX.finditer(text):
+        v = _WORD_NUMBERS[m.group(1)]
+        found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
+    for m in _ORDINAL_GRADE_RX.finditer(text):
+        g = int(m.group(1) or m.group(2))
+        if 1 <= g <= 12:
+            found.append(AgeMention(g + 5, g + 7, m.start(), m.end(), "grade", m.group(0)))
+    found.extend(_token_grades(text, tokens))
+    return _without_overlaps(found)
+
+
+def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
+    out: list[AgeMention] = []
+    n = len(tokens)
+    for i, tok in enumerate(tokens):
+        t = tok.text
+        if i + 1 < n and (i + 1 < n and (t, tokens[i + 1].text) in _MULTI_GROUP):
+            lo, hi = _MULTI_GROUP[(t, tokens[i + 1].text)]
+            end = tokens[i + 1].end
+            out.append(AgeMention(lo, hi, tok.start, end, "group", text[tok.start : end]))
+            continue
+        if t in _GRADE_PREFIX and i + 1 < n and tokens[i + 1].text.isdigit():
+            nxt = tokens[i + 1]
+            gap = text[tok.end : nxt.start]
+            g = int(nxt.text)
+            if gap in ("", " ") and 1 <= g <= _GRADE_PREFIX_MAX.get(t, 6) and len(nxt.text) == 1:
+                a, b = _GRADE_PREFIX[t]
+                out.append(AgeMention(g + a, g + b, tok.start, nxt.end, "grade", text[tok.start : nxt.end]))
+                continue
+        if t in _GROUP_WORDS:
+            lo, hi = _GROUP_WORDS[t]
+            out.append(AgeMention(lo, hi, tok.start, tok.end, "group", t))
+    return out
+
+
+def _without_overlaps(found: list[AgeMention]) -> list[AgeMention]:
+    # Prefer earlier, then longer mentions.
+    found.sort(key=lambda a: (a.start, -(a.end - a.start)))
+    out: list[AgeMention] = []
+    last_end = -1
+    for a in found:
+        if a.start >= last_end:
+            out.append(a)
+            last_end = a.end
+    return out

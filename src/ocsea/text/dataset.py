@@ -1,0 +1,108 @@
+"""Reading labelled text data (CSV, TSV, JSONL with ``text`` and ``label``) and raw line input."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from ocsea.text.model import LABELS
+
+MAX_LINE_BYTES = 64 * 1024
+
+
+class DataError(ValueError):
+    """Input that cannot be read; the message names the file, line and field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    text: str
+    label: str
+    lang: str = ""
+
+
+def read_labelled(path: Path | str) -> list[Labelled]:
+    """Read ``text,label[,lang]`` rows; the format follows the file's ending (.csv .tsv .jsonl)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        rows = _jsonl_rows(path, raw)
+    elif suffix in (".csv", ".tsv", ".txt"):
+        rows = _delimited_rows(path, raw, "\t" if suffix != ".csv" else ",")
+    else:
+        raise DataError(f"{path}: unknown data format {suffix!r}; use .csv, .tsv or .jsonl")
+    out: list[Labelled] = []
+    for lineno, row in rows:
+        text = row.get("text")
+        label = row.get("label")
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(f"{path}:{lineno}: field 'text' is missing or empty")
+        if label not in LABELS:
+            raise DataError(f"{path}:{lineno}: field 'label' must be one of {list(LABELS)}")
+        lang = row.get("lang") or ""
+        out.append(Labelled(text, label, lang if isinstance(lang, str) else ""))
+    if not out:
+        raise DataError(f"{path}: no rows")
+    return out
+
+
+def _jsonl_rows(path: Path, raw: str) -> Iterator[tuple[int, dict]]:
+    for lineno, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise DataError(f"{path}:{lineno}: expected a JSON object")
+        yield lineno, obj
+
+
+def _delimited_rows(path: Path, raw: str, delimiter: str) -> Iterator[tuple[int, dict]]:
+    reader = csv.DictReader(raw.splitlines(), delimiter=delimiter, quoting=csv.QUOTE_MINIMAL)
+    fields = reader.fieldnames or []
+    for need in ("text", "label"):
+        if need not in fields:
+            raise DataError(f"{path}:1: header has no column {need!r} (found {fields})")
+    for row in reader:
+        if None in row:
+            raise DataError(f"{path}:{reader.line_num}: more fields than the header")
+        yield reader.line_num, row
+
+
+@dataclass(frozen=True, slots=True)
+class InputLine:
+    lineno: int
+    text: str | None  # None when the line could not be used
+    error: str | None
+    raw: str  # what we can show of it
+
+
+def read_lines(stream: BinaryIO) -> Iterator[InputLine]:
+    """One input text per line; bad lines are reported, never fatal."""
+    for lineno, raw in enumerate(stream, start=1):
+        raw = raw.rstrip(b"\n").rstrip(b"\r")
+        shown = raw[:MAX_LINE_BYTES].decode("utf-8", errors="replace")
+        if len(raw) > MAX_LINE_BYTES:
+            yield InputLine(lineno, None, f"line longer than {MAX_LINE_BYTES} bytes", shown)
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield InputLine(lineno, None, f"not valid UTF-8 at byte {exc.start}", shown)
+            continue
+        if not text.strip():
+            yield InputLine(lineno, None, "empty line", text)
+            continue
+        yield InputLine(lineno, text, None, text)

@@ -1,0 +1,213 @@
+"""The text detector: rules and a calibrated linear model, one verdict with its reasons.
+
+Pure core: no I/O beyond loading the packaged lexicon and model once.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ocsea.text.analysis import Analysis, analyze
+from ocsea.text.features import dense_features, ngrams
+from ocsea.text.lexicon import Lexicon
+from ocsea.text.model import LABELS, LinearModel
+from ocsea.text.rules import evaluate_rules
+
+DEFAULT_THRESHOLD = 0.5
+KINDS = ("auto", "query", "filename", "path")
+_CACHE_SIZE = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    kind: str  # lexicon | age | rule | model | context
+    term: str
+    category: str
+    span: tuple[int, int] | None  # in the original text
+    weight: float
+    source: str = ""
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "kind": self.kind,
+            "term": self.term,
+            "category": self.category,
+            "span": list(self.span) if self.span else None,
+            "weight": round(self.weight, 4),
+        }
+        if self.source:
+            d["source"] = self.source
+        if self.detail:
+            d["detail"] = self.detail
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    text: str
+    label: str
+    score: float  # P(csa)
+    probs: dict[str, float]
+    reasons: tuple[Reason, ...]
+    normalized: str
+    ages: tuple[tuple[int, int], ...] = field(default=())
+    truncated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "text": self.text,
+            "label": self.label,
+            "score": round(self.score, 4),
+            "probs": {k: round(v, 4) for k, v in self.probs.items()},
+            "reasons": [r.to_dict() for r in self.reasons],
+            "normalized": self.normalized,
+        }
+        if self.ages:
+            d["ages"] = [list(a) for a in self.ages]
+        if self.truncated:
+            d["truncated"] = True
+        return d
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("ocsea.text").joinpath("data/default-model.npz")))
+
+
+class Detector:
+    """Classifies queries, filenames, paths and titles. Thread-safe for reads; results are cached."""
+
+    def __init__(
+        self,
+        model: LinearModel | None = None,
+        lexicon: Lexicon | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        cache_size: int = _CACHE_SIZE,
+    ) -> None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be within 0..1, got {threshold}")
+        self.lexicon = lexicon or Lexicon.default()
+        self.model = model or LinearModel.load(default_model_path())
+        self.threshold = threshold
+        self._cache: OrderedDict[str, Verdict] = OrderedDict()
+        self._cache_size = cache_size
+
+    @classmethod
+    def load(
+        cls,
+        model_path: Path | str | None = None,
+        overlays: Iterable[Path | str] = (),
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> Detector:
+        model = LinearModel.load(model_path) if model_path else None
+        lexicon = Lexicon.default(overlays)
+        return cls(model, lexicon, threshold)
+
+    def classify(self, text: str, kind: str = "auto") -> Verdict:
+        """Verdict for one text. ``kind`` is accepted for the contract; paths are split by the
+        normaliser whatever the kind, so it does not change the verdict today."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}")
+        cached = self._cache.get(text)
+        if cached is not None:
+            self._cache.move_to_end(text)
+            return cached
+        v = self._classify(text)
+        self._cache[text] = v
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return v
+
+    def classify_many(self, texts: Iterable[str], kind: str = "auto") -> Iterator[Verdict]:
+        for t in texts:
+            yield self.classify(t, kind)
+
+    def _classify(self, text: str) -> Verdict:
+        a = analyze(text, self.lexicon)
+        idx = self.model.indices(ngrams(a.norm.text, a.tokens))
+        p = self.model.probs(idx, dense_features(a.evidence))
+        probs = {lab: float(p[i]) for i, lab in enumerate(self.model.labels)}
+        rules = evaluate_rules(a)
+        reasons = self._reasons(a)
+        for r in rules:
+            reasons.append(Reason("rule", r.name, "csa", None, r.confidence, detail=r.description))
+            probs = _raise_csa(probs, r.confidence)
+        if not a.norm.text:
+            probs = {"csa": 0.0, "adult": 0.0, "benign": 1.0}
+        csa = probs["csa"]
+        if csa >= self.threshold:
+            label = "csa"
+        else:
+            label = "adult" if probs["adult"] >= probs["benign"] else "benign"
+        tops = self.model.top_csa_features(idx) if csa >= 0.2 else []
+        reasons.append(
+            Reason(
+                "model",
+                ", ".join(repr(g) for g, _ in tops) or "-",
+                label,
+                None,
+                csa,
+                detail="linear model over character n-grams and lexicon features; "
+                "terms are the n-grams that pulled most towards csa",
+            )
+        )
+        return Verdict(
+            text=text,
+            label=label,
+            score=csa,
+            probs=probs,
+            reasons=tuple(reasons),
+            normalized=a.norm.text,
+            ages=tuple((m.low, m.high) for m in a.ages),
+            truncated=a.truncated,
+        )
+
+    @staticmethod
+    def _reasons(a: Analysis) -> list[Reason]:
+        out: list[Reason] = []
+        for m in a.matches:
+            if m.entry.category == "age":
+                continue
+            term = m.entry.term if not m.entry.canonical else f"{m.entry.term} ({m.entry.canonical})"
+            out.append(
+                Reason(
+                    "lexicon",
+                    term,
+                    m.entry.category,
+                    a.norm.original_span(m.start, m.end),
+                    m.weight,
+                    m.entry.source,
+                    m.kind if m.kind != "exact" else "",
+                )
+            )
+        for g in a.ages:
+            out.append(
+                Reason(
+                    "age",
+                    g.text,
+                    "adult_age" if g.adult else "minor_age",
+                    a.norm.original_span(g.start, g.end),
+                    1.0 if g.minor else -1.0,
+                    detail=f"{g.kind}: age {g.low}" + (f"-{g.high}" if g.high != g.low else ""),
+                )
+            )
+        return out
+
+
+def _raise_csa(probs: dict[str, float], floor: float) -> dict[str, float]:
+    csa = probs["csa"]
+    if csa >= floor:
+        return probs
+    rest = 1.0 - csa
+    scale = (1.0 - floor) / rest if rest > 0 else 0.0
+    out = {k: v * scale for k, v in probs.items()}
+    out["csa"] = floor
+    return out
+
+
+__all__ = ["DEFAULT_THRESHOLD", "LABELS", "Detector", "Reason", "Verdict"]

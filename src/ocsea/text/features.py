@@ -1,0 +1,118 @@
+"""Features for the linear model: character n-grams of the normalised text, word tokens, and dense
+lexicon/age features. The same code builds them for training and for inference."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ocsea.text.ages import AgeMention
+from ocsea.text.lexicon import Match
+from ocsea.text.tokenize import Token
+
+NGRAM_MIN = 2
+NGRAM_MAX = 4
+MAX_FEATURE_CHARS = 2000  # n-grams are taken from at most this much normalised text
+
+DENSE_NAMES = (
+    "code",
+    "minor",
+    "minor_strong",
+    "sexual",
+    "exploitation",
+    "intent_safe",
+    "benign_sense",
+    "adult_context",
+    "minor_age",
+    "infant_age",
+    "adult_age",
+    "young_age",
+    "minor_x_sexual",
+    "minor_x_exploitation",
+    "code_no_safe",
+    "minor_x_sexual_x_safe",
+    "adult_age_x_sexual",
+    "minor_x_sexual_x_adult",
+    "sexual_x_exploitation",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the lexicon and the age parser found, summarised per category."""
+
+    code: float
+    minor: float
+    sexual: float
+    exploitation: float
+    intent_safe: bool
+    benign_sense: bool
+    adult_context: bool
+    minor_age: bool
+    infant_age: bool
+    adult_age: bool
+    min_age: int | None
+
+    @property
+    def minor_any(self) -> float:
+        return max(self.minor, 1.0 if self.minor_age else 0.0)
+
+
+def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
+    best: dict[str, float] = {}
+    for m in matches:
+        c = m.entry.category
+        if c == "grade":
+            c = "minor"
+        best[c] = max(best.get(c, 0.0), abs(m.weight))
+    minor_ages = [a for a in ages if a.minor]
+    return Evidence(
+        code=best.get("csa_code", 0.0),
+        minor=best.get("minor", 0.0),
+        sexual=best.get("sexual", 0.0),
+        exploitation=best.get("exploitation", 0.0),
+        intent_safe="intent_safe" in best,
+        benign_sense="benign_sense" in best,
+        adult_context="adult_context" in best,
+        minor_age=bool(minor_ages),
+        infant_age=any(a.high <= 5 for a in minor_ages),
+        adult_age=any(a.adult for a in ages),
+        min_age=min((a.low for a in ages), default=None),
+    )
+
+
+def dense_features(ev: Evidence) -> list[float]:
+    minor = ev.minor_any
+    safe = 1.0 if ev.intent_safe else 0.0
+    adult = 1.0 if (ev.adult_age or ev.adult_context) else 0.0
+    young = 0.0 if ev.min_age is None else max(0.0, (18 - ev.min_age) / 18)
+    return [
+        ev.code,
+        minor,
+        1.0 if minor >= 0.7 else 0.0,
+        ev.sexual,
+        ev.exploitation,
+        safe,
+        1.0 if ev.benign_sense else 0.0,
+        1.0 if ev.adult_context else 0.0,
+        1.0 if ev.minor_age else 0.0,
+        1.0 if ev.infant_age else 0.0,
+        1.0 if ev.adult_age else 0.0,
+        young,
+        minor * ev.sexual,
+        minor * ev.exploitation,
+        ev.code * (1.0 - safe),
+        minor * ev.sexual * safe,
+        (1.0 if ev.adult_age else 0.0) * ev.sexual,
+        minor * ev.sexual * adult,
+        ev.sexual * ev.exploitation,
+    ]
+
+
+def ngrams(text: str, tokens: Sequence[Token]) -> list[str]:
+    """Character 2–4-grams over the padded normalised text, plus word tokens."""
+    s = f" {text[:MAX_FEATURE_CHARS]} "
+    L = len(s)
+    grams = [s[i : i + n] for n in range(NGRAM_MIN, NGRAM_MAX + 1) for i in range(L - n + 1)]
+    grams.extend("w=" + t.text for t in tokens[:500])
+    return grams

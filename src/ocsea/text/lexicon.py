@@ -1,0 +1,235 @@
+"""The lexicon: category word lists with provenance, indexed for matching over tokens.
+
+Terms are normalised and tokenised with the same pipeline as the text they are matched against, so a
+term written "r@ygold" matches "R A Y G O L D" and a Thai term matches across misspelt tone marks
+(through a skeleton index that ignores tone marks).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ocsea.text.normalize import normalize
+from ocsea.text.tokenize import ThaiTokenizer, Token
+
+CATEGORIES = (
+    "csa_code",
+    "minor",
+    "age",
+    "grade",
+    "sexual",
+    "exploitation",
+    "intent_safe",
+    "benign_sense",
+    "adult_context",
+)
+LANGS = ("en", "th", "th-Latn", "mixed")
+COLUMNS = ("term", "lang", "category", "weight", "canonical", "source")
+MAX_WINDOW = 4
+_SKELETON_DROP = str.maketrans("", "", "\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c")
+# Substring search for glued codewords ("newpthcvid") only for Latin codewords at least this long.
+_MIN_SUBSTRING_CODE = 4
+# Lexicon terms found inside a longer Thai dictionary word must be at least this long: shorter
+# ones ("นม", "หี") sit inside many ordinary words.
+_MIN_COMPOUND_PART = 4
+# Codewords too common inside ordinary words ("torpedo", "pedometer") to match glued.
+_NO_SUBSTRING = frozenset({"pedo", "paedo", "csam", "loli", "shota", "lolita"})
+
+
+class LexiconError(ValueError):
+    """A lexicon file that cannot be used; the message names the file, line and field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    term: str
+    lang: str
+    category: str
+    weight: float
+    canonical: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    entry: Entry
+    start: int  # in the normalised text
+    end: int
+    kind: str  # "exact", "skeleton" (tone marks ignored) or "substring" (glued codeword)
+    weight: float
+
+
+def skeleton(text: str) -> str:
+    """Thai text without tone marks, mai taikhu and thanthakhat: what misspellings leave intact."""
+    return text.translate(_SKELETON_DROP)
+
+
+def join_key(tokens: Sequence[str], thai: Sequence[bool]) -> str:
+    """Tokens joined as the lexicon keys them: a space only between two non-Thai tokens."""
+    parts = [tokens[0]]
+    for i in range(1, len(tokens)):
+        if not thai[i] and not thai[i - 1]:
+            parts.append(" ")
+        parts.append(tokens[i])
+    return "".join(parts)
+
+
+def read_lexicon_file(path: Path | str, text: str | None = None) -> list[Entry]:
+    """Parse a lexicon TSV; any bad row raises LexiconError naming file, line and field."""
+    name = str(path)
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LexiconError(f"{name}: cannot read lexicon: {exc}") from exc
+    rows = csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
+    header = next(rows, None)
+    if header is None or tuple(h.strip() for h in header) != COLUMNS:
+        raise LexiconError(f"{name}:1: header must be the tab-separated columns {COLUMNS}")
+    entries: list[Entry] = []
+    for lineno, row in enumerate(rows, start=2):
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if len(row) != len(COLUMNS):
+            raise LexiconError(f"{name}:{lineno}: expected {len(COLUMNS)} fields, got {len(row)}")
+        term, lang, category, weight, canonical, source = (c.strip() for c in row)
+        if not term:
+            raise LexiconError(f"{name}:{lineno}: field 'term' is empty")
+        if lang not in LANGS:
+            raise LexiconError(f"{name}:{lineno}: field 'lang' must be one of {LANGS}")
+        if category not in CATEGORIES:
+            raise LexiconError(f"{name}:{lineno}: field 'category' must be one of {CATEGORIES}")
+        try:
+            w = float(weight)
+        except ValueError:
+            raise LexiconError(f"{name}:{lineno}: field 'weight' is not a number") from None
+        if not -5.0 <= w <= 5.0:
+            raise LexiconError(f"{name}:{lineno}: field 'weight' must be within -5..5")
+        if not source:
+            raise LexiconError(f"{name}:{lineno}: field 'source' is empty: every term needs one")
+        entries.append(Entry(term, lang, category, w, canonical, source))
+    return entries
+
+
+def default_lexicon_entries() -> list[Entry]:
+    data = resources.files("ocsea.text").joinpath("data/lexicon.tsv").read_text(encoding="utf-8")
+    return read_lexicon_file("ocsea/text/data/lexicon.tsv", data)
+
+
+class Lexicon:
+    """Indexed lexicon: exact keys, Thai skeleton keys and a glued-codeword pattern."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self.entries = list(entries)
+        thai_terms = [normalize(e.term).replace(" ", "") for e in self.entries]
+        thai_terms += [e.canonical for e in self.entries if e.canonical]
+        self.tokenizer = ThaiTokenizer(thai_terms)
+        # Lexicon-only dictionary to find terms inside compound dictionary words ("ภาพเปลือย").
+        self._compound_tokenizer = ThaiTokenizer(
+            [t for t in thai_terms if len(t) >= _MIN_COMPOUND_PART], with_default_words=False
+        )
+        self.index: dict[str, list[Entry]] = {}
+        self.skeleton_index: dict[str, list[Entry]] = {}
+        codes: list[str] = []
+        for e in self.entries:
+            key = self.key_of(e.term)
+            if not key:
+                continue
+            self.index.setdefault(key, []).append(e)
+            sk = skeleton(key)
+            if sk != key or re.search("[\u0e00-\u0e7f]", key):
+                if len(sk) >= 2:
+                    self.skeleton_index.setdefault(sk, []).append(e)
+            if e.category == "csa_code" and key.isascii() and " " not in key:
+                if len(key) >= _MIN_SUBSTRING_CODE and key.isalpha() and key not in _NO_SUBSTRING:
+                    codes.append(key)
+        self.code_entries = {self.key_of(e.term): e for e in self.entries if e.category == "csa_code"}
+        codes.sort(key=len, reverse=True)
+        self._code_rx = re.compile("|".join(map(re.escape, codes))) if codes else None
+
+    @classmethod
+    def default(cls, overlays: Iterable[Path | str] = ()) -> Lexicon:
+        entries = default_lexicon_entries()
+        for path in overlays:
+            entries.extend(read_lexicon_file(path))
+        return cls(entries)
+
+    def key_of(self, term: str) -> str:
+        toks = self.tokenizer.tokenize(normalize(term))
+        if not toks:
+            return ""
+        return join_key([t.text for t in toks], [t.thai for t in toks])
+
+    def thai_words(self) -> set[str]:
+        return {k for k in self.index if re.search("[\u0e00-\u0e7f]", k)}
+
+    def match(self, tokens: Sequence[Token]) -> list[Match]:
+        """All lexicon matches over the tokens, with benign senses cancelling what they contain."""
+        found: list[Match] = []
+        texts = [t.text for t in tokens]
+        thai = [t.thai for t in tokens]
+        n = len(tokens)
+        for i in range(n):
+            matched_here = False
+            for w in range(min(MAX_WINDOW, n - i), 0, -1):
+                key = join_key(texts[i : i + w], thai[i : i + w])
+                start, end = tokens[i].start, tokens[i + w - 1].end
+                hits = self.index.get(key)
+                kind = "exact"
+                weight_factor = 1.0
+                if hits is None and any(thai[i : i + w]):
+                    hits = self.skeleton_index.get(skeleton(key))
+                    kind, weight_factor = "skeleton", 0.9
+                if hits:
+                    matched_here = True
+                    for e in hits:
+                        found.append(Match(e, start, end, kind, e.weight * weight_factor))
+            if matched_here:
+                continue
+            if thai[i] and len(texts[i]) > _MIN_COMPOUND_PART:
+                found.extend(self._compound_matches(tokens[i]))
+            elif not thai[i] and self._code_rx is not None:
+                m = self._code_rx.search(texts[i])
+                if m:
+                    e = self.code_entries[m.group(0)]
+                    s0 = tokens[i].start + m.start()
+                    found.append(Match(e, s0, s0 + len(m.group(0)), "substring", e.weight * 0.9))
+        return _suppress(found)
+
+    def _compound_matches(self, tok: Token) -> list[Match]:
+        out: list[Match] = []
+        pos = tok.start
+        for piece in self._compound_tokenizer.segment_thai(tok.text):
+            if len(piece) >= _MIN_COMPOUND_PART and piece != tok.text:
+                for e in self.index.get(piece, ()):
+                    out.append(Match(e, pos, pos + len(piece), "compound", e.weight * 0.9))
+            pos += len(piece)
+        return out
+
+
+def _suppress(found: list[Match]) -> list[Match]:
+    """Drop matches inside a benign-sense phrase, and shorter matches inside a longer one of the
+    same category (so "little girl" is one reason, not two)."""
+    benign = [(m.start, m.end) for m in found if m.entry.category == "benign_sense"]
+    out: list[Match] = []
+    for m in found:
+        if m.entry.category != "benign_sense" and any(
+            a <= m.start and m.end <= b for a, b in benign
+        ):
+            continue
+        if any(
+            o is not m
+            and o.entry.category == m.entry.category
+            and o.start <= m.start
+            and m.end <= o.end
+            and (o.end - o.start) > (m.end - m.start)
+            for o in found
+        ):
+            continue
+        out.append(m)
+    return out

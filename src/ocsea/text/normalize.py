@@ -1,0 +1,225 @@
+"""Text normaliser that undoes the obfuscations offenders use, keeping a map back to the original.
+
+Every stage rewrites a string together with two parallel lists, ``starts`` and ``ends``: for each
+character of the current string, the half-open span of the *original* text it came from. Stages that
+map one character to one character keep the lists as they are; stages that insert, delete or merge
+characters rebuild them. The detector reports reasons as original spans through this map.
+
+All regular expressions here are linear: no nested quantifiers, every repetition is over a
+character class that cannot overlap what follows it (checked by tests on 10 kB adversarial input).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+THAI = "\u0e00-\u0e7f"
+THAI_CONSONANT = "\u0e01-\u0e2e"
+# Thai above/below vowels, tone marks and signs that sit on a consonant.
+THAI_COMBINING = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"
+THAI_TONE_MARKS = "\u0e48\u0e49\u0e4a\u0e4b"
+
+# Cyrillic and Greek letters that look like Latin ones (lower and upper case).
+_HOMOGLYPHS = {
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+    "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
+    "ɡ": "g", "һ": "h", "ӏ": "l", "ԛ": "q", "ԝ": "w", "ь": "b",
+    "А": "a", "В": "b", "Е": "e", "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p", "С": "c",
+    "Т": "t", "У": "y", "Х": "x", "І": "i", "Ј": "j", "Ѕ": "s",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x", "ω": "w", "γ": "y",
+    "Α": "a", "Β": "b", "Ε": "e", "Ζ": "z", "Η": "h", "Ι": "i", "Κ": "k", "Μ": "m", "Ν": "n",
+    "Ο": "o", "Ρ": "p", "Τ": "t", "Υ": "y", "Χ": "x",
+    # Thai obsolete consonants used as look-alikes of current ones.
+    "ฃ": "ข", "ฅ": "ค",
+    # Thai digits.
+    "๐": "0", "๑": "1", "๒": "2", "๓": "3", "๔": "4", "๕": "5", "๖": "6", "๗": "7", "๘": "8",
+    "๙": "9",
+}  # fmt: skip
+
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
+                       "$": "s", "!": "i", "|": "l"})  # fmt: skip
+# Leading single characters treated as leet rather than as a count ("1olita", "$ex", "@nal").
+_LEET_LEADING = set("0137@$!|")
+AGE_UNITS = frozenset(
+    "y yo yr yrs yro yold yoa years year yearold yearsold m mo mos month months th st nd rd "
+    "ans jahre anos khuap khuab".split()
+)
+
+_CONTROL_RX = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]+"
+)
+_SPACE_RX = re.compile(r"[\t\n\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+_NON_ASCII_RX = re.compile(r"[^\x00-\x7f]")
+_CAMEL_RX = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SARA_E_DOUBLE_RX = re.compile("\u0e40\u0e40")
+_REPEAT_RX = re.compile(rf"([a-z{THAI_CONSONANT}\u0e30\u0e32\u0e33\u0e40-\u0e46])\1{{2,}}")
+_THAI_MARK_REPEAT_RX = re.compile(rf"([{THAI_COMBINING}])\1+")
+_LATIN_TOKEN_RX = re.compile(r"[a-z0-9@$!|]+")
+_THAI_JOIN_RX = re.compile(rf"(?<=[{THAI}])[.\-_*~]+(?=[{THAI}0-9])")
+# Letters spread out: three or more single letters, or two or more joined by dots ("c.p.").
+_LATIN_SPREAD_RX = re.compile(r"(?<![a-z0-9])[a-z](?:[ ._\-*~]{1,3}[a-z](?![a-z0-9])){2,}")
+_LATIN_DOTTED_RX = re.compile(r"(?<![a-z0-9.])[a-z](?:\.[a-z](?![a-z0-9])){1,}\.?")
+_THAI_FRAGMENT = rf"[\u0e40-\u0e44]?[{THAI_CONSONANT}][{THAI_COMBINING}\u0e30\u0e32\u0e33\u0e45]?"
+_THAI_SPREAD_RX = re.compile(
+    rf"(?<![{THAI}]){_THAI_FRAGMENT}(?: {_THAI_FRAGMENT}(?![{THAI}])){{2,}}"
+)
+_SEPARATOR_RX = re.compile(r"(?:(?<![0-9])\+|[^\w+\u0e00-\u0e7f]|_)+")
+_MULTISPACE_RX = re.compile(r"  +")
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """A normalised text and, per character, the original span it came from."""
+
+    original: str
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a half-open span of the normalised text to the original text."""
+        if not self.text or start >= end:
+            return (0, 0)
+        return (self.starts[start], self.ends[end - 1])
+
+
+def _sub(
+    rx: re.Pattern[str],
+    repl: Callable[[re.Match[str]], str] | str,
+    s: str,
+    st: list[int],
+    en: list[int],
+) -> tuple[str, list[int], list[int]]:
+    """re.sub that keeps the span lists in step with the string."""
+    out: list[str] = []
+    ost: list[int] = []
+    oen: list[int] = []
+    pos = 0
+    changed = False
+    for m in rx.finditer(s):
+        a, b = m.span()
+        r = repl(m) if callable(repl) else repl
+        if r == m.group(0):
+            continue
+        changed = True
+        out.append(s[pos:a])
+        ost.extend(st[pos:a])
+        oen.extend(en[pos:a])
+        if r:
+            if len(r) == b - a:
+                ost.extend(st[a:b])
+                oen.extend(en[a:b])
+            elif b > a:
+                ost.extend([st[a]] * len(r))
+                oen.extend([en[b - 1]] * len(r))
+            else:  # insertion: a zero-width span at the insertion point
+                at = st[a] if a < len(st) else (en[-1] if en else 0)
+                ost.extend([at] * len(r))
+                oen.extend([at] * len(r))
+            out.append(r)
+        pos = b
+    if not changed:
+        return s, st, en
+    out.append(s[pos:])
+    ost.extend(st[pos:])
+    oen.extend(en[pos:])
+    return "".join(out), ost, oen
+
+
+@lru_cache(maxsize=65536)
+def _fold_char(c: str) -> str:
+    """NFKC, homoglyph folding and mark stripping for one non-ASCII character."""
+    if c in _HOMOGLYPHS:
+        return _HOMOGLYPHS[c]
+    if "\u0e00" <= c <= "\u0e7f":
+        return c  # NFKC would split SARA AM (U+0E33) into NIKHAHIT + SARA AA
+    r = unicodedata.normalize("NFKC", c)
+    r = "".join(_HOMOGLYPHS.get(x, x) for x in r)
+    # Drop combining marks (accents, strike-through and "zalgo" overlays) on non-Thai letters.
+    r = "".join(x for x in unicodedata.normalize("NFD", r) if not unicodedata.combining(x))
+    return r
+
+
+def _fold_non_ascii(m: re.Match[str]) -> str:
+    return _fold_char(m.group(0))
+
+
+def _split_latin_token(tok: str) -> str:
+    """Separate numbers from units and words, and undo leetspeak inside words."""
+    if tok.isdigit():
+        return tok
+    m = re.fullmatch(r"(\d{1,3})([a-z]+)", tok)
+    if m and m.group(2) in AGE_UNITS:
+        return f"{m.group(1)} {m.group(2)}"
+    lead = re.match(r"\d+", tok)
+    parts: list[str] = []
+    core = tok
+    if lead and not (len(lead.group(0)) == 1 and tok[0] in _LEET_LEADING and len(tok) > 1):
+        rest = tok[lead.end() :]
+        if rest.isalpha() or re.fullmatch(r"[a-z]+\d+", rest):
+            parts.append(lead.group(0))
+            core = rest
+    trail = re.search(r"\d+$", core)
+    tail = ""
+    if trail and trail.start() > 0:
+        before = core[: trail.start()]
+        if before.isalpha() and (len(trail.group(0)) >= 2 or len(before) >= 3):
+            tail = trail.group(0)
+            core = before
+    if re.search("[a-z]", core):
+        core = core.translate(_LEET)
+    parts.append(core)
+    if tail:
+        parts.append(tail)
+    return " ".join(p for p in parts if p)
+
+
+def _latin_token(m: re.Match[str]) -> str:
+    return _split_latin_token(m.group(0))
+
+
+def _collapse_repeat(m: re.Match[str]) -> str:
+    ch = m.group(1)
+    return "xxx" if ch == "x" else ch
+
+
+def _join_spread(m: re.Match[str]) -> str:
+    return "".join(ch for ch in m.group(0) if ch not in " ._-*~")
+
+
+def normalize_with_map(text: str) -> Normalized:
+    """Normalise ``text`` (DESIGN §3) and keep the map back to the original spans."""
+    s = text
+    st = list(range(len(s)))
+    en = list(range(1, len(s) + 1))
+    s, st, en = _sub(_CONTROL_RX, "", s, st, en)
+    s, st, en = _sub(_SPACE_RX, " ", s, st, en)
+    if not s.isascii():
+        s, st, en = _sub(_NON_ASCII_RX, _fold_non_ascii, s, st, en)
+    s, st, en = _sub(_CAMEL_RX, " ", s, st, en)
+    if not s.isascii():
+        s, st, en = _sub(_NON_ASCII_RX, lambda m: m.group(0).casefold(), s, st, en)
+        s, st, en = _sub(_SARA_E_DOUBLE_RX, "\u0e41", s, st, en)
+        s, st, en = _sub(_THAI_MARK_REPEAT_RX, lambda m: m.group(1), s, st, en)
+    s = s.lower()
+    s, st, en = _sub(_REPEAT_RX, _collapse_repeat, s, st, en)
+    s, st, en = _sub(_LATIN_TOKEN_RX, _latin_token, s, st, en)
+    s, st, en = _sub(_THAI_JOIN_RX, "", s, st, en)
+    s, st, en = _sub(_LATIN_SPREAD_RX, _join_spread, s, st, en)
+    s, st, en = _sub(_LATIN_DOTTED_RX, _join_spread, s, st, en)
+    s, st, en = _sub(_THAI_SPREAD_RX, _join_spread, s, st, en)
+    s, st, en = _sub(_SEPARATOR_RX, " ", s, st, en)
+    s, st, en = _sub(_MULTISPACE_RX, " ", s, st, en)
+    lo, hi = len(s) - len(s.lstrip(" ")), len(s.rstrip(" "))
+    return Normalized(text, s[lo:hi], tuple(st[lo:hi]), tuple(en[lo:hi]))
+
+
+def normalize(text: str) -> str:
+    """The normalised text alone."""
+    return normalize_with_map(text).text

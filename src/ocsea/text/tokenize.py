@@ -1,0 +1,72 @@
+"""Tokeniser: Thai runs through nlpo3 (newmm in Rust) with a dictionary that holds the lexicon terms;
+everything else splits on spaces. Token offsets refer to the normalised text."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import nlpo3
+
+_RUN_RX = re.compile(r"[\u0e00-\u0e7f]+|[^\s\u0e00-\u0e7f]+")
+_THAI_RX = re.compile(r"[\u0e00-\u0e7f]")
+# Thai runs longer than this are segmented in safe mode chunks to bound the work per call.
+_MAX_THAI_RUN = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+    start: int
+    end: int
+    thai: bool
+
+
+class ThaiTokenizer:
+    """Segments text; a process holds one nlpo3 dictionary per distinct word set."""
+
+    _lock = threading.Lock()
+    _loaded: dict[int, str] = {}
+
+    def __init__(self, extra_words: Iterable[str] = (), with_default_words: bool = True) -> None:
+        from pythainlp.corpus.common import thai_words
+
+        words = set(thai_words()) if with_default_words else set()
+        words.update(w for w in extra_words if w and _THAI_RX.search(w) and " " not in w)
+        key = hash(frozenset(words))
+        with self._lock:
+            name = self._loaded.get(key)
+            if name is None:
+                name = f"ocsea-{len(self._loaded)}"
+                fd, path = tempfile.mkstemp(prefix="ocsea-dict-", suffix=".txt")
+                try:
+                    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                        fh.write("\n".join(sorted(words)))
+                    _, ok = nlpo3.load_dict(path, name)
+                finally:
+                    os.unlink(path)
+                if not ok:
+                    raise RuntimeError("nlpo3 could not load the Thai dictionary")
+                self._loaded[key] = name
+        self.dict_name = name
+
+    def segment_thai(self, run: str) -> list[str]:
+        return nlpo3.segment(run[:_MAX_THAI_RUN], self.dict_name, True)
+
+    def tokenize(self, text: str) -> list[Token]:
+        tokens: list[Token] = []
+        for m in _RUN_RX.finditer(text):
+            run = m.group(0)
+            if "\u0e00" <= run[0] <= "\u0e7f":
+                pos = m.start()
+                for i in range(0, len(run), _MAX_THAI_RUN):
+                    for piece in nlpo3.segment(run[i : i + _MAX_THAI_RUN], self.dict_name, True):
+                        tokens.append(Token(piece, pos, pos + len(piece), True))
+                        pos += len(piece)
+            else:
+                tokens.append(Token(run, m.start(), m.end(), False))
+        return tokens
