@@ -1,4 +1,20 @@
 import os
 from pathlib import Path
 
+import pytest
+
 os.environ.setdefault("PYTHAINLP_DATA", str(Path(__file__).resolve().parents[1] / ".cache" / "ptd"))
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def detector():
+    from ocsea.text.detector import Detector
+
+    return Detector.load()
+
+
+@pytest.fixture(scope="session")
+def lexicon(detector):
+    return detector.lexicon

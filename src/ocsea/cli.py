@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -26,7 +26,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-text_app = typer.Typer(help="Text detection: explain, train, evaluate, corpus.", no_args_is_help=True)
+text_app = typer.Typer(
+    help="Text detection: explain, train, evaluate, corpus.", no_args_is_help=True
+)
 app.add_typer(text_app, name="text")
 
 err = Console(stderr=True)
@@ -34,13 +36,13 @@ out = Console()
 _state = {"debug": False}
 
 
-class OutFormat(str, Enum):
+class OutFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     table = "table"
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     auto = "auto"
     query = "query"
     filename = "filename"
@@ -110,8 +112,12 @@ def _reasons_short(reasons: list[dict]) -> str:
 
 @app.command()
 def classify(
-    source: Annotated[str, typer.Argument(help="File with one text per line, or - for stdin.")] = "-",
-    fmt: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.jsonl,
+    source: Annotated[
+        str, typer.Argument(help="File with one text per line, or - for stdin.")
+    ] = "-",
+    fmt: Annotated[
+        OutFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutFormat.jsonl,
     threshold: Annotated[
         float | None, typer.Option(min=0.0, max=1.0, help="P(csa) at or above which label is csa.")
     ] = None,
@@ -126,8 +132,13 @@ def classify(
     rows_for_table: list[dict] = []
     writer = csv.writer(sys.stdout) if fmt is OutFormat.csv else None
     if writer:
-        writer.writerow(["line", "text", "label", "score", "p_csa", "p_adult", "p_benign", "reasons", "error"])
-    with _open_input(source) as (stream, size), _progress(size is not None and size > 1_000_000) as prog:
+        writer.writerow(
+            ["line", "text", "label", "score", "p_csa", "p_adult", "p_benign", "reasons", "error"]
+        )
+    with (
+        _open_input(source) as (stream, size),
+        _progress(size is not None and size > 1_000_000) as prog,
+    ):
         task = prog.add_task("classifying", total=size)
         for line in read_lines(stream):
             prog.update(task, advance=len(line.raw.encode("utf-8", "replace")) + 1)
@@ -142,9 +153,17 @@ def classify(
             elif writer:
                 probs = rec.get("probs", {})
                 writer.writerow(
-                    [rec["line"], rec["text"], rec.get("label", ""), rec.get("score", ""),
-                     probs.get("csa", ""), probs.get("adult", ""), probs.get("benign", ""),
-                     _reasons_short(rec.get("reasons", [])), rec.get("error", "")]  # fmt: skip
+                    [
+                        rec["line"],
+                        rec["text"],
+                        rec.get("label", ""),
+                        rec.get("score", ""),
+                        probs.get("csa", ""),
+                        probs.get("adult", ""),
+                        probs.get("benign", ""),
+                        _reasons_short(rec.get("reasons", [])),
+                        rec.get("error", ""),
+                    ]
                 )
             else:
                 rows_for_table.append(rec)
@@ -175,9 +194,10 @@ def explain(
     det = _load_detector(model, threshold)
     v = det.classify(text)
     style = {"csa": "bold red", "adult": "yellow", "benign": "green"}[v.label]
-    out.print(f"[{style}]{v.label}[/]  P(csa)={v.score:.3f}  " + "  ".join(
-        f"{k}={p:.3f}" for k, p in v.probs.items()
-    ))
+    out.print(
+        f"[{style}]{v.label}[/]  P(csa)={v.score:.3f}  "
+        + "  ".join(f"{k}={p:.3f}" for k, p in v.probs.items())
+    )
     out.print(f"normalised: {v.normalized}", markup=False, highlight=False)
     table = Table("kind", "term", "category", "original text", "weight", "why / source")
     for r in v.reasons:
@@ -216,8 +236,12 @@ def train(
 @text_app.command("evaluate")
 def evaluate(
     data: Annotated[Path, typer.Argument(help="CSV/TSV/JSONL with text,label[,lang] columns.")],
-    model: Annotated[Path | None, typer.Option(help="Model to evaluate (default: shipped).")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Write metrics.json, pr-curve.png.")] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="Model to evaluate (default: shipped).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write metrics.json, pr-curve.png.")
+    ] = None,
     threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
 ) -> None:
     """Precision/recall/F1 per class and per language, confusion matrix, PR curve."""
@@ -241,23 +265,43 @@ def evaluate(
 
 
 def _print_metrics(m: dict) -> None:
-    t = Table("class", "precision", "recall", "f1", "support", title=f"n={m['n']} accuracy={m['accuracy']}")
+    t = Table(
+        "class",
+        "precision",
+        "recall",
+        "f1",
+        "support",
+        title=f"n={m['n']} accuracy={m['accuracy']}",
+    )
     for lab, v in m["per_class"].items():
-        t.add_row(lab, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"]))
+        t.add_row(
+            lab, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"])
+        )
     out.print(t)
     cm = Table("true \\ predicted", *m["confusion"]["labels"], title="confusion matrix")
     for lab, row in zip(m["confusion"]["labels"], m["confusion"]["matrix"], strict=True):
         cm.add_row(lab, *map(str, row))
     out.print(cm)
-    lt = Table("language", "n", "csa recall", "benign→csa", "adult→csa", "accuracy", title="per language")
+    lt = Table(
+        "language", "n", "csa recall", "benign→csa", "adult→csa", "accuracy", title="per language"
+    )
     for lang, v in m.get("per_language", {}).items():
-        lt.add_row(lang, str(v["n"]), str(v["csa_recall"]), str(v["benign_to_csa"]), str(v["adult_to_csa"]), str(v["accuracy"]))
+        lt.add_row(
+            lang,
+            str(v["n"]),
+            str(v["csa_recall"]),
+            str(v["benign_to_csa"]),
+            str(v["adult_to_csa"]),
+            str(v["accuracy"]),
+        )
     out.print(lt)
 
 
 @text_app.command("corpus")
 def corpus(
-    out_path: Annotated[Path, typer.Option("--out", help="TSV to write (label, lang, kind, template, text).")],
+    out_path: Annotated[
+        Path, typer.Option("--out", help="TSV to write (label, lang, kind, template, text).")
+    ],
     per_label: Annotated[int, typer.Option(min=1, max=1_000_000)] = 1000,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:

@@ -31,7 +31,9 @@ def run_demo(out_dir: Path, top: int, out: Console, err: Console) -> None:
             findings.append((source, det.classify(line)))
     took = time.perf_counter() - t0
     findings.sort(key=lambda f: -f[1].score)
-    counts = {lab: sum(1 for _, v in findings if v.label == lab) for lab in ("csa", "adult", "benign")}
+    counts = {
+        lab: sum(1 for _, v in findings if v.label == lab) for lab in ("csa", "adult", "benign")
+    }
     out.print(
         f"classified {len(findings)} texts in {took:.2f}s (model load {load_s:.2f}s): "
         f"[bold red]{counts['csa']} csa[/], [yellow]{counts['adult']} adult[/], "
@@ -59,8 +61,16 @@ def _write_csv(path: Path, findings: list[tuple[str, Verdict]]) -> None:
         w.writerow(["rank", "source", "label", "score", "p_adult", "p_benign", "text", "reasons"])
         for i, (source, v) in enumerate(findings, start=1):
             w.writerow(
-                [i, source, v.label, f"{v.score:.4f}", f"{v.probs['adult']:.4f}",
-                 f"{v.probs['benign']:.4f}", v.text, _reason_text(v)]  # fmt: skip
+                [
+                    i,
+                    source,
+                    v.label,
+                    f"{v.score:.4f}",
+                    f"{v.probs['adult']:.4f}",
+                    f"{v.probs['benign']:.4f}",
+                    v.text,
+                    _reason_text(v),
+                ]
             )
 
 
@@ -84,10 +94,10 @@ tr.csa td:nth-child(3){{color:#b00;font-weight:bold}}tr.adult td:nth-child(3){{c
 .summary span{{margin-right:2rem}}
 </style></head><body>
 <h1>ocsea text detection — demo report</h1>
-<p class="summary"><span>texts: {len(findings)}</span><span>csa: {counts['csa']}</span>
-<span>adult: {counts['adult']}</span><span>benign: {counts['benign']}</span><span>time: {took:.2f}s</span></p>
+<p class="summary"><span>texts: {len(findings)}</span><span>csa: {counts["csa"]}</span>
+<span>adult: {counts["adult"]}</span><span>benign: {counts["benign"]}</span><span>time: {took:.2f}s</span></p>
 <p>Synthetic, keyword-level sample data. Ranked by P(csa); every row lists the evidence behind it.</p>
 <table><thead><tr><th>#</th><th>source</th><th>label</th><th>P(csa)</th><th>text</th><th>reasons</th></tr></thead>
-<tbody>{''.join(rows)}</tbody></table></body></html>
+<tbody>{"".join(rows)}</tbody></table></body></html>
 """
     path.write_text(doc, encoding="utf-8")

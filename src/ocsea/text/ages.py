@@ -106,7 +106,9 @@ def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             g = int(nxt.text)
             if gap in ("", " ") and 1 <= g <= _GRADE_PREFIX_MAX.get(t, 6) and len(nxt.text) == 1:
                 a, b = _GRADE_PREFIX[t]
-                out.append(AgeMention(g + a, g + b, tok.start, nxt.end, "grade", text[tok.start : nxt.end]))
+                out.append(
+                    AgeMention(g + a, g + b, tok.start, nxt.end, "grade", text[tok.start : nxt.end])
+                )
                 continue
         if t in _GROUP_WORDS:
             lo, hi = _GROUP_WORDS[t]

@@ -47,7 +47,9 @@ BENIGN_ROM = {
     "shopping": "raka lot raka song fri suea pha rong thao",
     "general": "narak maew ma pai tiew ahan kafae lakhon phleng",
 }
-FILE_WORDS = "video clip vid mov img photo pic dcim new full hd 720p 1080p part1 cd1 backup copy rec"
+FILE_WORDS = (
+    "video clip vid mov img photo pic dcim new full hd 720p 1080p part1 cd1 backup copy rec"
+)
 FOLDERS = (
     "Downloads Videos Pictures Documents Desktop shared incoming temp New_Folder งาน รูป "
     "วิดีโอ Backup eMule/Incoming LimeWire/Shared torrent DCIM/Camera"
@@ -57,10 +59,29 @@ OTHER_EXT = ".jpg .jpeg .png .zip .rar .7z .gif"
 TITLE_BITS = ("Full HD", "EP.1", "ตอนที่ 5", "Official MV", "Highlights", "[HD]", "Part 2", "ล่าสุด")
 CLIP_TH = ("คลิป", "ภาพ", "รูป", "วีดีโอ", "หนัง", "")
 CLIP_EN = ("video", "vid", "pics", "clip", "movie", "")
-NUM_WORDS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty"
-).split()
+NUM_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+]
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
 HOMOGLYPH = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і"}
@@ -128,8 +149,18 @@ class CorpusGenerator:
             form = self.pick(["อายุ {n}", "{n} ขวบ", "อายุ{n}ปี", "{n}ขวบ", "อายุ {t}", "น้อง {n} ขวบ"])
         else:
             form = self.pick(
-                ["{n}yo", "{n}y", "{n} yrs", "{n} years old", "{w} years old", "({a}-{n}y)",
-                 "age {n}", "{n}yo", "{n} y/o", "{n}yr"]  # fmt: skip
+                [
+                    "{n}yo",
+                    "{n}y",
+                    "{n} yrs",
+                    "{n} years old",
+                    "{w} years old",
+                    "({a}-{n}y)",
+                    "age {n}",
+                    "{n}yo",
+                    "{n} y/o",
+                    "{n}yr",
+                ]
             )
         return form.format(n=n, t=str(n).translate(THAI_DIGITS), w=NUM_WORDS[n], a=max(1, n - 2))
 
@@ -146,8 +177,20 @@ class CorpusGenerator:
         if lang == "en":
             return self.pick([f"grade {g}", f"{g}th grade", "elementary", "middle school"])
         return self.pick(
-            [f"ป.{g}", f"ป{g}", f"ม.{g}", f"ม{g}", "ม.ต้น", "ม.ปลาย", "อนุบาล", "ประถม", "ด.ญ.",
-             "ด.ช.", f"ป.{str(g).translate(THAI_DIGITS)}", "มัธยม"]  # fmt: skip
+            [
+                f"ป.{g}",
+                f"ป{g}",
+                f"ม.{g}",
+                f"ม{g}",
+                "ม.ต้น",
+                "ม.ปลาย",
+                "อนุบาล",
+                "ประถม",
+                "ด.ญ.",
+                "ด.ช.",
+                f"ป.{str(g).translate(THAI_DIGITS)}",
+                "มัธยม",
+            ]
         )
 
     def clip(self, lang: str) -> str:
@@ -160,16 +203,35 @@ class CorpusGenerator:
         if t == 7:
             return "age+exploitation", [self.minor_age(lang), w("exploitation", lang, "strong"), self.clip(lang), w("minor", lang)]  # fmt: skip
         if t == 0:
-            return "minor+sexual", [self.clip(lang), w("minor", lang, "strong"), w("sexual", lang, "strong")]
+            return "minor+sexual", [
+                self.clip(lang),
+                w("minor", lang, "strong"),
+                w("sexual", lang, "strong"),
+            ]
         if t == 1:
-            return "age+sexual", [w("sexual", lang, "strong"), self.minor_age(lang), w("minor", lang)]
+            return "age+sexual", [
+                w("sexual", lang, "strong"),
+                self.minor_age(lang),
+                w("minor", lang),
+            ]
         if t == 2:
-            return "grade+sexual", [self.clip(lang), w("minor", lang), self.grade(lang), w("sexual", lang)]
+            return "grade+sexual", [
+                self.clip(lang),
+                w("minor", lang),
+                self.grade(lang),
+                w("sexual", lang),
+            ]
         if t == 3:
-            extra = self.pick([str(self.rng.randint(2003, 2026)), self.minor_age(lang), w("sexual", lang), ""])
+            extra = self.pick(
+                [str(self.rng.randint(2003, 2026)), self.minor_age(lang), w("sexual", lang), ""]
+            )
             return "code", [w("csa_code", lang), extra]
         if t == 4:
-            return "exploit+minor+sexual", [w("exploitation", lang, "strong"), w("minor", lang, "strong"), w("sexual", lang)]
+            return "exploit+minor+sexual", [
+                w("exploitation", lang, "strong"),
+                w("minor", lang, "strong"),
+                w("sexual", lang),
+            ]
         if t == 5:
             return "code+minor", [w("minor", lang), w("csa_code", lang, "strong"), self.clip(lang)]
         return "minor+age+sexual", [w("minor", lang, "strong"), self.minor_age(lang), w("sexual", lang, "strong"), w("exploitation", lang)]  # fmt: skip
@@ -179,18 +241,36 @@ class CorpusGenerator:
         w = self.word
         if t == 6:
             place = self.pick(["กรุงเทพ", "พัทยา", "bangkok", "pattaya", "เชียงใหม่", "ภูเก็ต", ""])
-            service = self.pick(["escort", "ไซด์ไลน์", "รับงาน", "sideline", "cam girls", "webcam", "คอลเสียว"])
-            return "adult_service", [service, place, self.pick([w("adult_context", lang), self.adult_age(lang), ""])]
+            service = self.pick(
+                ["escort", "ไซด์ไลน์", "รับงาน", "sideline", "cam girls", "webcam", "คอลเสียว"]
+            )
+            return "adult_service", [
+                service,
+                place,
+                self.pick([w("adult_context", lang), self.adult_age(lang), ""]),
+            ]
         if t == 0:
             return "sexual", [self.clip(lang), w("sexual", lang, "strong")]
         if t == 1:
-            return "adult_age+sexual", [w("sexual", lang), self.adult_age(lang), w("sexual", lang, "strong")]
+            return "adult_age+sexual", [
+                w("sexual", lang),
+                self.adult_age(lang),
+                w("sexual", lang, "strong"),
+            ]
         if t == 2:
-            return "adult_ctx+sexual", [w("adult_context", lang), w("sexual", lang, "strong"), self.clip(lang)]
+            return "adult_ctx+sexual", [
+                w("adult_context", lang),
+                w("sexual", lang, "strong"),
+                self.clip(lang),
+            ]
         if t == 3:
             return "exploit+sexual", [w("exploitation", lang), w("sexual", lang, "strong")]
         if t == 4:
-            return "sexual+sexual", [w("sexual", lang), w("sexual", lang, "strong"), self.pick(["18+", "", "hd"])]
+            return "sexual+sexual", [
+                w("sexual", lang),
+                w("sexual", lang, "strong"),
+                self.pick(["18+", "", "hd"]),
+            ]
         return "weak_minor+adult_age", [w("minor", lang, "weak"), self.adult_age(lang), w("sexual", lang, "strong")]  # fmt: skip
 
     def benign_chunks(self, lang: str) -> tuple[str, list[str]]:
@@ -199,20 +279,40 @@ class CorpusGenerator:
         bw = self.benign_word
         if t == 0:
             topic = self.rng.choice(["school", "parenting", "medical", "sports", "shopping"])
-            return "child_context", [w("minor", lang), bw(lang, topic), bw(lang, topic)]
+            extra = self.pick([self.clip(lang), self.minor_age(lang), "", ""])
+            return "child_context", [w("minor", lang), bw(lang, topic), bw(lang, topic), extra]
         if t == 1:
             return "grade_context", [bw(lang, "school"), self.grade(lang), w("minor", lang)]
         if t == 2:
             risky = self.pick([w("csa_code", lang), w("sexual", lang), w("minor", lang)])
-            return "safe_intent", [w("intent_safe", lang), risky, w("minor", lang), w("intent_safe", lang)]
+            return "safe_intent", [
+                w("intent_safe", lang),
+                risky,
+                w("minor", lang),
+                w("intent_safe", lang),
+            ]
         if t == 3:
             return "benign_sense", [w("benign_sense", lang), bw(lang)]
         if t == 4:
-            return "general", [bw(lang), bw(lang), bw(lang, "general")]
+            return "general", [
+                self.pick([self.clip(lang), ""]),
+                bw(lang),
+                bw(lang),
+                bw(lang, "general"),
+            ]
         if t == 5:
-            return "minor+exploit_word", [w("exploitation", lang), bw(lang, "shopping"), w("minor", lang)]
+            return "minor+exploit_word", [
+                w("exploitation", lang),
+                bw(lang, "shopping"),
+                w("minor", lang),
+            ]
         if t == 6:
-            return "age_context", [self.minor_age(lang), bw(lang, self.rng.choice(["parenting", "medical", "school"]))]
+            topic = self.rng.choice(["parenting", "medical", "school", "shopping"])
+            return "age_context", [
+                self.pick([w("minor", lang), ""]),
+                self.minor_age(lang),
+                bw(lang, topic),
+            ]
         if t == 7 and self.benign_lines:
             return "real_text", [self.pick(self.benign_lines)]
         return "adult_ctx_benign", [w("adult_context", lang), bw(lang), bw(lang, "general")]
@@ -277,7 +377,9 @@ class CorpusGenerator:
         return "".join(LEET[c] if c in LEET and self.rng.random() < 0.5 else c for c in text)
 
     def _homoglyph(self, text: str) -> str:
-        return "".join(HOMOGLYPH[c] if c in HOMOGLYPH and self.rng.random() < 0.5 else c for c in text)
+        return "".join(
+            HOMOGLYPH[c] if c in HOMOGLYPH and self.rng.random() < 0.5 else c for c in text
+        )
 
     def _fullwidth(self, text: str) -> str:
         return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)

@@ -173,7 +173,9 @@ class Detector:
         for m in a.matches:
             if m.entry.category == "age":
                 continue
-            term = m.entry.term if not m.entry.canonical else f"{m.entry.term} ({m.entry.canonical})"
+            term = (
+                m.entry.term if not m.entry.canonical else f"{m.entry.term} ({m.entry.canonical})"
+            )
             out.append(
                 Reason(
                     "lexicon",

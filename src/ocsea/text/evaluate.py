@@ -36,9 +36,7 @@ def evaluate_predictions(
 
 
 def _block(y: list[str], p: list[str], s: list[float]) -> dict[str, Any]:
-    prec, rec, f1, sup = precision_recall_fscore_support(
-        y, p, labels=list(LABELS), zero_division=0
-    )
+    prec, rec, f1, sup = precision_recall_fscore_support(y, p, labels=list(LABELS), zero_division=0)
     cm = confusion_matrix(y, p, labels=list(LABELS))
     per_class = {
         lab: {
@@ -52,12 +50,14 @@ def _block(y: list[str], p: list[str], s: list[float]) -> dict[str, Any]:
 
     def rate(true: str, pred: str) -> float | None:
         n = sum(1 for t in y if t == true)
-        return round(sum(1 for t, q in zip(y, p, strict=True) if t == true and q == pred) / n, 4) if n else None
+        return (
+            round(sum(1 for t, q in zip(y, p, strict=True) if t == true and q == pred) / n, 4)
+            if n
+            else None
+        )
 
     is_csa = np.array([t == "csa" for t in y])
-    ap = (
-        float(average_precision_score(is_csa, s)) if 0 < is_csa.sum() < len(is_csa) else None
-    )
+    ap = float(average_precision_score(is_csa, s)) if 0 < is_csa.sum() < len(is_csa) else None
     return {
         "n": len(y),
         "accuracy": round(float(np.mean([a == b for a, b in zip(y, p, strict=True)])), 4)

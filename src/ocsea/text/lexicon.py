@@ -142,13 +142,19 @@ class Lexicon:
                 continue
             self.index.setdefault(key, []).append(e)
             sk = skeleton(key)
-            if sk != key or re.search("[\u0e00-\u0e7f]", key):
-                if len(sk) >= 2:
-                    self.skeleton_index.setdefault(sk, []).append(e)
-            if e.category == "csa_code" and key.isascii() and " " not in key:
-                if len(key) >= _MIN_SUBSTRING_CODE and key.isalpha() and key not in _NO_SUBSTRING:
-                    codes.append(key)
-        self.code_entries = {self.key_of(e.term): e for e in self.entries if e.category == "csa_code"}
+            if len(sk) >= 2 and (sk != key or re.search("[\u0e00-\u0e7f]", key)):
+                self.skeleton_index.setdefault(sk, []).append(e)
+            if (
+                e.category == "csa_code"
+                and key.isascii()
+                and key.isalpha()
+                and len(key) >= _MIN_SUBSTRING_CODE
+                and key not in _NO_SUBSTRING
+            ):
+                codes.append(key)
+        self.code_entries = {
+            self.key_of(e.term): e for e in self.entries if e.category == "csa_code"
+        }
         codes.sort(key=len, reverse=True)
         self._code_rx = re.compile("|".join(map(re.escape, codes))) if codes else None
 

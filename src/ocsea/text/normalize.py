@@ -46,8 +46,33 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 # Leading single characters treated as leet rather than as a count ("1olita", "$ex", "@nal").
 _LEET_LEADING = set("0137@$!|")
 AGE_UNITS = frozenset(
-    "y yo yr yrs yro yold yoa years year yearold yearsold m mo mos month months th st nd rd "
-    "ans jahre anos khuap khuab".split()
+    [
+        "y",
+        "yo",
+        "yr",
+        "yrs",
+        "yro",
+        "yold",
+        "yoa",
+        "years",
+        "year",
+        "yearold",
+        "yearsold",
+        "m",
+        "mo",
+        "mos",
+        "month",
+        "months",
+        "th",
+        "st",
+        "nd",
+        "rd",
+        "ans",
+        "jahre",
+        "anos",
+        "khuap",
+        "khuab",
+    ]
 )
 
 _CONTROL_RX = re.compile(
@@ -63,7 +88,7 @@ _THAI_MARK_REPEAT_RX = re.compile(rf"([{THAI_COMBINING}])\1+")
 _LATIN_TOKEN_RX = re.compile(r"[a-z0-9@$!|]+")
 _THAI_JOIN_RX = re.compile(rf"(?<=[{THAI}])[.\-_*~]+(?=[{THAI}0-9])")
 # Letters spread out: three or more single letters, or two or more joined by dots ("c.p.").
-_LATIN_SPREAD_RX = re.compile(r"(?<![a-z0-9])[a-z](?:[ ._\-*~]{1,3}[a-z](?![a-z0-9])){2,}")
+_LATIN_SPREAD_RX = re.compile(r"(?<![a-z0-9])[a-z](?: [a-z](?![a-z0-9])){2,}")
 _LATIN_DOTTED_RX = re.compile(r"(?<![a-z0-9.])[a-z](?:\.[a-z](?![a-z0-9])){1,}\.?")
 _THAI_FRAGMENT = rf"[\u0e40-\u0e44]?[{THAI_CONSONANT}][{THAI_COMBINING}\u0e30\u0e32\u0e33\u0e45]?"
 _THAI_SPREAD_RX = re.compile(
@@ -181,7 +206,15 @@ def _split_latin_token(tok: str) -> str:
 
 
 def _latin_token(m: re.Match[str]) -> str:
-    return _split_latin_token(m.group(0))
+    # Splitting can expose a new number/word boundary ("a1b2" → "aib2" → "aib 2"): repeat until
+    # stable so that normalising twice changes nothing.
+    cur = m.group(0)
+    for _ in range(4):
+        nxt = " ".join(_split_latin_token(p) for p in cur.split(" "))
+        if nxt == cur:
+            break
+        cur = nxt
+    return cur
 
 
 def _collapse_repeat(m: re.Match[str]) -> str:
@@ -211,11 +244,14 @@ def normalize_with_map(text: str) -> Normalized:
     s, st, en = _sub(_REPEAT_RX, _collapse_repeat, s, st, en)
     s, st, en = _sub(_LATIN_TOKEN_RX, _latin_token, s, st, en)
     s, st, en = _sub(_THAI_JOIN_RX, "", s, st, en)
-    s, st, en = _sub(_LATIN_SPREAD_RX, _join_spread, s, st, en)
     s, st, en = _sub(_LATIN_DOTTED_RX, _join_spread, s, st, en)
-    s, st, en = _sub(_THAI_SPREAD_RX, _join_spread, s, st, en)
+    # Every separator becomes one space before spread-out letters are joined, so that "p_t_h_c",
+    # "p:t:h:c" and "p t h c" end alike (and a second pass changes nothing).
     s, st, en = _sub(_SEPARATOR_RX, " ", s, st, en)
     s, st, en = _sub(_MULTISPACE_RX, " ", s, st, en)
+    s, st, en = _sub(_LATIN_SPREAD_RX, _join_spread, s, st, en)
+    s, st, en = _sub(_THAI_SPREAD_RX, _join_spread, s, st, en)
+    s, st, en = _sub(_REPEAT_RX, _collapse_repeat, s, st, en)
     lo, hi = len(s) - len(s.lstrip(" ")), len(s.rstrip(" "))
     return Normalized(text, s[lo:hi], tuple(st[lo:hi]), tuple(en[lo:hi]))
 

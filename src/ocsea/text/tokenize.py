@@ -9,6 +9,7 @@ import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import nlpo3
 
@@ -29,8 +30,8 @@ class Token:
 class ThaiTokenizer:
     """Segments text; a process holds one nlpo3 dictionary per distinct word set."""
 
-    _lock = threading.Lock()
-    _loaded: dict[int, str] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _loaded: ClassVar[dict[int, str]] = {}
 
     def __init__(self, extra_words: Iterable[str] = (), with_default_words: bool = True) -> None:
         from pythainlp.corpus.common import thai_words

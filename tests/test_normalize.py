@@ -1,0 +1,83 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ocsea.text.normalize import normalize, normalize_with_map
+
+CASES = [
+    ("PTHC_2024-Video.avi", "pthc 2024 video avi"),
+    ("p t h c", "pthc"),
+    ("p.t.h.c", "pthc"),
+    ("l0l1ta", "lolita"),
+    ("9yo", "9 yo"),
+    ("12yrs", "12 yrs"),
+    ("(10-12y)", "10 12 y"),
+    ("ค.ลิ.ป เด็ก ป.๕", "คลิป เด็ก ป5"),
+    ("ด.ญ. ม.ต้น", "ดญ มต้น"),
+    ("ค ลิ ป นักเรียน", "คลิป นักเรียน"),
+    ("เด็็็กกกก", "เด็ก"),
+    ("ⓟⓣⓗⓒ", "pthc"),
+    ("ｐｔｈｃ", "pthc"),
+    ("рthс", "pthc"),  # Cyrillic р and с
+    ("preteenVideo", "preteen video"),
+    ("r@ygold", "raygold"),
+    ("$ex", "sex"),
+    ("k1ds", "kids"),
+    ("p̷t̷h̷c̷", "pthc"),
+    ("ทำ", "ทำ"),  # NFKC must not split SARA AM
+    ("เเปลก", "แปลก"),
+    ("18+ only", "18+ only"),
+    ("a\u200bb\u200bc", "abc"),
+    ("hello\tworld\n", "hello world"),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize(("raw", "want"), CASES)
+def test_examples(raw, want):
+    assert normalize(raw) == want
+
+
+def _check_map(raw: str) -> None:
+    n = normalize_with_map(raw)
+    assert len(n.starts) == len(n.text) == len(n.ends)
+    for a, b in zip(n.starts, n.ends, strict=True):
+        assert 0 <= a <= b <= len(raw)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=80))
+def test_never_raises_and_map_is_consistent(raw):
+    _check_map(raw)
+
+
+thaiish = st.text(
+    alphabet=st.sampled_from(
+        list("กขคงจดตนบปพมยรลวสหอเแโใไะาำิีึืุู่้๊๋็์ๆ๐๑๒๓๔๕ .-_abcpthxyz0134579@$!|ABC+/()")
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(st.text(max_size=60), thaiish))
+def test_idempotent(raw):
+    once = normalize(raw)
+    assert normalize(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(thaiish)
+def test_spans_cover_matching_original_text(raw):
+    n = normalize_with_map(raw)
+    if n.text:
+        a, b = n.original_span(0, len(n.text))
+        assert 0 <= a <= b <= len(raw)
+
+
+def test_span_points_back_to_obfuscated_original():
+    raw = "new P.T.H.C video"
+    n = normalize_with_map(raw)
+    i = n.text.index("pthc")
+    a, b = n.original_span(i, i + 4)
+    assert raw[a:b] == "P.T.H.C"

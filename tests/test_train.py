@@ -1,0 +1,73 @@
+import json
+
+import numpy as np
+import pytest
+
+from ocsea.text.corpus import CorpusGenerator
+from ocsea.text.detector import Detector
+from ocsea.text.model import LinearModel, ModelError
+from ocsea.text.train import TrainingError, train_model
+
+from .test_cli import run
+
+
+def test_corpus_is_deterministic():
+    a = [e.text for e in CorpusGenerator(seed=5).generate(50)]
+    b = [e.text for e in CorpusGenerator(seed=5).generate(50)]
+    c = [e.text for e in CorpusGenerator(seed=6).generate(50)]
+    assert a == b and a != c
+    assert len(set(a)) == len(a)
+
+
+def test_train_save_load_classify(tmp_path, lexicon):
+    ex = CorpusGenerator(seed=1).generate(300)
+    m = train_model([e.text for e in ex], [e.label for e in ex], lexicon, seed=1)
+    path = m.save(tmp_path / "m.npz")
+    loaded = LinearModel.load(path)
+    assert loaded.vocab == m.vocab
+    np.testing.assert_allclose(loaded.weights, m.weights.astype(np.float32))
+    det = Detector(loaded, lexicon)
+    assert det.classify("pthc 2011").label == "csa"
+    # The file is plain arrays: it loads with pickle disabled.
+    with np.load(path, allow_pickle=False) as z:
+        assert set(z.files) == {"vocab", "weights", "bias", "meta"}
+
+
+def test_training_rejects_bad_labels(lexicon):
+    with pytest.raises(TrainingError, match="unknown labels"):
+        train_model(["a", "b"], ["csa", "spam"], lexicon)
+    with pytest.raises(TrainingError, match="too few"):
+        train_model(["a", "b", "c"], ["csa", "csa", "benign"], lexicon)
+
+
+def test_model_file_errors(tmp_path):
+    with pytest.raises(ModelError, match="no such model"):
+        LinearModel.load(tmp_path / "missing.npz")
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, meta=np.array(json.dumps({"format": "other"})))
+    with pytest.raises(ModelError):
+        LinearModel.load(bad)
+
+
+def test_cli_train_evaluate_round_trip(tmp_path):
+    corpus = tmp_path / "corpus.tsv"
+    run("text", "corpus", "--out", str(corpus), "--per-label", "300", "--seed", "3")
+    model = tmp_path / "m.npz"
+    run("text", "train", str(corpus), "--out", str(model), "--seed", "3")
+    held = tmp_path / "held.tsv"
+    run("text", "corpus", "--out", str(held), "--per-label", "100", "--seed", "4")
+    out = tmp_path / "eval"
+    p = run("text", "evaluate", str(held), "--model", str(model), "--out", str(out))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n"] == 300
+    assert metrics["per_class"]["csa"]["recall"] > 0.8
+    assert set(metrics["per_language"]) <= {"th", "en", "mixed", "th-Latn"}
+    assert (out / "pr-curve.png").read_bytes()[:4] == b"\x89PNG"
+    assert "confusion matrix" in p.stdout.decode()
+
+
+def test_cli_train_reports_bad_row(tmp_path):
+    data = tmp_path / "bad.csv"
+    data.write_text("text,label\nhello,benign\nworld,maybe\n", encoding="utf-8")
+    p = run("text", "train", str(data), "--out", str(tmp_path / "m.npz"), check=False)
+    assert p.returncode == 2 and "bad.csv:3" in p.stderr.decode()
