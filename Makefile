@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHAINLP_OFFLINE := 1
-export PYTHAINLP_DATA := $(CURDIR)/.cache/pythainlp-data
 
 .PHONY: demo test bench lint format model clean help
 

@@ -10,7 +10,10 @@ from pathlib import Path
 def configure_offline() -> None:
     """Force PyThaiNLP offline and give it a writable data directory."""
     os.environ["PYTHAINLP_OFFLINE"] = "1"
-    if not os.environ.get("PYTHAINLP_DATA"):
+    given = os.environ.get("PYTHAINLP_DATA")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+    else:
         base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         path = Path(base) / "ocsea" / "pythainlp-data"
         try:
