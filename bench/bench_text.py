@@ -23,12 +23,11 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from regex_baseline import RegexBaseline  # noqa: E402
-
 from ocsea.text.corpus import CorpusGenerator  # noqa: E402
 from ocsea.text.dataset import read_labelled  # noqa: E402
 from ocsea.text.detector import Detector  # noqa: E402
 from ocsea.text.evaluate import evaluate_predictions, run_detector  # noqa: E402
+from regex_baseline import RegexBaseline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "data" / "gold.tsv"
@@ -80,7 +79,11 @@ def load_time() -> float:
         "Detector.load(); print(time.perf_counter()-t)"
     )
     runs = [
-        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
         for _ in range(3)
     ]
     return min(runs)
@@ -94,7 +97,9 @@ def detector_rss_mb() -> float:
         "[d.classify(t) for t in unique_filenames(20000, 5)]; "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return float(out.stdout)
 
 
@@ -116,16 +121,18 @@ def gold_metrics(classify) -> dict:
     keep = ("n", "accuracy", "csa_recall", "benign_to_csa", "adult_to_csa", "csa_average_precision")
     out = {k: m[k] for k in keep}
     out["per_class"] = m["per_class"]
-    out["per_language"] = {
-        lang: {k: v[k] for k in keep} for lang, v in m["per_language"].items()
-    }
+    out["per_language"] = {lang: {k: v[k] for k in keep} for lang, v in m["per_language"].items()}
     return out
 
 
 def everyday_thai_flag_rate(classify) -> dict:
     lines = WISESIGHT.read_text(encoding="utf-8").splitlines()[:HELD_OUT_LINES]
     flagged = [t for t in lines if classify(t)[0] == "csa"]
-    return {"n": len(lines), "csa_rate": round(len(flagged) / len(lines), 4), "examples": flagged[:5]}
+    return {
+        "n": len(lines),
+        "csa_rate": round(len(flagged) / len(lines), 4),
+        "examples": flagged[:5],
+    }
 
 
 def main() -> None:
@@ -218,7 +225,13 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(json.dumps({k: v for k, v in result["detector"].items() if k != "gold"}, indent=2, ensure_ascii=False))
+    print(
+        json.dumps(
+            {k: v for k, v in result["detector"].items() if k != "gold"},
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
     print(f"written to {args.out}")
 
 

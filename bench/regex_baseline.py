@@ -20,9 +20,13 @@ _SEX_TH = r"โป๊|เย็ด|เปลือย|แก้ผ้า|ลา�
 
 CSA_PATTERNS = [
     re.compile(rf"\b(?:{_CODES})\b", re.I),
-    re.compile(rf"\b(?:{_CHILD_EN})\b.*\b(?:{_SEX_EN})\b|\b(?:{_SEX_EN})\b.*\b(?:{_CHILD_EN})\b", re.I),
+    re.compile(
+        rf"\b(?:{_CHILD_EN})\b.*\b(?:{_SEX_EN})\b|\b(?:{_SEX_EN})\b.*\b(?:{_CHILD_EN})\b", re.I
+    ),
     re.compile(rf"\b{_AGE_EN}\b.*\b(?:{_SEX_EN})\b|\b(?:{_SEX_EN})\b.*\b{_AGE_EN}\b", re.I),
-    re.compile(rf"(?:{_CHILD_TH}).*(?:{_SEX_TH}|{_SEX_EN})|(?:{_SEX_TH}|{_SEX_EN}).*(?:{_CHILD_TH})", re.I),
+    re.compile(
+        rf"(?:{_CHILD_TH}).*(?:{_SEX_TH}|{_SEX_EN})|(?:{_SEX_TH}|{_SEX_EN}).*(?:{_CHILD_TH})", re.I
+    ),
 ]
 ADULT_PATTERNS = [
     re.compile(rf"\b(?:{_SEX_EN})\b", re.I),
