@@ -81,3 +81,9 @@ def test_span_points_back_to_obfuscated_original():
     i = n.text.index("pthc")
     a, b = n.original_span(i, i + 4)
     assert raw[a:b] == "P.T.H.C"
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(st.text(max_size=80), thaiish))
+def test_fast_path_equals_mapped_path(raw):
+    assert normalize(raw) == normalize_with_map(raw).text

@@ -2,31 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ocsea.text.ages import AgeMention, parse_ages
 from ocsea.text.features import Evidence, summarise
 from ocsea.text.lexicon import Lexicon, Match
-from ocsea.text.normalize import Normalized, normalize_with_map
+from ocsea.text.normalize import Normalized, normalize, normalize_with_map
 from ocsea.text.tokenize import Token
 
 MAX_TEXT_CHARS = 10_000  # longer input is analysed up to this length (and says so in its verdict)
 
 
-@dataclass(frozen=True, slots=True)
 class Analysis:
-    norm: Normalized
-    tokens: list[Token]
-    matches: list[Match]
-    ages: list[AgeMention]
-    evidence: Evidence
-    truncated: bool
+    """What one text is made of. The span map back to the original is built only when a reason
+    needs it: most texts have none, and the map costs more than the rest of normalisation."""
+
+    __slots__ = ("_norm", "ages", "evidence", "matches", "original", "text", "tokens", "truncated")
+
+    def __init__(self, original: str, lexicon: Lexicon) -> None:
+        self.truncated = len(original) > MAX_TEXT_CHARS
+        self.original = original[:MAX_TEXT_CHARS] if self.truncated else original
+        self.text = normalize(self.original)
+        self.tokens: list[Token] = lexicon.tokenizer.tokenize(self.text)
+        self.matches: list[Match] = lexicon.match(self.tokens)
+        self.ages: list[AgeMention] = parse_ages(self.text, self.tokens)
+        self.evidence: Evidence = summarise(self.matches, self.ages)
+        self._norm: Normalized | None = None
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        if self._norm is None:
+            self._norm = normalize_with_map(self.original)
+        return self._norm.original_span(start, end)
 
 
 def analyze(text: str, lexicon: Lexicon) -> Analysis:
-    truncated = len(text) > MAX_TEXT_CHARS
-    norm = normalize_with_map(text[:MAX_TEXT_CHARS] if truncated else text)
-    tokens = lexicon.tokenizer.tokenize(norm.text)
-    matches = lexicon.match(tokens)
-    ages = parse_ages(norm.text, tokens)
-    return Analysis(norm, tokens, matches, ages, summarise(matches, ages), truncated)
+    return Analysis(text, lexicon)

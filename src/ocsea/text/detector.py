@@ -129,22 +129,22 @@ class Detector:
 
     def _classify(self, text: str) -> Verdict:
         a = analyze(text, self.lexicon)
-        idx = self.model.indices(ngrams(a.norm.text, a.tokens))
-        p = self.model.probs(idx, dense_features(a.evidence))
-        probs = {lab: float(p[i]) for i, lab in enumerate(self.model.labels)}
+        grams = ngrams(a.text, a.tokens)
+        p = self.model.probs(grams, dense_features(a.evidence))
+        probs = dict(zip(self.model.labels, p, strict=True))
         rules = evaluate_rules(a)
         reasons = self._reasons(a)
         for r in rules:
             reasons.append(Reason("rule", r.name, "csa", None, r.confidence, detail=r.description))
             probs = _raise_csa(probs, r.confidence)
-        if not a.norm.text:
+        if not a.text:
             probs = {"csa": 0.0, "adult": 0.0, "benign": 1.0}
         csa = probs["csa"]
         if csa >= self.threshold:
             label = "csa"
         else:
             label = "adult" if probs["adult"] >= probs["benign"] else "benign"
-        tops = self.model.top_csa_features(idx) if csa >= 0.2 else []
+        tops = self.model.top_csa_features(grams) if csa >= 0.2 else []
         reasons.append(
             Reason(
                 "model",
@@ -162,7 +162,7 @@ class Detector:
             score=csa,
             probs=probs,
             reasons=tuple(reasons),
-            normalized=a.norm.text,
+            normalized=a.text,
             ages=tuple((m.low, m.high) for m in a.ages),
             truncated=a.truncated,
         )
@@ -181,7 +181,7 @@ class Detector:
                     "lexicon",
                     term,
                     m.entry.category,
-                    a.norm.original_span(m.start, m.end),
+                    a.original_span(m.start, m.end),
                     m.weight,
                     m.entry.source,
                     m.kind if m.kind != "exact" else "",
@@ -193,7 +193,7 @@ class Detector:
                     "age",
                     g.text,
                     "adult_age" if g.adult else "minor_age",
-                    a.norm.original_span(g.start, g.end),
+                    a.original_span(g.start, g.end),
                     1.0 if g.minor else -1.0,
                     detail=f"{g.kind}: age {g.low}" + (f"-{g.high}" if g.high != g.low else ""),
                 )

@@ -135,11 +135,23 @@ class Lexicon:
         )
         self.index: dict[str, list[Entry]] = {}
         self.skeleton_index: dict[str, list[Entry]] = {}
+        self._prefixes: set[str] = set()  # keys of the first 1..k-1 tokens of k-token terms
+        self._skeleton_prefixes: set[str] = set()
         codes: list[str] = []
         for e in self.entries:
-            key = self.key_of(e.term)
-            if not key:
+            toks = self.tokenizer.tokenize(normalize(e.term))
+            if not toks:
                 continue
+            key = join_key([t.text for t in toks], [t.thai for t in toks])
+            for w in range(1, len(toks)):
+                prefix = join_key([t.text for t in toks[:w]], [t.thai for t in toks[:w]])
+                self._prefixes.add(prefix)
+                self._skeleton_prefixes.add(skeleton(prefix))
+            if any(t.thai for t in toks):
+                # Misspelt Thai splits into tokens anywhere: every leading substring may grow.
+                sk = skeleton(key)
+                self._prefixes.update(key[:k] for k in range(1, len(key)))
+                self._skeleton_prefixes.update(sk[:k] for k in range(1, len(sk)))
             self.index.setdefault(key, []).append(e)
             sk = skeleton(key)
             if len(sk) >= 2 and (sk != key or re.search("[\u0e00-\u0e7f]", key)):
@@ -180,21 +192,33 @@ class Lexicon:
         texts = [t.text for t in tokens]
         thai = [t.thai for t in tokens]
         n = len(tokens)
+        index, skel_index = self.index, self.skeleton_index
         for i in range(n):
             matched_here = False
-            for w in range(min(MAX_WINDOW, n - i), 0, -1):
-                key = join_key(texts[i : i + w], thai[i : i + w])
-                start, end = tokens[i].start, tokens[i + w - 1].end
-                hits = self.index.get(key)
-                kind = "exact"
-                weight_factor = 1.0
-                if hits is None and any(thai[i : i + w]):
-                    hits = self.skeleton_index.get(skeleton(key))
-                    kind, weight_factor = "skeleton", 0.9
+            key = ""
+            any_thai = False
+            for j in range(i, min(i + MAX_WINDOW, n)):
+                if j == i:
+                    key = texts[j]
+                elif not thai[j] and not thai[j - 1]:
+                    key = f"{key} {texts[j]}"
+                else:
+                    key += texts[j]
+                any_thai = any_thai or thai[j]
+                hits = index.get(key)
+                kind, factor = "exact", 1.0
+                sk = skeleton(key) if any_thai else ""
+                if hits is None and sk:
+                    hits = skel_index.get(sk)
+                    kind, factor = "skeleton", 0.9
                 if hits:
                     matched_here = True
+                    start, end = tokens[i].start, tokens[j].end
                     for e in hits:
-                        found.append(Match(e, start, end, kind, e.weight * weight_factor))
+                        found.append(Match(e, start, end, kind, e.weight * factor))
+                # Extend the window only while some longer term starts with this key.
+                if key not in self._prefixes and (not sk or sk not in self._skeleton_prefixes):
+                    break
             if matched_here:
                 continue
             if thai[i] and len(texts[i]) > _MIN_COMPOUND_PART:
@@ -205,7 +229,7 @@ class Lexicon:
                     e = self.code_entries[m.group(0)]
                     s0 = tokens[i].start + m.start()
                     found.append(Match(e, s0, s0 + len(m.group(0)), "substring", e.weight * 0.9))
-        return _suppress(found)
+        return _suppress(found) if len(found) > 1 else found
 
     def _compound_matches(self, tok: Token) -> list[Match]:
         out: list[Match] = []
@@ -220,22 +244,22 @@ class Lexicon:
 
 def _suppress(found: list[Match]) -> list[Match]:
     """Drop matches inside a benign-sense phrase, and shorter matches inside a longer one of the
-    same category (so "little girl" is one reason, not two)."""
-    benign = [(m.start, m.end) for m in found if m.entry.category == "benign_sense"]
-    out: list[Match] = []
-    for m in found:
-        if m.entry.category != "benign_sense" and any(
-            a <= m.start and m.end <= b for a, b in benign
-        ):
-            continue
-        if any(
-            o is not m
-            and o.entry.category == m.entry.category
-            and o.start <= m.start
-            and m.end <= o.end
-            and (o.end - o.start) > (m.end - m.start)
-            for o in found
-        ):
-            continue
-        out.append(m)
-    return out
+    same category (so "little girl" is one reason, not two). Sweeps in start order: linear after
+    sorting, so a 10 kB text with thousands of matches stays fast."""
+    order = sorted(range(len(found)), key=lambda k: (found[k].start, -found[k].end))
+    drop = [False] * len(found)
+    benign_end = -1
+    best: dict[str, tuple[int, int]] = {}  # category -> (max end so far, start that reached it)
+    for k in order:
+        m = found[k]
+        cat = m.entry.category
+        if cat == "benign_sense":
+            benign_end = max(benign_end, m.end)
+        elif benign_end >= m.end:
+            drop[k] = True
+        end, start = best.get(cat, (-1, -1))
+        if end > m.end or (end == m.end and start < m.start):
+            drop[k] = True
+        if m.end > end:
+            best[cat] = (m.end, m.start)
+    return [m for k, m in enumerate(found) if not drop[k]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,41 +36,52 @@ class LinearModel:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._n_vocab = len(self.vocab)
-        self._dense_w = np.ascontiguousarray(self.weights[:, self._n_vocab :], dtype=np.float64)
-        self._sparse_wt = np.ascontiguousarray(self.weights[:, : self._n_vocab].T)
-        # Per-feature pull towards csa against the other labels, for explanations.
+        n_vocab = len(self.vocab)
+        w = np.asarray(self.weights, dtype=np.float64)
+        # Inference is a sum of a few dozen weight rows: plain tuples in a dict beat numpy's
+        # per-call overhead here (measured 36 µs → 8 µs a text on 40-character filenames).
+        rows = w[:, :n_vocab].T.tolist()
+        self._gram_w: dict[str, tuple[float, ...]] = {
+            g: tuple(rows[j]) for g, j in self.vocab.items()
+        }
+        self._dense_w = [list(r) for r in w[:, n_vocab:].tolist()]
+        self._bias = [float(x) for x in self.bias]
         i = self.labels.index("csa")
-        self._csa_pull = self._sparse_wt[:, i] - self._sparse_wt.mean(axis=1)
+        means = w[:, :n_vocab].mean(axis=0)
+        self._csa_pull = (w[i, :n_vocab] - means).tolist()
         self._inv_vocab: list[str] | None = None
 
-    def indices(self, grams: Sequence[str]) -> list[int]:
-        get = self.vocab.get
-        return sorted({j for g in grams if (j := get(g)) is not None})
+    def probs(self, grams: Iterable[str], dense: Sequence[float]) -> list[float]:
+        """Calibrated probabilities, in ``self.labels`` order."""
+        get = self._gram_w.get
+        ws = [r for g in set(grams) if (r := get(g)) is not None]
+        z = list(self._bias)
+        if ws:
+            inv = 1.0 / math.sqrt(len(ws))
+            for c, col in enumerate(zip(*ws, strict=True)):
+                z[c] += sum(col) * inv
+        for c, row in enumerate(self._dense_w):
+            z[c] += sum(wd * d for wd, d in zip(row, dense, strict=True) if d)
+        t = self.temperature
+        top = max(z)
+        e = [math.exp((x - top) / t) for x in z]
+        total = sum(e)
+        return [x / total for x in e]
 
-    def logits(self, idx: Sequence[int], dense: Sequence[float]) -> np.ndarray:
-        z = self.bias + self._dense_w @ np.asarray(dense, dtype=np.float64)
-        if idx:
-            z = z + self._sparse_wt[idx].sum(axis=0) / math.sqrt(len(idx))
-        return z
-
-    def probs(self, idx: Sequence[int], dense: Sequence[float]) -> np.ndarray:
-        z = self.logits(idx, dense) / self.temperature
-        z = z - z.max()
-        e = np.exp(z)
-        return e / e.sum()
-
-    def top_csa_features(self, idx: Sequence[int], k: int = 3) -> list[tuple[str, float]]:
+    def top_csa_features(self, grams: Iterable[str], k: int = 3) -> list[tuple[str, float]]:
+        """The n-grams of a text that pulled most towards csa, with their pull."""
+        vocab = self.vocab
+        idx = {j for g in set(grams) if (j := vocab.get(g)) is not None}
         if not idx:
             return []
+        inv = 1.0 / math.sqrt(len(idx))
+        pulls = sorted(((self._csa_pull[j] * inv, j) for j in idx), reverse=True)[:k]
         if self._inv_vocab is None:
-            inv = [""] * self._n_vocab
-            for g, j in self.vocab.items():
-                inv[j] = g
-            self._inv_vocab = inv
-        pulls = self._csa_pull[list(idx)] / math.sqrt(len(idx))
-        order = np.argsort(-pulls)[:k]
-        return [(self._inv_vocab[idx[o]], float(pulls[o])) for o in order if pulls[o] > 0]
+            inv_vocab = [""] * len(vocab)
+            for g, j in vocab.items():
+                inv_vocab[j] = g
+            self._inv_vocab = inv_vocab
+        return [(self._inv_vocab[j], p) for p, j in pulls if p > 0]
 
     def save(self, path: Path | str) -> Path:
         path = Path(path)

@@ -31,7 +31,7 @@ def featurize(
     dense = np.zeros((len(texts), len(DENSE_NAMES)), dtype=np.float64)
     for i, t in enumerate(texts):
         a = analyze(t, lexicon)
-        grams.append([g for g in ngrams(a.norm.text, a.tokens) if len(g) <= MAX_GRAM_CHARS])
+        grams.append([g for g in ngrams(a.text, a.tokens) if len(g) <= MAX_GRAM_CHARS])
         dense[i] = dense_features(a.evidence)
         if progress and i % 1000 == 999:
             progress(1000)
