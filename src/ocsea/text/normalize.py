@@ -265,6 +265,8 @@ def _stages(
     s, st, en = _sub(_LATIN_SPREAD_RX, _join_spread, s, st, en)
     if not ascii_only:
         s, st, en = _sub(_THAI_SPREAD_RX, _join_spread, s, st, en)
+        # Joining can bring two SARA E together again ("เ.เ").
+        s, st, en = _sub(_SARA_E_DOUBLE_RX, "\u0e41", s, st, en)
     s, st, en = _sub(_REPEAT_RX, _collapse_repeat, s, st, en)
     return s, st, en
 
