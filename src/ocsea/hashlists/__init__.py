@@ -1,0 +1,1 @@
+"""Hash lists: formats (pure) and their store."""

@@ -1,0 +1,1 @@
+"""Matching against known material: exact digests, PDQ near-duplicates, vPDQ video."""

@@ -1,0 +1,157 @@
+"""The matcher: every known-material index built from the stored hash lists, and the matching of
+one file's hashes against them. Pure once built (no I/O in ``match_*``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from ocsea.match.exact import ExactIndex
+from ocsea.match.pdq_index import DEFAULT_MAX_DISTANCE, PdqIndex
+from ocsea.media.hashing import Digests, PdqHash, VpdqFrame
+from ocsea.store.db import hash_entries, hash_lists
+
+DEFAULT_PDQ_QUALITY = 50
+DEFAULT_VPDQ_PERCENT = 80.0
+
+
+@dataclass(frozen=True, slots=True)
+class EntryInfo:
+    entry_id: int
+    list_name: str
+    category: str | None
+    media_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HashMatch:
+    list_name: str
+    category: str | None
+    hash_type: str  # md5 | sha1 | sha256 | pdq | vpdq
+    distance: int  # 0 for exact
+    entry_id: int
+    media_id: str | None = None
+    transform: str | None = None  # which rotation/flip matched (PDQ)
+    query_matched_pct: float | None = None  # vPDQ
+    compared_matched_pct: float | None = None
+
+    def to_dict(self) -> dict:
+        d = {
+            "list": self.list_name,
+            "category": self.category,
+            "hash_type": self.hash_type,
+            "distance": self.distance,
+            "entry_id": self.entry_id,
+        }
+        for k in ("media_id", "transform", "query_matched_pct", "compared_matched_pct"):
+            v = getattr(self, k)
+            if v is not None:
+                d[k] = v
+        return d
+
+
+DIHEDRAL_NAMES = ("original", "rot90", "rot180", "rot270", "flip", "flip+rot90", "flip+rot180", "flip+rot270")
+
+
+class Matcher:
+    def __init__(
+        self,
+        entries: dict[int, EntryInfo],
+        exact: dict[str, ExactIndex],
+        pdq: PdqIndex,
+        videos: dict[int, list[str]],
+        max_distance: int = DEFAULT_MAX_DISTANCE,
+        quality_floor: int = DEFAULT_PDQ_QUALITY,
+        vpdq_percent: float = DEFAULT_VPDQ_PERCENT,
+    ) -> None:
+        self.entries = entries
+        self.exact = exact
+        self.pdq = pdq
+        self.max_distance = max_distance
+        self.quality_floor = quality_floor
+        self.vpdq_percent = vpdq_percent
+        self.videos = videos
+        frame_hexes: list[str] = []
+        frame_owner: list[int] = []
+        for eid, frames in videos.items():
+            frame_hexes.extend(frames)
+            frame_owner.extend([eid] * len(frames))
+        self._frame_owner = frame_owner
+        self._frames = PdqIndex(frame_hexes)
+
+    @classmethod
+    def from_store(cls, engine: Engine, lists: Sequence[str] | None = None, **kw) -> Matcher:
+        entries: dict[int, EntryInfo] = {}
+        by_type: dict[str, tuple[list[str], list[int]]] = {t: ([], []) for t in ("md5", "sha1", "sha256")}
+        pdq_hex: list[str] = []
+        pdq_ids: list[int] = []
+        videos: dict[int, list[str]] = {}
+        floor = kw.get("quality_floor", DEFAULT_PDQ_QUALITY)
+        q = select(
+            hash_entries.c.id, hash_lists.c.name, hash_entries.c.category, hash_entries.c.media_id,
+            hash_entries.c.md5, hash_entries.c.sha1, hash_entries.c.sha256, hash_entries.c.pdq,
+            hash_entries.c.pdq_quality, hash_entries.c.vpdq,
+        ).join(hash_lists, hash_lists.c.id == hash_entries.c.list_id)  # fmt: skip
+        if lists:
+            q = q.where(hash_lists.c.name.in_(list(lists)))
+        with engine.connect() as conn:
+            for eid, name, cat, mid, md5, sha1, sha256, pdq, pq, vpdq in conn.execute(q):
+                entries[eid] = EntryInfo(eid, name, cat, mid)
+                for t, v in (("md5", md5), ("sha1", sha1), ("sha256", sha256)):
+                    if v:
+                        by_type[t][0].append(v)
+                        by_type[t][1].append(eid)
+                if pdq and (pq is None or pq >= floor):
+                    pdq_hex.append(pdq)
+                    pdq_ids.append(eid)
+                if vpdq:
+                    videos[eid] = [h for h in vpdq if h]
+        sizes = {"md5": 16, "sha1": 20, "sha256": 32}
+        exact = {t: ExactIndex(h, i, sizes[t]) for t, (h, i) in by_type.items()}
+        return cls(entries, exact, PdqIndex(pdq_hex, pdq_ids), videos, **kw)
+
+    def _hit(self, eid: int, hash_type: str, distance: int, **extra) -> HashMatch:
+        e = self.entries[eid]
+        return HashMatch(e.list_name, e.category, hash_type, distance, eid, e.media_id, **extra)
+
+    def match_digests(self, d: Digests) -> list[HashMatch]:
+        out = []
+        for t in ("md5", "sha1", "sha256"):
+            for eid in self.exact[t].lookup(getattr(d, t)):
+                out.append(self._hit(eid, t, 0))
+        return out
+
+    def match_pdq(self, hashes: Sequence[PdqHash]) -> list[HashMatch]:
+        """Near-duplicates of an image; ``hashes`` is the original or its 8 dihedral variants."""
+        best: dict[int, tuple[int, str]] = {}
+        for k, h in enumerate(hashes):
+            if h.quality < self.quality_floor:
+                continue
+            for eid, dist in self.pdq.query(h.hex, self.max_distance):
+                if eid not in best or dist < best[eid][0]:
+                    best[eid] = (dist, DIHEDRAL_NAMES[k] if len(hashes) == 8 else "original")
+        return [self._hit(eid, "pdq", d, transform=t) for eid, (d, t) in sorted(best.items(), key=lambda x: x[1][0])]
+
+    def match_vpdq(self, frames: Sequence[VpdqFrame]) -> list[HashMatch]:
+        """Video-to-video by the share of matching frames, both ways (Meta's vPDQ rule)."""
+        good = [f for f in frames if f.quality >= self.quality_floor]
+        if not good or not self.videos:
+            return []
+        query_hits: dict[int, set[int]] = defaultdict(set)  # entry -> matched query frames
+        compared_hits: dict[int, set[int]] = defaultdict(set)  # entry -> matched entry frames
+        for qi, f in enumerate(good):
+            for gid, _ in self._frames.query(f.hex, self.max_distance):
+                eid = self._frame_owner[gid]
+                query_hits[eid].add(qi)
+                compared_hits[eid].add(gid)
+        out = []
+        for eid, qset in query_hits.items():
+            q_pct = 100.0 * len(qset) / len(good)
+            c_pct = 100.0 * len(compared_hits[eid]) / max(1, len(self.videos[eid]))
+            if q_pct >= self.vpdq_percent and c_pct >= self.vpdq_percent:
+                out.append(self._hit(eid, "vpdq", 0, query_matched_pct=round(q_pct, 1), compared_matched_pct=round(c_pct, 1)))
+        return out

@@ -1,0 +1,1 @@
+"""Media hashing: cryptographic digests, PDQ for images, vPDQ for video."""

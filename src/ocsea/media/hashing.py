@@ -1,0 +1,174 @@
+"""Hashers. Files are opened read-only and read once for all three digests."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+CHUNK = 1 << 20
+PDQ_BITS = 256
+# Pillow refuses images above this many pixels (decompression bombs); seized media rarely exceed it.
+MAX_IMAGE_PIXELS = 250_000_000
+# Images larger than this on their long side are reduced before PDQ (which downsamples to 64×64
+# anyway); conformance images stay within tolerance either way.
+PDQ_MAX_SIDE = 2048
+VIDEO_TIMEOUT_S = 600.0
+
+IMAGE_EXTENSIONS = frozenset(
+    ".jpg .jpeg .jpe .jfif .png .gif .bmp .tif .tiff .webp .ppm .pgm .pbm .ico .heic".split()
+)
+VIDEO_EXTENSIONS = frozenset(
+    ".mp4 .m4v .mov .avi .mkv .wmv .flv .webm .mpg .mpeg .3gp .ts .mts .vob .ogv .asf".split()
+)
+
+
+class MediaError(ValueError):
+    """A file that cannot be hashed as media (corrupt, truncated, unsupported); says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Digests:
+    size: int
+    md5: str
+    sha1: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class PdqHash:
+    hex: str
+    quality: int
+
+    def as_bytes(self) -> bytes:
+        return bytes.fromhex(self.hex)
+
+
+@dataclass(frozen=True, slots=True)
+class VpdqFrame:
+    frame: int
+    quality: int
+    hex: str
+    timestamp: float
+
+
+def digest_stream(fh: BinaryIO) -> Digests:
+    md5, sha1, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha1(usedforsecurity=False), hashlib.sha256()
+    size = 0
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    while n := fh.readinto(buf):
+        chunk = view[:n]
+        md5.update(chunk)
+        sha1.update(chunk)
+        sha256.update(chunk)
+        size += n
+    return Digests(size, md5.hexdigest(), sha1.hexdigest(), sha256.hexdigest())
+
+
+def digest_file(path: Path | str) -> Digests:
+    with open(path, "rb", buffering=0) as fh:
+        return digest_stream(fh)
+
+
+def _load_rgb(source: Path | str | BinaryIO) -> np.ndarray:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(source) as im:
+                im.draft("RGB", (PDQ_MAX_SIDE, PDQ_MAX_SIDE))  # JPEG: decode at reduced size
+                im.load()
+                im = ImageOps.exif_transpose(im)
+                if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+                    rgba = im.convert("RGBA")
+                    bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                    im = Image.alpha_composite(bg, rgba)
+                if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+                    a = np.asarray(im, dtype=np.float64)
+                    lo, hi = float(a.min()), float(a.max())
+                    a = (a - lo) * (255.0 / (hi - lo)) if hi > lo else a * 0
+                    im = Image.fromarray(a.astype(np.uint8), "L")
+                im = im.convert("RGB")
+                if max(im.size) > PDQ_MAX_SIDE:
+                    im.thumbnail((PDQ_MAX_SIDE, PDQ_MAX_SIDE), Image.Resampling.BOX)
+                return np.ascontiguousarray(np.asarray(im, dtype=np.uint8))
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise MediaError(f"not a readable image: {exc}") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise MediaError(f"corrupt or truncated image: {exc}") from None
+
+
+def pdq_image(source: Path | str | BinaryIO) -> PdqHash:
+    """PDQ hash and quality (0–100) of an image, after EXIF rotation."""
+    import pdqhash
+
+    rgb = _load_rgb(source)
+    if rgb.shape[0] < 1 or rgb.shape[1] < 1:
+        raise MediaError("image has no pixels")
+    bits, quality = pdqhash.compute(rgb)
+    return PdqHash(bits_to_hex(bits), int(quality))
+
+
+def pdq_dihedral(source: Path | str | BinaryIO) -> list[PdqHash]:
+    """The PDQ hashes of the eight rotations/flips of an image (original first)."""
+    import pdqhash
+
+    rgb = _load_rgb(source)
+    hashes, quality = pdqhash.compute_dihedral(rgb)
+    return [PdqHash(bits_to_hex(h), int(quality)) for h in hashes]
+
+
+def bits_to_hex(bits: np.ndarray) -> str:
+    """pdqhash's 256 0/1 values → the reference 64-digit hex (checked against Meta's vectors)."""
+    b = np.asarray(bits, dtype=np.uint8).reshape(-1)
+    if b.size != PDQ_BITS:
+        raise MediaError(f"expected {PDQ_BITS} bits, got {b.size}")
+    return np.packbits(b).tobytes().hex()
+
+
+def vpdq_video(
+    path: Path | str, seconds_per_hash: float = 1.0, timeout: float = VIDEO_TIMEOUT_S
+) -> list[VpdqFrame]:
+    """vPDQ: a PDQ hash per sampled frame (``seconds_per_hash`` 0 hashes every frame).
+
+    Decoding runs in a child process (see ``_vpdq_worker``): a corrupt file can abort libav.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise MediaError(f"{path}: no such file")
+    if seconds_per_hash < 0:
+        raise ValueError("seconds_per_hash must be >= 0")
+    cmd = [sys.executable, "-m", "ocsea.media._vpdq_worker", str(p), repr(float(seconds_per_hash))]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise MediaError(f"video decoding took longer than {timeout:.0f}s") from None
+    if proc.returncode < 0:
+        sig = signal.Signals(-proc.returncode).name
+        raise MediaError(f"video decoder crashed ({sig}): corrupt or truncated video")
+    try:
+        out = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
+    except json.JSONDecodeError:
+        out = {}
+    if "frames" not in out:
+        why = out.get("error") or (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise MediaError(f"not a readable video: {why}")
+    frames = [VpdqFrame(int(a), int(b), str(c), float(d)) for a, b, c, d in out["frames"]]
+    if not frames:
+        raise MediaError("no decodable video frames")
+    return frames
+
+
+def hamming_hex(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()
