@@ -26,10 +26,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+def _register_media() -> None:
+    from ocsea import cli_media
+
+    cli_media.register(app)
+
+
 text_app = typer.Typer(
     help="Text detection: explain, train, evaluate, corpus.", no_args_is_help=True
 )
 app.add_typer(text_app, name="text")
+_register_media()
 
 err = Console(stderr=True)
 out = Console()

@@ -1,0 +1,298 @@
+"""CLI adapters for known-material matching: ``hash``, ``match``, ``hashes …``, ``scan``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+err = Console(stderr=True)
+out = Console()
+
+hashes_app = typer.Typer(help="Hash lists of known material: import, list, export.", no_args_is_help=True)
+
+
+class ListFormat(StrEnum):
+    auto = "auto"
+    vics = "vics"
+    icse = "icse"
+    ncmec = "ncmec"
+    text = "text"
+    jsonl = "jsonl"
+
+
+class ExportFormat(StrEnum):
+    vics = "vics"
+    jsonl = "jsonl"
+
+
+class TextType(StrEnum):
+    auto = "auto"
+    md5 = "md5"
+    sha1 = "sha1"
+    sha256 = "sha256"
+    pdq = "pdq"
+
+
+class RecordFormat(StrEnum):
+    jsonl = "jsonl"
+    table = "table"
+
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: OCSEA_DATABASE_URL or ~/.local/share/ocsea).")
+]
+
+
+def _engine(db: str | None):
+    from ocsea.store.db import make_engine
+
+    return make_engine(db)
+
+
+@hashes_app.command("import")
+def hashes_import(
+    files: Annotated[list[Path], typer.Argument(help="Hash list files.")],
+    list_name: Annotated[str, typer.Option("--list", help="Name of the list to add to.")],
+    source: Annotated[str, typer.Option(help="Where the list comes from (provenance).")] = "",
+    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.auto,
+    text_type: Annotated[TextType, typer.Option(help="Hash type of 64-digit lines in text lists.")] = TextType.auto,
+    db: DbOption = None,
+) -> None:
+    """Import hash lists. Re-importing a file changes nothing; a bad file is rejected whole."""
+    from ocsea.hashlists.formats import HashListError
+    from ocsea.hashlists.store import import_file
+
+    engine = _engine(db)
+    failed = 0
+    for f in files:
+        try:
+            r = import_file(engine, f, list_name, source, fmt.value, text_type.value)
+        except HashListError as exc:
+            failed += 1
+            err.print(f"[red]rejected[/] {exc}", highlight=False)
+            continue
+        if r.already_imported:
+            err.print(f"{f}: already imported into {list_name!r} ({r.n_entries} entries); nothing changed")
+        else:
+            err.print(f"{f}: {r.format}, {r.n_entries} entries, {r.n_new} new in {list_name!r}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@hashes_app.command("lists")
+def hashes_lists(db: DbOption = None) -> None:
+    """The stored lists with their provenance and categories."""
+    from ocsea.hashlists.store import list_lists
+
+    table = Table("list", "entries", "categories", "source", "imports", "updated")
+    for li in list_lists(_engine(db)):
+        cats = ", ".join(f"{k or '-'}:{v}" for k, v in sorted(li.categories.items()))
+        table.add_row(li.name, str(li.n_entries), cats, li.source, str(li.imports), li.updated_at.isoformat(timespec="seconds"))
+    out.print(table)
+
+
+@hashes_app.command("export")
+def hashes_export(
+    list_name: Annotated[str, typer.Option("--list")],
+    fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.jsonl,
+    out_path: Annotated[Path | None, typer.Option("--out", help="File to write (default stdout).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export a list as VICS 2.0 JSON or ocsea JSONL."""
+    from ocsea.hashlists.formats import to_jsonl, to_vics
+    from ocsea.hashlists.store import list_entries
+
+    entries = list_entries(_engine(db), list_name)
+    text = to_vics(entries, list_name) if fmt is ExportFormat.vics else to_jsonl(entries)
+    if out_path:
+        out_path.write_text(text, encoding="utf-8")
+        err.print(f"{len(entries)} entries written to {out_path}")
+    else:
+        sys.stdout.write(text)
+
+
+def _walk(paths: list[Path]) -> Iterator[Path]:
+    for p in paths:
+        if p.is_dir():
+            for q in sorted(p.rglob("*")):
+                if q.is_file() and not q.is_symlink():
+                    yield q
+        else:
+            yield p
+
+
+def hash_one(path: Path, video_seconds: float = 1.0) -> dict[str, Any]:
+    """Every hash of one file; errors become an ``error`` field, never an exception."""
+    from ocsea.media.hashing import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaError, digest_file, pdq_image, vpdq_video
+
+    rec: dict[str, Any] = {"path": str(path)}
+    try:
+        d = digest_file(path)
+    except OSError as exc:
+        rec["error"] = f"cannot read: {exc.strerror or exc}"
+        return rec
+    rec.update(size=d.size, md5=d.md5, sha1=d.sha1, sha256=d.sha256)
+    ext = path.suffix.lower()
+    try:
+        if ext in IMAGE_EXTENSIONS:
+            h = pdq_image(path)
+            rec.update(pdq=h.hex, pdq_quality=h.quality)
+        elif ext in VIDEO_EXTENSIONS:
+            frames = vpdq_video(path, seconds_per_hash=video_seconds)
+            rec.update(vpdq_frames=len(frames), vpdq=[f.hex for f in frames], vpdq_quality=[f.quality for f in frames])
+    except MediaError as exc:
+        rec["media_error"] = str(exc)
+    return rec
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(hashes_app, name="hashes")
+    register_scan(app)
+
+    @app.command("hash")
+    def hash_cmd(
+        paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
+        fmt: Annotated[RecordFormat, typer.Option("--format")] = RecordFormat.jsonl,
+        video_seconds: Annotated[float, typer.Option(min=0, help="Seconds between vPDQ frames (0: every frame).")] = 1.0,
+        vpdq_out: Annotated[Path | None, typer.Option(help="Folder for per-video vPDQ hash files.")] = None,
+    ) -> None:
+        """MD5, SHA-1, SHA-256; PDQ for images; vPDQ for video. One JSON object a file."""
+        rows = []
+        for p in _walk(paths):
+            rec = hash_one(p, video_seconds)
+            if "vpdq" in rec and vpdq_out is not None:
+                vpdq_out.mkdir(parents=True, exist_ok=True)
+                hf = vpdq_out / f"{rec['sha256']}.vpdq.txt"
+                hf.write_text("".join(f"{i},{q},{h}\n" for i, (h, q) in enumerate(zip(rec["vpdq"], rec["vpdq_quality"], strict=True))))
+                rec["vpdq_file"] = str(hf)
+            if "vpdq" in rec:
+                del rec["vpdq_quality"]
+                if vpdq_out is not None:
+                    del rec["vpdq"]
+            if fmt is RecordFormat.jsonl:
+                sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            else:
+                rows.append(rec)
+            if "error" in rec:
+                err.print(f"{p}: {rec['error']}", highlight=False)
+        if rows:
+            t = Table("path", "size", "sha256", "pdq", "q")
+            for r in rows:
+                t.add_row(r["path"], str(r.get("size", "")), r.get("sha256", r.get("error", ""))[:16], (r.get("pdq") or "")[:16], str(r.get("pdq_quality", "")))
+            out.print(t)
+
+    @app.command("match")
+    def match_cmd(
+        paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
+        fmt: Annotated[RecordFormat, typer.Option("--format")] = RecordFormat.jsonl,
+        max_distance: Annotated[int, typer.Option(min=0, max=63, help="PDQ Hamming distance.")] = 31,
+        quality: Annotated[int, typer.Option(min=0, max=100, help="PDQ quality floor.")] = 50,
+        lists: Annotated[list[str] | None, typer.Option("--list", help="Only these lists.")] = None,
+        db: DbOption = None,
+    ) -> None:
+        """Each file with its matches: list, category, hash type, distance."""
+        from ocsea.match.matcher import Matcher
+        from ocsea.media.hashing import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaError, digest_file, pdq_dihedral, vpdq_video
+
+        matcher = Matcher.from_store(_engine(db), lists, max_distance=max_distance, quality_floor=quality)
+        rows = []
+        for p in _walk(paths):
+            rec: dict[str, Any] = {"path": str(p)}
+            try:
+                d = digest_file(p)
+            except OSError as exc:
+                rec["error"] = f"cannot read: {exc.strerror or exc}"
+                err.print(f"{p}: {rec['error']}", highlight=False)
+            else:
+                rec.update(size=d.size, sha256=d.sha256)
+                hits = matcher.match_digests(d)
+                try:
+                    if p.suffix.lower() in IMAGE_EXTENSIONS:
+                        variants = pdq_dihedral(p)
+                        rec.update(pdq=variants[0].hex, pdq_quality=variants[0].quality)
+                        hits += matcher.match_pdq(variants)
+                    elif p.suffix.lower() in VIDEO_EXTENSIONS and matcher.videos:
+                        hits += matcher.match_vpdq(vpdq_video(p))
+                except MediaError as exc:
+                    rec["media_error"] = str(exc)
+                rec["matches"] = [h.to_dict() for h in hits]
+            if fmt is RecordFormat.jsonl:
+                sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            else:
+                rows.append(rec)
+        if rows:
+            t = Table("path", "matches")
+            for r in rows:
+                t.add_row(r["path"], "; ".join(f"{m['list']}/{m['category']} {m['hash_type']} d={m['distance']}" for m in r.get("matches", [])) or r.get("error", "-"))
+            out.print(t)
+
+
+def register_scan(app: typer.Typer) -> None:
+    @app.command("scan")
+    def scan_cmd(
+        root: Annotated[Path, typer.Argument(help="Folder (a mounted drive, an export) or a file.")],
+        out_dir: Annotated[Path, typer.Option("--out", help="Report and scan-state folder.")] = Path("scan-out"),
+        archives: Annotated[bool, typer.Option("--archives/--no-archives", help="Look inside zip/tar.")] = True,
+        video: Annotated[bool, typer.Option("--video/--no-video", help="vPDQ for video files.")] = True,
+        video_seconds: Annotated[float, typer.Option(min=0)] = 1.0,
+        workers: Annotated[int, typer.Option(min=1, max=64, help="Hashing processes.")] = max(1, min(2, os.cpu_count() or 1)),
+        max_distance: Annotated[int, typer.Option(min=0, max=63)] = 31,
+        quality: Annotated[int, typer.Option(min=0, max=100)] = 50,
+        db: DbOption = None,
+    ) -> None:
+        """Hash every file (and archive member), match against the stored lists, check names with
+        the text detector, and write a ranked report. Interrupt with Ctrl-C; re-run to resume."""
+        from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from ocsea.match.matcher import Matcher
+        from ocsea.scan.report import write_report
+        from ocsea.scan.runner import rank_records, run_scan
+        from ocsea.scan.worker import ScanOptions
+        from ocsea.text.detector import Detector
+
+        if not root.exists():
+            raise FileNotFoundError(f"{root}: no such file or folder")
+        opts = ScanOptions(archives=archives, video=video, video_seconds=video_seconds)
+        progress = Progress(
+            TextColumn("hashing"), BarColumn(), MofNCompleteColumn(), DownloadColumn(), TimeRemainingColumn(),
+            console=err, disable=not err.is_terminal, transient=True,
+        )  # fmt: skip
+        with progress:
+            task = progress.add_task("hashing", total=None)
+            bytes_task = {"total": 0}
+
+            def on_total(n: int, b: int) -> None:
+                bytes_task["total"] = b
+                progress.update(task, total=n)
+
+            summary = run_scan(
+                root, out_dir, opts, workers,
+                progress=lambda n, b: progress.update(task, advance=n), on_total=on_total,
+            )  # fmt: skip
+        matcher = Matcher.from_store(_engine(db), max_distance=max_distance, quality_floor=quality)
+        findings = rank_records(summary.records, root, matcher, Detector.load())
+        meta = {"archives": archives, "video": video, "max_distance": max_distance, "quality_floor": quality,
+                "hash_list_entries": len(matcher.entries)}  # fmt: skip
+        write_report(out_dir, root, summary, findings, meta)
+        counts = {}
+        for f in findings:
+            counts[f.kind] = counts.get(f.kind, 0) + 1
+        out.print(
+            f"{summary.files_seen} files ({summary.files_hashed_now} hashed now, {summary.files_resumed} resumed); "
+            + ", ".join(f"{k}: {v}" for k, v in counts.items())
+        )
+        t = Table("kind", "path", "why", title="most important first")
+        for f in findings[:15]:
+            why = "; ".join(f"{m['list']} {m['hash_type']} d={m['distance']}" for m in f.matches) or "; ".join(f.text_reasons) or (f.error or "")
+            t.add_row(f.kind, f.path, why)
+        out.print(t)
+        out.print(f"report: {out_dir / 'report.html'} (also report.csv, report.json)")

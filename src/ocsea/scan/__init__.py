@@ -1,0 +1,1 @@
+"""``ocsea scan``: triage a seized drive or export folder against hash lists and the text detector."""

@@ -1,0 +1,240 @@
+"""``ocsea scan``: walk evidence, hash in worker processes, remember progress, rank findings.
+
+Progress lives in a scan-state SQLite file in the report folder: a file already hashed with the
+same size and modification time is not read again, so an interrupted scan resumes where it
+stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ocsea.match.matcher import Matcher
+from ocsea.media.hashing import Digests, PdqHash, VpdqFrame
+from ocsea.scan.worker import ScanOptions, scan_path
+from ocsea.text.detector import Detector
+
+STATE_FILE = "scan-state.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+  path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, records TEXT NOT NULL, done_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class ScanInterrupted(Exception):
+    """The scan stopped early; what was done is saved and a re-run resumes."""
+
+
+@dataclass
+class Finding:
+    path: str
+    kind: str  # suspicious-unknown | known | near-duplicate | suspicious-adult | error
+    rank_score: float
+    size: int | None
+    sha256: str | None
+    matches: list[dict[str, Any]] = field(default_factory=list)
+    text_label: str | None = None
+    text_score: float | None = None
+    text_reasons: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, [], "")}
+
+
+@dataclass
+class ScanSummary:
+    files_seen: int = 0
+    files_hashed_now: int = 0
+    files_resumed: int = 0
+    bytes_hashed_now: int = 0
+    errors: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    records: list[dict] = field(default_factory=list)
+
+
+def walk(root: Path) -> Iterator[tuple[str, os.stat_result | None, str | None]]:
+    """(path, lstat, error) for every non-directory below ``root``; never follows links."""
+    if not root.is_dir():
+        try:
+            yield str(root), os.lstat(root), None
+        except OSError as exc:
+            yield str(root), None, f"cannot stat: {exc.strerror or exc}"
+        return
+    errors: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=errors.append):
+        dirnames.sort()
+        for d in list(dirnames):
+            full = os.path.join(dirpath, d)
+            if os.path.islink(full):
+                dirnames.remove(d)
+                yield full, None, "symbolic link to a folder: not followed"
+        for f in sorted(filenames):
+            full = os.path.join(dirpath, f)
+            try:
+                yield full, os.lstat(full), None
+            except OSError as exc:
+                yield full, None, f"cannot stat: {exc.strerror or exc}"
+        while errors:
+            e = errors.pop()
+            yield str(e.filename), None, f"cannot list folder: {e.strerror or e}"
+
+
+class StateDB:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path)
+        self.conn.executescript(_SCHEMA)
+
+    def done(self) -> dict[str, tuple[int, int]]:
+        return {p: (s, m) for p, s, m in self.conn.execute("SELECT path, size, mtime_ns FROM files")}
+
+    def save(self, path: str, size: int | None, mtime_ns: int | None, records: list[dict]) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO files(path, size, mtime_ns, records, done_at) "
+            "VALUES (?, ?, ?, ?, datetime('now'))",
+            (path, size, mtime_ns, json.dumps(records, ensure_ascii=False)),
+        )
+
+    def all_records(self) -> Iterator[dict]:
+        for (rows,) in self.conn.execute("SELECT records FROM files ORDER BY path"):
+            yield from json.loads(rows)
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.commit()
+        self.conn.close()
+
+
+Progress = Callable[[int, int], None]  # (files done now, bytes done now)
+
+
+def run_scan(
+    root: Path,
+    out_dir: Path,
+    opts: ScanOptions,
+    workers: int = 2,
+    progress: Progress | None = None,
+    on_total: Callable[[int, int], None] | None = None,
+) -> ScanSummary:
+    """Hash every file not already in the state; raise ScanInterrupted on Ctrl-C (work saved)."""
+    state = StateDB(out_dir / STATE_FILE)
+    summary = ScanSummary()
+    done = state.done()
+    todo: list[tuple[str, int, int]] = []
+    for path, st, error in walk(root):
+        summary.files_seen += 1
+        if error is not None or st is None:
+            state.save(path, None, None, [{"path": path, "error": error}])
+            continue
+        if done.get(path) == (st.st_size, st.st_mtime_ns):
+            summary.files_resumed += 1
+            continue
+        todo.append((path, st.st_size, st.st_mtime_ns))
+    state.commit()
+    if on_total:
+        on_total(len(todo), sum(s for _, s, _ in todo))
+    try:
+        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+            pending: dict[Future, tuple[str, int, int]] = {}
+            it = iter(todo)
+            for item in it:
+                pending[pool.submit(scan_path, item[0], opts)] = item
+                if len(pending) >= workers * 4:
+                    break
+            since_commit = 0
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    path, size, mtime = pending.pop(fut)
+                    try:
+                        records = fut.result()
+                    except Exception as exc:  # a worker died: record it, go on
+                        records = [{"path": path, "size": size, "error": f"worker failed: {exc}"}]
+                    state.save(path, size, mtime, records)
+                    summary.files_hashed_now += 1
+                    summary.bytes_hashed_now += size
+                    since_commit += 1
+                    if progress:
+                        progress(1, size)
+                    nxt = next(it, None)
+                    if nxt is not None:
+                        pending[pool.submit(scan_path, nxt[0], opts)] = nxt
+                if since_commit >= 200:
+                    state.commit()
+                    since_commit = 0
+    except KeyboardInterrupt:
+        state.close()
+        raise ScanInterrupted(
+            f"interrupted after {summary.files_hashed_now} files; run the same command to resume"
+        ) from None
+    state.commit()
+    summary.records = list(state.all_records())
+    state.close()
+    summary.errors = sum(1 for r in summary.records if r.get("error"))
+    return summary
+
+
+# Rank classes (DESIGN §5, until the triage store takes over): unknown material that the text
+# detector flags comes first, since it may be new abuse; then known material; then near-copies.
+RANK_BASE = {"suspicious-unknown": 3.0, "known": 2.0, "near-duplicate": 1.5, "suspicious-adult": 0.5, "error": 0.0}
+
+
+def rank_records(
+    records: list[dict], root: Path, matcher: Matcher | None, detector: Detector
+) -> list[Finding]:
+    findings: list[Finding] = []
+    root_s = str(root)
+    for r in records:
+        path = r["path"]
+        if r.get("error") and not r.get("sha256"):
+            findings.append(Finding(path, "error", RANK_BASE["error"], r.get("size"), None, error=r["error"]))
+            continue
+        matches = []
+        if matcher is not None and r.get("sha256"):
+            d = Digests(r.get("size") or 0, r["md5"], r["sha1"], r["sha256"])
+            hits = matcher.match_digests(d)
+            if r.get("pdq"):
+                hits += matcher.match_pdq([PdqHash(h, q) for h, q in r["pdq"]])
+            if r.get("vpdq"):
+                hits += matcher.match_vpdq([VpdqFrame(f, q, h, t) for f, q, h, t in r["vpdq"]])
+            matches = [h.to_dict() for h in hits]
+        rel = path[len(root_s) :].lstrip("/\\") if path.startswith(root_s) else path
+        name = rel.replace("\\", "/").rsplit("/", 1)[-1].split("!")[-1]
+        verdicts = [detector.classify(name, "filename"), detector.classify(rel, "path")]
+        v = max(verdicts, key=lambda x: x.score)
+        reasons = [f"{x.category}: {x.term}" for x in v.reasons if x.kind in ("lexicon", "age", "rule")]
+        exact = [m for m in matches if m["distance"] == 0 and m["hash_type"] in ("md5", "sha1", "sha256")]
+        if exact:
+            kind, score = "known", RANK_BASE["known"] + v.score * 0.1
+        elif matches:
+            best = min(m["distance"] for m in matches)
+            kind, score = "near-duplicate", RANK_BASE["near-duplicate"] + (32 - min(best, 32)) / 320
+        elif v.label == "csa":
+            kind, score = "suspicious-unknown", RANK_BASE["suspicious-unknown"] + v.score
+        elif v.label == "adult":
+            kind, score = "suspicious-adult", RANK_BASE["suspicious-adult"] + v.score
+        else:
+            if r.get("error") or r.get("media_error"):
+                err = r.get("error") or r.get("media_error")
+                findings.append(Finding(path, "error", 0.0, r.get("size"), r.get("sha256"), error=err))
+            continue
+        findings.append(
+            Finding(
+                path, kind, round(score, 4), r.get("size"), r.get("sha256"), matches, v.label,
+                round(v.score, 4), reasons, r.get("error") or r.get("media_error"),
+            )  # fmt: skip
+        )
+    findings.sort(key=lambda f: -f.rank_score)
+    return findings

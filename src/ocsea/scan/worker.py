@@ -1,0 +1,100 @@
+"""Per-file work of a scan, run in worker processes: read once, hash, never modify evidence."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ocsea.media.hashing import (
+    IMAGE_EXTENSIONS,
+    VIDEO_EXTENSIONS,
+    MediaError,
+    digest_stream,
+    pdq_dihedral,
+    vpdq_video,
+)
+from ocsea.scan.archives import ArchiveLimits, is_archive_name, iter_members
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    archives: bool = True
+    video: bool = True
+    video_seconds: float = 1.0
+    limits: ArchiveLimits = ArchiveLimits()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _open_readonly(path: str) -> io.BufferedReader:
+    flags = os.O_RDONLY | getattr(os, "O_NOATIME", 0)
+    try:
+        fd = os.open(path, flags)
+    except PermissionError:
+        if not flags & getattr(os, "O_NOATIME", 0):
+            raise
+        fd = os.open(path, os.O_RDONLY)  # O_NOATIME needs ownership; read-only all the same
+    return os.fdopen(fd, "rb", buffering=1 << 20)
+
+
+def _media(rec: dict[str, Any], name: str, data: bytes | None, path: str | None, opts: ScanOptions) -> None:
+    ext = Path(name).suffix.lower()
+    try:
+        if ext in IMAGE_EXTENSIONS:
+            variants = pdq_dihedral(io.BytesIO(data) if data is not None else path)  # type: ignore[arg-type]
+            rec["pdq"] = [[v.hex, v.quality] for v in variants]
+        elif ext in VIDEO_EXTENSIONS and opts.video:
+            if data is None:
+                frames = vpdq_video(path, opts.video_seconds)  # type: ignore[arg-type]
+            else:
+                with tempfile.TemporaryDirectory(prefix="ocsea-scan-") as tmp:
+                    tmp_path = os.path.join(tmp, "member" + ext)
+                    with open(tmp_path, "wb") as fh:
+                        fh.write(data)
+                    frames = vpdq_video(tmp_path, opts.video_seconds)
+            rec["vpdq"] = [[f.frame, f.quality, f.hex, f.timestamp] for f in frames]
+    except MediaError as exc:
+        rec["media_error"] = str(exc)
+
+
+def scan_path(path: str, opts: ScanOptions) -> list[dict[str, Any]]:
+    """Records for one file (and, for an archive, for each member)."""
+    rec: dict[str, Any] = {"path": path}
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        rec["error"] = f"cannot stat: {exc.strerror or exc}"
+        return [rec]
+    rec.update(size=st.st_size, mtime_ns=st.st_mtime_ns)
+    if stat.S_ISLNK(st.st_mode):
+        rec["error"] = "symbolic link: not followed"
+        return [rec]
+    if not stat.S_ISREG(st.st_mode):
+        rec["error"] = "not a regular file"
+        return [rec]
+    try:
+        with _open_readonly(path) as fh:
+            d = digest_stream(fh)
+    except OSError as exc:
+        rec["error"] = f"cannot read: {exc.strerror or exc}"
+        return [rec]
+    rec.update(md5=d.md5, sha1=d.sha1, sha256=d.sha256)
+    _media(rec, path, None, path, opts)
+    out = [rec]
+    if opts.archives and is_archive_name(path):
+        for m in iter_members(path, path, opts.limits):
+            mrec: dict[str, Any] = {"path": f"{path}!{m.name}" if m.name else path, "in_archive": True, "size": m.size}
+            if m.skipped or m.data is None:
+                mrec["error"] = m.skipped or "unreadable"
+            else:
+                d = digest_stream(io.BytesIO(m.data))
+                mrec.update(md5=d.md5, sha1=d.sha1, sha256=d.sha256)
+                _media(mrec, m.name.rsplit("!", 1)[-1], m.data, None, opts)
+            out.append(mrec)
+    return out
