@@ -14,7 +14,8 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml scripts/install-system-deps.sh | $(BIN)/python
+	bash scripts/install-system-deps.sh
 	$(BIN)/pip install -q -e ".[dev]"
 	@touch $(STAMP)
 
@@ -38,6 +39,7 @@ model: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_text.py --out bench/results/text.json
+	$(BIN)/python bench/bench_hash.py --out bench/results/hash.json
 
 clean:
 	rm -rf $(VENV) demo-out .cache .pytest_cache .hypothesis

@@ -18,3 +18,11 @@ def detector():
 @pytest.fixture(scope="session")
 def lexicon(detector):
     return detector.lexicon
+
+
+from hypothesis import settings  # noqa: E402
+
+# CI replays a fixed set of examples (no flaky runs); local runs keep exploring new ones.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")

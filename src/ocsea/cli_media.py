@@ -17,7 +17,9 @@ from rich.table import Table
 err = Console(stderr=True)
 out = Console()
 
-hashes_app = typer.Typer(help="Hash lists of known material: import, list, export.", no_args_is_help=True)
+hashes_app = typer.Typer(
+    help="Hash lists of known material: import, list, export.", no_args_is_help=True
+)
 
 
 class ListFormat(StrEnum):
@@ -48,7 +50,10 @@ class RecordFormat(StrEnum):
 
 
 DbOption = Annotated[
-    str | None, typer.Option("--db", help="Database URL (default: OCSEA_DATABASE_URL or ~/.local/share/ocsea).")
+    str | None,
+    typer.Option(
+        "--db", help="Database URL (default: OCSEA_DATABASE_URL or ~/.local/share/ocsea)."
+    ),
 ]
 
 
@@ -64,7 +69,9 @@ def hashes_import(
     list_name: Annotated[str, typer.Option("--list", help="Name of the list to add to.")],
     source: Annotated[str, typer.Option(help="Where the list comes from (provenance).")] = "",
     fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.auto,
-    text_type: Annotated[TextType, typer.Option(help="Hash type of 64-digit lines in text lists.")] = TextType.auto,
+    text_type: Annotated[
+        TextType, typer.Option(help="Hash type of 64-digit lines in text lists.")
+    ] = TextType.auto,
     db: DbOption = None,
 ) -> None:
     """Import hash lists. Re-importing a file changes nothing; a bad file is rejected whole."""
@@ -81,7 +88,9 @@ def hashes_import(
             err.print(f"[red]rejected[/] {exc}", highlight=False)
             continue
         if r.already_imported:
-            err.print(f"{f}: already imported into {list_name!r} ({r.n_entries} entries); nothing changed")
+            err.print(
+                f"{f}: already imported into {list_name!r} ({r.n_entries} entries); nothing changed"
+            )
         else:
             err.print(f"{f}: {r.format}, {r.n_entries} entries, {r.n_new} new in {list_name!r}")
     if failed:
@@ -96,7 +105,14 @@ def hashes_lists(db: DbOption = None) -> None:
     table = Table("list", "entries", "categories", "source", "imports", "updated")
     for li in list_lists(_engine(db)):
         cats = ", ".join(f"{k or '-'}:{v}" for k, v in sorted(li.categories.items()))
-        table.add_row(li.name, str(li.n_entries), cats, li.source, str(li.imports), li.updated_at.isoformat(timespec="seconds"))
+        table.add_row(
+            li.name,
+            str(li.n_entries),
+            cats,
+            li.source,
+            str(li.imports),
+            li.updated_at.isoformat(timespec="seconds"),
+        )
     out.print(table)
 
 
@@ -104,7 +120,9 @@ def hashes_lists(db: DbOption = None) -> None:
 def hashes_export(
     list_name: Annotated[str, typer.Option("--list")],
     fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.jsonl,
-    out_path: Annotated[Path | None, typer.Option("--out", help="File to write (default stdout).")] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default stdout).")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Export a list as VICS 2.0 JSON or ocsea JSONL."""
@@ -132,7 +150,14 @@ def _walk(paths: list[Path]) -> Iterator[Path]:
 
 def hash_one(path: Path, video_seconds: float = 1.0) -> dict[str, Any]:
     """Every hash of one file; errors become an ``error`` field, never an exception."""
-    from ocsea.media.hashing import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaError, digest_file, pdq_image, vpdq_video
+    from ocsea.media.hashing import (
+        IMAGE_EXTENSIONS,
+        VIDEO_EXTENSIONS,
+        MediaError,
+        digest_file,
+        pdq_image,
+        vpdq_video,
+    )
 
     rec: dict[str, Any] = {"path": str(path)}
     try:
@@ -148,7 +173,11 @@ def hash_one(path: Path, video_seconds: float = 1.0) -> dict[str, Any]:
             rec.update(pdq=h.hex, pdq_quality=h.quality)
         elif ext in VIDEO_EXTENSIONS:
             frames = vpdq_video(path, seconds_per_hash=video_seconds)
-            rec.update(vpdq_frames=len(frames), vpdq=[f.hex for f in frames], vpdq_quality=[f.quality for f in frames])
+            rec.update(
+                vpdq_frames=len(frames),
+                vpdq=[f.hex for f in frames],
+                vpdq_quality=[f.quality for f in frames],
+            )
     except MediaError as exc:
         rec["media_error"] = str(exc)
     return rec
@@ -162,8 +191,12 @@ def register(app: typer.Typer) -> None:
     def hash_cmd(
         paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
         fmt: Annotated[RecordFormat, typer.Option("--format")] = RecordFormat.jsonl,
-        video_seconds: Annotated[float, typer.Option(min=0, help="Seconds between vPDQ frames (0: every frame).")] = 1.0,
-        vpdq_out: Annotated[Path | None, typer.Option(help="Folder for per-video vPDQ hash files.")] = None,
+        video_seconds: Annotated[
+            float, typer.Option(min=0, help="Seconds between vPDQ frames (0: every frame).")
+        ] = 1.0,
+        vpdq_out: Annotated[
+            Path | None, typer.Option(help="Folder for per-video vPDQ hash files.")
+        ] = None,
     ) -> None:
         """MD5, SHA-1, SHA-256; PDQ for images; vPDQ for video. One JSON object a file."""
         rows = []
@@ -172,7 +205,14 @@ def register(app: typer.Typer) -> None:
             if "vpdq" in rec and vpdq_out is not None:
                 vpdq_out.mkdir(parents=True, exist_ok=True)
                 hf = vpdq_out / f"{rec['sha256']}.vpdq.txt"
-                hf.write_text("".join(f"{i},{q},{h}\n" for i, (h, q) in enumerate(zip(rec["vpdq"], rec["vpdq_quality"], strict=True))))
+                hf.write_text(
+                    "".join(
+                        f"{i},{q},{h}\n"
+                        for i, (h, q) in enumerate(
+                            zip(rec["vpdq"], rec["vpdq_quality"], strict=True)
+                        )
+                    )
+                )
                 rec["vpdq_file"] = str(hf)
             if "vpdq" in rec:
                 del rec["vpdq_quality"]
@@ -187,23 +227,40 @@ def register(app: typer.Typer) -> None:
         if rows:
             t = Table("path", "size", "sha256", "pdq", "q")
             for r in rows:
-                t.add_row(r["path"], str(r.get("size", "")), r.get("sha256", r.get("error", ""))[:16], (r.get("pdq") or "")[:16], str(r.get("pdq_quality", "")))
+                t.add_row(
+                    r["path"],
+                    str(r.get("size", "")),
+                    r.get("sha256", r.get("error", ""))[:16],
+                    (r.get("pdq") or "")[:16],
+                    str(r.get("pdq_quality", "")),
+                )
             out.print(t)
 
     @app.command("match")
     def match_cmd(
         paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
         fmt: Annotated[RecordFormat, typer.Option("--format")] = RecordFormat.jsonl,
-        max_distance: Annotated[int, typer.Option(min=0, max=63, help="PDQ Hamming distance.")] = 31,
+        max_distance: Annotated[
+            int, typer.Option(min=0, max=63, help="PDQ Hamming distance.")
+        ] = 31,
         quality: Annotated[int, typer.Option(min=0, max=100, help="PDQ quality floor.")] = 50,
         lists: Annotated[list[str] | None, typer.Option("--list", help="Only these lists.")] = None,
         db: DbOption = None,
     ) -> None:
         """Each file with its matches: list, category, hash type, distance."""
         from ocsea.match.matcher import Matcher
-        from ocsea.media.hashing import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaError, digest_file, pdq_dihedral, vpdq_video
+        from ocsea.media.hashing import (
+            IMAGE_EXTENSIONS,
+            VIDEO_EXTENSIONS,
+            MediaError,
+            digest_file,
+            pdq_dihedral,
+            vpdq_video,
+        )
 
-        matcher = Matcher.from_store(_engine(db), lists, max_distance=max_distance, quality_floor=quality)
+        matcher = Matcher.from_store(
+            _engine(db), lists, max_distance=max_distance, quality_floor=quality
+        )
         rows = []
         for p in _walk(paths):
             rec: dict[str, Any] = {"path": str(p)}
@@ -232,26 +289,50 @@ def register(app: typer.Typer) -> None:
         if rows:
             t = Table("path", "matches")
             for r in rows:
-                t.add_row(r["path"], "; ".join(f"{m['list']}/{m['category']} {m['hash_type']} d={m['distance']}" for m in r.get("matches", [])) or r.get("error", "-"))
+                t.add_row(
+                    r["path"],
+                    "; ".join(
+                        f"{m['list']}/{m['category']} {m['hash_type']} d={m['distance']}"
+                        for m in r.get("matches", [])
+                    )
+                    or r.get("error", "-"),
+                )
             out.print(t)
 
 
 def register_scan(app: typer.Typer) -> None:
     @app.command("scan")
     def scan_cmd(
-        root: Annotated[Path, typer.Argument(help="Folder (a mounted drive, an export) or a file.")],
-        out_dir: Annotated[Path, typer.Option("--out", help="Report and scan-state folder.")] = Path("scan-out"),
-        archives: Annotated[bool, typer.Option("--archives/--no-archives", help="Look inside zip/tar.")] = True,
-        video: Annotated[bool, typer.Option("--video/--no-video", help="vPDQ for video files.")] = True,
+        root: Annotated[
+            Path, typer.Argument(help="Folder (a mounted drive, an export) or a file.")
+        ],
+        out_dir: Annotated[
+            Path, typer.Option("--out", help="Report and scan-state folder.")
+        ] = Path("scan-out"),
+        archives: Annotated[
+            bool, typer.Option("--archives/--no-archives", help="Look inside zip/tar.")
+        ] = True,
+        video: Annotated[
+            bool, typer.Option("--video/--no-video", help="vPDQ for video files.")
+        ] = True,
         video_seconds: Annotated[float, typer.Option(min=0)] = 1.0,
-        workers: Annotated[int, typer.Option(min=1, max=64, help="Hashing processes.")] = max(1, min(2, os.cpu_count() or 1)),
+        workers: Annotated[int, typer.Option(min=1, max=64, help="Hashing processes.")] = max(
+            1, min(2, os.cpu_count() or 1)
+        ),
         max_distance: Annotated[int, typer.Option(min=0, max=63)] = 31,
         quality: Annotated[int, typer.Option(min=0, max=100)] = 50,
         db: DbOption = None,
     ) -> None:
         """Hash every file (and archive member), match against the stored lists, check names with
         the text detector, and write a ranked report. Interrupt with Ctrl-C; re-run to resume."""
-        from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         from ocsea.match.matcher import Matcher
         from ocsea.scan.report import write_report
@@ -292,7 +373,11 @@ def register_scan(app: typer.Typer) -> None:
         )
         t = Table("kind", "path", "why", title="most important first")
         for f in findings[:15]:
-            why = "; ".join(f"{m['list']} {m['hash_type']} d={m['distance']}" for m in f.matches) or "; ".join(f.text_reasons) or (f.error or "")
+            why = (
+                "; ".join(f"{m['list']} {m['hash_type']} d={m['distance']}" for m in f.matches)
+                or "; ".join(f.text_reasons)
+                or (f.error or "")
+            )
             t.add_row(f.kind, f.path, why)
         out.print(t)
         out.print(f"report: {out_dir / 'report.html'} (also report.csv, report.json)")

@@ -78,7 +78,9 @@ def detect_format(name: str, head: str) -> str:
     stripped = head.lstrip("\ufeff \t\r\n")
     if lower.endswith((".jsonl", ".ndjson")):
         return "jsonl"
-    if stripped.startswith("{") and ('odata' in head[:2000] or '"value"' in head[:2000] or '"Cases"' in head[:2000]):
+    if stripped.startswith("{") and (
+        "odata" in head[:2000] or '"value"' in head[:2000] or '"Cases"' in head[:2000]
+    ):
         return "vics"
     if stripped.startswith("{"):
         return "jsonl"
@@ -174,7 +176,9 @@ def parse_icse(text: str, name: str) -> list[HashEntry]:
             photodna=_text(rec["PhotoDNA"]),
             media_id=_text(rec["Image ID"]),
             category="baseline" if baseline in ("yes", "true", "1", "y") else "icse",
-            extra={k: v for k, v in rec.items() if k not in ("MD5", "SHA1", "PhotoDNA", "Image ID")},
+            extra={
+                k: v for k, v in rec.items() if k not in ("MD5", "SHA1", "PhotoDNA", "Image ID")
+            },
         )
         if not e.has_hash():
             raise HashListError(f"{where}: row has no MD5, SHA1 or PhotoDNA")
@@ -211,7 +215,9 @@ def parse_ncmec(text: str, name: str) -> list[HashEntry]:
             if h.lower() in aliases and kind not in cols:
                 cols[kind] = i
     if not any(k in cols for k in ("md5", "sha1", "sha256", "pdq", "photodna")):
-        raise HashListError(f"{name}:1: header names no hash column (md5, sha1, sha256, pdq, photodna)")
+        raise HashListError(
+            f"{name}:1: header names no hash column (md5, sha1, sha256, pdq, photodna)"
+        )
     out: list[HashEntry] = []
     for row in reader:
         lineno = reader.line_num
@@ -258,7 +264,9 @@ def parse_text(text: str, name: str, text_type: str = "auto") -> list[HashEntry]
         if kind == "auto":
             kind = by_len.get(len(value), "")
             if not kind:
-                raise HashListError(f"{name}:{lineno}: {len(value)} characters is no known hash length")
+                raise HashListError(
+                    f"{name}:{lineno}: {len(value)} characters is no known hash length"
+                )
         e = HashEntry()
         setattr(e, kind, check_hash(kind, value, f"{name}:{lineno}"))
         out.append(e)

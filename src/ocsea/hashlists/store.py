@@ -76,7 +76,9 @@ def import_file(
         row = conn.execute(select(hash_lists.c.id).where(hash_lists.c.name == list_name)).first()
         if row is None:
             list_id = conn.execute(
-                insert(hash_lists).values(name=list_name, source=source, created_at=now, updated_at=now)
+                insert(hash_lists).values(
+                    name=list_name, source=source, created_at=now, updated_at=now
+                )
             ).inserted_primary_key[0]
         else:
             list_id = row[0]
@@ -89,9 +91,14 @@ def import_file(
             return ImportResult(list_name, str(path), fmt, len(entries), 0, True)
         import_id = conn.execute(
             insert(hash_list_imports).values(
-                list_id=list_id, file_name=path.name, file_sha256=file_sha, format=fmt,
-                imported_at=now, n_entries=len(entries), n_new=0,
-            )  # fmt: skip
+                list_id=list_id,
+                file_name=path.name,
+                file_sha256=file_sha,
+                format=fmt,
+                imported_at=now,
+                n_entries=len(entries),
+                n_new=0,
+            )
         ).inserted_primary_key[0]
         before = conn.execute(
             select(func.count()).select_from(hash_entries).where(hash_entries.c.list_id == list_id)
@@ -99,11 +106,20 @@ def import_file(
         ins = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
         rows = [
             {
-                "list_id": list_id, "import_id": import_id, "dedupe_key": dedupe_key(e),
-                "md5": e.md5, "sha1": e.sha1, "sha256": e.sha256, "pdq": e.pdq,
-                "pdq_quality": e.pdq_quality, "photodna": e.photodna, "category": e.category,
-                "media_id": e.media_id, "vpdq": e.vpdq, "extra": e.extra or None,
-            }  # fmt: skip
+                "list_id": list_id,
+                "import_id": import_id,
+                "dedupe_key": dedupe_key(e),
+                "md5": e.md5,
+                "sha1": e.sha1,
+                "sha256": e.sha256,
+                "pdq": e.pdq,
+                "pdq_quality": e.pdq_quality,
+                "photodna": e.photodna,
+                "category": e.category,
+                "media_id": e.media_id,
+                "vpdq": e.vpdq,
+                "extra": e.extra or None,
+            }
             for e in entries
         ]
         stmt = ins(hash_entries).on_conflict_do_nothing(index_elements=["list_id", "dedupe_key"])
@@ -114,7 +130,9 @@ def import_file(
         ).scalar_one()
         n_new = after - before
         conn.execute(
-            hash_list_imports.update().where(hash_list_imports.c.id == import_id).values(n_new=n_new)
+            hash_list_imports.update()
+            .where(hash_list_imports.c.id == import_id)
+            .values(n_new=n_new)
         )
         upd = {"updated_at": now}
         if source:
@@ -127,8 +145,13 @@ def list_lists(engine: Engine) -> list[ListInfo]:
     out: list[ListInfo] = []
     with engine.connect() as conn:
         for lid, name, source, created, updated in conn.execute(
-            select(hash_lists.c.id, hash_lists.c.name, hash_lists.c.source,
-                   hash_lists.c.created_at, hash_lists.c.updated_at).order_by(hash_lists.c.name)  # fmt: skip
+            select(
+                hash_lists.c.id,
+                hash_lists.c.name,
+                hash_lists.c.source,
+                hash_lists.c.created_at,
+                hash_lists.c.updated_at,
+            ).order_by(hash_lists.c.name)
         ):
             cats = dict(
                 conn.execute(
@@ -138,9 +161,13 @@ def list_lists(engine: Engine) -> list[ListInfo]:
                 ).all()
             )
             n_imports = conn.execute(
-                select(func.count()).select_from(hash_list_imports).where(hash_list_imports.c.list_id == lid)
+                select(func.count())
+                .select_from(hash_list_imports)
+                .where(hash_list_imports.c.list_id == lid)
             ).scalar_one()
-            out.append(ListInfo(name, source, created, updated, sum(cats.values()), cats, n_imports))
+            out.append(
+                ListInfo(name, source, created, updated, sum(cats.values()), cats, n_imports)
+            )
     return out
 
 
@@ -154,9 +181,16 @@ def list_entries(engine: Engine, list_name: str) -> list[HashEntry]:
         ).mappings()
         return [
             HashEntry(
-                md5=r["md5"], sha1=r["sha1"], sha256=r["sha256"], pdq=r["pdq"],
-                pdq_quality=r["pdq_quality"], photodna=r["photodna"], category=r["category"],
-                media_id=r["media_id"], vpdq=r["vpdq"], extra=r["extra"] or {},
-            )  # fmt: skip
+                md5=r["md5"],
+                sha1=r["sha1"],
+                sha256=r["sha256"],
+                pdq=r["pdq"],
+                pdq_quality=r["pdq_quality"],
+                photodna=r["photodna"],
+                category=r["category"],
+                media_id=r["media_id"],
+                vpdq=r["vpdq"],
+                extra=r["extra"] or {},
+            )
             for r in rows
         ]

@@ -54,7 +54,17 @@ class HashMatch:
         return d
 
 
-DIHEDRAL_NAMES = ("original", "rot90", "rot180", "rot270", "flip", "flip+rot90", "flip+rot180", "flip+rot270")
+# What was done to the query to match (ocsea.media.hashing.DIHEDRAL; rotations counter-clockwise).
+DIHEDRAL_NAMES = (
+    "original",
+    "rot90",
+    "rot180",
+    "rot270",
+    "mirror",
+    "mirror+rot90",
+    "mirror+rot180",
+    "mirror+rot270",
+)
 
 
 class Matcher:
@@ -86,7 +96,9 @@ class Matcher:
     @classmethod
     def from_store(cls, engine: Engine, lists: Sequence[str] | None = None, **kw) -> Matcher:
         entries: dict[int, EntryInfo] = {}
-        by_type: dict[str, tuple[list[str], list[int]]] = {t: ([], []) for t in ("md5", "sha1", "sha256")}
+        by_type: dict[str, tuple[list[str], list[int]]] = {
+            t: ([], []) for t in ("md5", "sha1", "sha256")
+        }
         pdq_hex: list[str] = []
         pdq_ids: list[int] = []
         videos: dict[int, list[str]] = {}
@@ -134,7 +146,10 @@ class Matcher:
             for eid, dist in self.pdq.query(h.hex, self.max_distance):
                 if eid not in best or dist < best[eid][0]:
                     best[eid] = (dist, DIHEDRAL_NAMES[k] if len(hashes) == 8 else "original")
-        return [self._hit(eid, "pdq", d, transform=t) for eid, (d, t) in sorted(best.items(), key=lambda x: x[1][0])]
+        return [
+            self._hit(eid, "pdq", d, transform=t)
+            for eid, (d, t) in sorted(best.items(), key=lambda x: x[1][0])
+        ]
 
     def match_vpdq(self, frames: Sequence[VpdqFrame]) -> list[HashMatch]:
         """Video-to-video by the share of matching frames, both ways (Meta's vPDQ rule)."""
@@ -153,5 +168,13 @@ class Matcher:
             q_pct = 100.0 * len(qset) / len(good)
             c_pct = 100.0 * len(compared_hits[eid]) / max(1, len(self.videos[eid]))
             if q_pct >= self.vpdq_percent and c_pct >= self.vpdq_percent:
-                out.append(self._hit(eid, "vpdq", 0, query_matched_pct=round(q_pct, 1), compared_matched_pct=round(c_pct, 1)))
+                out.append(
+                    self._hit(
+                        eid,
+                        "vpdq",
+                        0,
+                        query_matched_pct=round(q_pct, 1),
+                        compared_matched_pct=round(c_pct, 1),
+                    )
+                )
         return out

@@ -85,7 +85,9 @@ class PdqIndex:
     def nbytes(self) -> int:
         return self.words.nbytes + self.ids.nbytes + self._order.nbytes + self._offsets.nbytes
 
-    def query(self, hex_hash: str, max_distance: int = DEFAULT_MAX_DISTANCE) -> list[tuple[int, int]]:
+    def query(
+        self, hex_hash: str, max_distance: int = DEFAULT_MAX_DISTANCE
+    ) -> list[tuple[int, int]]:
         """(id, distance) of every indexed hash within ``max_distance``, nearest first."""
         if not 0 <= max_distance <= MAX_SUPPORTED_DISTANCE:
             raise ValueError(f"max_distance must be within 0..{MAX_SUPPORTED_DISTANCE}")
@@ -115,7 +117,9 @@ class PdqIndex:
         o = np.argsort(d, kind="stable")
         return list(zip(self.ids[cand[o]].tolist(), d[o].tolist(), strict=True))
 
-    def brute_force(self, hex_hash: str, max_distance: int = DEFAULT_MAX_DISTANCE) -> list[tuple[int, int]]:
+    def brute_force(
+        self, hex_hash: str, max_distance: int = DEFAULT_MAX_DISTANCE
+    ) -> list[tuple[int, int]]:
         """Reference answer, for tests and benchmarks."""
         if len(self) == 0:
             return []

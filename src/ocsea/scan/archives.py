@@ -36,7 +36,17 @@ class Member:
     skipped: str | None = None
 
 
-ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".cbz")
+ARCHIVE_SUFFIXES = (
+    ".zip",
+    ".tar",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tbz2",
+    ".tar.xz",
+    ".txz",
+    ".cbz",
+)
 
 
 def is_archive_name(name: str) -> bool:
@@ -101,10 +111,20 @@ def _zip_members(source, name: str, limits: ArchiveLimits, depth: int) -> Iterat
                 yield Member(mname, 0, None, "symbolic link in archive: not followed")
                 continue
             if info.file_size > limits.max_member_bytes:
-                yield Member(mname, info.file_size, None, f"member larger than {limits.max_member_bytes} bytes")
+                yield Member(
+                    mname,
+                    info.file_size,
+                    None,
+                    f"member larger than {limits.max_member_bytes} bytes",
+                )
                 continue
             if info.compress_size and info.file_size / info.compress_size > limits.max_ratio:
-                yield Member(mname, info.file_size, None, f"compression ratio above {limits.max_ratio:.0f}:1 (zip bomb?)")
+                yield Member(
+                    mname,
+                    info.file_size,
+                    None,
+                    f"compression ratio above {limits.max_ratio:.0f}:1 (zip bomb?)",
+                )
                 continue
             if total + info.file_size > limits.max_total_bytes:
                 yield Member(mname, info.file_size, None, "archive total size limit reached")
@@ -149,7 +169,9 @@ def _tar_members(source, name: str, limits: ArchiveLimits, depth: int) -> Iterat
                 yield Member(mname, 0, None, "link or special file in archive: not followed")
                 continue
             if info.size > limits.max_member_bytes:
-                yield Member(mname, info.size, None, f"member larger than {limits.max_member_bytes} bytes")
+                yield Member(
+                    mname, info.size, None, f"member larger than {limits.max_member_bytes} bytes"
+                )
                 continue
             if total + info.size > limits.max_total_bytes:
                 yield Member(mname, info.size, None, "archive total size limit reached")
@@ -164,6 +186,8 @@ def _tar_members(source, name: str, limits: ArchiveLimits, depth: int) -> Iterat
                 continue
             total += len(data)
             if packed and total > packed * limits.max_ratio and total > (1 << 20):
-                yield Member("", total, None, f"compression ratio above {limits.max_ratio:.0f}:1 (tar bomb?)")
+                yield Member(
+                    "", total, None, f"compression ratio above {limits.max_ratio:.0f}:1 (tar bomb?)"
+                )
                 return
             yield from _nested(Member(mname, len(data), data), limits, depth)

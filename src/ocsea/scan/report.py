@@ -20,7 +20,9 @@ SECTIONS = (
 )
 
 
-def write_report(out_dir: Path, root: Path, summary: ScanSummary, findings: list[Finding], meta: dict[str, Any]) -> None:
+def write_report(
+    out_dir: Path, root: Path, summary: ScanSummary, findings: list[Finding], meta: dict[str, Any]
+) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = {k: sum(1 for f in findings if f.kind == k) for k, _ in SECTIONS}
     doc = {
@@ -34,10 +36,26 @@ def write_report(out_dir: Path, root: Path, summary: ScanSummary, findings: list
         "meta": meta,
         "findings": [f.to_dict() for f in findings],
     }
-    (out_dir / "report.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out_dir / "report.json").write_text(
+        json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     with (out_dir / "report.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["rank", "kind", "score", "path", "size", "sha256", "matches", "text_label", "text_score", "text_reasons", "error"])
+        w.writerow(
+            [
+                "rank",
+                "kind",
+                "score",
+                "path",
+                "size",
+                "sha256",
+                "matches",
+                "text_label",
+                "text_score",
+                "text_reasons",
+                "error",
+            ]
+        )
         for i, f in enumerate(findings, start=1):
             w.writerow([
                 i, f.kind, f.rank_score, f.path, f.size or "", f.sha256 or "",
@@ -51,11 +69,22 @@ def write_report(out_dir: Path, root: Path, summary: ScanSummary, findings: list
         parts.append(f"<h2>{e(title)} — {len(rows)}</h2>")
         if not rows:
             continue
-        parts.append("<table><tr><th>#</th><th>path</th><th>size</th><th>matches</th><th>text</th><th>note</th></tr>")
+        parts.append(
+            "<table><tr><th>#</th><th>path</th><th>size</th><th>matches</th><th>text</th><th>note</th></tr>"
+        )
         for i, f in enumerate(rows[:5000], start=1):
-            m = "<br>".join(e(f"{x['list']} / {x.get('category')} / {x['hash_type']} d={x['distance']}") for x in f.matches)
-            t = e(f"{f.text_label} {f.text_score:.2f}: " + "; ".join(f.text_reasons)) if f.text_label else ""
-            parts.append(f"<tr><td>{i}</td><td>{e(f.path)}</td><td>{f.size or ''}</td><td>{m}</td><td>{t}</td><td>{e(f.error or '')}</td></tr>")
+            m = "<br>".join(
+                e(f"{x['list']} / {x.get('category')} / {x['hash_type']} d={x['distance']}")
+                for x in f.matches
+            )
+            t = (
+                e(f"{f.text_label} {f.text_score:.2f}: " + "; ".join(f.text_reasons))
+                if f.text_label
+                else ""
+            )
+            parts.append(
+                f"<tr><td>{i}</td><td>{e(f.path)}</td><td>{f.size or ''}</td><td>{m}</td><td>{t}</td><td>{e(f.error or '')}</td></tr>"
+            )
         parts.append("</table>")
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ocsea scan report</title>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
@@ -65,6 +94,6 @@ td,th{{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-ali
 <p>Root: {e(str(root))}<br>Files seen: {summary.files_seen}; hashed in this run: {summary.files_hashed_now};
 resumed from an earlier run: {summary.files_resumed}; records (incl. archive members): {len(summary.records)}.<br>
 No media is shown in this report: names, hashes and matches only.</p>
-{''.join(parts)}</body></html>
+{"".join(parts)}</body></html>
 """
     (out_dir / "report.html").write_text(page, encoding="utf-8")

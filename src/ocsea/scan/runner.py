@@ -96,7 +96,9 @@ class StateDB:
         self.conn.executescript(_SCHEMA)
 
     def done(self) -> dict[str, tuple[int, int]]:
-        return {p: (s, m) for p, s, m in self.conn.execute("SELECT path, size, mtime_ns FROM files")}
+        return {
+            p: (s, m) for p, s, m in self.conn.execute("SELECT path, size, mtime_ns FROM files")
+        }
 
     def save(self, path: str, size: int | None, mtime_ns: int | None, records: list[dict]) -> None:
         self.conn.execute(
@@ -188,7 +190,13 @@ def run_scan(
 
 # Rank classes (DESIGN §5, until the triage store takes over): unknown material that the text
 # detector flags comes first, since it may be new abuse; then known material; then near-copies.
-RANK_BASE = {"suspicious-unknown": 3.0, "known": 2.0, "near-duplicate": 1.5, "suspicious-adult": 0.5, "error": 0.0}
+RANK_BASE = {
+    "suspicious-unknown": 3.0,
+    "known": 2.0,
+    "near-duplicate": 1.5,
+    "suspicious-adult": 0.5,
+    "error": 0.0,
+}
 
 
 def rank_records(
@@ -199,7 +207,9 @@ def rank_records(
     for r in records:
         path = r["path"]
         if r.get("error") and not r.get("sha256"):
-            findings.append(Finding(path, "error", RANK_BASE["error"], r.get("size"), None, error=r["error"]))
+            findings.append(
+                Finding(path, "error", RANK_BASE["error"], r.get("size"), None, error=r["error"])
+            )
             continue
         matches = []
         if matcher is not None and r.get("sha256"):
@@ -214,8 +224,12 @@ def rank_records(
         name = rel.replace("\\", "/").rsplit("/", 1)[-1].split("!")[-1]
         verdicts = [detector.classify(name, "filename"), detector.classify(rel, "path")]
         v = max(verdicts, key=lambda x: x.score)
-        reasons = [f"{x.category}: {x.term}" for x in v.reasons if x.kind in ("lexicon", "age", "rule")]
-        exact = [m for m in matches if m["distance"] == 0 and m["hash_type"] in ("md5", "sha1", "sha256")]
+        reasons = [
+            f"{x.category}: {x.term}" for x in v.reasons if x.kind in ("lexicon", "age", "rule")
+        ]
+        exact = [
+            m for m in matches if m["distance"] == 0 and m["hash_type"] in ("md5", "sha1", "sha256")
+        ]
         if exact:
             kind, score = "known", RANK_BASE["known"] + v.score * 0.1
         elif matches:
@@ -228,13 +242,23 @@ def rank_records(
         else:
             if r.get("error") or r.get("media_error"):
                 err = r.get("error") or r.get("media_error")
-                findings.append(Finding(path, "error", 0.0, r.get("size"), r.get("sha256"), error=err))
+                findings.append(
+                    Finding(path, "error", 0.0, r.get("size"), r.get("sha256"), error=err)
+                )
             continue
         findings.append(
             Finding(
-                path, kind, round(score, 4), r.get("size"), r.get("sha256"), matches, v.label,
-                round(v.score, 4), reasons, r.get("error") or r.get("media_error"),
-            )  # fmt: skip
+                path,
+                kind,
+                round(score, 4),
+                r.get("size"),
+                r.get("sha256"),
+                matches,
+                v.label,
+                round(v.score, 4),
+                reasons,
+                r.get("error") or r.get("media_error"),
+            )
         )
     findings.sort(key=lambda f: -f.rank_score)
     return findings

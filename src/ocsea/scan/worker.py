@@ -6,7 +6,7 @@ import io
 import os
 import stat
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ class ScanOptions:
     archives: bool = True
     video: bool = True
     video_seconds: float = 1.0
-    limits: ArchiveLimits = ArchiveLimits()
+    limits: ArchiveLimits = field(default_factory=ArchiveLimits)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,7 +43,9 @@ def _open_readonly(path: str) -> io.BufferedReader:
     return os.fdopen(fd, "rb", buffering=1 << 20)
 
 
-def _media(rec: dict[str, Any], name: str, data: bytes | None, path: str | None, opts: ScanOptions) -> None:
+def _media(
+    rec: dict[str, Any], name: str, data: bytes | None, path: str | None, opts: ScanOptions
+) -> None:
     ext = Path(name).suffix.lower()
     try:
         if ext in IMAGE_EXTENSIONS:
@@ -89,7 +91,11 @@ def scan_path(path: str, opts: ScanOptions) -> list[dict[str, Any]]:
     out = [rec]
     if opts.archives and is_archive_name(path):
         for m in iter_members(path, path, opts.limits):
-            mrec: dict[str, Any] = {"path": f"{path}!{m.name}" if m.name else path, "in_archive": True, "size": m.size}
+            mrec: dict[str, Any] = {
+                "path": f"{path}!{m.name}" if m.name else path,
+                "in_archive": True,
+                "size": m.size,
+            }
             if m.skipped or m.data is None:
                 mrec["error"] = m.skipped or "unreadable"
             else:

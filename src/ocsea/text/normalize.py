@@ -167,10 +167,10 @@ def _fold_char(c: str) -> str:
     if "\u0e00" <= c <= "\u0e7f":
         return c  # NFKC would split SARA AM (U+0E33) into NIKHAHIT + SARA AA
     r = unicodedata.normalize("NFKC", c)
-    r = "".join(_HOMOGLYPHS.get(x, x) for x in r)
-    # Drop combining marks (accents, strike-through and "zalgo" overlays) on non-Thai letters.
+    # Drop combining marks (accents, strike-through and "zalgo" overlays) on non-Thai letters,
+    # then fold look-alikes ("ἀ" → "α" → "a").
     r = "".join(x for x in unicodedata.normalize("NFD", r) if not unicodedata.combining(x))
-    return r
+    return "".join(_HOMOGLYPHS.get(x, x) for x in r)
 
 
 def _fold_non_ascii(m: re.Match[str]) -> str:
@@ -265,14 +265,16 @@ def _stages(
     s, st, en = _sub(_LATIN_SPREAD_RX, _join_spread, s, st, en)
     if not ascii_only:
         s, st, en = _sub(_THAI_SPREAD_RX, _join_spread, s, st, en)
-        # Joining can bring two SARA E together again ("เ.เ").
+        # Joining can bring two SARA E or two marks together again ("เ.เ", "็_็").
         s, st, en = _sub(_SARA_E_DOUBLE_RX, "\u0e41", s, st, en)
+        s, st, en = _sub(_THAI_MARK_REPEAT_RX, _first_group, s, st, en)
     s, st, en = _sub(_REPEAT_RX, _collapse_repeat, s, st, en)
     return s, st, en
 
 
 def _casefold_match(m: re.Match[str]) -> str:
-    return m.group(0).casefold()
+    # Case folding can yield a look-alike the table knows only in lower case ("Ω" → "ω" → "w").
+    return "".join(_HOMOGLYPHS.get(x, x) for x in m.group(0).casefold())
 
 
 def _first_group(m: re.Match[str]) -> str:

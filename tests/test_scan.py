@@ -1,0 +1,161 @@
+import io
+import json
+import os
+import tarfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ocsea.hashlists.store import import_file
+from ocsea.match.matcher import Matcher
+from ocsea.scan import worker
+from ocsea.scan.archives import ArchiveLimits, iter_members
+from ocsea.scan.runner import ScanInterrupted, rank_records, run_scan
+from ocsea.scan.worker import ScanOptions, scan_path
+from ocsea.store.db import make_engine
+
+from .test_cli import run
+
+
+def img(path: Path, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    Image.fromarray((rng.random((16, 16, 3)) * 255).astype("uint8")).resize((200, 160)).save(path)
+    return path
+
+
+@pytest.fixture
+def evidence(tmp_path):
+    ev = tmp_path / "ev"
+    (ev / "sub").mkdir(parents=True)
+    img(ev / "a.png", 1)
+    img(ev / "b.png", 2)
+    Image.open(ev / "a.png").rotate(180).save(ev / "sub" / "pthc_new.jpg", quality=90)
+    img(ev / "sub" / "เด็ก ป5 โป๊.png", 3)
+    (ev / "notes.txt").write_text("hello")
+    return ev
+
+
+def names(members):
+    return [(m.name, m.skipped) for m in members]
+
+
+def test_zip_traversal_names_are_neutralised_and_bombs_refused(tmp_path):
+    z = tmp_path / "x.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("../../etc/passwd", b"benign text")
+        zf.writestr("/abs/path.txt", b"x")
+        zf.writestr("bomb.bin", b"\0" * 5_000_000)
+        info = zipfile.ZipInfo("link")
+        info.external_attr = 0o120777 << 16
+        zf.writestr(info, "/etc/passwd")
+    got = dict(names(iter_members(str(z), "x.zip", ArchiveLimits())))
+    assert got["etc/passwd"] is None and got["abs/path.txt"] is None
+    assert "compression ratio" in got["bomb.bin"]
+    assert "symbolic link" in got["link"]
+    assert not (tmp_path / "etc").exists()
+
+
+def test_nested_archives_and_depth_limit(tmp_path):
+    def zbytes(name, payload):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr(name, payload)
+        return buf.getvalue()
+
+    inner = zbytes("deep.txt", b"x")
+    for level in range(4):
+        inner = zbytes(f"l{level}.zip", inner)
+    (tmp_path / "n.zip").write_bytes(inner)
+    got = names(iter_members(str(tmp_path / "n.zip"), "n.zip", ArchiveLimits(max_depth=3)))
+    assert any("nesting deeper" in (s or "") for _, s in got)
+    assert not any(n.endswith("deep.txt") for n, s in got if s is None)
+
+
+def test_tar_links_and_corrupt_archives(tmp_path):
+    t = tmp_path / "t.tar.gz"
+    with tarfile.open(t, "w:gz") as tf:
+        data = b"benign"
+        ti = tarfile.TarInfo("../up/file.txt")
+        ti.size = len(data)
+        tf.addfile(ti, io.BytesIO(data))
+        ln = tarfile.TarInfo("ln")
+        ln.type = tarfile.SYMTYPE
+        ln.linkname = "/etc/passwd"
+        tf.addfile(ln)
+    got = dict(names(iter_members(str(t), "t.tar.gz", ArchiveLimits())))
+    assert got["up/file.txt"] is None and "not followed" in got["ln"]
+    (tmp_path / "c.zip").write_bytes(b"PK\x03\x04 broken")
+    got = names(iter_members(str(tmp_path / "c.zip"), "c.zip", ArchiveLimits()))
+    assert "corrupt archive" in got[0][1]
+
+
+def test_symlinks_and_unreadable_files(tmp_path, monkeypatch):
+    (tmp_path / "real.txt").write_text("x")
+    os.symlink("/etc/passwd", tmp_path / "link")
+    (rec,) = scan_path(str(tmp_path / "link"), ScanOptions())
+    assert "symbolic link" in rec["error"]
+
+    def deny(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(worker, "_open_readonly", deny)
+    (rec,) = scan_path(str(tmp_path / "real.txt"), ScanOptions())
+    assert rec["error"] == "cannot read: Permission denied"
+
+
+def test_scan_finds_known_near_and_suspicious_and_resumes(evidence, tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    (a,) = scan_path(str(evidence / "a.png"), ScanOptions())
+    lst = tmp_path / "known.jsonl"
+    lst.write_text(
+        json.dumps({"md5": a["md5"], "pdq": a["pdq"][0][0], "pdq_quality": 100, "category": "1"})
+        + "\n"
+    )
+    import_file(engine, lst, "demo")
+    out = tmp_path / "out"
+    calls = {"n": 0}
+
+    def stop_after_two(n, b):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(ScanInterrupted):
+        run_scan(evidence, out, ScanOptions(video=False), workers=2, progress=stop_after_two)
+    summary = run_scan(evidence, out, ScanOptions(video=False), workers=2)
+    assert summary.files_resumed >= 2 and summary.files_resumed + summary.files_hashed_now == 5
+    again = run_scan(evidence, out, ScanOptions(video=False), workers=2)
+    assert again.files_hashed_now == 0 and again.files_resumed == 5
+    from ocsea.text.detector import Detector
+
+    findings = rank_records(summary.records, evidence, Matcher.from_store(engine), Detector.load())
+    kinds = {Path(f.path).name: f.kind for f in findings}
+    assert kinds["a.png"] == "known"
+    assert kinds["pthc_new.jpg"] == "near-duplicate"
+    assert kinds["เด็ก ป5 โป๊.png"] == "suspicious-unknown"
+    assert "b.png" not in kinds and "notes.txt" not in kinds
+    assert findings[0].kind == "suspicious-unknown"  # unknown-but-suspicious ranks first
+
+
+def test_cli_scan_and_hash_contracts(evidence, tmp_path):
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    p = run("hash", str(evidence / "a.png"), str(evidence / "notes.txt"), "--format", "jsonl")
+    recs = [json.loads(x) for x in p.stdout.decode().splitlines()]
+    assert {"path", "size", "md5", "sha1", "sha256", "pdq", "pdq_quality"} <= set(recs[0])
+    assert "pdq" not in recs[1]
+    lst = tmp_path / "l.jsonl"
+    lst.write_text(
+        json.dumps({"md5": recs[0]["md5"], "pdq": recs[0]["pdq"], "category": "1"}) + "\n"
+    )
+    run("hashes", "import", str(lst), "--list", "demo", "--source", "test", "--db", db)
+    p = run("match", str(evidence / "sub" / "pthc_new.jpg"), "--db", db)
+    (m,) = json.loads(p.stdout)["matches"]
+    assert m["list"] == "demo" and m["hash_type"] == "pdq" and m["distance"] <= 31
+    out = tmp_path / "rep"
+    run("scan", str(evidence), "--out", str(out), "--db", db, "--no-video")
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["counts"]["known"] == 1 and rep["counts"]["suspicious-unknown"] == 1
+    assert (out / "report.html").exists() and (out / "report.csv").exists()
