@@ -24,9 +24,10 @@ hashes = st.binary(min_size=32, max_size=32).map(bytes.hex)
         st.lists(st.integers(0, 255), max_size=40, unique=True), min_size=1, max_size=10
     ),
     max_distance=st.sampled_from([0, 8, 15, 16, 31, 32, 47, 63]),
+    n_chunks=st.sampled_from([None, 11, 13, 16, 32, 64]),
 )
-def test_index_returns_exactly_what_brute_force_returns(base, flips, max_distance):
-    idx = PdqIndex(base)
+def test_index_returns_exactly_what_brute_force_returns(base, flips, max_distance, n_chunks):
+    idx = PdqIndex(base, n_chunks=n_chunks, brute_force_fallback=False)
     for i, f in enumerate(flips):
         q = flip(base[i % len(base)], f)
         assert idx.query(q, max_distance) == idx.brute_force(q, max_distance)
@@ -40,7 +41,7 @@ def test_clustered_planted_neighbours_all_found():
         for c in centres
         for _ in range(40)
     ]
-    idx = PdqIndex(data)
+    idx = PdqIndex(data, brute_force_fallback=False)
     for c in centres:
         q = flip(c, list(rng.choice(256, 15, replace=False)))
         assert idx.query(q) == idx.brute_force(q)
@@ -48,7 +49,7 @@ def test_clustered_planted_neighbours_all_found():
 
 def test_a_list_of_one_hash_matches():
     h = "ddcbeead0ca464018b5a84f5daad60beab630cda23a3765921d536ba1deb083a"
-    idx = PdqIndex([h], ids=[42])
+    idx = PdqIndex([h], ids=[42], brute_force_fallback=False)
     assert idx.query(flip(h, list(range(31)))) == [(42, 31)]
     assert idx.query(flip(h, list(range(32)))) == []
 
@@ -67,3 +68,13 @@ def test_exact_index_with_shared_prefixes():
     idx = ExactIndex([a, b, a], [1, 2, 3], 16)
     assert sorted(idx.lookup(a)) == [1, 3] and idx.lookup(b) == [2]
     assert idx.lookup("f" * 32) == [] and idx.lookup("00") == []
+
+
+@pytest.mark.parametrize("n", [0, 1, 1000, 100_000, 1_000_000, 10_000_000])
+def test_chunk_plan_fits_memory_budget(n):
+    from ocsea.match.pdq_index import _chunk_sizes, plan_chunks
+
+    m = plan_chunks(n)
+    sizes = _chunk_sizes(m)
+    assert sum(sizes) == 256 and max(sizes) <= 24
+    assert sum(1 << s for s in sizes) <= max(1 << 24, 16 * n)

@@ -312,6 +312,9 @@ def register_scan(app: typer.Typer) -> None:
         archives: Annotated[
             bool, typer.Option("--archives/--no-archives", help="Look inside zip/tar.")
         ] = True,
+        media: Annotated[
+            bool, typer.Option("--media/--no-media", help="PDQ/vPDQ (off: digests only).")
+        ] = True,
         video: Annotated[
             bool, typer.Option("--video/--no-video", help="vPDQ for video files.")
         ] = True,
@@ -342,7 +345,7 @@ def register_scan(app: typer.Typer) -> None:
 
         if not root.exists():
             raise FileNotFoundError(f"{root}: no such file or folder")
-        opts = ScanOptions(archives=archives, video=video, video_seconds=video_seconds)
+        opts = ScanOptions(archives=archives, media=media, video=video, video_seconds=video_seconds)
         progress = Progress(
             TextColumn("hashing"), BarColumn(), MofNCompleteColumn(), DownloadColumn(), TimeRemainingColumn(),
             console=err, disable=not err.is_terminal, transient=True,

@@ -1,57 +1,48 @@
 """PDQ near-duplicate index: multi-index hashing with an exactness guarantee.
 
-The 256-bit hash is cut into 16 chunks of 16 bits. Two hashes within Hamming distance d differ in
-at least one chunk by at most floor(d / 16) bits (pigeonhole), so probing every chunk's bucket for
-all values within that radius finds every true neighbour; candidates are then verified by their
-full distance. For d ≤ 31 that is 16 × 17 bucket probes. Recall is 100 % by construction, for any
-list size, including a list of one hash (DESIGN §4: python-threatexchange 1.2.x missed those).
+The 256-bit hash is cut into m chunks. Two hashes within Hamming distance d differ in at least
+one chunk by at most r = floor(d / m) bits (pigeonhole: if every chunk differed by r + 1 or more,
+the distance would be at least m (r + 1) > d). Probing, in every chunk's table, all values within
+r bits of the query's chunk therefore finds every true neighbour; candidates are verified by their
+full distance. Recall is 100 % by construction, for any list size, including a list of one hash
+(DESIGN §4: python-threatexchange 1.2.x missed those).
 
-Memory: 32 bytes a hash plus 16 × 4 bytes of bucket order = 96 bytes a hash (≈ 1 GB for 10 M).
+The chunk count adapts to the list: chunks of about log2(n) bits keep about one hash a bucket, so
+a query verifies a few thousand candidates, not tens of thousands (16 × 16-bit chunks at 10 M
+hashes verify ~41,000). At 10 M: 11 chunks of 23–24 bits, r = 2 for d ≤ 32, 3,200 probes.
+Memory at 10 M: hashes 320 MB + bucket order 440 MB + bucket offsets 470 MB ≈ 1.2 GB.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import combinations
+from functools import lru_cache
+from math import comb
 
 import numpy as np
 
-N_CHUNKS = 16
-CHUNK_BITS = 16
-N_BUCKETS = 1 << CHUNK_BITS
 DEFAULT_MAX_DISTANCE = 31
-MAX_SUPPORTED_DISTANCE = 63  # radius 3 per chunk: 697 probes a chunk; beyond that use brute force
+MAX_SUPPORTED_DISTANCE = 63
+MAX_CHUNK_BITS = 24
+_PLANNED_DISTANCE = 31  # chunking is planned for this distance; other distances stay exact
 
 
-def hex_to_words(hexes: Sequence[str]) -> np.ndarray:
-    """64-digit hex strings → (n, 4) uint64, big-endian words (bit order is irrelevant to
-    distance, but must be the same for index and query)."""
+def hex_to_bytes(hexes: Sequence[str]) -> np.ndarray:
+    """64-digit hex strings → (n, 32) uint8."""
     if len(hexes) == 0:
-        return np.zeros((0, 4), dtype=np.uint64)
+        return np.zeros((0, 32), dtype=np.uint8)
     raw = bytes.fromhex("".join(hexes))
     if len(raw) != 32 * len(hexes):
         raise ValueError("every PDQ hash must be 64 hex digits")
-    return np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(-1, 4)
+    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, 32)
 
 
-def _chunks(words: np.ndarray) -> np.ndarray:
-    """(n, 4) uint64 → (n, 16) uint16 chunk values."""
-    out = np.empty((words.shape[0], N_CHUNKS), dtype=np.uint16)
-    for w in range(4):
-        for k in range(4):
-            out[:, w * 4 + k] = (words[:, w] >> np.uint64(48 - 16 * k)) & np.uint64(0xFFFF)
-    return out
+def bytes_to_words(b: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(b).view(">u8").astype(np.uint64).reshape(-1, 4)
 
 
-def _flip_masks(radius: int) -> np.ndarray:
-    masks = [0]
-    for r in range(1, radius + 1):
-        for bits in combinations(range(CHUNK_BITS), r):
-            m = 0
-            for b in bits:
-                m |= 1 << b
-            masks.append(m)
-    return np.array(masks, dtype=np.uint16)
+def hex_to_words(hexes: Sequence[str]) -> np.ndarray:
+    return bytes_to_words(hex_to_bytes(hexes))
 
 
 def distances(words: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -59,31 +50,157 @@ def distances(words: np.ndarray, query: np.ndarray) -> np.ndarray:
     return np.bitwise_count(words ^ query).sum(axis=1, dtype=np.int32)
 
 
+def _chunk_sizes(m: int) -> list[int]:
+    return [256 // m + (1 if i < 256 % m else 0) for i in range(m)]
+
+
+def plan_chunks(n: int, max_distance: int = _PLANNED_DISTANCE) -> int:
+    """Chunk count with the least estimated work per query, within a memory budget for the
+    bucket tables (at most max(2^24, 16 n) offsets in all)."""
+    best_m, best_cost = 16, float("inf")
+    budget = max(1 << 24, 16 * n)
+    for m in range(8, 33):
+        sizes = _chunk_sizes(m)
+        if max(sizes) > MAX_CHUNK_BITS or sum(1 << s for s in sizes) > budget:
+            continue
+        r = max_distance // m
+        probes = sum(sum(comb(s, i) for i in range(r + 1)) for s in sizes)
+        cands = sum(sum(comb(s, i) for i in range(r + 1)) * n / (1 << s) for s in sizes)
+        cost = probes + 3 * cands
+        if cost < best_cost:
+            best_m, best_cost = m, cost
+    return best_m
+
+
+@lru_cache(maxsize=64)
+def _flip_masks(bits: int, radius: int) -> np.ndarray:
+    masks = [0]
+    frontier = [0]
+    for _ in range(radius):
+        nxt = set()
+        for v in frontier:
+            for b in range(bits):
+                w = v | (1 << b)
+                if w != v:
+                    nxt.add(w)
+        frontier = sorted(nxt)
+        masks.extend(frontier)
+    return np.array(sorted(set(masks)), dtype=np.int64)
+
+
+def _chunk_values(b: np.ndarray, start: int, size: int) -> np.ndarray:
+    """Values of bits [start, start + size) of each row of (n, 32) uint8, big-endian."""
+    b0, b1 = start // 8, (start + size - 1) // 8
+    v = np.zeros(b.shape[0], dtype=np.uint64)
+    for j in range(b0, b1 + 1):
+        v = (v << np.uint64(8)) | b[:, j].astype(np.uint64)
+    shift = (b1 - b0 + 1) * 8 - (start - b0 * 8) - size
+    return (v >> np.uint64(shift)) & np.uint64((1 << size) - 1)
+
+
 class PdqIndex:
     """Immutable index over PDQ hashes with integer ids."""
 
-    def __init__(self, hexes: Sequence[str], ids: Sequence[int] | np.ndarray | None = None) -> None:
-        self.words = hex_to_words(hexes)
-        n = self.words.shape[0]
+    def __init__(
+        self,
+        hexes: Sequence[str],
+        ids: Sequence[int] | np.ndarray | None = None,
+        n_chunks: int | None = None,
+        brute_force_fallback: bool = True,
+    ) -> None:
+        raw = hex_to_bytes(hexes)
+        self.brute_force_fallback = brute_force_fallback
+        self._init(raw, ids, n_chunks)
+
+    @classmethod
+    def from_bytes(cls, raw: np.ndarray, ids=None, n_chunks: int | None = None) -> PdqIndex:
+        self = cls.__new__(cls)
+        self.brute_force_fallback = True
+        self._init(np.ascontiguousarray(raw, dtype=np.uint8).reshape(-1, 32), ids, n_chunks)
+        return self
+
+    def _init(self, raw: np.ndarray, ids, n_chunks: int | None) -> None:
+        n = raw.shape[0]
+        self.words = bytes_to_words(raw)
         self.ids = np.arange(n, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
         if self.ids.shape[0] != n:
             raise ValueError("ids and hashes differ in length")
-        chunks = _chunks(self.words)
-        self._order = np.empty((N_CHUNKS, n), dtype=np.uint32)
-        self._offsets = np.empty((N_CHUNKS, N_BUCKETS + 1), dtype=np.int64)
-        for c in range(N_CHUNKS):
-            col = chunks[:, c]
-            self._order[c] = np.argsort(col, kind="stable").astype(np.uint32)
-            self._offsets[c, 0] = 0
-            np.cumsum(np.bincount(col, minlength=N_BUCKETS), out=self._offsets[c, 1:])
-        self._masks: dict[int, np.ndarray] = {}
+        self.n_chunks = m = n_chunks or plan_chunks(n)
+        self.sizes = _chunk_sizes(m)
+        if max(self.sizes) > MAX_CHUNK_BITS or m > 256:
+            raise ValueError(
+                f"n_chunks must give chunks of at most {MAX_CHUNK_BITS} bits (11..256)"
+            )
+        self.starts = [sum(self.sizes[:c]) for c in range(m)]
+        off_dtype = np.int32 if n < (1 << 31) else np.int64
+        self._order = np.empty(m * n, dtype=np.uint32 if m * n < (1 << 32) else np.uint64)
+        self._offsets: list[np.ndarray] = []
+        for c, (start, size) in enumerate(zip(self.starts, self.sizes, strict=True)):
+            vals = _chunk_values(raw, start, size)
+            order = np.argsort(vals, kind="stable")
+            self._order[c * n : (c + 1) * n] = order
+            offs = np.zeros((1 << size) + 1, dtype=off_dtype)
+            np.cumsum(np.bincount(vals.astype(np.int64), minlength=1 << size), out=offs[1:])
+            self._offsets.append(offs)
+        self._offsets_all = (
+            np.concatenate(self._offsets) if self._offsets else np.zeros(1, np.int64)
+        )
+        self._offset_base = np.cumsum([0] + [len(o) for o in self._offsets[:-1]]).astype(np.int64)
+        self._probe_plans: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _plan(self, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For every probe of every chunk: flip mask, chunk number, table base, order base."""
+        plan = self._probe_plans.get(radius)
+        if plan is None:
+            n = len(self)
+            masks, chunk, base, obase = [], [], [], []
+            for c, size in enumerate(self.sizes):
+                mk = _flip_masks(size, radius)
+                masks.append(mk)
+                chunk.append(np.full(mk.size, c, dtype=np.int64))
+                base.append(np.full(mk.size, self._offset_base[c], dtype=np.int64))
+                obase.append(np.full(mk.size, c * n, dtype=np.int64))
+            plan = tuple(np.concatenate(x) for x in (masks, chunk, base, obase))
+            self._probe_plans[radius] = plan  # type: ignore[assignment]
+        return plan  # type: ignore[return-value]
 
     def __len__(self) -> int:
         return int(self.words.shape[0])
 
     @property
     def nbytes(self) -> int:
-        return self.words.nbytes + self.ids.nbytes + self._order.nbytes + self._offsets.nbytes
+        return (
+            self.words.nbytes
+            + self.ids.nbytes
+            + self._order.nbytes
+            + sum(o.nbytes for o in self._offsets)
+        )
+
+    def _candidates(self, qbytes: bytes, radius: int) -> np.ndarray:
+        """Positions of every hash in a probed bucket (with repeats), in one vectorised pass."""
+        masks, chunk, base, obase = self._plan(radius)
+        qint = int.from_bytes(qbytes, "big")
+        values = np.array(
+            [
+                (qint >> (256 - st - sz)) & ((1 << sz) - 1)
+                for st, sz in zip(self.starts, self.sizes, strict=True)
+            ],
+            dtype=np.int64,
+        )
+        pos = base + (masks ^ values[chunk])
+        s = self._offsets_all[pos]
+        lens = (self._offsets_all[pos + 1] - s).astype(np.int64)
+        keep = np.nonzero(lens)[0]
+        if keep.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        lens = lens[keep]
+        starts = s[keep].astype(np.int64) + obase[keep]
+        total = int(lens.sum())
+        # All probed bucket ranges as one index array: each range's start repeated, plus a
+        # running offset inside it.
+        before = np.cumsum(lens) - lens
+        idx = np.repeat(starts - before, lens) + np.arange(total, dtype=np.int64)
+        return self._order[idx]
 
     def query(
         self, hex_hash: str, max_distance: int = DEFAULT_MAX_DISTANCE
@@ -93,27 +210,24 @@ class PdqIndex:
             raise ValueError(f"max_distance must be within 0..{MAX_SUPPORTED_DISTANCE}")
         if len(self) == 0:
             return []
-        q = hex_to_words([hex_hash])[0]
-        radius = max_distance // N_CHUNKS
-        masks = self._masks.get(radius)
-        if masks is None:
-            masks = self._masks[radius] = _flip_masks(radius)
-        qchunks = _chunks(q[None, :])[0]
-        parts = []
-        offsets, order = self._offsets, self._order
-        for c in range(N_CHUNKS):
-            values = (qchunks[c] ^ masks).astype(np.int64)
-            starts = offsets[c, values]
-            ends = offsets[c, values + 1]
-            for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-                if e > s:
-                    parts.append(order[c, s:e])
-        if not parts:
+        qbytes = bytes.fromhex(hex_hash)
+        if len(qbytes) != 32:
+            raise ValueError("a PDQ hash is 64 hex digits")
+        q = np.frombuffer(qbytes, dtype=">u8").astype(np.uint64)
+        radius = max_distance // self.n_chunks
+        n_probes = sum(sum(comb(s, i) for i in range(radius + 1)) for s in self.sizes)
+        if self.brute_force_fallback and n_probes > len(self):
+            return self.brute_force(hex_hash, max_distance)  # probing would cost more
+        cand = self._candidates(qbytes, radius)
+        if cand.size == 0:
             return []
-        cand = np.unique(np.concatenate(parts))
         d = distances(self.words[cand], q)
         keep = d <= max_distance
         cand, d = cand[keep], d[keep]
+        if cand.size == 0:
+            return []
+        cand, first = np.unique(cand, return_index=True)
+        d = d[first]
         o = np.argsort(d, kind="stable")
         return list(zip(self.ids[cand[o]].tolist(), d[o].tolist(), strict=True))
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ocsea.match.matcher import Matcher
 from ocsea.media.hashing import Digests, PdqHash, VpdqFrame
-from ocsea.scan.worker import ScanOptions, scan_path
+from ocsea.scan.worker import ScanOptions, scan_batch
 from ocsea.text.detector import Detector
 
 STATE_FILE = "scan-state.sqlite"
@@ -120,6 +120,21 @@ class StateDB:
 
 
 Progress = Callable[[int, int], None]  # (files done now, bytes done now)
+BATCH_FILES = 64
+BATCH_BYTES = 64 << 20
+
+
+def _batches(todo: list[tuple[str, int, int]]) -> Iterator[list[tuple[str, int, int]]]:
+    batch: list[tuple[str, int, int]] = []
+    size = 0
+    for item in todo:
+        batch.append(item)
+        size += item[1]
+        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def run_scan(
@@ -149,31 +164,35 @@ def run_scan(
         on_total(len(todo), sum(s for _, s, _ in todo))
     try:
         with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-            pending: dict[Future, tuple[str, int, int]] = {}
-            it = iter(todo)
-            for item in it:
-                pending[pool.submit(scan_path, item[0], opts)] = item
-                if len(pending) >= workers * 4:
+            pending: dict[Future, list[tuple[str, int, int]]] = {}
+            batches = _batches(todo)
+            for batch in batches:
+                pending[pool.submit(scan_batch, [p for p, _, _ in batch], opts)] = batch
+                if len(pending) >= workers * 3:
                     break
             since_commit = 0
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    path, size, mtime = pending.pop(fut)
+                    batch = pending.pop(fut)
                     try:
-                        records = fut.result()
+                        results = dict(fut.result())
                     except Exception as exc:  # a worker died: record it, go on
-                        records = [{"path": path, "size": size, "error": f"worker failed: {exc}"}]
-                    state.save(path, size, mtime, records)
-                    summary.files_hashed_now += 1
-                    summary.bytes_hashed_now += size
-                    since_commit += 1
-                    if progress:
-                        progress(1, size)
-                    nxt = next(it, None)
+                        results = {
+                            p: [{"path": p, "size": s, "error": f"worker failed: {exc}"}]
+                            for p, s, _ in batch
+                        }
+                    for path, size, mtime in batch:
+                        state.save(path, size, mtime, results[path])
+                        summary.files_hashed_now += 1
+                        summary.bytes_hashed_now += size
+                        since_commit += 1
+                        if progress:
+                            progress(1, size)
+                    nxt = next(batches, None)
                     if nxt is not None:
-                        pending[pool.submit(scan_path, nxt[0], opts)] = nxt
-                if since_commit >= 200:
+                        pending[pool.submit(scan_batch, [p for p, _, _ in nxt], opts)] = nxt
+                if since_commit >= 500:
                     state.commit()
                     since_commit = 0
     except KeyboardInterrupt:
