@@ -90,10 +90,20 @@ def bench_index(n: int, n_queries: int, flat_queries: int, seed: int) -> dict:
         "memory_mb": round(ours.nbytes / 1e6, 1),
     }
     del hexes
-    t = time.perf_counter()
-    ours_res = [ours.query(q, 31) for q in qhex]
-    dt = time.perf_counter() - t
-    out["ours"]["queries_per_s"] = round(n_queries / dt, 1)
+    # Best of three rounds for every method: this machine's memory timing varies by ~30 %.
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        ours_res = [ours.query(q, 31) for q in qhex]
+        best = min(best, time.perf_counter() - t)
+    out["ours"]["queries_per_s"] = round(n_queries / best, 1)
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        for i in range(0, n_queries, 32):
+            ours.query_many(qhex[i : i + 32], 31)
+        best = min(best, time.perf_counter() - t)
+    out["ours"]["batched_queries_per_s"] = round(n_queries / best, 1)
 
     t = time.perf_counter()
     mh = faiss.IndexBinaryMultiHash(256, 16, 16)
@@ -101,9 +111,11 @@ def bench_index(n: int, n_queries: int, flat_queries: int, seed: int) -> dict:
     mh.add(data)
     out["faiss_multihash"] = {"build_s": round(time.perf_counter() - t, 2)}
     m_q = min(n_queries, 200)
-    t = time.perf_counter()
-    lims, _dists, labels = mh.range_search(queries[:m_q], 32)
-    dt = time.perf_counter() - t
+    dt = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        lims, _dists, labels = mh.range_search(queries[:m_q], 32)
+        dt = min(dt, time.perf_counter() - t)
     out["faiss_multihash"]["queries_per_s"] = round(m_q / dt, 1)
     out["faiss_multihash"]["queries_timed"] = m_q
     mh_res = [set(labels[lims[i] : lims[i + 1]].tolist()) for i in range(m_q)]
@@ -116,9 +128,11 @@ def bench_index(n: int, n_queries: int, flat_queries: int, seed: int) -> dict:
         "build_s": round(time.perf_counter() - t, 2),
         "memory_mb": round(data.nbytes / 1e6, 1),
     }
-    t = time.perf_counter()
-    lims, _dists, labels = flat.range_search(queries[:flat_queries], 32)
-    dt = time.perf_counter() - t
+    dt = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        lims, _dists, labels = flat.range_search(queries[:flat_queries], 32)
+        dt = min(dt, time.perf_counter() - t)
     out["faiss_flat"]["queries_per_s"] = round(flat_queries / dt, 1)
     out["faiss_flat"]["queries_timed"] = flat_queries
     truth = [set(labels[lims[i] : lims[i + 1]].tolist()) for i in range(flat_queries)]

@@ -28,9 +28,12 @@ hashes = st.binary(min_size=32, max_size=32).map(bytes.hex)
 )
 def test_index_returns_exactly_what_brute_force_returns(base, flips, max_distance, n_chunks):
     idx = PdqIndex(base, n_chunks=n_chunks, brute_force_fallback=False)
-    for i, f in enumerate(flips):
-        q = flip(base[i % len(base)], f)
+    queries = [flip(base[i % len(base)], f) for i, f in enumerate(flips)]
+    for q in queries:
         assert idx.query(q, max_distance) == idx.brute_force(q, max_distance)
+    assert idx.query_many(queries, max_distance) == [
+        idx.brute_force(q, max_distance) for q in queries
+    ]
 
 
 def test_clustered_planted_neighbours_all_found():
