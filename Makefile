@@ -22,8 +22,9 @@ $(STAMP): pyproject.toml scripts/install-system-deps.sh | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/ocsea demo --out demo-out
 
+# The store tests run on SQLite and on a throw-away PostgreSQL (scripts/start-test-postgres.sh).
 test: $(STAMP)
-	$(BIN)/pytest
+	OCSEA_TEST_POSTGRES_URL="$$(bash scripts/start-test-postgres.sh)" $(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

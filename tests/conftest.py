@@ -26,3 +26,30 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("OCSEA_TEST_POSTGRES_URL")
+    if not url and os.environ.get("OCSEA_REQUIRE_POSTGRES"):
+        raise RuntimeError("OCSEA_REQUIRE_POSTGRES is set but OCSEA_TEST_POSTGRES_URL is not")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, migrated database on each backend. PostgreSQL comes from
+    scripts/start-test-postgres.sh (``make test`` starts it; CI requires it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ocsea.db'}"
+        return
+    url = _postgres_url()
+    if not url:
+        pytest.skip("no PostgreSQL (run scripts/start-test-postgres.sh)")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    yield url

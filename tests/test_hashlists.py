@@ -11,8 +11,10 @@ FIX = Path(__file__).parent / "data" / "hashlists"
 
 
 @pytest.fixture
-def engine(tmp_path):
-    return make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+def engine(db_url):
+    e = make_engine(db_url)
+    yield e
+    e.dispose()
 
 
 @pytest.mark.parametrize(

@@ -185,6 +185,7 @@ def hash_one(path: Path, video_seconds: float = 1.0) -> dict[str, Any]:
 
 def register(app: typer.Typer) -> None:
     app.add_typer(hashes_app, name="hashes")
+    app.add_typer(db_app, name="db")
     register_scan(app)
 
     @app.command("hash")
@@ -384,3 +385,38 @@ def register_scan(app: typer.Typer) -> None:
             t.add_row(f.kind, f.path, why)
         out.print(t)
         out.print(f"report: {out_dir / 'report.html'} (also report.csv, report.json)")
+
+
+db_app = typer.Typer(help="The ocsea database: schema migrations.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Bring the database schema to the newest migration."""
+    from ocsea.store.db import make_engine
+    from ocsea.store.migrate import current_revision, head_revision
+
+    engine = make_engine(db)
+    err.print(f"database at revision {current_revision(engine)} (newest {head_revision()})")
+
+
+@db_app.command("status")
+def db_status(db: DbOption = None) -> None:
+    """Where the database is, its revision, and its row counts."""
+    from sqlalchemy import func, select
+
+    from ocsea.store import db as schema
+    from ocsea.store.migrate import current_revision, head_revision
+
+    engine = schema.make_engine(db, upgrade=False)
+    rev = current_revision(engine)
+    out.print(f"url: {engine.url.render_as_string(hide_password=True)}")
+    out.print(f"revision: {rev or 'none (run ocsea db upgrade)'}; newest: {head_revision()}")
+    if rev:
+        t = Table("table", "rows")
+        with engine.connect() as conn:
+            for name, table in schema.metadata.tables.items():
+                t.add_row(
+                    name, str(conn.execute(select(func.count()).select_from(table)).scalar_one())
+                )
+        out.print(t)

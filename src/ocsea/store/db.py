@@ -1,5 +1,5 @@
-"""Engine and schema. Tables are created on first use; Alembic migrations arrive with the triage
-store, which takes these tables over unchanged."""
+"""Engine and schema (SQLAlchemy Core). The schema is owned by the Alembic migrations in
+``ocsea/store/migrations``; ``make_engine`` upgrades a database to the newest one."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ from pathlib import Path
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -74,8 +78,151 @@ hash_entries = Table(
 )
 
 
+# ---- triage store (DESIGN §2: items, signals, findings) ------------------------------------------
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),  # p2p_file | query | file | url
+    Column("key", String(64), nullable=False),  # stable identity within the kind
+    Column("text", Text),  # file name or normalised query
+    Column("sha1", String(40)),
+    Column("md5", String(32)),
+    Column("size", BigInteger),
+    Column("first_seen", DateTime(timezone=True)),
+    Column("last_seen", DateTime(timezone=True)),
+    Column("seen_count", BigInteger, nullable=False, default=0),
+    UniqueConstraint("kind", "key", name="uq_item"),
+    Index("ix_items_sha1", "sha1"),
+    Index("ix_items_md5", "md5"),
+)
+
+signals = Table(
+    "signals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(20), nullable=False),  # text | hash
+    Column("source", String(200), nullable=False),  # detector version or hash list name
+    Column("label", String(40)),
+    Column("score", Float),
+    Column("detail", JSON),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("item_id", "type", "source", name="uq_signal"),
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("kind", String(30), nullable=False),  # unknown-flagged | known | near-duplicate | ...
+    Column("priority", Float, nullable=False),
+    Column("breakdown", JSON, nullable=False),
+    Column("status", String(20), nullable=False, default="new"),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_findings_priority", "priority"),
+)
+
+sharers = Table(
+    "sharers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("network", String(40), nullable=False),
+    Column("guid", String(200), nullable=False),
+    Column("client", String(200)),
+    Column("first_seen", DateTime(timezone=True)),
+    Column("last_seen", DateTime(timezone=True)),
+    Column("priority", Float),
+    Column("breakdown", JSON),
+    UniqueConstraint("network", "guid", name="uq_sharer"),
+)
+
+observations = Table(
+    "observations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("row_key", String(64), nullable=False, unique=True),  # hash of the source row
+    Column("sharer_id", ForeignKey("sharers.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("ip", String(45)),
+    Column("port", Integer),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("job_id", ForeignKey("ingest_jobs.id")),
+    Index("ix_obs_sharer", "sharer_id"),
+    Index("ix_obs_item", "item_id"),
+    Index("ix_obs_ip", "ip"),
+)
+
+query_stats = Table(
+    "query_stats",
+    metadata,
+    Column("day", Date, nullable=False),
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("region", String(60), nullable=False, default=""),
+    Column("count", BigInteger, nullable=False),
+    PrimaryKeyConstraint("day", "item_id", "region", name="pk_query_stats"),
+)
+
+# Pseudonymous sessions behind flagged queries only (keyed hash; raw ids are never stored).
+query_sessions = Table(
+    "query_sessions",
+    metadata,
+    Column("day", Date, nullable=False),
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("session", String(64), nullable=False),
+    PrimaryKeyConstraint("day", "item_id", "session", name="pk_query_sessions"),
+)
+
+ingest_jobs = Table(
+    "ingest_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),  # p2p | queries | scan
+    Column("file_name", String(1000), nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),  # running | done
+    Column("byte_offset", BigInteger, nullable=False, default=0),
+    Column("line_no", BigInteger, nullable=False, default=0),
+    Column("rows_done", BigInteger, nullable=False, default=0),
+    Column("rows_rejected", BigInteger, nullable=False, default=0),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    UniqueConstraint("kind", "file_sha256", name="uq_ingest_file"),
+)
+
+lexicon_terms = Table(
+    "lexicon_terms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("term", String(200), nullable=False),
+    Column("lang", String(10), nullable=False),
+    Column("category", String(30), nullable=False),
+    Column("weight", Float, nullable=False),
+    Column("source", String(300), nullable=False),
+    Column("accepted_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("term", "category", name="uq_lexicon_term"),
+)
+
+term_candidates = Table(
+    "term_candidates",
+    metadata,
+    Column("term", String(200), primary_key=True),
+    Column("score", Float, nullable=False),  # Dunning log-likelihood ratio G2
+    Column("flagged_count", BigInteger, nullable=False),
+    Column("total_count", BigInteger, nullable=False),
+    Column("rising", Float),
+    Column("examples", JSON),
+    Column("discovered_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False, default="new"),  # new | accepted | rejected
+)
+
+
 def default_url() -> str:
-    url = os.environ.get("OCSEA_DATABASE_URL")
+    from ocsea.config import load_settings
+
+    url = load_settings().database_url
     if url:
         return url
     home = Path(os.environ.get("OCSEA_HOME") or Path.home() / ".local" / "share" / "ocsea")
@@ -83,9 +230,10 @@ def default_url() -> str:
     return f"sqlite:///{home / 'ocsea.db'}"
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, upgrade: bool = True) -> Engine:
+    """Engine for ``url`` (default: settings); brings the schema to the newest migration."""
     url = url or default_url()
-    engine = create_engine(url, future=True)
+    engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -94,7 +242,11 @@ def make_engine(url: str | None = None) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
-    metadata.create_all(engine)
+    if upgrade:
+        from ocsea.store.migrate import upgrade as run_upgrade
+
+        run_upgrade(engine)
     return engine

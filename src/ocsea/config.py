@@ -1,0 +1,126 @@
+"""Settings: ``ocsea.toml`` (working folder, or the file named by ``OCSEA_CONFIG``), then the
+environment. Secrets (the pseudonymisation key) come from the environment or a key file, never from
+the repository."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_TRIAGE_WEIGHTS: dict[str, float] = {
+    # DESIGN §5. Unknown material that the detectors flag ranks highest: it may be new abuse.
+    "unknown_flagged": 4.0,
+    "known_material": 2.0,
+    "near_duplicate": 1.5,
+    "text_score": 2.0,  # times P(csa)
+    "infant": 2.0,  # stated or parsed age under 5
+    "prepubescent": 1.0,  # under 13
+    "live": 1.5,  # live-streaming words
+    "payment": 1.0,  # selling, paying, trading words
+    "producer": 1.5,  # the sharer spreads several unknown flagged files
+    "volume": 0.5,  # times log(1 + number of sharers)
+    "recency": 1.0,  # times exp(-days since last seen / 30)
+}
+
+DEFAULT_P2P_COLUMNS: dict[str, list[str]] = {
+    "timestamp": ["timestamp", "time", "date", "datetime", "seen_at", "ts"],
+    "network": ["network", "net", "protocol"],
+    "ip": ["ip", "ip_address", "ipaddress", "src_ip", "address"],
+    "port": ["port", "src_port"],
+    "guid": ["guid", "peer_id", "peerid", "client_guid", "user_hash", "userhash"],
+    "client": ["client", "user_agent", "agent", "software"],
+    "filename": ["filename", "file_name", "name", "file"],
+    "size": ["size", "file_size", "filesize", "bytes"],
+    "sha1": ["sha1", "sha-1", "sha1_hash"],
+    "md5": ["md5", "md5_hash"],
+    "ed2k": ["ed2k", "ed2k_hash", "emule_hash"],
+    "infohash": ["infohash", "info_hash", "btih"],
+}
+
+DEFAULT_QUERY_COLUMNS: dict[str, list[str]] = {
+    "timestamp": ["timestamp", "time", "date", "datetime", "ts"],
+    "query": ["query", "q", "search", "search_query", "term"],
+    "session": ["session", "session_id", "user", "user_id", "uid", "cookie"],
+    "region": ["region", "province", "country", "geo"],
+}
+
+
+@dataclass
+class Settings:
+    database_url: str | None = None
+    triage_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TRIAGE_WEIGHTS))
+    p2p_columns: dict[str, list[str]] = field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_P2P_COLUMNS.items()}
+    )
+    query_columns: dict[str, list[str]] = field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_QUERY_COLUMNS.items()}
+    )
+    pseudonym_key: bytes | None = None
+    text_threshold: float = 0.5
+    source: str = "defaults"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _merge_columns(base: dict[str, list[str]], over: Any, where: str) -> dict[str, list[str]]:
+    if not isinstance(over, dict):
+        raise ConfigError(f"{where} must be a table of field = [column names]")
+    out = {k: list(v) for k, v in base.items()}
+    for k, v in over.items():
+        if k not in out:
+            raise ConfigError(f"{where}: unknown field {k!r} (known: {', '.join(out)})")
+        names = [v] if isinstance(v, str) else v
+        if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
+            raise ConfigError(f"{where}.{k} must be a column name or a list of them")
+        out[k] = [x.lower() for x in names] + out[k]
+    return out
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    s = Settings()
+    cfg_path = Path(path) if path else Path(os.environ.get("OCSEA_CONFIG") or "ocsea.toml")
+    if cfg_path.is_file():
+        try:
+            doc = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{cfg_path}: {exc}") from None
+        s.source = str(cfg_path)
+        s.database_url = doc.get("database", {}).get("url")
+        weights = doc.get("triage", {}).get("weights", {})
+        for k, v in weights.items():
+            if k not in DEFAULT_TRIAGE_WEIGHTS:
+                raise ConfigError(f"{cfg_path}: triage.weights: unknown weight {k!r}")
+            if not isinstance(v, int | float) or v < 0:
+                raise ConfigError(f"{cfg_path}: triage.weights.{k} must be a number >= 0")
+            s.triage_weights[k] = float(v)
+        ingest = doc.get("ingest", {})
+        if "p2p" in ingest:
+            s.p2p_columns = _merge_columns(
+                s.p2p_columns, ingest["p2p"].get("columns", {}), "ingest.p2p.columns"
+            )
+        if "queries" in ingest:
+            s.query_columns = _merge_columns(
+                s.query_columns, ingest["queries"].get("columns", {}), "ingest.queries.columns"
+            )
+        key_file = doc.get("pseudonymise", {}).get("key_file")
+        if key_file:
+            kp = (
+                (cfg_path.parent / key_file) if not Path(key_file).is_absolute() else Path(key_file)
+            )
+            try:
+                s.pseudonym_key = kp.read_bytes().strip()
+            except OSError as exc:
+                raise ConfigError(f"{cfg_path}: pseudonymise.key_file: {exc}") from None
+        t = doc.get("text", {}).get("threshold")
+        if t is not None:
+            s.text_threshold = float(t)
+    s.database_url = os.environ.get("OCSEA_DATABASE_URL") or s.database_url
+    env_key = os.environ.get("OCSEA_PSEUDONYM_KEY")
+    if env_key:
+        s.pseudonym_key = env_key.encode()
+    return s
