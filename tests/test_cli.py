@@ -11,12 +11,12 @@ from ocsea import __version__
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
 
 
-def run(*args, stdin: bytes | None = None, check=True):
+def run(*args, stdin: bytes | None = None, check=True, env: dict | None = None):
     p = subprocess.run(
         [sys.executable, "-m", "ocsea.cli", *args],
         input=stdin,
         capture_output=True,
-        env=ENV,
+        env={**ENV, **(env or {})},
         timeout=300,
     )
     if check:
@@ -102,12 +102,15 @@ def test_explain_shows_reasons():
     assert "csa" in out and "minor" in out and "grade" in out
 
 
-def test_demo_writes_reports(tmp_path):
+def test_demo_tells_the_whole_story(tmp_path):
     d = tmp_path / "demo"
     p = run("demo", "--out", str(d), "--top", "5")
     assert (d / "report.html").read_text(encoding="utf-8").startswith("<!doctype html>")
-    assert (d / "report.csv").read_text(encoding="utf-8").startswith("rank,")
-    assert "top 5 findings" in p.stdout.decode()
+    assert (d / "text" / "report.csv").read_text(encoding="utf-8").startswith("rank,")
+    assert (d / "triage" / "report.html").exists() and (d / "scan" / "report.html").exists()
+    stdout = p.stdout.decode()
+    assert "top 5 findings" in stdout and "unknown-flagged" in stdout and "zqvx" in stdout
+    assert "report:" in stdout.lower()
 
 
 def test_html_report_escapes_text(tmp_path):

@@ -14,6 +14,7 @@ from typing import Annotated, BinaryIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -29,9 +30,10 @@ app = typer.Typer(
 
 
 def _register_media() -> None:
-    from ocsea import cli_media
+    from ocsea import cli_media, cli_triage
 
     cli_media.register(app)
+    cli_triage.register(app)
 
 
 text_app = typer.Typer(
@@ -331,11 +333,15 @@ def corpus(
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path("demo-out"),
     top: Annotated[int, typer.Option(min=1, max=1000)] = 15,
+    text_only: Annotated[
+        bool, typer.Option("--text-only", help="Only the text-detection part.")
+    ] = False,
 ) -> None:
-    """Classify the bundled sample query log and filename list; write an HTML and CSV report."""
+    """The whole story on synthetic data: text detection on bundled samples, then a hash list,
+    a scan, P2P and query-log ingest, triage and reports. Prints where the report is."""
     from ocsea.demo import run_demo
 
-    run_demo(out_dir, top, out, err)
+    run_demo(out_dir, top, out, err, end_to_end=not text_only)
 
 
 def main() -> None:
@@ -346,7 +352,7 @@ def main() -> None:
     except Exception as exc:  # one clear line unless --debug
         if _state["debug"] or "--debug" in sys.argv:
             raise
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 err = Console(stderr=True)
@@ -85,7 +86,7 @@ def hashes_import(
             r = import_file(engine, f, list_name, source, fmt.value, text_type.value)
         except HashListError as exc:
             failed += 1
-            err.print(f"[red]rejected[/] {exc}", highlight=False)
+            err.print(f"[red]rejected[/] {escape(str(exc))}", highlight=False)
             continue
         if r.already_imported:
             err.print(

@@ -21,7 +21,102 @@ def _bundled(name: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-def run_demo(out_dir: Path, top: int, out: Console, err: Console) -> None:
+DEMO_PSEUDONYM_KEY = b"ocsea-demo-key: synthetic data only, never use in production"
+
+
+def run_demo(out_dir: Path, top: int, out: Console, err: Console, end_to_end: bool = True) -> None:
+    """Text detection on the bundled samples, then (``end_to_end``) the whole story on generated
+    synthetic data: hash list, scan, P2P and query-log ingest, triage and reports."""
+    run_text_demo(out_dir / "text", top, out)
+    if end_to_end:
+        run_story(out_dir, top, out, err)
+
+
+def run_story(out_dir: Path, top: int, out: Console, err: Console) -> None:
+    import shutil
+
+    from ocsea.config import load_settings
+    from ocsea.demo.synthetic import make_demo_data
+    from ocsea.hashlists.store import import_file
+    from ocsea.ingest.p2p import ingest_p2p
+    from ocsea.ingest.queries import ingest_queries
+    from ocsea.match.matcher import Matcher
+    from ocsea.scan.report import write_report as write_scan_report
+    from ocsea.scan.runner import rank_records, run_scan
+    from ocsea.scan.worker import ScanOptions
+    from ocsea.store.db import make_engine
+    from ocsea.triage.report import ranked_findings, top_sharers, write_report
+    from ocsea.triage.run import discover_terms, run_triage
+
+    t0 = time.perf_counter()
+    for sub in ("data", "scan", "triage"):
+        shutil.rmtree(out_dir / sub, ignore_errors=True)
+    db_path = out_dir / "ocsea.db"
+    for p in out_dir.glob("ocsea.db*"):
+        p.unlink()
+    out.rule("end-to-end: synthetic P2P log, query log, benign images")
+    data = make_demo_data(out_dir / "data")
+    engine = make_engine(f"sqlite:///{db_path}")
+    settings = load_settings()
+    settings.pseudonym_key = DEMO_PSEUDONYM_KEY
+    r = import_file(engine, data.hash_list, "demo-known", source="generated benign images (demo)")
+    out.print(f"hash list 'demo-known': {r.n_new} entries")
+    summary = run_scan(data.images, out_dir / "scan", ScanOptions(video=False), workers=2)
+    matcher = Matcher.from_store(engine)
+    det = Detector.load()
+    found = rank_records(summary.records, data.images, matcher, det)
+    write_scan_report(out_dir / "scan", data.images, summary, found, {"demo": True})
+    out.print(f"scan of {summary.files_seen} images: {sum(f.kind == 'known' for f in found)} known")
+    p = ingest_p2p(engine, data.p2p_log, det, settings)
+    q = ingest_queries(engine, data.query_log, det, settings)
+    out.print(f"ingested {p.rows_done} P2P records and {q.rows_done} search queries")
+    s = run_triage(engine, settings.triage_weights, matcher)
+    tok = det.lexicon.tokenizer
+    cands = discover_terms(
+        engine, det.lexicon.known_keys(), lambda t: [x.text for x in tok.tokenize(t)]
+    )
+    summ = {"files": s.items, "findings": s.findings, **s.by_kind, "sharers": s.sharers}
+    report = write_report(out_dir / "triage", engine, cands, summ)
+    table = Table("#", "kind", "priority", "file name", "why", title=f"top {top} findings")
+    for f in ranked_findings(engine, top):
+        table.add_row(
+            str(f["rank"]),
+            f["kind"],
+            f"{f['priority']:.2f}",
+            f["name"] or "",
+            "; ".join(f["lists"]) or "; ".join(f["reasons"][:3]),
+        )
+    out.print(table)
+    st = Table("#", "GUID", "priority", "unknown flagged files", "known files", title="top sharers")
+    for sh in top_sharers(engine, 5):
+        st.add_row(
+            str(sh["rank"]),
+            sh["guid"],
+            f"{sh['priority']:.1f}",
+            str(sh.get("unknown_flagged_files")),
+            str(sh.get("known_files")),
+        )
+    out.print(st)
+    out.print("new-term candidates: " + ", ".join(f"{c.term} (G²={c.g2:.0f})" for c in cands[:5]))
+    _write_index(out_dir)
+    out.print(f"done in {time.perf_counter() - t0:.1f}s. Report: {out_dir / 'report.html'} "
+              f"(triage: {report}; scan: {out_dir / 'scan' / 'report.html'}; text: {out_dir / 'text' / 'report.html'})")  # fmt: skip
+
+
+def _write_index(out_dir: Path) -> None:
+    links = [("triage/report.html", "Triage: ranked findings, sharers, query intelligence, new terms"),
+             ("scan/report.html", "Scan of a folder of benign images against the demo hash list"),
+             ("text/report.html", "Text detection on the bundled query log and filename list")]  # fmt: skip
+    items = "".join(f'<li><a href="{h}">{html.escape(t)}</a></li>' for h, t in links)
+    (out_dir / "report.html").write_text(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>ocsea demo</title></head>"
+        f"<body style='font-family:system-ui,sans-serif;margin:2rem'><h1>ocsea demo</h1>"
+        f"<p>All data here is synthetic.</p><ul>{items}</ul></body></html>\n",
+        encoding="utf-8",
+    )
+
+
+def run_text_demo(out_dir: Path, top: int, out: Console) -> None:
     t0 = time.perf_counter()
     det = Detector.load()
     load_s = time.perf_counter() - t0

@@ -14,7 +14,7 @@ from typing import Any
 
 from ocsea.text.analysis import Analysis, analyze
 from ocsea.text.features import dense_features, ngrams
-from ocsea.text.lexicon import Lexicon
+from ocsea.text.lexicon import Entry, Lexicon
 from ocsea.text.model import LABELS, LinearModel
 from ocsea.text.rules import evaluate_rules
 
@@ -103,9 +103,10 @@ class Detector:
         model_path: Path | str | None = None,
         overlays: Iterable[Path | str] = (),
         threshold: float = DEFAULT_THRESHOLD,
+        extra_entries: Iterable[Entry] = (),
     ) -> Detector:
         model = LinearModel.load(model_path) if model_path else None
-        lexicon = Lexicon.default(overlays)
+        lexicon = Lexicon.default(overlays, extra_entries)
         return cls(model, lexicon, threshold)
 
     def classify(self, text: str, kind: str = "auto") -> Verdict:

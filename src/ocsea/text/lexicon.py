@@ -171,10 +171,12 @@ class Lexicon:
         self._code_rx = re.compile("|".join(map(re.escape, codes))) if codes else None
 
     @classmethod
-    def default(cls, overlays: Iterable[Path | str] = ()) -> Lexicon:
+    def default(cls, overlays: Iterable[Path | str] = (), extra: Iterable[Entry] = ()) -> Lexicon:
+        """The packaged lexicon plus overlay files and extra entries (terms accepted by analysts)."""
         entries = default_lexicon_entries()
         for path in overlays:
             entries.extend(read_lexicon_file(path))
+        entries.extend(extra)
         return cls(entries)
 
     def key_of(self, term: str) -> str:
@@ -182,6 +184,13 @@ class Lexicon:
         if not toks:
             return ""
         return join_key([t.text for t in toks], [t.thai for t in toks])
+
+    def known_keys(self) -> set[str]:
+        """Every lexicon key and each token of multi-token keys (what term discovery skips)."""
+        out = set(self.index)
+        for k in self.index:
+            out.update(k.split())
+        return out
 
     def thai_words(self) -> set[str]:
         return {k for k in self.index if re.search("[\u0e00-\u0e7f]", k)}

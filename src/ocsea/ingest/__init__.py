@@ -1,0 +1,1 @@
+"""Ingest: P2P monitoring exports and search-query logs into the store, streaming and resumable."""

@@ -1,0 +1,167 @@
+"""Search-query logs → per-day query counts, text signals, and pseudonymous sessions behind
+flagged queries. Session and user ids are replaced by a keyed hash (HMAC-SHA-256) on ingest; the
+raw ids never reach the database."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
+
+from ocsea.config import Settings
+from ocsea.ingest.p2p import TEXT_SOURCE, _ids, text_detail
+from ocsea.ingest.rows import QueryRecord, RowError, item_key, parse_query, resolve_columns
+from ocsea.ingest.stream import (
+    MAX_REPORTED_ERRORS,
+    IngestError,
+    IngestResult,
+    Progress,
+    advance_job,
+    begin_job,
+    finish_job,
+    header_of,
+    insert_for,
+    read_chunks,
+)
+from ocsea.store.db import items, query_sessions, query_stats, signals
+from ocsea.text.detector import Detector
+
+CHUNK_ROWS = 50_000
+
+
+def pseudonym(key: bytes, raw_id: str) -> str:
+    return hmac.new(key, raw_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def ingest_queries(
+    engine: Engine,
+    path: Path,
+    detector: Detector,
+    settings: Settings,
+    progress: Progress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> IngestResult:
+    result = IngestResult(str(path))
+    cols = resolve_columns(header_of(path), settings.query_columns)
+    missing = [f for f in ("timestamp", "query") if f not in cols]
+    if missing:
+        raise IngestError(
+            f"{path}:1: no column for {', '.join(missing)} (map it in ocsea.toml [ingest.queries.columns])"
+        )
+    if "session" in cols and not settings.pseudonym_key:
+        raise IngestError(
+            f"{path}: has session/user ids but no pseudonymisation key: set OCSEA_PSEUDONYM_KEY "
+            "or [pseudonymise] key_file in ocsea.toml"
+        )
+    job_id, offset, line, done = begin_job(engine, "queries", path)
+    if done:
+        result.already_done = True
+        return result
+    result.resumed_from_line = line
+    for chunk in read_chunks(path, offset, line, chunk_rows):
+        records: list[QueryRecord] = []
+        rejected = 0
+        for lineno, raw, error in chunk.rows:
+            if raw is not None:
+                try:
+                    records.append(parse_query(raw, cols))
+                    continue
+                except RowError as exc:
+                    error = str(exc)
+            rejected += 1
+            if len(result.errors) < MAX_REPORTED_ERRORS:
+                result.errors.append(f"{path}:{lineno}: {error}")
+        with engine.begin() as conn:
+            _write_chunk(conn, records, detector, settings.pseudonym_key)
+            advance_job(conn, job_id, chunk, len(records), rejected)
+        result.rows_done += len(records)
+        result.rows_rejected += rejected
+        if progress:
+            progress(len(chunk.rows))
+    finish_job(engine, job_id)
+    return result
+
+
+def _write_chunk(
+    conn: Connection, records: list[QueryRecord], detector: Detector, key: bytes | None
+) -> None:
+    if not records:
+        return
+    ins = insert_for(conn)
+    now = datetime.now(UTC)
+    verdicts = {}
+    norm: dict[str, str] = {}
+    for r in records:
+        if r.query not in norm:
+            v = detector.classify(r.query, "query")
+            verdicts[r.query] = v
+            norm[r.query] = v.normalized or r.query.strip().lower()
+    by_key: dict[str, dict] = {}
+    for q, n in norm.items():
+        k = item_key("q:" + n)
+        if k not in by_key:
+            by_key[k] = {
+                "kind": "query",
+                "key": k,
+                "text": n,
+                "seen_count": 0,
+                "first_seen": None,
+                "last_seen": None,
+                "q": q,
+            }
+    conn.execute(
+        ins(items).on_conflict_do_nothing(index_elements=["kind", "key"]),
+        [{k: v for k, v in row.items() if k != "q"} for row in by_key.values()],
+    )
+    ids = _ids(conn, items, [items.c.kind, items.c.key], [("query", k) for k in by_key])
+    qid = {q: ids[("query", item_key("q:" + n))] for q, n in norm.items()}
+    counts = Counter((r.day, qid[r.query], r.region) for r in records)
+    stmt = ins(query_stats)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["day", "item_id", "region"],
+        set_={"count": query_stats.c.count + stmt.excluded.count},
+    )
+    conn.execute(
+        stmt, [{"day": d, "item_id": i, "region": g, "count": c} for (d, i, g), c in counts.items()]
+    )
+    have = set()
+    id_list = list(set(qid.values()))
+    for i in range(0, len(id_list), 2000):
+        have.update(
+            r.item_id
+            for r in conn.execute(
+                select(signals.c.item_id).where(
+                    signals.c.item_id.in_(id_list[i : i + 2000]), signals.c.type == "text"
+                )
+            )
+        )
+    sig = []
+    for q, iid in qid.items():
+        if iid in have:
+            continue
+        have.add(iid)
+        v = verdicts[q]
+        sig.append({"item_id": iid, "type": "text", "source": TEXT_SOURCE, "label": v.label, "score": v.score,
+                    "detail": text_detail(v), "created_at": now})  # fmt: skip
+    if sig:
+        conn.execute(
+            ins(signals).on_conflict_do_nothing(index_elements=["item_id", "type", "source"]), sig
+        )
+    if key:
+        sess = {
+            (r.day, qid[r.query], pseudonym(key, r.session))
+            for r in records
+            if r.session and verdicts[r.query].label == "csa"
+        }
+        if sess:
+            conn.execute(
+                ins(query_sessions).on_conflict_do_nothing(
+                    index_elements=["day", "item_id", "session"]
+                ),
+                [{"day": d, "item_id": i, "session": s} for d, i, s in sess],
+            )

@@ -1,0 +1,177 @@
+"""Row parsing for ingest (pure): column mapping, validation with field-level errors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import ipaddress
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+_HEX = re.compile(r"[0-9a-f]+")
+MAX_FIELD = 2000
+
+
+class RowError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"field '{field}': {message}")
+        self.field = field
+
+
+def resolve_columns(header: list[str], aliases: dict[str, list[str]]) -> dict[str, str]:
+    """Map our field names to the file's column names (case-insensitive, first alias wins)."""
+    lower = {h.strip().lower(): h for h in header}
+    out: dict[str, str] = {}
+    for field, names in aliases.items():
+        for n in names:
+            if n.lower() in lower:
+                out[field] = lower[n.lower()]
+                break
+    return out
+
+
+def parse_time(value: Any) -> datetime:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise RowError("timestamp", "missing")
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and re.fullmatch(r"\d{9,13}(\.\d+)?", value.strip())
+    ):
+        v = float(value)
+        if v > 1e11:  # milliseconds
+            v /= 1000
+        return datetime.fromtimestamp(v, UTC)
+    try:
+        dt = datetime.fromisoformat(str(value).strip().replace(" UTC", "+00:00"))
+    except ValueError:
+        raise RowError(
+            "timestamp", f"not an ISO 8601 time or epoch seconds: {str(value)[:40]!r}"
+        ) from None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _text(
+    raw: dict, cols: dict[str, str], field: str, required: bool = False, limit: int = MAX_FIELD
+) -> str | None:
+    col = cols.get(field)
+    v = raw.get(col) if col else None
+    if v is None or (isinstance(v, str) and not v.strip()):
+        if required:
+            raise RowError(field, "missing")
+        return None
+    s = str(v).strip()
+    if len(s) > limit:
+        raise RowError(field, f"longer than {limit} characters")
+    return s
+
+
+def _hash(raw: dict, cols: dict[str, str], field: str, hex_len: int) -> str | None:
+    v = _text(raw, cols, field)
+    if v is None:
+        return None
+    v = v.strip().lower()
+    for prefix in ("urn:sha1:", "urn:btih:", "sha1:", "md5:", "ed2k:"):
+        if v.startswith(prefix):
+            v = v[len(prefix) :]
+    if len(v) == 32 and hex_len == 40:  # base32, as Gnutella's urn:sha1 and magnet links write it
+        try:
+            v = base64.b32decode(v.upper()).hex()
+        except (binascii.Error, ValueError):
+            raise RowError(field, "not a hex or base32 hash") from None
+    if len(v) != hex_len or not _HEX.fullmatch(v):
+        raise RowError(field, f"not a {hex_len}-digit hex hash")
+    return v
+
+
+@dataclass(frozen=True, slots=True)
+class P2PRecord:
+    seen_at: datetime
+    network: str
+    ip: str | None
+    port: int | None
+    guid: str
+    client: str | None
+    filename: str
+    size: int | None
+    sha1: str | None
+    md5: str | None
+    ed2k: str | None
+    infohash: str | None
+
+    def row_key(self) -> str:
+        parts = [self.seen_at.isoformat(), self.network, self.ip or "", str(self.port or ""), self.guid,
+                 self.filename, str(self.size or ""), self.sha1 or "", self.md5 or "", self.ed2k or "",
+                 self.infohash or ""]  # fmt: skip
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+    def item_identity(self) -> str:
+        """What makes two observations the same file: a content hash when there is one."""
+        for kind, v in (
+            ("sha1", self.sha1),
+            ("md5", self.md5),
+            ("ed2k", self.ed2k),
+            ("btih", self.infohash),
+        ):
+            if v:
+                return f"{kind}:{v}"
+        return f"name:{self.filename}\x1f{self.size or ''}"
+
+
+def item_key(identity: str) -> str:
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+def parse_p2p(raw: dict, cols: dict[str, str]) -> P2PRecord:
+    seen = parse_time(raw.get(cols["timestamp"]) if "timestamp" in cols else None)
+    ip = _text(raw, cols, "ip", limit=64)
+    if ip is not None:
+        try:
+            ip = ipaddress.ip_address(ip).compressed
+        except ValueError:
+            raise RowError("ip", f"not an IP address: {ip[:40]!r}") from None
+    port_s = _text(raw, cols, "port", limit=10)
+    port = None
+    if port_s is not None:
+        if not port_s.isdigit() or not 0 <= int(port_s) <= 65535:
+            raise RowError("port", "not a port number 0..65535")
+        port = int(port_s)
+    size_s = _text(raw, cols, "size", limit=20)
+    size = None
+    if size_s is not None:
+        if not size_s.isdigit():
+            raise RowError("size", "not a whole number of bytes")
+        size = int(size_s)
+    return P2PRecord(
+        seen_at=seen,
+        network=(_text(raw, cols, "network", limit=40) or "unknown").lower(),
+        ip=ip,
+        port=port,
+        guid=_text(raw, cols, "guid", required=True, limit=200) or "",
+        client=_text(raw, cols, "client", limit=200),
+        filename=_text(raw, cols, "filename", required=True, limit=1000) or "",
+        size=size,
+        sha1=_hash(raw, cols, "sha1", 40),
+        md5=_hash(raw, cols, "md5", 32),
+        ed2k=_hash(raw, cols, "ed2k", 32),
+        infohash=_hash(raw, cols, "infohash", 40),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRecord:
+    day: date
+    query: str
+    session: str | None
+    region: str
+
+
+def parse_query(raw: dict, cols: dict[str, str]) -> QueryRecord:
+    seen = parse_time(raw.get(cols["timestamp"]) if "timestamp" in cols else None)
+    return QueryRecord(
+        day=seen.date(),
+        query=_text(raw, cols, "query", required=True, limit=1000) or "",
+        session=_text(raw, cols, "session", limit=200),
+        region=_text(raw, cols, "region", limit=60) or "",
+    )

@@ -1,0 +1,213 @@
+"""Streaming input in chunks with byte offsets, and the ingest-job bookkeeping that makes ingest
+idempotent (a finished file is never read twice) and resumable (a chunk and the offset after it
+commit in one transaction, so a crash loses nothing and repeats nothing)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+
+from ocsea.store.db import ingest_jobs
+
+MAX_LINE = 1 << 20
+MAX_REPORTED_ERRORS = 1000
+
+
+class IngestError(ValueError):
+    """A file that cannot be ingested at all (unknown format, no usable header)."""
+
+
+@dataclass
+class Chunk:
+    rows: list[tuple[int, dict[str, Any] | None, str | None]]  # (line, row, error)
+    end_offset: int
+    end_line: int
+
+
+@dataclass
+class IngestResult:
+    file: str
+    rows_done: int = 0
+    rows_rejected: int = 0
+    already_done: bool = False
+    resumed_from_line: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _format(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if name.endswith((".tsv", ".tab")):
+        return "tsv"
+    if name.endswith((".csv", ".txt", ".log")):
+        return "csv"
+    raise IngestError(f"{path}: unknown format; use .csv, .tsv or .jsonl")
+
+
+def read_chunks(path: Path, start_offset: int, start_line: int, chunk_rows: int) -> Iterator[Chunk]:
+    """Rows from ``start_offset`` on (the header is always read from the top)."""
+    fmt = _format(path)
+    with path.open("rb") as fh:
+        header: list[str] | None = None
+        if fmt != "jsonl":
+            first = fh.readline(MAX_LINE)
+            try:
+                text = first.decode("utf-8-sig").rstrip("\r\n")
+            except UnicodeDecodeError:
+                raise IngestError(f"{path}:1: header is not valid UTF-8") from None
+            header = next(csv.reader([text], delimiter="\t" if fmt == "tsv" else ","), [])
+            if not header:
+                raise IngestError(f"{path}:1: empty header")
+            if start_offset == 0:
+                start_offset, start_line = fh.tell(), 1
+        fh.seek(start_offset)
+        lineno = start_line
+        rows: list[tuple[int, dict[str, Any] | None, str | None]] = []
+        while True:
+            raw = fh.readline(MAX_LINE)
+            if not raw:
+                break
+            lineno += 1
+            if not raw.endswith(b"\n") and len(raw) >= MAX_LINE:
+                rows.append((lineno, None, f"line longer than {MAX_LINE} bytes"))
+                while raw and not raw.endswith(b"\n"):
+                    raw = fh.readline(MAX_LINE)
+            else:
+                rows.append(_parse_line(raw, fmt, header))
+                rows[-1] = (lineno, rows[-1][1], rows[-1][2])
+            if len(rows) >= chunk_rows:
+                yield Chunk(rows, fh.tell(), lineno)
+                rows = []
+        if rows:
+            yield Chunk(rows, fh.tell(), lineno)
+
+
+def _parse_line(
+    raw: bytes, fmt: str, header: list[str] | None
+) -> tuple[int, dict | None, str | None]:
+    try:
+        text = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        return 0, None, f"not valid UTF-8 at byte {exc.start}"
+    if not text.strip():
+        return 0, None, "empty line"
+    if fmt == "jsonl":
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return 0, None, f"invalid JSON ({exc.msg})"
+        if not isinstance(obj, dict):
+            return 0, None, "expected a JSON object"
+        return 0, {str(k).strip().lower(): v for k, v in obj.items()}, None
+    assert header is not None
+    values = next(csv.reader([text], delimiter="\t" if fmt == "tsv" else ","), [])
+    if len(values) != len(header):
+        return 0, None, f"expected {len(header)} fields, got {len(values)}"
+    return 0, {h.strip().lower(): v for h, v in zip(header, values, strict=True)}, None
+
+
+def header_of(path: Path) -> list[str]:
+    """Column names (lower-cased): the CSV/TSV header, or the keys of the first JSON object."""
+    fmt = _format(path)
+    with path.open("rb") as fh:
+        first = fh.readline(MAX_LINE)
+    try:
+        text = first.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        raise IngestError(f"{path}:1: not valid UTF-8") from None
+    if fmt == "jsonl":
+        try:
+            return [str(k).lower() for k in json.loads(text)] if text else []
+        except (json.JSONDecodeError, TypeError):
+            raise IngestError(f"{path}:1: first line is not a JSON object") from None
+    return [
+        h.strip().lower()
+        for h in next(csv.reader([text], delimiter="\t" if fmt == "tsv" else ","), [])
+    ]
+
+
+def insert_for(conn: Connection):
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+
+
+def begin_job(engine: Engine, kind: str, path: Path) -> tuple[int, int, int, bool]:
+    """(job id, byte offset, line, already done) for this file's content."""
+    sha = file_sha256(path)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(
+                ingest_jobs.c.id,
+                ingest_jobs.c.byte_offset,
+                ingest_jobs.c.line_no,
+                ingest_jobs.c.status,
+            ).where(ingest_jobs.c.kind == kind, ingest_jobs.c.file_sha256 == sha)
+        ).first()
+        if row is not None:
+            return row.id, row.byte_offset, row.line_no, row.status == "done"
+        job_id = conn.execute(
+            insert(ingest_jobs).values(
+                kind=kind,
+                file_name=str(path),
+                file_sha256=sha,
+                size=path.stat().st_size,
+                status="running",
+                byte_offset=0,
+                line_no=0,
+                rows_done=0,
+                rows_rejected=0,
+                started_at=now,
+            )
+        ).inserted_primary_key[0]
+        return job_id, 0, 0, False
+
+
+def advance_job(conn: Connection, job_id: int, chunk: Chunk, done: int, rejected: int) -> None:
+    conn.execute(
+        update(ingest_jobs)
+        .where(ingest_jobs.c.id == job_id)
+        .values(
+            byte_offset=chunk.end_offset,
+            line_no=chunk.end_line,
+            rows_done=ingest_jobs.c.rows_done + done,
+            rows_rejected=ingest_jobs.c.rows_rejected + rejected,
+        )
+    )
+
+
+def finish_job(engine: Engine, job_id: int) -> tuple[int, int]:
+    with engine.begin() as conn:
+        conn.execute(
+            update(ingest_jobs)
+            .where(ingest_jobs.c.id == job_id)
+            .values(status="done", finished_at=datetime.now(UTC))
+        )
+        row = conn.execute(
+            select(ingest_jobs.c.rows_done, ingest_jobs.c.rows_rejected).where(
+                ingest_jobs.c.id == job_id
+            )
+        ).one()
+        return row.rows_done, row.rows_rejected
+
+
+Progress = Callable[[int], None]

@@ -1,0 +1,1 @@
+"""Triage: one explainable priority for findings, sharers and query terms."""
