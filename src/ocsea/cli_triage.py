@@ -66,7 +66,11 @@ def _run_ingest(kind: str, files: list[Path], db: str | None) -> None:
             try:
                 fn = ingest_p2p if kind == "p2p" else ingest_queries
                 r = fn(
-                    engine, f, detector, settings, progress=lambda n: prog.update(task, advance=n)
+                    engine,
+                    f,
+                    detector,
+                    settings,
+                    progress=lambda n, t=task: prog.update(t, advance=n),
                 )
             except IngestError as exc:
                 err.print(f"[red]rejected[/] {escape(str(exc))}", highlight=False)
