@@ -17,7 +17,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = {"p2p_rows_per_s_sqlite": 100_000, "query_rows_per_s_sqlite": 200_000, "peak_rss_mb": 1024}
+TARGETS = {
+    "p2p_rows_per_s_sqlite": 100_000,
+    "query_rows_per_s_sqlite": 200_000,
+    "peak_rss_mb": 1024,
+}
 
 CHILD = r"""
 import json, os, resource, sys, time
@@ -108,7 +112,11 @@ def main() -> None:
 
             e = create_engine(url)
             with e.connect() as conn:
-                r["db_mb"] = round(conn.execute(text("SELECT pg_database_size(current_database())")).scalar() / 1e6, 1)
+                r["db_mb"] = round(
+                    conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
+                    / 1e6,
+                    1,
+                )
             e.dispose()
         result[name] = r
         print(json.dumps(r), flush=True)

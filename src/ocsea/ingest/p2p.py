@@ -11,18 +11,14 @@ from sqlalchemy.engine import Connection, Engine
 
 from ocsea import __version__
 from ocsea.config import Settings
-from ocsea.ingest.rows import P2PRecord, RowError, item_key, parse_p2p, resolve_columns
+from ocsea.ingest.rows import P2PRecord, item_key, parse_p2p, resolve_columns
 from ocsea.ingest.stream import (
-    MAX_REPORTED_ERRORS,
     IngestError,
     IngestResult,
     Progress,
-    advance_job,
-    begin_job,
-    finish_job,
     header_of,
     insert_for,
-    read_chunks,
+    run_ingest,
 )
 from ocsea.store.db import items, observations, sharers, signals
 from ocsea.text.detector import Detector, Verdict
@@ -94,40 +90,16 @@ def ingest_p2p(
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> IngestResult:
-    result = IngestResult(str(path))
     cols = resolve_columns(header_of(path), settings.p2p_columns)
     missing = [f for f in ("timestamp", "guid", "filename") if f not in cols]
     if missing:
         raise IngestError(
             f"{path}:1: no column for {', '.join(missing)} (map it in ocsea.toml [ingest.p2p.columns])"
         )
-    job_id, offset, line, done = begin_job(engine, "p2p", path)
-    if done:
-        result.already_done = True
-        return result
-    result.resumed_from_line = line
-    for chunk in read_chunks(path, offset, line, chunk_rows):
-        records: list[P2PRecord] = []
-        rejected = 0
-        for lineno, raw, error in chunk.rows:
-            if raw is not None:
-                try:
-                    records.append(parse_p2p(raw, cols))
-                    continue
-                except RowError as exc:
-                    error = str(exc)
-            rejected += 1
-            if len(result.errors) < MAX_REPORTED_ERRORS:
-                result.errors.append(f"{path}:{lineno}: {error}")
-        with engine.begin() as conn:
-            _write_chunk(conn, records, detector)
-            advance_job(conn, job_id, chunk, len(records), rejected)
-        result.rows_done += len(records)
-        result.rows_rejected += rejected
-        if progress:
-            progress(len(chunk.rows))
-    finish_job(engine, job_id)
-    return result
+    return run_ingest(
+        engine, path, "p2p", lambda raw: parse_p2p(raw, cols),
+        lambda conn, records: _write_chunk(conn, records, detector), progress, chunk_rows,
+    )  # fmt: skip
 
 
 def _write_chunk(conn: Connection, records: list[P2PRecord], detector: Detector) -> None:

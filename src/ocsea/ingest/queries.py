@@ -15,18 +15,14 @@ from sqlalchemy.engine import Connection, Engine
 
 from ocsea.config import Settings
 from ocsea.ingest.p2p import TEXT_SOURCE, _ids, text_detail
-from ocsea.ingest.rows import QueryRecord, RowError, item_key, parse_query, resolve_columns
+from ocsea.ingest.rows import QueryRecord, item_key, parse_query, resolve_columns
 from ocsea.ingest.stream import (
-    MAX_REPORTED_ERRORS,
     IngestError,
     IngestResult,
     Progress,
-    advance_job,
-    begin_job,
-    finish_job,
     header_of,
     insert_for,
-    read_chunks,
+    run_ingest,
 )
 from ocsea.store.db import items, query_sessions, query_stats, signals
 from ocsea.text.detector import Detector
@@ -46,7 +42,6 @@ def ingest_queries(
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> IngestResult:
-    result = IngestResult(str(path))
     cols = resolve_columns(header_of(path), settings.query_columns)
     missing = [f for f in ("timestamp", "query") if f not in cols]
     if missing:
@@ -58,33 +53,11 @@ def ingest_queries(
             f"{path}: has session/user ids but no pseudonymisation key: set OCSEA_PSEUDONYM_KEY "
             "or [pseudonymise] key_file in ocsea.toml"
         )
-    job_id, offset, line, done = begin_job(engine, "queries", path)
-    if done:
-        result.already_done = True
-        return result
-    result.resumed_from_line = line
-    for chunk in read_chunks(path, offset, line, chunk_rows):
-        records: list[QueryRecord] = []
-        rejected = 0
-        for lineno, raw, error in chunk.rows:
-            if raw is not None:
-                try:
-                    records.append(parse_query(raw, cols))
-                    continue
-                except RowError as exc:
-                    error = str(exc)
-            rejected += 1
-            if len(result.errors) < MAX_REPORTED_ERRORS:
-                result.errors.append(f"{path}:{lineno}: {error}")
-        with engine.begin() as conn:
-            _write_chunk(conn, records, detector, settings.pseudonym_key)
-            advance_job(conn, job_id, chunk, len(records), rejected)
-        result.rows_done += len(records)
-        result.rows_rejected += rejected
-        if progress:
-            progress(len(chunk.rows))
-    finish_job(engine, job_id)
-    return result
+    return run_ingest(
+        engine, path, "queries", lambda raw: parse_query(raw, cols),
+        lambda conn, records: _write_chunk(conn, records, detector, settings.pseudonym_key),
+        progress, chunk_rows,
+    )  # fmt: skip
 
 
 def _write_chunk(

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ocsea.store.db import ingest_jobs
 
+Progress = Callable[[int], None]
 MAX_LINE = 1 << 20
 MAX_REPORTED_ERRORS = 1000
 
@@ -210,4 +211,46 @@ def finish_job(engine: Engine, job_id: int) -> tuple[int, int]:
         return row.rows_done, row.rows_rejected
 
 
-Progress = Callable[[int], None]
+def run_ingest(
+    engine: Engine,
+    path: Path,
+    kind: str,
+    parse_row: Callable[[dict[str, Any]], Any],
+    write_chunk: Callable[[Connection, list[Any]], None],
+    progress: Progress | None,
+    chunk_rows: int,
+) -> IngestResult:
+    """The loop every ingest shares: skip a finished file, resume after the last committed line,
+    parse each row (a bad one is reported, the rest go on), and commit each chunk with the job's
+    offset in one transaction."""
+    from ocsea.ingest.rows import RowError
+
+    result = IngestResult(str(path))
+    job_id, offset, line, done = begin_job(engine, kind, path)
+    if done:
+        result.already_done = True
+        return result
+    result.resumed_from_line = line
+    for chunk in read_chunks(path, offset, line, chunk_rows):
+        records: list[Any] = []
+        rejected = 0
+        for lineno, raw, error in chunk.rows:
+            if raw is not None:
+                try:
+                    records.append(parse_row(raw))
+                    continue
+                except RowError as exc:
+                    error = str(exc)
+            rejected += 1
+            if len(result.errors) < MAX_REPORTED_ERRORS:
+                result.errors.append(f"{path}:{lineno}: {error}")
+        with engine.begin() as conn:
+            if records:
+                write_chunk(conn, records)
+            advance_job(conn, job_id, chunk, len(records), rejected)
+        result.rows_done += len(records)
+        result.rows_rejected += rejected
+        if progress:
+            progress(len(chunk.rows))
+    finish_job(engine, job_id)
+    return result
