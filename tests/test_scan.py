@@ -159,3 +159,24 @@ def test_cli_scan_and_hash_contracts(evidence, tmp_path):
     rep = json.loads((out / "report.json").read_text())
     assert rep["counts"]["known"] == 1 and rep["counts"]["suspicious-unknown"] == 1
     assert (out / "report.html").exists() and (out / "report.csv").exists()
+
+
+def test_scan_results_join_triage(evidence, tmp_path, detector):
+    from ocsea.ingest.scan import ingest_scan
+    from ocsea.triage.report import ranked_findings
+    from ocsea.triage.run import run_triage
+
+    engine = make_engine(f"sqlite:///{tmp_path / 't.db'}")
+    (a,) = scan_path(str(evidence / "a.png"), ScanOptions())
+    lst = tmp_path / "known.jsonl"
+    lst.write_text(json.dumps({"md5": a["md5"], "pdq": a["pdq"][0][0], "category": "1"}) + "\n")
+    import_file(engine, lst, "demo")
+    out = tmp_path / "scan-out"
+    run_scan(evidence, out, ScanOptions(video=False), workers=1)
+    matcher = Matcher.from_store(engine)
+    r = ingest_scan(engine, out, detector, matcher)
+    assert r.rows_done == 5 and ingest_scan(engine, out, detector, matcher).already_done
+    run_triage(engine, {}, matcher)
+    kinds = {Path(f["name"]).name: f["kind"] for f in ranked_findings(engine)}
+    assert kinds["a.png"] == "known" and kinds["pthc_new.jpg"] == "near-duplicate"
+    assert kinds["เด็ก ป5 โป๊.png"] == "unknown-flagged"

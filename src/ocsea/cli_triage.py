@@ -106,6 +106,38 @@ def ingest_queries_cmd(
     _run_ingest("queries", files, db)
 
 
+@ingest_app.command("scan")
+def ingest_scan_cmd(
+    scan_dirs: Annotated[
+        list[Path], typer.Argument(help="The --out folders of `ocsea scan` runs.")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Results of `ocsea scan` (every hashed file, with its name and matches) into the store."""
+    from ocsea.ingest.scan import ingest_scan
+    from ocsea.ingest.stream import IngestError
+    from ocsea.match.matcher import Matcher
+
+    _, engine, detector = _ctx(db)
+    matcher = Matcher.from_store(engine)
+    failed = False
+    for d in scan_dirs:
+        try:
+            r = ingest_scan(engine, d, detector, matcher)
+        except IngestError as exc:
+            err.print(f"[red]rejected[/] {escape(str(exc))}", highlight=False)
+            failed = True
+            continue
+        if r.already_done:
+            err.print(f"{d}: already ingested; nothing added")
+        else:
+            err.print(
+                f"{d}: {r.rows_done} files ingested ({r.rows_rejected} unreadable or skipped)"
+            )
+    if failed:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(ingest_app, name="ingest")
     app.add_typer(terms_app, name="terms")

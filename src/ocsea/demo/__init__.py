@@ -40,6 +40,7 @@ def run_story(out_dir: Path, top: int, out: Console, err: Console) -> None:
     from ocsea.hashlists.store import import_file
     from ocsea.ingest.p2p import ingest_p2p
     from ocsea.ingest.queries import ingest_queries
+    from ocsea.ingest.scan import ingest_scan
     from ocsea.match.matcher import Matcher
     from ocsea.scan.report import write_report as write_scan_report
     from ocsea.scan.runner import rank_records, run_scan
@@ -67,6 +68,7 @@ def run_story(out_dir: Path, top: int, out: Console, err: Console) -> None:
     found = rank_records(summary.records, data.images, matcher, det)
     write_scan_report(out_dir / "scan", data.images, summary, found, {"demo": True})
     out.print(f"scan of {summary.files_seen} images: {sum(f.kind == 'known' for f in found)} known")
+    ingest_scan(engine, out_dir / "scan", det, matcher)
     p = ingest_p2p(engine, data.p2p_log, det, settings)
     q = ingest_queries(engine, data.query_log, det, settings)
     out.print(f"ingested {p.rows_done} P2P records and {q.rows_done} search queries")

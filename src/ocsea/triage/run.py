@@ -27,6 +27,7 @@ from ocsea.text.lexicon import Entry
 from ocsea.triage.priority import Factors, kind_of, priority
 from ocsea.triage.terms import Candidate, discover
 
+FILE_KINDS = ("p2p_file", "file")  # files seen on P2P networks, files from `ocsea scan`
 PRODUCER_MIN_UNKNOWN = 3  # a sharer with this many unknown flagged files is a possible producer
 SHARER_OTHERS_WEIGHT = 0.25
 
@@ -85,13 +86,15 @@ def run_triage(
                 )
             )
         }
-        hashed: dict[int, list[str]] = defaultdict(list)
+        hashed: dict[int, list[str]] = defaultdict(list)  # exact matches
+        near: dict[int, list[str]] = defaultdict(list)  # PDQ / vPDQ near-duplicates
         for r in conn.execute(
             select(signals.c.item_id, signals.c.source, signals.c.detail).where(
                 signals.c.type == "hash"
             )
         ):
-            hashed[r.item_id].append(r.source)
+            exact = (r.detail or {}).get("hash_type") in ("md5", "sha1", "sha256")
+            (hashed if exact else near)[r.item_id].append(r.source)
         agg = {
             r.item_id: r
             for r in conn.execute(
@@ -109,7 +112,10 @@ def run_triage(
     unknown_flagged = {
         iid
         for iid, t in text.items()
-        if t.label == "csa" and iid not in hashed and kinds.get(iid) == "p2p_file"
+        if t.label == "csa"
+        and iid not in hashed
+        and iid not in near
+        and kinds.get(iid) in FILE_KINDS
     }
     per_sharer_unknown: dict[int, int] = defaultdict(int)
     item_sharers: dict[int, list[int]] = defaultdict(list)
@@ -123,7 +129,7 @@ def run_triage(
     rows = []
     prio: dict[int, float] = {}
     for iid, kind in kinds.items():
-        if kind != "p2p_file":
+        if kind not in FILE_KINDS:
             continue
         t = text.get(iid)
         detail = (t.detail or {}) if t else {}
@@ -131,6 +137,7 @@ def run_triage(
             text_label=t.label if t else None,
             text_score=float(t.score) if t and t.score is not None else 0.0,
             known=iid in hashed,
+            near_duplicate=iid in near,
             min_age=detail.get("min_age"),
             live=bool(detail.get("live")),
             payment=bool(detail.get("payment")),
@@ -146,10 +153,10 @@ def run_triage(
         score, parts = priority(f, weights)
         prio[iid] = score
         rows.append({"item_id": iid, "kind": k, "priority": score,
-                     "breakdown": {"factors": parts, "lists": hashed.get(iid, []), "reasons": detail.get("reasons", [])},
+                     "breakdown": {"factors": parts, "lists": hashed.get(iid, []) + near.get(iid, []), "reasons": detail.get("reasons", [])},
                      "status": "new", "updated_at": now})  # fmt: skip
         summary.by_kind[k] = summary.by_kind.get(k, 0) + 1
-    summary.items = sum(1 for k in kinds.values() if k == "p2p_file")
+    summary.items = sum(1 for k in kinds.values() if k in FILE_KINDS)
     summary.findings = len(rows)
     with engine.begin() as conn:
         ins = insert_for(conn)
