@@ -95,7 +95,7 @@ def detector_rss_mb() -> float:
         "import resource, sys; sys.path.insert(0, 'bench'); from bench_text import unique_filenames; "
         "from ocsea.text.detector import Detector; d = Detector.load(); "
         "[d.classify(t) for t in unique_filenames(20000, 5)]; "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        "print([int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('VmHWM:')][0])"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT

@@ -42,7 +42,10 @@ t = time.perf_counter(); r = ingest_queries(e, queries, det, s); dt = time.perf_
 out["queries"] = {"rows": r.rows_done, "s": round(dt, 1), "rows_per_s": round(r.rows_done / dt)}
 t = time.perf_counter(); tr = run_triage(e, s.triage_weights, Matcher.from_store(e)); dt = time.perf_counter() - t
 out["triage"] = {"s": round(dt, 1), "findings": tr.findings, "sharers": tr.sharers}
-out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so a child would report the peak of
+# the parent it was forked from (here the DuckDB reference run).
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+out["peak_rss_mb"] = round(int(hwm[0].split()[1]) / 1024, 1) if hwm else round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 print(json.dumps(out))
 """
 
@@ -76,7 +79,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "triage.json")
     ap.add_argument("--p2p-rows", type=int, default=1_000_000)
     ap.add_argument("--query-rows", type=int, default=10_000_000)
-    ap.add_argument("--postgres", default=os.environ.get("OCSEA_TEST_POSTGRES_URL", ""))
+    ap.add_argument(
+        "--postgres",
+        default=os.environ.get("OCSEA_BENCH_POSTGRES_URL", ""),
+        help="a PostgreSQL database the benchmark may wipe (not the test database)",
+    )
     args = ap.parse_args()
     from ocsea.demo.synthetic import make_demo_data
 
