@@ -213,3 +213,14 @@ def test_cli_end_to_end(tmp_path, demo):
     out = run("terms", "discover", "--db", db).stdout.decode()
     assert PLANTED_TERMS[0] in out
     run("terms", "accept", PLANTED_TERMS[0], "--analyst", "t", "--db", db)
+
+
+def test_classify_uses_accepted_terms_from_the_database(tmp_path):
+    db = tmp_path / "t.db"
+    env = {"OCSEA_DATABASE_URL": f"sqlite:///{db}"}
+    before = run("classify", "-", stdin=b"zqvx\n", env=env).stdout.decode()
+    assert "zqvx" not in "".join(r for r in before.split('"reasons"')[1:2])  # no reason yet
+    assert not db.exists()  # looking did not create a database
+    run("terms", "accept", "zqvx", "--analyst", "t", "--db", f"sqlite:///{db}")
+    after = run("classify", "-", stdin=b"zqvx\n", env=env).stdout.decode()
+    assert '"term": "zqvx"' in after and "analyst:t" in after

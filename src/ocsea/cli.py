@@ -88,11 +88,36 @@ def _progress(enabled: bool) -> Progress:
     )
 
 
+def _accepted_terms() -> list:
+    """Terms analysts accepted (``ocsea terms accept``), when a database already exists; a
+    database is never created just to look."""
+    from sqlalchemy import inspect
+
+    from ocsea.store.db import default_url, make_engine
+    from ocsea.triage.run import overlay_entries
+
+    url = default_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return []
+    try:
+        engine = make_engine(url, upgrade=False)
+        if not inspect(engine).has_table("lexicon_terms"):
+            return []
+        return overlay_entries(engine)
+    except Exception as exc:  # the detector still works without them: say so, go on
+        err.print(f"note: accepted terms not loaded ({exc.__class__.__name__})", highlight=False)
+        return []
+
+
 def _load_detector(model: Path | None, threshold: float | None = None):
     from ocsea.text.detector import DEFAULT_THRESHOLD, Detector
 
     with err.status("loading model", spinner="dots") if err.is_terminal else _null():
-        return Detector.load(model, threshold=DEFAULT_THRESHOLD if threshold is None else threshold)
+        return Detector.load(
+            model,
+            threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+            extra_entries=_accepted_terms(),
+        )
 
 
 @contextmanager

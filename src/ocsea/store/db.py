@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -226,7 +227,8 @@ def default_url() -> str:
     if url:
         return url
     home = Path(os.environ.get("OCSEA_HOME") or Path.home() / ".local" / "share" / "ocsea")
-    home.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # read-only home: the error comes when the db is opened
+        home.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{home / 'ocsea.db'}"
 
 
