@@ -218,9 +218,14 @@ def test_cli_end_to_end(tmp_path, demo):
 def test_classify_uses_accepted_terms_from_the_database(tmp_path):
     db = tmp_path / "t.db"
     env = {"OCSEA_DATABASE_URL": f"sqlite:///{db}"}
-    before = run("classify", "-", stdin=b"zqvx\n", env=env).stdout.decode()
-    assert "zqvx" not in "".join(r for r in before.split('"reasons"')[1:2])  # no reason yet
+    import json
+
+    before = json.loads(run("classify", "-", stdin=b"zqvx\n", env=env).stdout)
+    assert not [r for r in before["reasons"] if r["kind"] == "lexicon"]
     assert not db.exists()  # looking did not create a database
     run("terms", "accept", "zqvx", "--analyst", "t", "--db", f"sqlite:///{db}")
-    after = run("classify", "-", stdin=b"zqvx\n", env=env).stdout.decode()
-    assert '"term": "zqvx"' in after and "analyst:t" in after
+    after = json.loads(run("classify", "-", stdin=b"zqvx\n", env=env).stdout)
+    (r,) = [r for r in after["reasons"] if r["kind"] == "lexicon"]
+    assert (
+        r["term"] == "zqvx" and r["category"] == "csa_code" and r["source"].startswith("analyst:t ")
+    )
