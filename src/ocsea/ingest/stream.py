@@ -94,8 +94,7 @@ def read_chunks(path: Path, start_offset: int, start_line: int, chunk_rows: int)
                 while raw and not raw.endswith(b"\n"):
                     raw = fh.readline(MAX_LINE)
             else:
-                rows.append(_parse_line(raw, fmt, header))
-                rows[-1] = (lineno, rows[-1][1], rows[-1][2])
+                rows.append((lineno, *_parse_line(raw, fmt, header)))
             if len(rows) >= chunk_rows:
                 yield Chunk(rows, fh.tell(), lineno)
                 rows = []
@@ -103,28 +102,26 @@ def read_chunks(path: Path, start_offset: int, start_line: int, chunk_rows: int)
             yield Chunk(rows, fh.tell(), lineno)
 
 
-def _parse_line(
-    raw: bytes, fmt: str, header: list[str] | None
-) -> tuple[int, dict | None, str | None]:
+def _parse_line(raw: bytes, fmt: str, header: list[str] | None) -> tuple[dict | None, str | None]:
     try:
         text = raw.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError as exc:
-        return 0, None, f"not valid UTF-8 at byte {exc.start}"
+        return None, f"not valid UTF-8 at byte {exc.start}"
     if not text.strip():
-        return 0, None, "empty line"
+        return None, "empty line"
     if fmt == "jsonl":
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            return 0, None, f"invalid JSON ({exc.msg})"
+            return None, f"invalid JSON ({exc.msg})"
         if not isinstance(obj, dict):
-            return 0, None, "expected a JSON object"
-        return 0, {str(k).strip().lower(): v for k, v in obj.items()}, None
+            return None, "expected a JSON object"
+        return {str(k).strip().lower(): v for k, v in obj.items()}, None
     assert header is not None
     values = next(csv.reader([text], delimiter="\t" if fmt == "tsv" else ","), [])
     if len(values) != len(header):
-        return 0, None, f"expected {len(header)} fields, got {len(values)}"
-    return 0, {h.strip().lower(): v for h, v in zip(header, values, strict=True)}, None
+        return None, f"expected {len(header)} fields, got {len(values)}"
+    return {h.strip().lower(): v for h, v in zip(header, values, strict=True)}, None
 
 
 def header_of(path: Path) -> list[str]:
