@@ -155,6 +155,8 @@ def _charts(engine: Engine, fnd: list[dict], shr: list[dict], share: list) -> di
                 xs = sorted(pts)
                 ax.plot(xs, [pts[x] for x in xs], marker=".", label=k)
             ax.set_title("Observations of flagged and known files per day")
+            days = sorted({x for pts in series.values() for x in pts})
+            ax.set_xticks(days[:: max(1, len(days) // 10)])
             ax.legend(fontsize=8)
             ax.tick_params(axis="x", labelrotation=45, labelsize=7)
             out["timeline"] = _png(fig)
@@ -179,6 +181,7 @@ def _charts(engine: Engine, fnd: list[dict], shr: list[dict], share: list) -> di
         )
         ax.set_ylabel("% of queries flagged")
         ax.set_title("Flagged share of search queries")
+        ax.set_xticks([str(d) for d, _, _ in share][:: max(1, len(share) // 10)])
         ax.tick_params(axis="x", labelrotation=45, labelsize=7)
         out["queries"] = _png(fig)
     return out
