@@ -1,0 +1,173 @@
+"""Roles, the permission matrix, API keys and passwords.
+
+API keys are 256-bit random secrets shown once; only their SHA-256 is stored (a fast hash is
+right for high-entropy secrets and keeps the real-time path in microseconds). Passwords, which are
+low-entropy, are hashed with argon2id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError, VerifyMismatchError
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+
+from ocsea.store.db import api_keys, users
+
+ROLES = ("analyst", "investigator", "supervisor", "admin", "service")
+KEY_PREFIX = "ocsea_"
+
+# Permission matrix: scope -> roles allowed. Every endpoint names one scope (docs/permissions.md).
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "query-check": frozenset({"service", "analyst", "investigator", "supervisor", "admin"}),
+    "classify": frozenset({"service", "analyst", "investigator", "supervisor", "admin"}),
+    "hashes:lookup": frozenset({"service", "analyst", "investigator", "supervisor", "admin"}),
+    "lists:read": frozenset({"analyst", "investigator", "supervisor", "admin"}),
+    "lists:write": frozenset({"supervisor", "admin"}),
+    "findings:read": frozenset({"analyst", "investigator", "supervisor", "admin"}),
+    "findings:review": frozenset({"analyst", "investigator", "supervisor", "admin"}),
+    "sharers:read": frozenset({"investigator", "supervisor", "admin"}),
+    "terms:read": frozenset({"analyst", "investigator", "supervisor", "admin"}),
+    "terms:accept": frozenset({"supervisor", "admin"}),
+    "audit:read": frozenset({"supervisor", "admin"}),
+}
+
+
+class AccessError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: str
+    scopes: frozenset[str]
+    key_id: str | None = None
+
+    def may(self, scope: str) -> bool:
+        return self.role in PERMISSIONS.get(scope, frozenset()) and (
+            not self.scopes or scope in self.scopes
+        )
+
+
+def _sha(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(
+    engine: Engine, name: str, role: str, scopes: list[str], expires_in: timedelta | None
+) -> tuple[str, str]:
+    """(key id, the full key). The full key is shown once and never stored."""
+    if role not in ROLES:
+        raise AccessError(f"role must be one of {ROLES}")
+    bad = [s for s in scopes if s not in PERMISSIONS]
+    if bad:
+        raise AccessError(f"unknown scopes {bad}; known: {sorted(PERMISSIONS)}")
+    not_allowed = [s for s in scopes if role not in PERMISSIONS[s]]
+    if not_allowed:
+        raise AccessError(f"role {role!r} may not have scopes {not_allowed}")
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(api_keys).values(
+                key_id=key_id,
+                secret_sha256=_sha(secret),
+                name=name,
+                role=role,
+                scopes=sorted(scopes),
+                created_at=now,
+                expires_at=now + expires_in if expires_in else None,
+            )
+        )
+    return key_id, f"{KEY_PREFIX}{key_id}_{secret}"
+
+
+def revoke_api_key(engine: Engine, key_id: str) -> bool:
+    with engine.begin() as conn:
+        r = conn.execute(
+            update(api_keys)
+            .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC))
+        )
+        return r.rowcount == 1
+
+
+def list_api_keys(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(api_keys.c.key_id, api_keys.c.name, api_keys.c.role, api_keys.c.scopes,
+                                                              api_keys.c.created_at, api_keys.c.expires_at, api_keys.c.revoked_at))]  # fmt: skip
+
+
+def verify_api_key(engine: Engine, key: str, now: datetime | None = None) -> Principal | None:
+    if not key.startswith(KEY_PREFIX) or key.count("_") < 2:
+        return None
+    key_id, _, secret = key[len(KEY_PREFIX) :].partition("_")
+    with engine.connect() as conn:
+        r = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
+    if r is None or not hmac.compare_digest(r.secret_sha256, _sha(secret)):
+        return None
+    now = now or datetime.now(UTC)
+    exp = (
+        r.expires_at.replace(tzinfo=UTC)
+        if r.expires_at and r.expires_at.tzinfo is None
+        else r.expires_at
+    )
+    if r.revoked_at is not None or (exp is not None and exp <= now):
+        return None
+    return Principal(f"key:{r.name}", r.role, frozenset(r.scopes or []), key_id)
+
+
+_ph = PasswordHasher()
+
+
+def add_user(engine: Engine, username: str, password: str, role: str) -> None:
+    if role not in ROLES or role == "service":
+        raise AccessError("role must be analyst, investigator, supervisor or admin")
+    if len(password) < 12:
+        raise AccessError("password must have at least 12 characters")
+    with engine.begin() as conn:
+        if conn.execute(select(users.c.id).where(users.c.username == username)).first():
+            raise AccessError(f"user {username!r} exists")
+        conn.execute(insert(users).values(username=username, password_hash=_ph.hash(password), role=role,
+                                          disabled=0, created_at=datetime.now(UTC)))  # fmt: skip
+
+
+def set_password(engine: Engine, username: str, password: str) -> None:
+    if len(password) < 12:
+        raise AccessError("password must have at least 12 characters")
+    with engine.begin() as conn:
+        r = conn.execute(
+            update(users)
+            .where(users.c.username == username)
+            .values(password_hash=_ph.hash(password))
+        )
+        if r.rowcount != 1:
+            raise AccessError(f"no user {username!r}")
+
+
+def disable_user(engine: Engine, username: str) -> None:
+    with engine.begin() as conn:
+        r = conn.execute(update(users).where(users.c.username == username).values(disabled=1))
+        if r.rowcount != 1:
+            raise AccessError(f"no user {username!r}")
+
+
+def check_password(engine: Engine, username: str, password: str) -> Principal | None:
+    with engine.connect() as conn:
+        r = conn.execute(select(users).where(users.c.username == username)).first()
+    if r is None or r.disabled:
+        _ph.hash(password)  # same work either way: no user enumeration by timing
+        return None
+    try:
+        _ph.verify(r.password_hash, password)
+    except (VerifyMismatchError, VerificationError):
+        return None
+    return Principal(f"user:{username}", r.role, frozenset())

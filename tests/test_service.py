@@ -1,0 +1,205 @@
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, update
+
+from ocsea.service import audit
+from ocsea.service.access import (
+    PERMISSIONS,
+    ROLES,
+    AccessError,
+    add_user,
+    check_password,
+    create_api_key,
+    revoke_api_key,
+)
+from ocsea.service.app import MAX_BATCH, create_app
+from ocsea.store.db import audit_log, make_engine
+
+# Endpoint -> (method, path, body, scope). Every endpoint of the API is listed here.
+ENDPOINTS = {
+    "query-check": ("post", "/v1/query-check", {"query": "weather today"}, "query-check"),
+    "classify": ("post", "/v1/classify", {"texts": ["weather today"]}, "classify"),
+    "lookup": ("post", "/v1/hashes/lookup", {"md5": ["0" * 32]}, "hashes:lookup"),
+    "lists": ("get", "/v1/lists", None, "lists:read"),
+}
+
+
+@pytest.fixture
+def engine(db_url):
+    e = make_engine(db_url)
+    yield e
+    e.dispose()
+
+
+@pytest.fixture
+def client(engine, detector):
+    return TestClient(create_app(engine, detector, rate_per_second=1000, burst=1000))
+
+
+def call(client, method, path, body, headers):
+    if method == "get":
+        return client.get(path, headers=headers)
+    return client.post(path, json=body, headers=headers)
+
+
+def key_for(engine, role, scopes=()):
+    return create_api_key(engine, f"test-{role}", role, list(scopes), timedelta(days=1))[1]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
+def test_permission_matrix(engine, client, role, endpoint):
+    method, path, body, scope = ENDPOINTS[endpoint]
+    key = key_for(engine, role)
+    r = call(client, method, path, body, {"Authorization": f"Bearer {key}"})
+    if role in PERMISSIONS[scope]:
+        assert r.status_code == 200, r.text
+    else:
+        assert r.status_code == 403
+        assert r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
+def test_no_or_bad_key_is_401(client, endpoint):
+    method, path, body, _ = ENDPOINTS[endpoint]
+    assert call(client, method, path, body, {}).status_code == 401
+    r = call(client, method, path, body, {"X-API-Key": "ocsea_nope_nope"})
+    assert r.status_code == 401 and r.json()["title"].startswith("invalid")
+
+
+def test_scopes_narrow_a_role_and_revocation_and_expiry(engine, client):
+    svc = key_for(engine, "service", ["query-check"])
+    h = {"Authorization": f"Bearer {svc}"}
+    assert client.post("/v1/query-check", json={"query": "x"}, headers=h).status_code == 200
+    assert client.post("/v1/classify", json={"texts": ["x"]}, headers=h).status_code == 403
+    key_id = svc.split("_")[1]
+    revoke_api_key(engine, key_id)
+    assert client.post("/v1/query-check", json={"query": "x"}, headers=h).status_code == 401
+    _, expired = create_api_key(engine, "old", "service", ["query-check"], timedelta(seconds=-1))
+    assert (
+        client.post(
+            "/v1/query-check", json={"query": "x"}, headers={"X-API-Key": expired}
+        ).status_code
+        == 401
+    )
+    with pytest.raises(AccessError):
+        create_api_key(engine, "bad", "service", ["lists:write"], None)
+
+
+def test_query_check_contract(engine, client):
+    h = {"X-API-Key": key_for(engine, "service", ["query-check"])}
+    benign = client.post("/v1/query-check", json={"query": "การบ้าน ป.5 คณิตศาสตร์"}, headers=h).json()
+    assert benign["action"] == "allow" and benign["message"] is None and benign["help"] == []
+    bad = client.post("/v1/query-check", json={"query": "คลิปเด็ก ป.5 โป๊"}, headers=h).json()
+    assert bad["label"] == "csa" and bad["action"] == "block"
+    assert "ผิดกฎหมาย" in bad["message"] and any(x["contact"] == "1300" for x in bad["help"])
+    en = client.post(
+        "/v1/query-check", json={"query": "pthc video", "lang": "en"}, headers=h
+    ).json()
+    assert "illegal in Thailand" in en["message"]
+    metrics = client.get("/metrics").text
+    assert 'ocsea_query_checks_total{action="block"} 2' in metrics
+    assert "pthc" not in metrics  # queries are not kept
+
+
+def test_limits_and_problem_details(engine, detector):
+    app = create_app(engine, detector, rate_per_second=0.001, burst=3)
+    c = TestClient(app)
+    h = {"X-API-Key": key_for(engine, "analyst")}
+    big = c.post(
+        "/v1/classify",
+        content=b'{"texts": ["' + b"a" * 300_000 + b'"]}',
+        headers={**h, "content-type": "application/json"},
+    )
+    assert big.status_code == 413 and big.headers["content-type"] == "application/problem+json"
+    too_many = c.post("/v1/classify", json={"texts": ["a"] * (MAX_BATCH + 1)}, headers=h)
+    assert too_many.status_code == 422 and "texts" in too_many.json()["detail"]
+    assert c.post("/v1/query-check", json={"query": ""}, headers=h).status_code == 422
+    codes = [
+        c.post("/v1/query-check", json={"query": "a"}, headers=h).status_code for _ in range(5)
+    ]
+    assert codes.count(429) >= 1 and codes[0] == 200
+
+
+def test_audit_chain_detects_edit_delete_reorder(engine):
+    for i in range(5):
+        audit.record(engine, "tester", "finding.read", f"f{i}", {"i": i})
+    assert audit.verify(engine) == (True, 5, "intact")
+    with engine.begin() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.id == 3).values(actor="someone else"))
+    ok, _, why = audit.verify(engine)
+    assert not ok and "entry 3" in why and "edited" in why
+
+
+def test_audit_chain_detects_deletion(engine):
+    for i in range(4):
+        audit.record(engine, "tester", "x", str(i))
+    with engine.begin() as conn:
+        conn.execute(delete(audit_log).where(audit_log.c.id == 2))
+    ok, _, why = audit.verify(engine)
+    assert not ok and "entry 3" in why
+
+
+def test_audit_chain_detects_reordering(engine):
+    for i in range(3):
+        audit.record(engine, "tester", "x", str(i))
+    rows = list(audit.entries(engine))
+    with engine.begin() as conn:  # swap the content of entries 1 and 2 (hashes move with them)
+        for a, b in ((rows[0], rows[1]), (rows[1], rows[0])):
+            conn.execute(update(audit_log).where(audit_log.c.id == a["id"]).values(
+                at=b["at"], actor=b["actor"], action=b["action"], target=b["target"], detail=b["detail"],
+                prev_hash=b["prev_hash"], hash=b["hash"]))  # fmt: skip
+    assert not audit.verify(engine)[0]
+
+
+def test_passwords_are_argon2_and_checked(engine):
+    add_user(engine, "ana", "correct horse battery", "analyst")
+    assert check_password(engine, "ana", "correct horse battery").role == "analyst"
+    assert check_password(engine, "ana", "wrong password!!") is None
+    with pytest.raises(AccessError):
+        add_user(engine, "bob", "short", "analyst")
+    with engine.connect() as conn:
+        from sqlalchemy import select
+
+        from ocsea.store.db import users
+
+        h = conn.execute(select(users.c.password_hash)).scalar()
+    assert h.startswith("$argon2id$")
+
+
+def test_ocsea_serve_answers_on_loopback(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    engine = make_engine(db)
+    key = key_for(engine, "service", ["query-check"])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "OCSEA_DATABASE_URL": db}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocsea.cli", "serve", "--port", str(port), "--workers", "1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        r = httpx.post(f"http://127.0.0.1:{port}/v1/query-check", json={"query": "pthc"},
+                       headers={"Authorization": f"Bearer {key}"}, timeout=5)  # fmt: skip
+        assert r.status_code == 200 and r.json()["action"] == "block"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
