@@ -41,6 +41,9 @@ model: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_text.py --out bench/results/text.json
 	$(BIN)/python bench/bench_hash.py --out bench/results/hash.json
+	OCSEA_BENCH_POSTGRES_URL="$$(bash scripts/start-test-postgres.sh ocsea_bench)" $(BIN)/python bench/bench_triage.py --out bench/results/triage.json
+	command -v wrk >/dev/null || apt-get install -y -qq wrk
+	$(BIN)/python bench/bench_service.py --out bench/results/service.json
 
 clean:
 	rm -rf $(VENV) demo-out .cache .pytest_cache .hypothesis
