@@ -23,14 +23,63 @@ ENDPOINTS = {
     "classify": ("post", "/v1/classify", {"texts": ["weather today"]}, "classify"),
     "lookup": ("post", "/v1/hashes/lookup", {"md5": ["0" * 32]}, "hashes:lookup"),
     "lists": ("get", "/v1/lists", None, "lists:read"),
+    "findings": ("get", "/v1/findings?limit=5", None, "findings:read"),
+    "finding": ("get", "/v1/findings/1", None, "findings:read"),
+    "review": (
+        "post",
+        "/v1/findings/1/review",
+        {"classification": "baseline", "age_group": "prepubescent"},
+        "findings:review",
+    ),
+    "sharer": ("get", "/v1/sharers/1", None, "sharers:read"),
+    "terms": ("get", "/v1/terms/candidates", None, "terms:read"),
+    "accept": ("post", "/v1/terms/zqvx/accept", {"category": "csa_code"}, "terms:accept"),
 }
 
 
 @pytest.fixture
 def engine(db_url):
     e = make_engine(db_url)
+    seed(e)
     yield e
     e.dispose()
+
+
+def seed(e):
+    """One finding (id 1) on one item shared by one sharer (id 1), one term candidate."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from ocsea.store.db import findings, items, observations, sharers, term_candidates
+
+    now = datetime.now(UTC)
+    with e.begin() as conn:
+        conn.execute(
+            insert(items).values(
+                id=1, kind="p2p_file", key="k" * 64, text="pthc new.avi", seen_count=0
+            )
+        )
+        conn.execute(
+            insert(sharers).values(
+                id=1,
+                network="gnutella",
+                guid="G1",
+                first_seen=now,
+                last_seen=now,
+                priority=5.0,
+                breakdown={},
+            )
+        )
+        conn.execute(
+            insert(observations).values(
+                row_key="r" * 64, sharer_id=1, item_id=1, ip="192.0.2.7", port=6346, seen_at=now
+            )
+        )
+        conn.execute(insert(findings).values(id=1, item_id=1, kind="unknown-flagged", priority=9.5,
+                                             breakdown={"factors": {"unknown_flagged": 4.0}}, status="new", updated_at=now))  # fmt: skip
+        conn.execute(insert(term_candidates).values(term="zqvx", score=99.0, flagged_count=9, total_count=9, rising=0.5,
+                                                    examples=["zqvx x"], discovered_at=now, status="new"))  # fmt: skip
 
 
 @pytest.fixture
@@ -55,7 +104,7 @@ def test_permission_matrix(engine, client, role, endpoint):
     key = key_for(engine, role)
     r = call(client, method, path, body, {"Authorization": f"Bearer {key}"})
     if role in PERMISSIONS[scope]:
-        assert r.status_code == 200, r.text
+        assert r.status_code in (200, 201), r.text
     else:
         assert r.status_code == 403
         assert r.headers["content-type"] == "application/problem+json"
@@ -203,3 +252,61 @@ def test_ocsea_serve_answers_on_loopback(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_findings_review_sharer_terms_flow(engine, client):
+    h = {"X-API-Key": key_for(engine, "supervisor")}
+    page = client.get("/v1/findings?kind=unknown-flagged&min_priority=1", headers=h).json()
+    assert page["total"] == 1 and page["findings"][0]["name"] == "pthc new.avi"
+    r = client.post(
+        "/v1/findings/1/review",
+        json={"classification": "national", "age_group": "pubescent", "notes": "ok"},
+        headers=h,
+    )
+    assert r.status_code == 201 and r.json()["reviewer"] == "key:test-supervisor"
+    d = client.get("/v1/findings/1", headers=h).json()
+    assert (
+        d["status"] == "reviewed"
+        and d["reviews"][0]["classification"] == "national"
+        and d["sharers"][0]["guid"] == "G1"
+    )
+    assert client.get("/v1/findings/999", headers=h).status_code == 404
+    bad = client.post("/v1/findings/1/review", json={"classification": "maybe"}, headers=h)
+    assert bad.status_code == 422
+    sh = client.get("/v1/sharers/1", headers=h).json()
+    assert sh["ips"][0]["ip"] == "192.0.2.7" and sh["files"][0]["name"] == "pthc new.avi"
+    assert client.get("/v1/terms/candidates", headers=h).json()[0]["term"] == "zqvx"
+    assert client.post("/v1/terms/zqvx/accept", json={}, headers=h).status_code == 201
+    assert client.get("/v1/terms/candidates", headers=h).json() == []
+    actions = [e["action"] for e in audit.entries(engine)]
+    for a in ("findings.list", "finding.review", "finding.read", "sharer.read", "term.accept"):
+        assert a in actions
+    assert audit.verify(engine)[0]
+
+
+def test_openapi_document_is_current(engine, detector):
+    import json
+    from pathlib import Path
+
+    doc = create_app(engine, detector).openapi()
+    committed = json.loads(
+        (Path(__file__).resolve().parents[1] / "docs" / "openapi.json").read_text()
+    )
+    assert committed == json.loads(json.dumps(doc)), "run: python scripts/write_openapi.py"
+
+
+def test_reviews_export_feeds_training(tmp_path, engine, client):
+    from .test_cli import run
+
+    h = {"X-API-Key": key_for(engine, "analyst")}
+    assert (
+        client.post(
+            "/v1/findings/1/review", json={"classification": "baseline"}, headers=h
+        ).status_code
+        == 201
+    )
+    url = engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "labelled.csv"
+    run("reviews", "export", "--out", str(out), "--db", url)
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("text,label") and lines[1].startswith("pthc new.avi,csa,baseline")

@@ -169,6 +169,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(apikeys_app, name="apikeys")
     app.add_typer(users_app, name="users")
     app.add_typer(audit_app, name="audit")
+    app.add_typer(reviews_app, name="reviews")
 
     @app.command("serve")
     def serve(
@@ -186,3 +187,47 @@ def register(app: typer.Typer) -> None:
         make_engine()  # migrate once, before the workers start
         uvicorn.run("ocsea.service.server:app_factory", factory=True, host=host, port=port,
                     workers=workers, log_level="warning", timeout_keep_alive=5)  # fmt: skip
+
+
+reviews_app = typer.Typer(help="Analyst reviews of findings.", no_args_is_help=True)
+
+
+@reviews_app.command("export")
+def reviews_export(
+    out_path: Annotated[
+        str, typer.Option("--out", help="CSV for `ocsea text train` (text,label,…).")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Reviewed file names as labelled data: baseline/national → csa, not_illegal → benign
+    (the newest review of a finding wins)."""
+    import csv
+
+    from sqlalchemy import select
+
+    from ocsea.service import audit
+    from ocsea.store.db import findings, items, reviews
+
+    engine = _engine(db)
+    latest: dict[int, tuple] = {}
+    with engine.connect() as conn:
+        for r in conn.execute(
+            select(reviews.c.finding_id, reviews.c.classification, reviews.c.age_group, reviews.c.reviewer,
+                   reviews.c.created_at, items.c.text)
+            .join(findings, findings.c.id == reviews.c.finding_id)
+            .join(items, items.c.id == findings.c.item_id)
+            .order_by(reviews.c.id)
+        ):  # fmt: skip
+            latest[r.finding_id] = r
+    with open(out_path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label", "classification", "age_group", "reviewer", "reviewed_at"])
+        for r in latest.values():
+            label = "benign" if r.classification == "not_illegal" else "csa"
+            w.writerow(
+                [r.text, label, r.classification, r.age_group, r.reviewer, str(r.created_at)]
+            )
+    audit.record(
+        engine, f"cli:{getpass.getuser()}", "reviews.export", out_path, {"rows": len(latest)}
+    )
+    err.print(f"{len(latest)} reviewed findings written to {out_path}")

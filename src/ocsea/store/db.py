@@ -261,6 +261,22 @@ audit_log = Table(
 )
 
 
+# Analyst decisions on findings (ICCAM classification); exportable as labelled data.
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("finding_id", ForeignKey("findings.id", ondelete="CASCADE"), nullable=False),
+    Column("reviewer", String(200), nullable=False),
+    Column("classification", String(20), nullable=False),  # baseline | national | not_illegal
+    Column("age_group", String(20), nullable=False),  # infant | prepubescent | pubescent | unknown
+    Column("virtual", Integer, nullable=False, default=0),  # drawn / CGI
+    Column("notes", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_reviews_finding", "finding_id"),
+)
+
+
 def default_url() -> str:
     from ocsea.config import load_settings
 
