@@ -34,6 +34,12 @@ ENDPOINTS = {
     "sharer": ("get", "/v1/sharers/1", None, "sharers:read"),
     "terms": ("get", "/v1/terms/candidates", None, "terms:read"),
     "accept": ("post", "/v1/terms/zqvx/accept", {"category": "csa_code"}, "terms:accept"),
+    "import": (
+        "post",
+        "/v1/lists/api/entries",
+        {"format": "text", "content": "c4ca4238a0b923820dcc509a6f75849b\n"},
+        "lists:write",
+    ),
 }
 
 
@@ -310,3 +316,19 @@ def test_reviews_export_feeds_training(tmp_path, engine, client):
     run("reviews", "export", "--out", str(out), "--db", url)
     lines = out.read_text().splitlines()
     assert lines[0].startswith("text,label") and lines[1].startswith("pthc new.avi,csa,baseline")
+
+
+def test_list_import_through_the_api(engine, client):
+    h = {"X-API-Key": key_for(engine, "supervisor")}
+    body = {"format": "text", "content": "c4ca4238a0b923820dcc509a6f75849b\n", "source": "api test"}
+    r = client.post("/v1/lists/api/entries", json=body, headers=h).json()
+    assert (r["entries"], r["new"], r["already_imported"]) == (1, 1, False)
+    assert client.post("/v1/lists/api/entries", json=body, headers=h).json()["already_imported"]
+    hit = client.post(
+        "/v1/hashes/lookup", json={"md5": ["C4CA4238A0B923820DCC509A6F75849B"]}, headers=h
+    ).json()
+    assert hit["matches"][0]["list"] == "api"
+    bad = client.post(
+        "/v1/lists/api/entries", json={"format": "text", "content": "nothex\n"}, headers=h
+    )
+    assert bad.status_code == 422 and "upload:1" in bad.json()["detail"]

@@ -7,6 +7,7 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
@@ -218,6 +219,21 @@ class AcceptIn(BaseModel):
     )
     lang: str = Field(default="mixed", pattern="^(en|th|th-Latn|mixed)$")
     weight: float = Field(default=0.8, ge=-5, le=5)
+
+
+class ListImportIn(BaseModel):
+    format: str = Field(default="auto", pattern="^(auto|vics|icse|ncmec|text|jsonl)$")
+    content: str = Field(min_length=1, max_length=MAX_BODY_BYTES)
+    source: str = Field(default="", max_length=500)
+    file_name: str = Field(default="upload", max_length=200, pattern=r"^[\w.\-]+$")
+
+
+class ListImportOut(BaseModel):
+    list: str
+    format: str
+    entries: int
+    new: int
+    already_imported: bool
 
 
 class ListOut(BaseModel):
@@ -489,5 +505,40 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         accept_terms(engine, [term], body.category, body.lang, body.weight, p.name)
         audit.record(engine, p.name, "term.accept", term, body.model_dump())
         return {"term": term, "status": "accepted"}
+
+    @app.post("/v1/lists/{name}/entries", response_model=ListImportOut, tags=["analysts"])
+    def import_entries(
+        name: Annotated[str, Path(min_length=1, max_length=200)],
+        body: ListImportIn,
+        p: Annotated[Principal, Depends(principal("lists:write"))],
+    ) -> ListImportOut:
+        """Import a (small) hash list sent inline; large lists go through `ocsea hashes import`."""
+        import tempfile
+
+        from ocsea.hashlists.formats import HashListError
+        from ocsea.hashlists.store import import_file
+
+        with tempfile.TemporaryDirectory(prefix="ocsea-upload-") as tmp:
+            path = FsPath(tmp) / body.file_name
+            path.write_text(body.content, encoding="utf-8")
+            try:
+                r = import_file(engine, path, name, body.source, body.format)
+            except HashListError as exc:
+                raise Problem(422, "hash list rejected", str(exc).replace(tmp + "/", "")) from None
+        state["matcher"] = None  # rebuilt on the next lookup
+        audit.record(
+            engine,
+            p.name,
+            "list.import",
+            name,
+            {"format": r.format, "entries": r.n_entries, "new": r.n_new},
+        )
+        return ListImportOut(
+            list=name,
+            format=r.format,
+            entries=r.n_entries,
+            new=r.n_new,
+            already_imported=r.already_imported,
+        )
 
     return app
