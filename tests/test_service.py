@@ -332,3 +332,48 @@ def test_list_import_through_the_api(engine, client):
         "/v1/lists/api/entries", json={"format": "text", "content": "nothex\n"}, headers=h
     )
     assert bad.status_code == 422 and "upload:1" in bad.json()["detail"]
+
+
+def test_browser_session_cookie_and_csrf(engine, client):
+    from ocsea.service.access import disable_user
+
+    add_user(engine, "sup", "correct horse battery", "supervisor")
+    bad = client.post("/v1/session/login", json={"username": "sup", "password": "nope nope nope"})
+    assert bad.status_code == 401
+    r = client.post(
+        "/v1/session/login", json={"username": "sup", "password": "correct horse battery"}
+    )
+    assert r.status_code == 200
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "secure" in cookie and "samesite=strict" in cookie
+    csrf = r.json()["csrf_token"]
+    token = r.cookies.get("ocsea_session") or client.cookies.get("ocsea_session")
+    c = TestClient(client.app, cookies={"ocsea_session": token})
+    assert c.get("/v1/findings").status_code == 200  # reads need no CSRF token
+    review = {"classification": "not_illegal"}
+    assert c.post("/v1/findings/1/review", json=review).status_code == 403  # no CSRF token
+    assert (
+        c.post("/v1/findings/1/review", json=review, headers={"X-CSRF-Token": "forged"}).status_code
+        == 403
+    )
+    ok = c.post("/v1/findings/1/review", json=review, headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 201 and ok.json()["reviewer"] == "user:sup"
+    disable_user(engine, "sup")
+    assert c.get("/v1/findings").status_code == 401
+    actions = [e["action"] for e in audit.entries(engine)]
+    assert "login.failed" in actions and "login" in actions
+
+
+def test_logout_ends_the_session(engine, client):
+    add_user(engine, "ana2", "correct horse battery", "analyst")
+    r = client.post(
+        "/v1/session/login", json={"username": "ana2", "password": "correct horse battery"}
+    )
+    token = r.cookies.get("ocsea_session") or client.cookies.get("ocsea_session")
+    c = TestClient(client.app, cookies={"ocsea_session": token})
+    assert c.get("/v1/findings").status_code == 200
+    assert c.post("/v1/session/logout").status_code == 204
+    assert (
+        TestClient(client.app, cookies={"ocsea_session": token}).get("/v1/findings").status_code
+        == 401
+    )

@@ -171,3 +171,49 @@ def check_password(engine: Engine, username: str, password: str) -> Principal | 
     except (VerifyMismatchError, VerificationError):
         return None
     return Principal(f"user:{username}", r.role, frozenset())
+
+
+# ---- browser sessions -----------------------------------------------------------------------------
+SESSION_HOURS = 8
+
+
+def start_session(engine: Engine, p: Principal) -> tuple[str, str]:
+    """(session token for the HttpOnly cookie, CSRF token for the page). Only hashes are stored
+    for the token; the CSRF token is compared in constant time on every write."""
+    from ocsea.store.db import sessions
+
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(sessions).values(token_sha256=_sha(token), csrf=csrf, username=p.name.removeprefix("user:"),
+                                             role=p.role, created_at=now, expires_at=now + timedelta(hours=SESSION_HOURS)))  # fmt: skip
+    return token, csrf
+
+
+def session_principal(engine: Engine, token: str) -> tuple[Principal, str] | None:
+    from ocsea.store.db import sessions
+
+    with engine.connect() as conn:
+        r = conn.execute(select(sessions).where(sessions.c.token_sha256 == _sha(token))).first()
+        if r is None or r.revoked_at is not None:
+            return None
+        exp = r.expires_at.replace(tzinfo=UTC) if r.expires_at.tzinfo is None else r.expires_at
+        if exp <= datetime.now(UTC):
+            return None
+        u = conn.execute(
+            select(users.c.disabled, users.c.role).where(users.c.username == r.username)
+        ).first()
+    if u is None or u.disabled:
+        return None
+    return Principal(f"user:{r.username}", u.role, frozenset()), r.csrf
+
+
+def end_session(engine: Engine, token: str) -> None:
+    from ocsea.store.db import sessions
+
+    with engine.begin() as conn:
+        conn.execute(
+            update(sessions)
+            .where(sessions.c.token_sha256 == _sha(token))
+            .values(revoked_at=datetime.now(UTC))
+        )

@@ -3,6 +3,7 @@
 Raw queries sent to /v1/query-check are never stored; per-action counts are (GET /metrics).
 """
 
+import hmac
 import threading
 import time
 from collections import Counter
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi import Cookie, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
@@ -20,7 +21,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ocsea import __version__
 from ocsea.service import audit
-from ocsea.service.access import Principal, verify_api_key
+from ocsea.service.access import (
+    Principal,
+    check_password,
+    end_session,
+    session_principal,
+    start_session,
+    verify_api_key,
+)
 from ocsea.service.deterrence import Policy
 from ocsea.store.db import (
     findings,
@@ -221,6 +229,17 @@ class AcceptIn(BaseModel):
     weight: float = Field(default=0.8, ge=-5, le=5)
 
 
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class LoginOut(BaseModel):
+    username: str
+    role: str
+    csrf_token: str
+
+
 class ListImportIn(BaseModel):
     format: str = Field(default="auto", pattern="^(auto|vics|icse|ncmec|text|jsonl)$")
     content: str = Field(min_length=1, max_length=MAX_BODY_BYTES)
@@ -281,13 +300,34 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         return await call_next(request)
 
     def principal(scope: str):
-        def dep(authorization: Annotated[str | None, Header()] = None,
-                x_api_key: Annotated[str | None, Header()] = None) -> Principal:  # fmt: skip
-            key = x_api_key or (
+        def dep(
+            request: Request,
+            authorization: Annotated[str | None, Header()] = None,
+            x_api_key: Annotated[str | None, Header()] = None,
+            x_csrf_token: Annotated[str | None, Header()] = None,
+            ocsea_session: Annotated[str | None, Cookie()] = None,
+        ) -> Principal:
+            bearer = (
                 authorization[7:]
                 if authorization and authorization.lower().startswith("bearer ")
                 else None
             )
+            key = x_api_key or bearer
+            if not key and ocsea_session:
+                found = session_principal(engine, ocsea_session)
+                if found is None:
+                    raise Problem(401, "session expired or ended", "log in again")
+                sp, csrf = found
+                writes = request.method not in ("GET", "HEAD")
+                if writes and not (x_csrf_token and hmac.compare_digest(x_csrf_token, csrf)):
+                    raise Problem(
+                        403,
+                        "CSRF check failed",
+                        "send the X-CSRF-Token from login with every write",
+                    )
+                if not sp.may(scope):
+                    raise Problem(403, "forbidden", f"role {sp.role!r} may not use {scope!r}")
+                return sp
             if not key:
                 raise Problem(401, "authentication required", "send an API key (Authorization: Bearer …)",
                               {"WWW-Authenticate": "Bearer"})  # fmt: skip
@@ -540,5 +580,30 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
             new=r.n_new,
             already_imported=r.already_imported,
         )
+
+    @app.post("/v1/session/login", response_model=LoginOut, tags=["web app"])
+    def login(body: LoginIn, response: Response, request: Request) -> LoginOut:
+        """Password login for the web app: an HttpOnly, Secure, SameSite=Strict session cookie;
+        the CSRF token in the answer must come back as X-CSRF-Token on every write."""
+        client = request.client.host if request.client else ""
+        if not limiter.allow(f"login:{client}"):
+            raise Problem(429, "too many requests", "too many login attempts", {"Retry-After": "1"})
+        p = check_password(engine, body.username, body.password)
+        if p is None:
+            audit.record(engine, f"user:{body.username}", "login.failed", client)
+            raise Problem(401, "wrong user name or password")
+        token, csrf = start_session(engine, p)
+        response.set_cookie("ocsea_session", token, httponly=True, secure=True, samesite="strict",
+                            max_age=8 * 3600, path="/")  # fmt: skip
+        audit.record(engine, p.name, "login", client)
+        return LoginOut(username=body.username, role=p.role, csrf_token=csrf)
+
+    @app.post("/v1/session/logout", status_code=204, tags=["web app"])
+    def logout(ocsea_session: Annotated[str | None, Cookie()] = None) -> Response:
+        if ocsea_session:
+            end_session(engine, ocsea_session)
+        response = Response(status_code=204)
+        response.delete_cookie("ocsea_session", path="/")
+        return response
 
     return app

@@ -261,6 +261,21 @@ audit_log = Table(
 )
 
 
+# Browser sessions of users (the token is stored hashed; CSRF token checked on every write).
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("csrf", String(64), nullable=False),
+    Column("username", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+
 # Analyst decisions on findings (ICCAM classification); exportable as labelled data.
 reviews = Table(
     "reviews",
