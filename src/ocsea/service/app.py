@@ -46,6 +46,7 @@ from ocsea.text.detector import Detector
 MAX_BODY_BYTES = 256 * 1024
 MAX_BATCH = 1000
 MAX_TEXT = 2000
+MAX_ID = 2**31 - 1  # ids are 32-bit in the store; larger ones are a 422, not a 500
 PROBLEM = "application/problem+json"
 
 
@@ -461,7 +462,8 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
 
     @app.get("/v1/findings/{finding_id}", response_model=FindingDetail, tags=["analysts"])
     def get_finding(
-        finding_id: int, p: Annotated[Principal, Depends(principal("findings:read"))]
+        finding_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        p: Annotated[Principal, Depends(principal("findings:read"))],
     ) -> FindingDetail:
         with engine.connect() as conn:
             r = conn.execute(_finding_query().where(findings.c.id == finding_id)).first()
@@ -488,7 +490,7 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         tags=["analysts"],
     )
     def review(
-        finding_id: int,
+        finding_id: Annotated[int, Path(ge=1, le=MAX_ID)],
         body: ReviewIn,
         p: Annotated[Principal, Depends(principal("findings:review"))],
     ) -> ReviewOut:
@@ -510,7 +512,8 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
 
     @app.get("/v1/sharers/{sharer_id}", response_model=SharerOut, tags=["investigators"])
     def get_sharer(
-        sharer_id: int, p: Annotated[Principal, Depends(principal("sharers:read"))]
+        sharer_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        p: Annotated[Principal, Depends(principal("sharers:read"))],
     ) -> SharerOut:
         with engine.connect() as conn:
             r = conn.execute(select(sharers).where(sharers.c.id == sharer_id)).first()
