@@ -90,7 +90,7 @@ def seed(e):
 
 @pytest.fixture
 def client(engine, detector):
-    return TestClient(create_app(engine, detector, rate_per_second=1000, burst=1000))
+    return TestClient(create_app(engine, detector, rate_per_second=1000, burst=1000, key_ttl=0))
 
 
 def call(client, method, path, body, headers):

@@ -3,6 +3,7 @@
 Raw queries sent to /v1/query-check are never stored; per-action counts are (GET /metrics).
 """
 
+import asyncio
 import hmac
 import threading
 import time
@@ -46,6 +47,7 @@ from ocsea.text.detector import Detector
 MAX_BODY_BYTES = 256 * 1024
 MAX_BATCH = 1000
 MAX_TEXT = 2000
+REQUEST_TIMEOUT_S = 30.0
 MAX_ID = 2**31 - 1  # ids are 32-bit in the store; larger ones are a 422, not a 500
 PROBLEM = "application/problem+json"
 
@@ -84,6 +86,29 @@ class RateLimiter:
                 return False
             self._b[key] = (tokens - 1, now)
             return True
+
+
+class KeyCache:
+    """Verified API keys for a few seconds: one database read per key and period instead of one
+    per request (a search provider sends thousands a second). A revoked or expired key stops
+    working within ``ttl`` seconds."""
+
+    def __init__(self, engine: Engine, ttl: float = 10.0) -> None:
+        self.engine, self.ttl = engine, ttl
+        self._c: dict[str, tuple[float, Principal | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Principal | None:
+        now = time.monotonic()
+        hit = self._c.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        p = verify_api_key(self.engine, key)
+        with self._lock:
+            if len(self._c) > 10_000:
+                self._c.clear()
+            self._c[key] = (now, p)
+        return p
 
 
 class QueryCheckIn(BaseModel):
@@ -263,9 +288,10 @@ class ListOut(BaseModel):
 
 
 def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
-               rate_per_second: float = 2000.0, burst: int = 4000, matcher=None) -> FastAPI:  # fmt: skip
+               rate_per_second: float = 2000.0, burst: int = 4000, matcher=None, key_ttl: float = 10.0) -> FastAPI:  # fmt: skip
     policy = policy or Policy()
     limiter = RateLimiter(rate_per_second, burst)
+    key_cache = KeyCache(engine, key_ttl)
     counts: Counter[str] = Counter()
     app = FastAPI(title="ocsea", version=__version__, docs_url=None, redoc_url=None,
                   description="Find, triage and refer online child sexual exploitation and abuse.")  # fmt: skip
@@ -284,6 +310,13 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(x) for x in first.get("loc", ()))
         return _problem(422, "invalid request", f"{where}: {first.get('msg', 'invalid')}")
+
+    @app.middleware("http")
+    async def _timeout(request: Request, call_next):
+        try:
+            return await asyncio.wait_for(call_next(request), timeout=REQUEST_TIMEOUT_S)
+        except TimeoutError:
+            return _problem(503, "request took too long", f"limit {REQUEST_TIMEOUT_S:.0f}s")
 
     @app.middleware("http")
     async def _limits(request: Request, call_next):
@@ -332,7 +365,7 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
             if not key:
                 raise Problem(401, "authentication required", "send an API key (Authorization: Bearer …)",
                               {"WWW-Authenticate": "Bearer"})  # fmt: skip
-            p = verify_api_key(engine, key)
+            p = key_cache.get(key)
             if p is None:
                 raise Problem(
                     401,
