@@ -88,6 +88,61 @@ class RateLimiter:
             return True
 
 
+class GuardMiddleware:
+    """Body-size limit and request timeout as plain ASGI (Starlette's BaseHTTPMiddleware cost
+    about a millisecond a request here). A body without Content-Length is read up to the limit
+    and replayed to the app."""
+
+    def __init__(
+        self, app, max_body: int = MAX_BODY_BYTES, timeout: float = REQUEST_TIMEOUT_S
+    ) -> None:
+        self.app, self.max_body, self.timeout = app, max_body, timeout
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        too_big = _problem(413, "request too large", f"bodies are limited to {self.max_body} bytes")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            return await too_big(scope, receive, send)
+        if length is None and scope["method"] in ("POST", "PUT", "PATCH"):
+            chunks, size, more = [], 0, True
+            while more:
+                msg = await receive()
+                chunk = msg.get("body", b"")
+                size += len(chunk)
+                if size > self.max_body:
+                    return await too_big(scope, receive, send)
+                chunks.append(chunk)
+                more = msg.get("more_body", False)
+            body = b"".join(chunks)
+            sent = False
+
+            async def replay():
+                nonlocal sent
+                if not sent:
+                    sent = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
+
+            receive = replay
+        started = False
+
+        async def watch(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await asyncio.wait_for(self.app(scope, receive, watch), timeout=self.timeout)
+        except TimeoutError:
+            if not started:
+                await _problem(503, "request took too long", f"limit {self.timeout:.0f}s")(
+                    scope, receive, send
+                )
+
+
 class KeyCache:
     """Verified API keys for a few seconds: one database read per key and period instead of one
     per request (a search provider sends thousands a second). A revoked or expired key stops
@@ -311,28 +366,6 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         where = ".".join(str(x) for x in first.get("loc", ()))
         return _problem(422, "invalid request", f"{where}: {first.get('msg', 'invalid')}")
 
-    @app.middleware("http")
-    async def _timeout(request: Request, call_next):
-        try:
-            return await asyncio.wait_for(call_next(request), timeout=REQUEST_TIMEOUT_S)
-        except TimeoutError:
-            return _problem(503, "request took too long", f"limit {REQUEST_TIMEOUT_S:.0f}s")
-
-    @app.middleware("http")
-    async def _limits(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return _problem(
-                413, "request too large", f"bodies are limited to {MAX_BODY_BYTES} bytes"
-            )
-        if length is None and request.method in ("POST", "PUT", "PATCH"):
-            body = await request.body()
-            if len(body) > MAX_BODY_BYTES:
-                return _problem(
-                    413, "request too large", f"bodies are limited to {MAX_BODY_BYTES} bytes"
-                )
-        return await call_next(request)
-
     def principal(scope: str):
         def dep(
             request: Request,
@@ -399,7 +432,7 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         return "\n".join(lines) + "\n"
 
     @app.post("/v1/query-check", response_model=QueryCheckOut, tags=["search providers"])
-    def query_check(
+    async def query_check(
         body: QueryCheckIn, _: Annotated[Principal, Depends(principal("query-check"))]
     ) -> QueryCheckOut:
         v = detector.classify(body.query, "query")
@@ -642,4 +675,5 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         response.delete_cookie("ocsea_session", path="/")
         return response
 
+    app.add_middleware(GuardMiddleware)
     return app
