@@ -62,7 +62,7 @@ end
 def parse_wrk(text: str) -> dict:
     def ms(v: str) -> float:
         num, unit = re.match(r"([\d.]+)(\w+)", v).groups()
-        return float(num) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        return round(float(num) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 3)
 
     lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", text, re.M))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
@@ -135,7 +135,7 @@ def main() -> None:
             check=True,
         )
         for c in (1, 16, 64):
-            threads = min(c, 2)
+            threads = 1  # one load thread: two would take a core from the 2-core server
             p = subprocess.run(["wrk", f"-t{threads}", f"-c{c}", f"-d{args.seconds}s", "--latency", "--timeout", "5s",
                                 "-s", str(script), f"http://127.0.0.1:{port}"], capture_output=True, text=True,
                                check=True, timeout=args.seconds + 30)  # fmt: skip
