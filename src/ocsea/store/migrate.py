@@ -12,6 +12,11 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# What revision 0001 creates; a database from before migrations gets these, then later revisions.
+REVISION_0001_TABLES = (
+    "hash_lists", "hash_list_imports", "hash_entries", "items", "signals", "findings", "sharers",
+    "observations", "query_stats", "query_sessions", "ingest_jobs", "lexicon_terms", "term_candidates",
+)  # fmt: skip
 
 
 def _config(engine: Engine) -> Config:
@@ -39,6 +44,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         # adds, then record it as 0001 so later migrations apply normally.
         from ocsea.store.db import metadata
 
-        metadata.create_all(engine, checkfirst=True)
+        tables = [metadata.tables[t] for t in REVISION_0001_TABLES]
+        metadata.create_all(engine, tables=tables, checkfirst=True)
         command.stamp(_config(engine), "0001")
     command.upgrade(_config(engine), revision)
