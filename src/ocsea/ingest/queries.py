@@ -10,12 +10,11 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from ocsea.config import Settings
-from ocsea.ingest.p2p import TEXT_SOURCE, _ids, text_detail
 from ocsea.ingest.rows import QueryRecord, item_key, parse_query, resolve_columns
+from ocsea.ingest.signals import ids_by_key, text_signal, with_text_signal
 from ocsea.ingest.stream import (
     IngestError,
     IngestResult,
@@ -91,7 +90,7 @@ def _write_chunk(
         ins(items).on_conflict_do_nothing(index_elements=["kind", "key"]),
         [{k: v for k, v in row.items() if k != "q"} for row in by_key.values()],
     )
-    ids = _ids(conn, items, [items.c.kind, items.c.key], [("query", k) for k in by_key])
+    ids = ids_by_key(conn, items, [items.c.kind, items.c.key], [("query", k) for k in by_key])
     qid = {q: ids[("query", item_key("q:" + n))] for q, n in norm.items()}
     counts = Counter((r.day, qid[r.query], r.region) for r in records)
     stmt = ins(query_stats)
@@ -102,25 +101,14 @@ def _write_chunk(
     conn.execute(
         stmt, [{"day": d, "item_id": i, "region": g, "count": c} for (d, i, g), c in counts.items()]
     )
-    have = set()
-    id_list = list(set(qid.values()))
-    for i in range(0, len(id_list), 2000):
-        have.update(
-            r.item_id
-            for r in conn.execute(
-                select(signals.c.item_id).where(
-                    signals.c.item_id.in_(id_list[i : i + 2000]), signals.c.type == "text"
-                )
-            )
-        )
+    have = with_text_signal(conn, list(set(qid.values())))
     sig = []
     for q, iid in qid.items():
         if iid in have:
             continue
         have.add(iid)
         v = verdicts[q]
-        sig.append({"item_id": iid, "type": "text", "source": TEXT_SOURCE, "label": v.label, "score": v.score,
-                    "detail": text_detail(v), "created_at": now})  # fmt: skip
+        sig.append(text_signal(iid, v, now))
     if sig:
         conn.execute(
             ins(signals).on_conflict_do_nothing(index_elements=["item_id", "type", "source"]), sig

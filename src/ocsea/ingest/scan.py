@@ -8,12 +8,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from ocsea.ingest.p2p import TEXT_SOURCE, _ids, text_detail
 from ocsea.ingest.rows import item_key
+from ocsea.ingest.signals import hash_signal, ids_by_key, text_signal
 from ocsea.ingest.stream import IngestError, IngestResult, begin_job, finish_job, insert_for
 from ocsea.match.matcher import Matcher
-from ocsea.media.hashing import Digests, PdqHash
-from ocsea.scan.runner import STATE_FILE
+from ocsea.scan.runner import STATE_FILE, match_record, name_verdict
 from ocsea.store.db import items, signals
 from ocsea.text.detector import Detector
 
@@ -70,30 +69,19 @@ def ingest_scan(
                     for k, r in by_key.items()
                 ],
             )
-            ids = _ids(conn, items, [items.c.kind, items.c.key], [("file", k) for k in by_key])
+            ids = ids_by_key(
+                conn, items, [items.c.kind, items.c.key], [("file", k) for k in by_key]
+            )
             sig = []
             for k, r in by_key.items():
                 iid = ids[("file", k)]
-                name = r["path"].replace("\\", "/").rsplit("/", 1)[-1].split("!")[-1]
-                v = max(
-                    (detector.classify(name, "filename"), detector.classify(r["path"], "path")),
-                    key=lambda x: x.score,
-                )
-                sig.append({"item_id": iid, "type": "text", "source": TEXT_SOURCE, "label": v.label, "score": v.score,
-                            "detail": text_detail(v), "created_at": now})  # fmt: skip
+                sig.append(text_signal(iid, name_verdict(detector, r["path"]), now))
                 if matcher is not None:
-                    hits = matcher.match_digests(
-                        Digests(r.get("size") or 0, r["md5"], r["sha1"], r["sha256"])
-                    )
-                    if r.get("pdq"):
-                        hits += matcher.match_pdq([PdqHash(h, q) for h, q in r["pdq"]])
                     seen = set()
-                    for m in hits:
-                        if m.list_name in seen:
-                            continue
-                        seen.add(m.list_name)
-                        sig.append({"item_id": iid, "type": "hash", "source": m.list_name, "label": m.category,
-                                    "score": 1.0, "detail": m.to_dict(), "created_at": now})  # fmt: skip
+                    for m in match_record(matcher, r):
+                        if m.list_name not in seen:  # one hash signal per list and item
+                            seen.add(m.list_name)
+                            sig.append(hash_signal(iid, m, now))
             if sig:
                 conn.execute(
                     ins(signals).on_conflict_do_nothing(

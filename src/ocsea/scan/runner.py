@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ocsea.match.matcher import Matcher
+from ocsea.match.matcher import HashMatch, Matcher
 from ocsea.media.hashing import Digests, PdqHash, VpdqFrame
 from ocsea.scan.worker import ScanOptions, scan_batch
-from ocsea.text.detector import Detector
+from ocsea.text.detector import Detector, Verdict
 
 STATE_FILE = "scan-state.sqlite"
 _SCHEMA = """
@@ -218,6 +218,27 @@ RANK_BASE = {
 }
 
 
+def match_record(matcher: Matcher, r: dict) -> list[HashMatch]:
+    """Every match of one scan record: its digests, its 8 PDQ variants, its vPDQ frames."""
+    if not r.get("sha256"):
+        return []
+    hits = matcher.match_digests(Digests(r.get("size") or 0, r["md5"], r["sha1"], r["sha256"]))
+    if r.get("pdq"):
+        hits += matcher.match_pdq([PdqHash(h, q) for h, q in r["pdq"]])
+    if r.get("vpdq"):
+        hits += matcher.match_vpdq([VpdqFrame(f, q, h, t) for f, q, h, t in r["vpdq"]])
+    return hits
+
+
+def name_verdict(detector: Detector, path: str) -> Verdict:
+    """The stronger of the verdicts on the file name (inside an archive: the member's) and the path."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1].split("!")[-1]
+    return max(
+        (detector.classify(name, "filename"), detector.classify(path, "path")),
+        key=lambda x: x.score,
+    )
+
+
 def rank_records(
     records: list[dict], root: Path, matcher: Matcher | None, detector: Detector
 ) -> list[Finding]:
@@ -230,19 +251,9 @@ def rank_records(
                 Finding(path, "error", RANK_BASE["error"], r.get("size"), None, error=r["error"])
             )
             continue
-        matches = []
-        if matcher is not None and r.get("sha256"):
-            d = Digests(r.get("size") or 0, r["md5"], r["sha1"], r["sha256"])
-            hits = matcher.match_digests(d)
-            if r.get("pdq"):
-                hits += matcher.match_pdq([PdqHash(h, q) for h, q in r["pdq"]])
-            if r.get("vpdq"):
-                hits += matcher.match_vpdq([VpdqFrame(f, q, h, t) for f, q, h, t in r["vpdq"]])
-            matches = [h.to_dict() for h in hits]
+        matches = [h.to_dict() for h in match_record(matcher, r)] if matcher is not None else []
         rel = path[len(root_s) :].lstrip("/\\") if path.startswith(root_s) else path
-        name = rel.replace("\\", "/").rsplit("/", 1)[-1].split("!")[-1]
-        verdicts = [detector.classify(name, "filename"), detector.classify(rel, "path")]
-        v = max(verdicts, key=lambda x: x.score)
+        v = name_verdict(detector, rel)
         reasons = [
             f"{x.category}: {x.term}" for x in v.reasons if x.kind in ("lexicon", "age", "rule")
         ]

@@ -6,7 +6,7 @@ import io
 import os
 import stat
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,6 @@ class ScanOptions:
     video: bool = True
     video_seconds: float = 1.0
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _open_readonly(path: str) -> io.BufferedReader:

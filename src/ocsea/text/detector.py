@@ -6,7 +6,7 @@ Pure core: no I/O beyond loading the packaged lexicon and model once.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -123,10 +123,6 @@ class Detector:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return v
-
-    def classify_many(self, texts: Iterable[str], kind: str = "auto") -> Iterator[Verdict]:
-        for t in texts:
-            yield self.classify(t, kind)
 
     def _classify(self, text: str) -> Verdict:
         a = analyze(text, self.lexicon)

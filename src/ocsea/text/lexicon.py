@@ -192,9 +192,6 @@ class Lexicon:
             out.update(k.split())
         return out
 
-    def thai_words(self) -> set[str]:
-        return {k for k in self.index if re.search("[\u0e00-\u0e7f]", k)}
-
     def match(self, tokens: Sequence[Token]) -> list[Match]:
         """All lexicon matches over the tokens, with benign senses cancelling what they contain."""
         found: list[Match] = []

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from ocsea.ingest.signals import hash_signal
 from ocsea.ingest.stream import insert_for
 from ocsea.match.matcher import Matcher
 from ocsea.media.hashing import Digests
@@ -58,8 +59,7 @@ def match_items(engine: Engine, matcher: Matcher) -> int:
             )
         ):
             for m in matcher.match_digests(Digests(size or 0, md5 or "", sha1 or "", "")):
-                rows.append({"item_id": iid, "type": "hash", "source": m.list_name, "label": m.category,
-                             "score": 1.0, "detail": m.to_dict(), "created_at": now})  # fmt: skip
+                rows.append(hash_signal(iid, m, now))
     if rows:
         with engine.begin() as conn:
             ins = insert_for(conn)
@@ -191,6 +191,11 @@ def run_triage(
 
 
 # ---- query-log intelligence ---------------------------------------------------------------------
+def _day(d) -> date:
+    """SQLite returns dates as text, PostgreSQL as dates."""
+    return d if isinstance(d, date) else date.fromisoformat(str(d))
+
+
 def flagged_share_by_day(engine: Engine) -> list[tuple[date, int, int]]:
     """(day, flagged query count, all query count)."""
     with engine.connect() as conn:
@@ -210,9 +215,8 @@ def flagged_share_by_day(engine: Engine) -> list[tuple[date, int, int]]:
                 .group_by(query_stats.c.day)
             ).all()
         )
-    day_of = lambda d: d if isinstance(d, date) else date.fromisoformat(str(d))  # noqa: E731
     return [
-        (day_of(d), int(flagged.get(d) or 0), int(n))
+        (_day(d), int(flagged.get(d) or 0), int(n))
         for d, n in sorted(totals.items(), key=lambda x: str(x[0]))
     ]
 
@@ -258,8 +262,7 @@ def discover_terms(
             cache[text] = tokenize(text)
         return cache[text]
 
-    day_of = lambda d: d if isinstance(d, date) else date.fromisoformat(str(d))  # noqa: E731
-    data = [(toks(t or ""), label == "csa", int(c), day_of(d)) for t, label, c, d in rows]
+    data = [(toks(t or ""), label == "csa", int(c), _day(d)) for t, label, c, d in rows]
     cands = [
         c for c in discover(data, known_terms | accepted, top=top * 2) if c.term not in decided
     ][:top]

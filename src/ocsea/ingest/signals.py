@@ -1,0 +1,79 @@
+"""Signal rows every ingest writes the same way: text verdicts and hash matches, and the lookup of
+item ids by natural key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.engine import Connection
+
+from ocsea import __version__
+from ocsea.text.detector import Verdict
+
+TEXT_SOURCE = f"ocsea-text-{__version__}"
+_IN_BATCH = 2000
+# Exploitation-lexicon terms that indicate live-streaming or payment (triage factors).
+LIVE_WORDS = frozenset(
+    ["live", "livestream", "webcam", "cam", "ไลฟ์", "ไลฟ์สด", "วีดีโอคอล", "วิดีโอคอล", "คอลเสียว"]
+)
+PAYMENT_WORDS = frozenset(
+    ["sell", "selling", "buy", "trade", "trading", "for sale", "paypal", "bitcoin", "vip", "ขาย", "ขายคลิป",
+     "ซื้อ", "แลก", "แลกคลิป", "โอนเงิน", "พร้อมเพย์", "ราคา", "เหมา"]
+)  # fmt: skip
+
+
+def text_detail(v: Verdict) -> dict[str, Any]:
+    """What triage needs from a text verdict, kept with the signal."""
+    terms = [
+        r.term.split(" (")[0]
+        for r in v.reasons
+        if r.kind == "lexicon" and r.category == "exploitation"
+    ]
+    return {
+        "reasons": [
+            f"{r.category}: {r.term}" for r in v.reasons if r.kind in ("lexicon", "age", "rule")
+        ],
+        "min_age": min((lo for lo, _ in v.ages), default=None),
+        "live": any(t in LIVE_WORDS for t in terms),
+        "payment": any(t in PAYMENT_WORDS for t in terms),
+        "probs": {k: round(p, 4) for k, p in v.probs.items()},
+    }
+
+
+def text_signal(item_id: int, v: Verdict, now: datetime) -> dict[str, Any]:
+    return {"item_id": item_id, "type": "text", "source": TEXT_SOURCE, "label": v.label, "score": v.score,
+            "detail": text_detail(v), "created_at": now}  # fmt: skip
+
+
+def hash_signal(item_id: int, match, now: datetime) -> dict[str, Any]:
+    """``match``: an ocsea.match.matcher.HashMatch."""
+    return {"item_id": item_id, "type": "hash", "source": match.list_name, "label": match.category,
+            "score": 1.0, "detail": match.to_dict(), "created_at": now}  # fmt: skip
+
+
+def ids_by_key(conn: Connection, table, key_cols: Sequence, keys: list[tuple]) -> dict[tuple, int]:
+    """Primary keys of rows found by their natural key, in batches (SQL parameter limits)."""
+    out: dict[tuple, int] = {}
+    for i in range(0, len(keys), _IN_BATCH):
+        rows = conn.execute(
+            select(table.c.id, *key_cols).where(tuple_(*key_cols).in_(keys[i : i + _IN_BATCH]))
+        )
+        for r in rows:
+            out[tuple(r[1:])] = r[0]
+    return out
+
+
+def with_text_signal(conn: Connection, item_ids: list[int]) -> set[int]:
+    """Those of ``item_ids`` that already have a text verdict (each text is classified once)."""
+    from ocsea.store.db import signals
+
+    out: set[int] = set()
+    for i in range(0, len(item_ids), _IN_BATCH):
+        q = select(signals.c.item_id).where(
+            signals.c.item_id.in_(item_ids[i : i + _IN_BATCH]), signals.c.type == "text"
+        )
+        out.update(r.item_id for r in conn.execute(q))
+    return out
