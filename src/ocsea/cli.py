@@ -30,11 +30,12 @@ app = typer.Typer(
 
 
 def _register_media() -> None:
-    from ocsea import cli_media, cli_service, cli_triage
+    from ocsea import cli_cases, cli_media, cli_service, cli_triage
 
     cli_media.register(app)
     cli_triage.register(app)
     cli_service.register(app)
+    cli_cases.register(app)
 
 
 text_app = typer.Typer(

@@ -49,6 +49,21 @@ DEFAULT_QUERY_COLUMNS: dict[str, list[str]] = {
 
 
 @dataclass
+class ReferralSettings:
+    """[referrals], [cases] and [requests] in ocsea.toml (docs/referrals.md)."""
+
+    region: str = "TH"  # how national phone numbers are read
+    ip_window_hours: float = 24.0
+    max_actors: int = 50  # an identifier shared by more actors is a hub and joins nobody
+    min_strength: str = "tentative"
+    thai_ip_ranges: list[str] = field(default_factory=list)  # CIDRs or APNIC delegated lines
+    case_weights: dict[str, float] = field(default_factory=dict)
+    due_days: dict[str, int] = field(default_factory=dict)
+    expiry_days: dict[str, int] = field(default_factory=dict)
+    csv_columns: dict[str, list[str]] | None = None
+
+
+@dataclass
 class Settings:
     database_url: str | None = None
     triage_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TRIAGE_WEIGHTS))
@@ -60,6 +75,7 @@ class Settings:
     )
     pseudonym_key: bytes | None = None
     text_threshold: float = 0.5
+    referrals: ReferralSettings = field(default_factory=lambda: ReferralSettings())
     source: str = "defaults"
 
 
@@ -116,6 +132,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
                 s.pseudonym_key = kp.read_bytes().strip()
             except OSError as exc:
                 raise ConfigError(f"{cfg_path}: pseudonymise.key_file: {exc}") from None
+        _load_referral_settings(s.referrals, doc, cfg_path)
         t = doc.get("text", {}).get("threshold")
         if t is not None:
             s.text_threshold = float(t)
@@ -124,3 +141,49 @@ def load_settings(path: Path | str | None = None) -> Settings:
     if env_key:
         s.pseudonym_key = env_key.encode()
     return s
+
+
+def _load_referral_settings(r: ReferralSettings, doc: dict, cfg_path: Path) -> None:
+    from ocsea.referrals.formats import DEFAULT_CSV_COLUMNS
+    from ocsea.referrals.legal_requests import TYPES
+    from ocsea.referrals.priority import DEFAULT_CASE_WEIGHTS
+
+    ref = doc.get("referrals", {})
+    r.region = str(ref.get("region", r.region)).upper()
+    try:
+        r.ip_window_hours = float(ref.get("ip_window_hours", r.ip_window_hours))
+        r.max_actors = int(ref.get("max_actors", r.max_actors))
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{cfg_path}: referrals.ip_window_hours / max_actors must be numbers"
+        ) from None
+    if not 0 < r.ip_window_hours <= 24 * 30 or r.max_actors < 2:
+        raise ConfigError(f"{cfg_path}: referrals.ip_window_hours in (0, 720], max_actors >= 2")
+    r.min_strength = str(ref.get("min_strength", r.min_strength))
+    if r.min_strength not in ("confirmed", "tentative"):
+        raise ConfigError(f"{cfg_path}: referrals.min_strength is confirmed or tentative")
+    r.thai_ip_ranges = [str(x) for x in ref.get("thai_ip_ranges", [])]
+    ranges_file = ref.get("thai_ip_ranges_file")
+    if ranges_file:
+        fp = Path(ranges_file) if Path(ranges_file).is_absolute() else cfg_path.parent / ranges_file
+        try:
+            r.thai_ip_ranges += fp.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(f"{cfg_path}: referrals.thai_ip_ranges_file: {exc}") from None
+    if "csv" in ref:
+        base = {k: list(v) for k, v in DEFAULT_CSV_COLUMNS.items()}
+        r.csv_columns = _merge_columns(base, ref["csv"].get("columns", {}), "referrals.csv.columns")
+    for k, v in doc.get("cases", {}).get("weights", {}).items():
+        if k not in DEFAULT_CASE_WEIGHTS:
+            raise ConfigError(f"{cfg_path}: cases.weights: unknown weight {k!r}")
+        if not isinstance(v, int | float):
+            raise ConfigError(f"{cfg_path}: cases.weights.{k} must be a number")
+        r.case_weights[k] = float(v)
+    req = doc.get("requests", {})
+    for name in ("due_days", "expiry_days"):
+        for k, v in req.get(name, {}).items():
+            if k not in TYPES:
+                raise ConfigError(f"{cfg_path}: requests.{name}: unknown type {k!r}")
+            if not isinstance(v, int) or not 0 < v <= 3650:
+                raise ConfigError(f"{cfg_path}: requests.{name}.{k} must be days (1-3650)")
+            getattr(r, name)[k] = v

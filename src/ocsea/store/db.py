@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -289,6 +290,110 @@ reviews = Table(
     Column("notes", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_reviews_finding", "finding_id"),
+)
+
+
+# ---- referrals, entities, cases, cross-border requests (issue 6; docs/referrals.md) -----------
+# The original documents, byte for byte; referrals point into them.
+referral_documents = Table(
+    "referral_documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("file_name", String(1000), nullable=False),
+    Column("format", String(20), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("imported_by", String(200), nullable=False),
+)
+
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(20), nullable=False),  # ncmec | cybertip-xml | hotline | csv
+    Column("report_id", String(200), nullable=False),
+    Column("content_sha256", String(64), nullable=False, unique=True),
+    Column("document_id", ForeignKey("referral_documents.id"), nullable=False),
+    Column("locator", String(200), nullable=False),
+    Column("received_at", DateTime(timezone=True)),
+    Column("incident_type", String(200)),
+    Column("reporter", String(300)),
+    Column("summary", JSON, nullable=False),
+    Column("case_key", String(40)),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source", "report_id", name="uq_referral"),
+    Index("ix_referrals_case", "case_key"),
+)
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(30), nullable=False),
+    Column("value", String(600), nullable=False),
+    UniqueConstraint("kind", "value", name="uq_entity"),
+)
+
+# One identifier as one referral states it (an IP always with its time).
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("referral_id", ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("field", String(300), nullable=False),
+    Column("display", String(600), nullable=False),
+    Column("seen_at", DateTime(timezone=True)),
+    Index("ix_mentions_entity", "entity_id"),
+    Index("ix_mentions_referral", "referral_id"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(40), nullable=False, unique=True),  # C<lowest referral id>
+    Column("status", String(20), nullable=False),  # open | merged
+    Column("merged_into", String(40)),
+    Column("referral_ids", JSON, nullable=False),
+    Column("sharer_ids", JSON, nullable=False),
+    Column("priority", Float, nullable=False),
+    Column("breakdown", JSON, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_cases_priority", "priority"),
+)
+
+legal_requests = Table(
+    "legal_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("type", String(30), nullable=False),
+    Column("direction", String(10), nullable=False),
+    Column("requesting_state", String(100), nullable=False),
+    Column("requested_state", String(100), nullable=False),
+    Column("central_authority", String(300), nullable=False, default=""),
+    Column("legal_basis", String(300), nullable=False, default=""),
+    Column("provider", String(200), nullable=False, default=""),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("drafted_on", Date),
+    Column("sent_on", Date),
+    Column("acknowledged_on", Date),
+    Column("due_on", Date),
+    Column("executed_on", Date),
+    Column("expires_on", Date),
+    Column("follow_up_id", ForeignKey("legal_requests.id")),
+    Column("referrals", JSON, nullable=False),
+    Column("entities", JSON, nullable=False),
+    Column("notes", Text, nullable=False, default=""),
+    Column("created_by", String(200), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_requests_due", "due_on"),
+    Index("ix_requests_expires", "expires_on"),
 )
 
 

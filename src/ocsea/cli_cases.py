@@ -1,0 +1,517 @@
+"""CLI adapters for casework: ``referrals``, ``networks``, ``cases``, ``requests``."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import re
+import sys
+from datetime import date, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+err = Console(stderr=True)
+out = Console()
+referrals_app = typer.Typer(
+    help="Referrals: NCMEC CyberTipline JSON, platform XML, hotline URL reports, any CSV.",
+    no_args_is_help=True,
+)
+cases_app = typer.Typer(help="Cases: linked referrals, ranked by priority.", no_args_is_help=True)
+requests_app = typer.Typer(
+    help="Cross-border requests: MLAT, preservation, emergency disclosure, extradition, "
+    "parallel investigation.",
+    no_args_is_help=True,
+)
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: ocsea.toml / OCSEA_DATABASE_URL)."),
+]
+
+
+class RefFormat(StrEnum):
+    auto = "auto"
+    ncmec = "ncmec"
+    cybertip_xml = "cybertip-xml"
+    hotline = "hotline"
+    csv = "csv"
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class NetFormat(StrEnum):
+    table = "table"
+    json = "json"
+    graphml = "graphml"
+    csv = "csv"
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _ctx(db: str | None):
+    from ocsea.config import load_settings
+    from ocsea.store.db import make_engine
+
+    settings = load_settings()
+    return settings.referrals, make_engine(db or settings.database_url)
+
+
+def _days(text: str) -> timedelta:
+    m = re.fullmatch(r"(\d{1,4})d", text.strip())
+    if not m:
+        raise typer.BadParameter("use days, e.g. 14d")
+    return timedelta(days=int(m.group(1)))
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+# ---- referrals -------------------------------------------------------------------------------
+@referrals_app.command("import")
+def referrals_import(
+    files: Annotated[list[Path], typer.Argument(help="Files, folders or zip/tar archives.")],
+    fmt: Annotated[RefFormat, typer.Option("--format", help="Force a format.")] = RefFormat.auto,
+    show_warnings: Annotated[bool, typer.Option(help="List unreadable values.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Import referrals (duplicates are skipped), then link them into cases. Exit code 1 when a
+    document or record was rejected; the others are imported."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from ocsea.referrals.store import import_documents, read_inputs, rebuild_cases
+
+    settings, engine = _ctx(db)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err,
+                  disable=not err.is_terminal, transient=True) as bar:  # fmt: skip
+        task = bar.add_task("importing", total=None)
+        res = import_documents(
+            engine, read_inputs(files), _actor(), fmt.value, settings,
+            on_document=lambda name: bar.update(task, description=f"importing {Path(name.split('!')[-1]).name}"),
+        )  # fmt: skip
+        bar.update(task, description="linking cases")
+        n_cases = rebuild_cases(engine, settings, _actor()) if res.new else None
+    out.print(f"{res.new} new referrals from {res.documents} documents"
+              f"{f', {res.documents_already} documents already imported' if res.documents_already else ''}; "
+              f"{len(res.duplicates)} duplicates, {len(res.rejected)} rejected, {len(res.warnings)} warnings"
+              + (f"; {n_cases} cases" if n_cases is not None else ""), highlight=False)  # fmt: skip
+    for d in res.duplicates[:20]:
+        err.print(f"duplicate: {escape(d)}", highlight=False)
+    for r in res.rejected:
+        err.print(f"[red]rejected[/] {escape(r)}", highlight=False)
+    if show_warnings:
+        for w in res.warnings:
+            err.print(f"warning: {escape(w)}", highlight=False)
+    elif res.warnings:
+        err.print(f"{len(res.warnings)} values could not be read (--show-warnings lists them)")
+    if res.rejected:
+        raise typer.Exit(1)
+
+
+@referrals_app.command("list")
+def referrals_list(
+    source: Annotated[str | None, typer.Option(help="ncmec, cybertip-xml, hotline or csv.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
+    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Referrals, newest first."""
+    from sqlalchemy import select
+
+    from ocsea.service import audit
+    from ocsea.store.db import referrals
+
+    _, engine = _ctx(db)
+    q = select(referrals.c.id, referrals.c.source, referrals.c.report_id, referrals.c.received_at,
+               referrals.c.reporter, referrals.c.incident_type, referrals.c.case_key)  # fmt: skip
+    if source:
+        q = q.where(referrals.c.source == source)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            q.order_by(referrals.c.received_at.desc(), referrals.c.id.desc()).limit(limit)
+        ).all()
+    audit.record(engine, _actor(), "referrals.list", source or "", {"returned": len(rows)})
+    if fmt is ListFormat.json:
+        for r in rows:
+            print(
+                json.dumps(
+                    {**r._asdict(), "received_at": str(r.received_at) if r.received_at else None},
+                    ensure_ascii=False,
+                )
+            )
+        return
+    t = Table("id", "source", "report", "received", "reporter", "incident type", "case")
+    for r in rows:
+        t.add_row(str(r.id), r.source, escape(r.report_id), str(r.received_at or "")[:16], escape(r.reporter or ""),
+                  escape((r.incident_type or "")[:50]), r.case_key or "")  # fmt: skip
+    out.print(t)
+
+
+@referrals_app.command("show")
+def referrals_show(
+    ident: Annotated[str, typer.Argument(help="Referral id or report id.")],
+    original: Annotated[bool, typer.Option(help="Print the untouched original document.")] = False,
+    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    db: DbOption = None,
+) -> None:
+    """One referral: what was read from it, its identifiers and its case."""
+    from ocsea.referrals.store import original_document, referral_row
+    from ocsea.service import audit
+
+    _, engine = _ctx(db)
+    r = referral_row(engine, ident)
+    if r is None:
+        raise ValueError(f"no referral {ident!r}")
+    audit.record(engine, _actor(), "referral.read", str(r.id), {"original": original})
+    if original:
+        sys.stdout.buffer.write(original_document(engine, r.id))
+        return
+    s = r.summary
+    if fmt is ListFormat.json:
+        print(json.dumps({"id": r.id, "case": r.case_key, "document": r.file_name, "document_sha256": r.document_sha256,
+                          "locator": r.locator, **s}, ensure_ascii=False, indent=2))  # fmt: skip
+        return
+    out.print(
+        f"[bold]referral {r.id}[/] — {s['source']} report {escape(s['report_id'])}  case {r.case_key or '-'}"
+    )
+    out.print(f"document {escape(r.file_name)} ({r.format}, sha256 {r.document_sha256[:16]}…) at {escape(r.locator)}",
+              highlight=False)  # fmt: skip
+    for k in ("received_at", "incident_at", "reporter", "incident_type", "escalate"):
+        if s.get(k):
+            out.print(f"{k.replace('_', ' ')}: {escape(str(s[k]))}", highlight=False)
+    if s.get("report_annotations"):
+        out.print(f"report annotations: {', '.join(s['report_annotations'])}")
+    for f in s.get("files", []):
+        out.print(f"file {escape(f['name'] or '?')}: md5 {f['md5'] or '-'} sha1 {f['sha1'] or '-'}"
+                  f" annotations {', '.join(f['annotations']) or '-'} class {f['classification'] or '-'}", highlight=False)  # fmt: skip
+    if s.get("victim_ages"):
+        out.print(f"victim ages: {', '.join(f'{a:g}' for a in s['victim_ages'])}")
+    if s.get("hotline"):
+        out.print("hotline: " + ", ".join(f"{k} {v}" for k, v in s["hotline"].items() if v))
+    t = Table("kind", "value", "as written", "role", "when", "where")
+    for m in s.get("mentions", []):
+        t.add_row(
+            m["kind"],
+            escape(m["value"]),
+            escape(m["display"]),
+            m["role"],
+            (m.get("at") or "")[:16],
+            escape(m["field"]),
+        )
+    out.print(t)
+    for label, key in (
+        ("unknown fields kept in the original", "unknown_fields"),
+        ("unreadable values", "warnings"),
+    ):
+        if s.get(key):
+            out.print(f"{label}: {escape(', '.join(s[key][:20]))}", highlight=False)
+
+
+# ---- networks and cases ----------------------------------------------------------------------
+def _network_json(g, net) -> dict:
+    return {
+        "actors": [{"id": a, "label": g.nodes[a].get("label", a)} for a in net.actors],
+        "joined_by": [{"kind": j.kind, "value": j.value, "strength": j.strength, "actors": j.actors,
+                       "evidence": j.evidence[:5]} for j in net.joins],
+        "central": [{"node": n, "betweenness": c} for n, c in net.central],
+    }  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(referrals_app, name="referrals")
+    app.add_typer(cases_app, name="cases")
+    app.add_typer(requests_app, name="requests")
+
+    @app.command("networks")
+    def networks_cmd(
+        fmt: Annotated[NetFormat, typer.Option("--format")] = NetFormat.table,
+        output: Annotated[
+            Path | None, typer.Option("--out", help="Write here (csv: a folder).")
+        ] = None,
+        confirmed_only: Annotated[bool, typer.Option(help="Join only on confirmed links.")] = False,
+        top: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
+        db: DbOption = None,
+    ) -> None:
+        """Offender networks: actors joined through shared identifiers, with what joins them."""
+        from dataclasses import replace
+
+        from ocsea.referrals.graph import to_csv, to_graphml
+        from ocsea.referrals.store import networks
+        from ocsea.service import audit
+
+        settings, engine = _ctx(db)
+        if confirmed_only:
+            settings = replace(settings, min_strength="confirmed")
+        g, nets = networks(engine, settings)
+        audit.record(engine, _actor(), "networks.read", fmt.value, {"networks": len(nets)})
+        if fmt is NetFormat.graphml:
+            text = to_graphml(g)
+            if output:
+                output.write_text(text, encoding="utf-8")
+                out.print(
+                    f"wrote {output} ({g.number_of_nodes()} nodes, {g.number_of_edges()} edges)"
+                )
+            else:
+                print(text)
+            return
+        if fmt is NetFormat.csv:
+            folder = output or Path(".")
+            folder.mkdir(parents=True, exist_ok=True)
+            nodes, edges = to_csv(g)
+            (folder / "nodes.csv").write_text(nodes, encoding="utf-8")
+            (folder / "edges.csv").write_text(edges, encoding="utf-8")
+            out.print(f"wrote {folder / 'nodes.csv'} and {folder / 'edges.csv'}")
+            return
+        if fmt is NetFormat.json:
+            text = json.dumps(
+                [_network_json(g, n) for n in nets[:top]], ensure_ascii=False, indent=2
+            )
+            if output:
+                output.write_text(text, encoding="utf-8")
+            else:
+                print(text)
+            return
+        if not nets:
+            out.print("no networks: no two referrals or sharers share an identifier")
+            return
+        for i, net in enumerate(nets[:top], 1):
+            out.print(
+                f"[bold]network {i}[/]: {len(net.referrals)} referrals, {len(net.sharers)} sharers"
+            )
+            out.print("  actors: " + escape(", ".join(g.nodes[a].get("label", a) for a in net.actors[:12]))
+                      + (" …" if len(net.actors) > 12 else ""), highlight=False)  # fmt: skip
+            for j in net.joins[:8]:
+                extra = (
+                    f" ({j.evidence[0]['gap_minutes']} min apart)"
+                    if j.kind == "ip" and j.evidence
+                    else ""
+                )
+                out.print(f"  joined by {j.kind} {escape(j.value)} [{j.strength}]{extra}: {', '.join(j.actors[:6])}",
+                          highlight=False)  # fmt: skip
+            out.print("  most central: " + escape(", ".join(f"{n} ({c:.2f})" for n, c in net.central[:3])),
+                      highlight=False)  # fmt: skip
+        if len(nets) > top:
+            out.print(f"… {len(nets) - top} more (--top)")
+
+
+@cases_app.command("rebuild")
+def cases_rebuild(db: DbOption = None) -> None:
+    """Relink every referral and rescore every case (after a config change)."""
+    from ocsea.referrals.store import rebuild_cases
+
+    settings, engine = _ctx(db)
+    out.print(f"{rebuild_cases(engine, settings, _actor())} cases")
+
+
+@cases_app.command("list")
+def cases_list(
+    top: Annotated[int, typer.Option(min=1, max=100_000)] = 20,
+    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Open cases by priority."""
+    from sqlalchemy import select
+
+    from ocsea.service import audit
+    from ocsea.store.db import cases
+
+    _, engine = _ctx(db)
+    with engine.connect() as conn:
+        rows = conn.execute(select(cases).where(cases.c.status == "open")
+                            .order_by(cases.c.priority.desc(), cases.c.id).limit(top)).all()  # fmt: skip
+    audit.record(engine, _actor(), "cases.list", "", {"returned": len(rows)})
+    if fmt is ListFormat.json:
+        for r in rows:
+            print(json.dumps({"key": r.key, "priority": r.priority, "referrals": r.referral_ids, "sharers": r.sharer_ids,
+                              "breakdown": r.breakdown}, ensure_ascii=False))  # fmt: skip
+        return
+    t = Table("case", "priority", "referrals", "sharers", "top factors")
+    for r in rows:
+        factors = sorted(r.breakdown.items(), key=lambda kv: -kv[1])[:4]
+        t.add_row(r.key, f"{r.priority:.2f}", str(len(r.referral_ids)), str(len(r.sharer_ids)),
+                  ", ".join(f"{k} {v:+.1f}" for k, v in factors))  # fmt: skip
+    out.print(t)
+
+
+@cases_app.command("show")
+def cases_show(
+    key: Annotated[str, typer.Argument(help="Case key, e.g. C12.")],
+    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    db: DbOption = None,
+) -> None:
+    """One case: its score breakdown and why, and its referrals."""
+    from sqlalchemy import select
+
+    from ocsea.service import audit
+    from ocsea.store.db import cases, referrals
+
+    _, engine = _ctx(db)
+    with engine.connect() as conn:
+        c = conn.execute(select(cases).where(cases.c.key == key)).first()
+        if c is None:
+            raise ValueError(f"no case {key!r}")
+        if c.status == "merged":
+            out.print(f"case {key} was merged into {c.merged_into}")
+            key = c.merged_into
+            c = conn.execute(select(cases).where(cases.c.key == key)).first()
+        refs = conn.execute(select(referrals.c.id, referrals.c.source, referrals.c.report_id, referrals.c.received_at)
+                            .where(referrals.c.id.in_(c.referral_ids)).order_by(referrals.c.id)).all()  # fmt: skip
+    audit.record(engine, _actor(), "case.read", key)
+    if fmt is ListFormat.json:
+        print(json.dumps({"key": c.key, "priority": c.priority, "breakdown": c.breakdown, "evidence": c.evidence,
+                          "referrals": [{"id": r.id, "source": r.source, "report_id": r.report_id} for r in refs],
+                          "sharers": c.sharer_ids}, ensure_ascii=False, indent=2))  # fmt: skip
+        return
+    out.print(f"[bold]case {c.key}[/] priority {c.priority:.2f}")
+    t = Table("factor", "points", "why")
+    for k, v in sorted(c.breakdown.items(), key=lambda kv: -abs(kv[1])):
+        t.add_row(k, f"{v:+.2f}", escape("; ".join(c.evidence.get(k, []))))
+    out.print(t)
+    for r in refs:
+        out.print(
+            f"  referral {r.id}: {r.source} {escape(r.report_id)} received {str(r.received_at or '')[:10]}"
+        )
+    if c.sharer_ids:
+        out.print(f"  P2P sharers joined: {', '.join(map(str, c.sharer_ids))} (ocsea sharers)")
+
+
+# ---- cross-border requests -------------------------------------------------------------------
+def _print_request(r) -> None:
+    dates = ", ".join(f"{k.replace('_on', '')} {getattr(r, k)}" for k in
+                      ("drafted_on", "sent_on", "acknowledged_on", "due_on", "executed_on", "expires_on") if getattr(r, k))  # fmt: skip
+    out.print(f"request {r.id}: {r.type} ({r.direction}) {escape(r.requesting_state)} → {escape(r.requested_state)}"
+              f" [{r.status}]{' — ' + escape(r.reason) if r.reason else ''}; {dates}", highlight=False)  # fmt: skip
+
+
+@requests_app.command("add")
+def requests_add(
+    type_: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="mlat, preservation, emergency_disclosure, extradition, parallel_investigation.",
+        ),
+    ],
+    requesting: Annotated[str, typer.Option("--from", help="Requesting state.")],
+    requested: Annotated[str, typer.Option("--to", help="Requested state.")],
+    direction: Annotated[str, typer.Option(help="incoming or outgoing.")] = "outgoing",
+    authority: Annotated[str, typer.Option(help="Central authority.")] = "",
+    basis: Annotated[str, typer.Option(help="Legal basis (treaty, law, reciprocity).")] = "",
+    provider: Annotated[str, typer.Option(help="Service provider concerned.")] = "",
+    sent: Annotated[str | None, typer.Option(help="Already sent on (YYYY-MM-DD).")] = None,
+    due: Annotated[
+        str | None, typer.Option(help="Due date (default: per type, from sending).")
+    ] = None,
+    referral: Annotated[
+        list[str] | None, typer.Option(help="Linked referral id or report id (repeat).")
+    ] = None,
+    entity: Annotated[
+        list[str] | None, typer.Option(help="Linked entity as kind:value (repeat).")
+    ] = None,
+    follows_up: Annotated[
+        int | None, typer.Option(help="The preservation request this follows up.")
+    ] = None,
+    notes: Annotated[str, typer.Option()] = "",
+    db: DbOption = None,
+) -> None:
+    """Record a request (as a draft, or as sent with --sent)."""
+    from ocsea.referrals.legal_requests import LegalRequest
+    from ocsea.referrals.requests_store import add, change
+
+    settings, engine = _ctx(db)
+    req = LegalRequest(type=type_, direction=direction, requesting_state=requesting, requested_state=requested,
+                       central_authority=authority, legal_basis=basis, provider=provider, sent_on=_date(sent),
+                       due_on=_date(due), referrals=tuple(referral or ()), entities=tuple(entity or ()), notes=notes)  # fmt: skip
+    r = add(engine, req, _actor(), settings)
+    if follows_up is not None:
+        change(engine, follows_up, _actor(), settings, follow_up_id=r.id)
+    _print_request(r)
+
+
+@requests_app.command("update")
+def requests_update(
+    request_id: Annotated[int, typer.Argument(min=1)],
+    status: Annotated[
+        str | None,
+        typer.Option(help="sent, acknowledged, in_execution, completed, refused, postponed."),
+    ] = None,
+    on: Annotated[str | None, typer.Option(help="When the step happened (default today).")] = None,
+    reason: Annotated[str, typer.Option(help="Why refused or postponed.")] = "",
+    extend: Annotated[int | None, typer.Option(help="Extend the preservation by N days.")] = None,
+    due: Annotated[str | None, typer.Option()] = None,
+    provider: Annotated[str | None, typer.Option()] = None,
+    authority: Annotated[str | None, typer.Option()] = None,
+    notes: Annotated[str | None, typer.Option()] = None,
+    referral: Annotated[list[str] | None, typer.Option(help="Link a referral (repeat).")] = None,
+    entity: Annotated[
+        list[str] | None, typer.Option(help="Link an entity kind:value (repeat).")
+    ] = None,
+    follow_up: Annotated[
+        int | None, typer.Option(help="The request that follows this one up.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Move a request on, or edit it; every change is audited."""
+    from ocsea.referrals.requests_store import change
+
+    settings, engine = _ctx(db)
+    r = change(engine, request_id, _actor(), settings, status=status, on=_date(on), reason=reason,
+               extend_days=extend, follow_up_id=follow_up, link_referrals=referral or [],
+               link_entities=entity or [], due_on=_date(due), provider=provider,
+               central_authority=authority, notes=notes)  # fmt: skip
+    _print_request(r)
+
+
+@requests_app.command("list")
+def requests_list(
+    status: Annotated[str | None, typer.Option()] = None, db: DbOption = None
+) -> None:
+    """All requests."""
+    from ocsea.referrals.requests_store import list_requests
+
+    _, engine = _ctx(db)
+    for r in list_requests(engine, status):
+        _print_request(r)
+
+
+@requests_app.command("due")
+def requests_due(
+    within: Annotated[str, typer.Option(help="Horizon in days, e.g. 14d.")] = "14d",
+    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    db: DbOption = None,
+) -> None:
+    """What is overdue, falls due, or whose preservation expires within the horizon."""
+    from ocsea.referrals.requests_store import due_list
+
+    _, engine = _ctx(db)
+    items = due_list(engine, _days(within))
+    if fmt is ListFormat.json:
+        for d in items:
+            print(json.dumps({"request": d.request_id, "what": d.what, "on": d.on.isoformat(), "days_left": d.days_left,
+                              "type": d.request.type, "status": d.request.status,
+                              "requested_state": d.request.requested_state, "provider": d.request.provider}, ensure_ascii=False))  # fmt: skip
+        return
+    if not items:
+        out.print(f"nothing due within {within}")
+        return
+    t = Table("request", "what", "date", "days", "type", "status", "to", "provider")
+    for d in items:
+        style = "red" if d.what in ("overdue", "expired") else None
+        t.add_row(str(d.request_id), d.what, d.on.isoformat(), str(d.days_left), d.request.type, d.request.status,
+                  escape(d.request.requested_state), escape(d.request.provider), style=style)  # fmt: skip
+    out.print(t)

@@ -1,0 +1,323 @@
+"""Entity normalisers: one canonical value per real-world identifier, so that two referrals naming
+the same phone, address or wallet in different spellings meet in the graph.
+
+Every function is pure and returns ``None`` for input that is not an identifier of its kind
+(a bad checksum is not an identifier). Values are ``kind``-scoped strings; ``display`` keeps what
+the document said.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import re
+import unicodedata
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import phonenumbers
+from stdnum import bitcoin, imei
+from stdnum.th import pin as thai_pin
+
+# How sure a shared value makes us that two actors are linked (docs/referrals.md).
+CONFIRMED_KINDS = frozenset(
+    {"email", "phone", "platform_id", "device", "promptpay", "bank_account", "crypto", "p2p_guid"}
+)
+TENTATIVE_KINDS = frozenset({"screen_name", "url", "domain", "md5", "sha1", "sha256", "ip"})
+KINDS = CONFIRMED_KINDS | TENTATIVE_KINDS
+
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One identifier as one document states it, with where it was found."""
+
+    kind: str
+    value: str
+    display: str
+    role: str = ""  # reported | recipient | victim | file | hosting | text | ...
+    field: str = ""  # where in the document, e.g. reportedPersons[0].emails[1]
+    at: datetime | None = None  # for IPs: when it was used
+    attrs: dict = dc_field(default_factory=dict, compare=False, hash=False)
+
+
+def _clean(raw: object, limit: int = 500) -> str:
+    text = unicodedata.normalize("NFKC", str(raw)).translate(THAI_DIGITS)
+    return _WS.sub(" ", text).strip()[:limit]
+
+
+# ---- e-mail ---------------------------------------------------------------------------------
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9._%+\-!#$&'*/=?^`{|}~]{1,64}@[A-Za-z0-9.\-]{1,253}\.[A-Za-z]{2,63}$"
+)
+DOT_BLIND_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
+
+def norm_email(raw: object) -> str | None:
+    """Lower-cased; '+tag' dropped; dots dropped where the provider ignores them (Gmail)."""
+    text = _clean(raw).strip("<>\"' ").replace("(at)", "@").replace("[at]", "@")
+    text = text.replace("[.]", ".").replace("(dot)", ".").replace(" ", "")
+    if "@" not in text:
+        return None
+    local, _, domain = text.rpartition("@")
+    try:
+        domain = domain.lower().rstrip(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    local = local.lower().split("+", 1)[0]
+    if domain in DOT_BLIND_DOMAINS:
+        local = local.replace(".", "")
+        domain = "gmail.com"
+    value = f"{local}@{domain}"
+    return value if local and _EMAIL.match(value) else None
+
+
+# ---- phone ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Phone:
+    e164: str
+    region: str | None
+    valid: bool  # a number the numbering plan assigns (phonenumbers' check), not just possible
+
+
+def norm_phone(raw: object, region: str = "TH", country_code: str | None = None) -> Phone | None:
+    """E.164. National numbers are read in ``region`` (Thailand by default)."""
+    text = _clean(raw, 60)
+    if country_code and not text.startswith(("+", "00")):
+        text = f"+{str(country_code).lstrip('+')} {text}"
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if sum(c.isdigit() for c in text) < 6:
+        return None
+    try:
+        num = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(num):
+        return None
+    e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    return Phone(e164, phonenumbers.region_code_for_number(num), phonenumbers.is_valid_number(num))
+
+
+# ---- IP addresses ---------------------------------------------------------------------------
+# Addresses that many unrelated people share; they never link anyone. (Documentation ranges are
+# deliberately not here: they are what synthetic data uses.)
+SHARED_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+              "169.254.0.0/16", "0.0.0.0/8", "224.0.0.0/4", "255.255.255.255/32", "::1/128",
+              "::/128", "fc00::/7", "fe80::/10", "ff00::/8")
+)  # fmt: skip
+
+
+def norm_ip(raw: object) -> str | None:
+    """Canonical text form: IPv4 dotted (leading zeros dropped), IPv6 compressed, IPv4-mapped
+    IPv6 as IPv4, ports and brackets removed."""
+    text = _clean(raw, 80).replace("[.]", ".").strip()
+    if not text:
+        return None
+    if text.startswith("["):  # [v6]:port
+        text = text[1:].split("]", 1)[0]
+    elif text.count(":") == 1:  # v4:port
+        text = text.split(":", 1)[0]
+    text = text.split("%", 1)[0]  # zone id
+    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", text):
+        parts = [int(p) for p in text.split(".")]
+        if any(p > 255 for p in parts):
+            return None
+        text = ".".join(str(p) for p in parts)
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.compressed
+
+
+def ip_is_shared(value: str) -> bool:
+    ip = ipaddress.ip_address(value)
+    return any(ip.version == n.version and ip in n for n in SHARED_NETWORKS)
+
+
+# ---- URLs and domains -----------------------------------------------------------------------
+_DEFANG = (("hxxps", "https"), ("hxxp", "http"), ("[.]", "."), ("(.)", "."), ("[:]", ":"))
+
+
+def norm_url(raw: object) -> tuple[str, str] | None:
+    """(URL, host). Defanged forms (hxxp, [.]) are re-armed; scheme and host lower-cased,
+    default ports and fragments dropped; path and query kept as they are."""
+    text = _clean(raw, 2000)
+    for a, b in _DEFANG:
+        text = text.replace(a, b)
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://", text):
+        text = "http://" + text
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").rstrip(".")
+        port = parts.port
+    except ValueError:
+        return None
+    if not host or " " in host:
+        return None
+    try:
+        host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    if "." not in host and ":" not in host and host != "localhost":
+        return None
+    scheme = parts.scheme.lower()
+    netloc = host if ":" not in host else f"[{host}]"
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        netloc = f"{netloc}:{port}"
+    url = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    return url, host.removeprefix("www.")
+
+
+# ---- file hashes ----------------------------------------------------------------------------
+_HEX_KIND = {32: "md5", 40: "sha1", 64: "sha256"}
+
+
+def norm_hash(raw: object, declared: str | None = None) -> tuple[str, str] | None:
+    """(kind, lower-case hex). Base32 SHA-1 (``urn:sha1:…``, as Gnutella shares it) becomes hex."""
+    text = _clean(raw, 200).strip()
+    low = text.lower()
+    if low.startswith("urn:sha1:") or (len(text) == 32 and (declared or "").lower() == "sha1"):
+        b32 = text.split(":")[-1].upper()
+        if re.fullmatch(r"[A-Z2-7]{32}", b32):
+            return "sha1", base64.b32decode(b32).hex()
+        return None
+    if re.fullmatch(r"[0-9a-f]+", low) and len(low) in _HEX_KIND:
+        kind = _HEX_KIND[len(low)]
+        if declared and declared.lower().replace("-", "") not in (kind, "", "hash"):
+            return None
+        return kind, low
+    return None
+
+
+# ---- payments -------------------------------------------------------------------------------
+def _tron_ok(addr: str) -> bool:
+    try:
+        raw = bitcoin.b58decode(addr)
+    except (KeyError, ValueError):
+        return False
+    if len(raw) != 25 or raw[0] != 0x41:
+        return False
+    return hashlib.sha256(hashlib.sha256(raw[:21]).digest()).digest()[:4] == raw[21:]
+
+
+def _keccak_hex(data: bytes) -> str:
+    from Crypto.Hash import keccak
+
+    return keccak.new(data=data, digest_bits=256).hexdigest()
+
+
+def _eth_ok(addr: str) -> bool:
+    body = addr[2:]
+    if body.islower() or body.isupper() or body.isdigit():
+        return True  # no checksum written: nothing to verify
+    digest = _keccak_hex(body.lower().encode())
+    return all(
+        (c.isupper() if int(d, 16) >= 8 else c.islower()) if c.isalpha() else True
+        for c, d in zip(body, digest, strict=True)
+    )
+
+
+def norm_crypto(raw: object) -> tuple[str, str] | None:
+    """(chain, address) for Bitcoin (base58check or bech32/bech32m), Ethereum-style (EIP-55
+    checksum when mixed case) and TRON (base58check, where USDT-TRC20 lives), checksum-verified."""
+    text = _clean(raw, 120).strip()
+    if re.fullmatch(r"0[xX][0-9a-fA-F]{40}", text):
+        return ("eth", "0x" + text[2:].lower()) if _eth_ok(text) else None
+    if re.fullmatch(r"T[1-9A-HJ-NP-Za-km-z]{33}", text):
+        return ("trx", text) if _tron_ok(text) else None
+    if re.fullmatch(r"(bc1|BC1)[0-9A-Za-z]{8,87}|[13][1-9A-HJ-NP-Za-km-z]{25,34}", text):
+        try:
+            bitcoin.validate(text)
+        except Exception:  # stdnum raises its ValidationError subclasses and ValueError
+            return None
+        return "btc", text.lower() if text.lower().startswith("bc1") else text
+    return None
+
+
+def norm_promptpay(raw: object) -> str | None:
+    """A PromptPay proxy: Thai mobile number (as E.164), national id (13 digits, checksum
+    verified) or e-wallet id (15 digits)."""
+    digits = re.sub(r"[\s\-.]", "", _clean(raw, 40))
+    if digits.startswith("+66") or (len(digits) == 10 and digits.startswith("0")):
+        phone = norm_phone(digits, "TH")
+        return phone.e164 if phone and phone.region == "TH" else None
+    if len(digits) == 13 and digits.isdigit():
+        return digits if thai_pin.is_valid(digits) else None
+    if len(digits) == 15 and digits.isdigit():
+        return digits
+    return None
+
+
+# Thai banks by the names people write; the account number alone is the value that links.
+THAI_BANKS: dict[str, tuple[str, ...]] = {
+    "kbank": ("kbank", "kasikorn", "กสิกร"),
+    "scb": ("scb", "siam commercial", "ไทยพาณิชย์"),
+    "bbl": ("bbl", "bangkok bank", "กรุงเทพ"),
+    "ktb": ("ktb", "krungthai", "krung thai", "กรุงไทย"),
+    "bay": ("bay", "krungsri", "กรุงศรี"),
+    "ttb": ("ttb", "tmbthanachart", "ทหารไทย", "ทีทีบี"),
+    "gsb": ("gsb", "government savings", "ออมสิน"),
+    "baac": ("baac", "ธ.ก.ส", "ธกส"),
+}
+
+
+def bank_code(text: str) -> str | None:
+    low = _clean(text, 200).lower()
+    for code, names in THAI_BANKS.items():
+        if any(n in low for n in names):
+            return code
+    return None
+
+
+def norm_bank_account(raw: object) -> str | None:
+    """Digits only; Thai accounts have 10 digits (12 at GSB/BAAC). Banks publish no checksum, so
+    numbers are taken from labelled fields or next to a bank word, never from bare digits."""
+    digits = re.sub(r"[\s\-.]", "", _clean(raw, 40))
+    return digits if digits.isdigit() and len(digits) in (10, 12) else None
+
+
+# ---- accounts and devices -------------------------------------------------------------------
+def norm_platform(raw: object) -> str:
+    text = _clean(raw, 100).lower()
+    text = re.sub(r"^(www\.)|(\.com|\.net|\.org)$", "", text)
+    return re.sub(r"[^a-z0-9]+", "", text) or "unknown"
+
+
+def norm_platform_id(platform: object, raw: object) -> str | None:
+    text = _clean(raw, 300)
+    return f"{norm_platform(platform)}|{text}" if text else None
+
+
+def norm_screen_name(platform: object, raw: object) -> str | None:
+    text = _clean(raw, 300).lstrip("@").casefold()
+    return f"{norm_platform(platform)}|{text}" if text else None
+
+
+def norm_device(id_type: object, raw: object) -> str | None:
+    kind = re.sub(r"[^a-z0-9]+", "", _clean(id_type, 40).lower()) or "device"
+    text = re.sub(r"[\s\-:]", "", _clean(raw, 200)).upper()
+    if not text:
+        return None
+    if kind == "imei" and not imei.is_valid(text):
+        return None
+    return f"{kind}|{text}"
+
+
+def norm_guid(raw: object) -> str | None:
+    """Hex GUIDs without braces or dashes; other client ids lower-cased as they are."""
+    text = _clean(raw, 200).lower()
+    compact = re.sub(r"[\s\-{}]", "", text)
+    if re.fullmatch(r"[0-9a-f]{16,64}", compact):
+        return compact
+    return text or None

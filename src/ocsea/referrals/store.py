@@ -1,0 +1,365 @@
+"""Referrals in the store: import (one transaction a document), the graph as loaded from the
+store (referrals plus the P2P sharers that meet them), and cases rebuilt from it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import networkx as nx
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from ocsea.config import ReferralSettings
+from ocsea.referrals.entities import norm_guid
+from ocsea.referrals.formats import parse_document
+from ocsea.referrals.graph import LinkPolicy, Network, Sighting, build_graph, components
+from ocsea.referrals.model import Referral, ReferralError
+from ocsea.referrals.priority import CaseFacts, case_priority, load_ip_ranges
+from ocsea.scan.archives import ArchiveLimits, is_archive_name, iter_members
+from ocsea.service import audit
+from ocsea.store.db import (
+    cases,
+    entities,
+    findings,
+    hash_entries,
+    hash_lists,
+    items,
+    mentions,
+    observations,
+    referral_documents,
+    referrals,
+    sharers,
+)
+
+_IN = 500
+ARCHIVE_LIMITS = ArchiveLimits(
+    max_member_bytes=64 << 20, max_total_bytes=2 << 30, max_members=50_000
+)
+
+
+@dataclass
+class ImportResult:
+    documents: int = 0
+    documents_already: int = 0
+    new: int = 0
+    duplicates: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    new_ids: list[int] = field(default_factory=list)
+
+
+def read_inputs(paths: Iterable[Path]) -> Iterator[tuple[str, bytes | None, str | None]]:
+    """(name, bytes, None) for every document, opening zip/tar archives safely in memory; or
+    (name, None, why) for what cannot be read."""
+    from ocsea.referrals.formats import MAX_DOCUMENT_BYTES
+
+    for p in paths:
+        if p.is_dir():
+            yield from read_inputs(sorted(x for x in p.rglob("*") if x.is_file()))
+            continue
+        try:
+            size = p.stat().st_size
+        except OSError as exc:
+            yield str(p), None, f"cannot read: {exc.strerror or exc}"
+            continue
+        if is_archive_name(p.name):
+            for m in iter_members(str(p), p.name, ARCHIVE_LIMITS):
+                name = f"{p}!{m.name}" if m.name else str(p)
+                if m.skipped:
+                    yield name, None, m.skipped
+                elif (
+                    m.data is not None and not is_archive_name(m.name) and not m.name.endswith("/")
+                ):
+                    yield name, m.data, None
+            continue
+        if size > MAX_DOCUMENT_BYTES:
+            yield str(p), None, f"larger than {MAX_DOCUMENT_BYTES >> 20} MB"
+            continue
+        try:
+            yield str(p), p.read_bytes(), None
+        except OSError as exc:
+            yield str(p), None, f"cannot read: {exc.strerror or exc}"
+
+
+def _entity_ids(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    from ocsea.ingest.signals import ids_by_key
+
+    found = ids_by_key(conn, entities, [entities.c.kind, entities.c.value], sorted(keys))
+    missing = [{"kind": k, "value": v} for k, v in sorted(keys - set(found))]
+    if missing:
+        conn.execute(insert(entities), missing)
+        found.update(ids_by_key(conn, entities, [entities.c.kind, entities.c.value],
+                                [(m["kind"], m["value"]) for m in missing]))  # fmt: skip
+    return found
+
+
+def _store_referrals(
+    conn: Connection, refs: list[Referral], doc_id: int, now: datetime
+) -> list[int]:
+    ids = []
+    for ref in refs:
+        rid = conn.execute(
+            insert(referrals).values(
+                source=ref.source, report_id=ref.report_id, content_sha256=ref.content_sha256,
+                document_id=doc_id, locator=ref.locator[:200], received_at=ref.received_at,
+                incident_type=ref.incident_type[:200] or None, reporter=ref.reporter[:300] or None,
+                summary=ref.summary(), imported_at=now,
+            )
+        ).inserted_primary_key[0]  # fmt: skip
+        ids.append(rid)
+    keys = {(m.kind, m.value[:600]) for ref in refs for m in ref.mentions}
+    eid = _entity_ids(conn, keys) if keys else {}
+    rows = [{"referral_id": rid, "entity_id": eid[(m.kind, m.value[:600])], "role": m.role[:40],
+             "field": m.field[:300], "display": m.display[:600], "seen_at": m.at}
+            for rid, ref in zip(ids, refs, strict=True) for m in ref.mentions]  # fmt: skip
+    if rows:
+        conn.execute(insert(mentions), rows)
+    return ids
+
+
+def import_documents(engine: Engine, docs: Iterable[tuple[str, bytes | None, str | None]], actor: str,
+                     fmt: str = "auto", settings: ReferralSettings | None = None,
+                     on_document: Callable[[str], None] | None = None) -> ImportResult:  # fmt: skip
+    """Each document in its own transaction: all of its new referrals, or (on error) none."""
+    settings = settings or ReferralSettings()
+    res = ImportResult()
+    for name, data, why in docs:
+        if on_document:
+            on_document(name)
+        if data is None:
+            res.rejected.append(f"{name}: {why}")
+            continue
+        try:
+            parsed = parse_document(name, data, fmt, settings.region, settings.csv_columns)
+        except ReferralError as exc:
+            res.rejected.append(str(exc))
+            continue
+        res.rejected += parsed.errors
+        res.warnings += parsed.warnings
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            if conn.execute(
+                select(referral_documents.c.id).where(referral_documents.c.sha256 == parsed.sha256)
+            ).first():
+                res.documents_already += 1
+                continue
+            fresh: list[Referral] = []
+            seen_ids: set[tuple[str, str]] = set()
+            seen_content: set[str] = set()
+            for ref in parsed.referrals:
+                same_id = conn.execute(select(referrals.c.content_sha256).where(
+                    referrals.c.source == ref.source, referrals.c.report_id == ref.report_id)).first()  # fmt: skip
+                same_content = conn.execute(select(referrals.c.report_id).where(
+                    referrals.c.content_sha256 == ref.content_sha256)).first()  # fmt: skip
+                if same_id or (ref.source, ref.report_id) in seen_ids:
+                    note = "" if same_id is None or same_id[0] == ref.content_sha256 else (
+                        " (different content: the first one imported is kept; compare with `referrals show`)")  # fmt: skip
+                    res.duplicates.append(
+                        f"{name} {ref.locator}: {ref.source} report {ref.report_id} already imported{note}"
+                    )
+                elif same_content or ref.content_sha256 in seen_content:
+                    other = same_content[0] if same_content else "earlier in this batch"
+                    res.duplicates.append(f"{name} {ref.locator}: same content as report {other}")
+                else:
+                    fresh.append(ref)
+                seen_ids.add((ref.source, ref.report_id))
+                seen_content.add(ref.content_sha256)
+            if not fresh:
+                continue
+            doc_id = conn.execute(insert(referral_documents).values(
+                sha256=parsed.sha256, file_name=name[-1000:], format=parsed.format, size=len(data),
+                raw=data, imported_at=now, imported_by=actor)).inserted_primary_key[0]  # fmt: skip
+            ids = _store_referrals(conn, fresh, doc_id, now)
+            audit.append(conn, actor, "referrals.import", name[-300:],
+                         {"format": parsed.format, "sha256": parsed.sha256, "referrals": len(ids)})  # fmt: skip
+        res.documents += 1
+        res.new += len(ids)
+        res.new_ids += ids
+    return res
+
+
+# ---- the graph as the store holds it ----------------------------------------------------------
+def policy_of(s: ReferralSettings) -> LinkPolicy:
+    return LinkPolicy(timedelta(hours=s.ip_window_hours), s.max_actors, s.min_strength)
+
+
+def _chunks(values: list, n: int = _IN) -> Iterator[list]:
+    for i in range(0, len(values), n):
+        yield values[i : i + n]
+
+
+def load_graph(engine: Engine, settings: ReferralSettings) -> tuple[nx.Graph, dict[int, dict]]:
+    """(graph, referral id → summary). Sharers come in only where they meet a referral: an IP
+    used close in time, a file a referral names, or a P2P GUID a referral names."""
+    sightings: list[Sighting] = []
+    actors: dict[str, dict] = {}
+    summaries: dict[int, dict] = {}
+    with engine.connect() as conn:
+        for r in conn.execute(
+            select(referrals.c.id, referrals.c.source, referrals.c.report_id, referrals.c.summary)
+        ):
+            summaries[r.id] = r.summary
+            actors[f"R:{r.id}"] = {"actor_type": "referral", "label": f"{r.source} {r.report_id}"}
+        q = select(mentions.c.referral_id, mentions.c.field, mentions.c.seen_at, entities.c.kind,
+                   entities.c.value).join(entities, entities.c.id == mentions.c.entity_id)  # fmt: skip
+        ips, hashes, guids = set(), {"md5": set(), "sha1": set()}, set()
+        for m in conn.execute(q):
+            at = (
+                m.seen_at.replace(tzinfo=UTC)
+                if m.seen_at and m.seen_at.tzinfo is None
+                else m.seen_at
+            )
+            sightings.append(Sighting(f"R:{m.referral_id}", m.kind, m.value, at, m.field))
+            if m.kind == "ip":
+                ips.add(m.value)
+            elif m.kind in hashes:
+                hashes[m.kind].add(m.value)
+            elif m.kind == "p2p_guid":
+                guids.add(m.value)
+        sharer_ids: set[int] = set()
+        for chunk in _chunks(sorted(ips)):
+            for o in conn.execute(select(observations.c.sharer_id, observations.c.ip, observations.c.seen_at)
+                                  .where(observations.c.ip.in_(chunk))):  # fmt: skip
+                at = o.seen_at.replace(tzinfo=UTC) if o.seen_at.tzinfo is None else o.seen_at
+                sightings.append(Sighting(f"S:{o.sharer_id}", "ip", o.ip, at, "p2p observation"))
+                sharer_ids.add(o.sharer_id)
+        for kind, values in hashes.items():
+            col = items.c.sha1 if kind == "sha1" else items.c.md5
+            for chunk in _chunks(sorted(values)):
+                q = (select(observations.c.sharer_id, col).join(items, items.c.id == observations.c.item_id)
+                     .where(col.in_(chunk)).distinct())  # fmt: skip
+                for o in conn.execute(q):
+                    sightings.append(
+                        Sighting(f"S:{o.sharer_id}", kind, o[1], None, "p2p shared file")
+                    )
+                    sharer_ids.add(o.sharer_id)
+        for chunk in _chunks(sorted(guids)):
+            for s in conn.execute(
+                select(sharers.c.id, sharers.c.guid).where(func.lower(sharers.c.guid).in_(chunk))
+            ):
+                sightings.append(
+                    Sighting(
+                        f"S:{s.id}", "p2p_guid", norm_guid(s.guid) or s.guid, None, "p2p sharer"
+                    )
+                )
+                sharer_ids.add(s.id)
+        for chunk in _chunks(sorted(sharer_ids)):
+            for s in conn.execute(select(sharers.c.id, sharers.c.network, sharers.c.guid, sharers.c.priority)
+                                  .where(sharers.c.id.in_(chunk))):  # fmt: skip
+                actors[f"S:{s.id}"] = {"actor_type": "sharer", "label": f"{s.network} {s.guid}",
+                                       "priority": float(s.priority or 0.0)}  # fmt: skip
+    return build_graph(sightings, actors, policy_of(settings)), summaries
+
+
+def networks(engine: Engine, settings: ReferralSettings) -> tuple[nx.Graph, list[Network]]:
+    g, _ = load_graph(engine, settings)
+    return g, components(g, policy_of(settings), min_actors=2)
+
+
+def _hash_matches(conn: Connection, summaries: list[dict]) -> list[str]:
+    wanted = {
+        (k, f[k])
+        for s in summaries
+        for f in s.get("files", [])
+        for k in ("md5", "sha1", "sha256")
+        if f.get(k)
+    }
+    out = []
+    for kind in ("md5", "sha1", "sha256"):
+        vals = sorted(v for k, v in wanted if k == kind)
+        col = getattr(hash_entries.c, kind)
+        for chunk in _chunks(vals):
+            q = (select(hash_lists.c.name, col).join(hash_lists, hash_lists.c.id == hash_entries.c.list_id)
+                 .where(col.in_(chunk)).distinct())  # fmt: skip
+            out += [f"on hash list {r[0]}: {kind} {r[1]}" for r in conn.execute(q)]
+    return sorted(out)
+
+
+def _sharer_findings(conn: Connection, sharer_ids: list[int]) -> dict[int, tuple[int, float]]:
+    """sharer → (findings among the files it shared, highest priority)."""
+    out: dict[int, tuple[int, float]] = {}
+    for chunk in _chunks(sharer_ids):
+        q = (select(observations.c.sharer_id, func.count(func.distinct(findings.c.id)), func.max(findings.c.priority))
+             .join(findings, findings.c.item_id == observations.c.item_id)
+             .where(observations.c.sharer_id.in_(chunk)).group_by(observations.c.sharer_id))  # fmt: skip
+        out.update({r[0]: (int(r[1]), float(r[2] or 0.0)) for r in conn.execute(q)})
+    return out
+
+
+def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "system") -> int:
+    """Cases = groups of linked referrals (a referral alone is a case too), each keyed by its
+    lowest referral id; a case absorbed by another is kept as merged, pointing at it."""
+    g, summaries = load_graph(engine, settings)
+    groups = components(g, policy_of(settings), min_actors=1)
+    ranges = load_ip_ranges(settings.thai_ip_ranges)
+    now = datetime.now(UTC)
+    computed: dict[str, dict] = {}
+    with engine.begin() as conn:
+        for net in groups:
+            rids = sorted(int(a[2:]) for a in net.referrals)
+            if not rids:
+                continue
+            sids = sorted(int(a[2:]) for a in net.sharers)
+            found = _sharer_findings(conn, sids)
+            linked = [f"sharer {g.nodes[f'S:{s}'].get('label', s)}: {found.get(s, (0, 0))[0]} findings, "
+                      f"top priority {found.get(s, (0, 0.0))[1]:.1f}" for s in sids]  # fmt: skip
+            summ = [summaries[r] for r in rids]
+            p = case_priority(
+                CaseFacts(summ, _hash_matches(conn, summ), linked), settings.case_weights, ranges
+            )
+            computed[f"C{rids[0]}"] = {"referral_ids": rids, "sharer_ids": sids, "priority": p.score,
+                                       "breakdown": p.breakdown, "evidence": p.evidence}  # fmt: skip
+        existing = {r.key: r for r in conn.execute(select(cases.c.key, cases.c.status))}
+        case_of = {rid: key for key, c in computed.items() for rid in c["referral_ids"]}
+        for key, c in computed.items():
+            values = {**c, "status": "open", "merged_into": None, "updated_at": now}
+            if key in existing:
+                conn.execute(update(cases).where(cases.c.key == key).values(**values))
+            else:
+                conn.execute(insert(cases).values(key=key, **values))
+        for key, old in existing.items():
+            if key not in computed and old.status == "open":
+                into = case_of.get(int(key[1:]))
+                conn.execute(
+                    update(cases)
+                    .where(cases.c.key == key)
+                    .values(status="merged", merged_into=into, updated_at=now)
+                )
+        for key, c in computed.items():
+            for chunk in _chunks(c["referral_ids"]):
+                conn.execute(update(referrals).where(referrals.c.id.in_(chunk), or_(
+                    referrals.c.case_key.is_(None), referrals.c.case_key != key)).values(case_key=key))  # fmt: skip
+        audit.append(conn, actor, "cases.rebuild", "", {"cases": len(computed)})
+    return len(computed)
+
+
+def referral_row(engine: Engine, ident: str):
+    """A referral by database id, or by report id (any source)."""
+    with engine.connect() as conn:
+        q = select(referrals, referral_documents.c.file_name, referral_documents.c.format,
+                   referral_documents.c.sha256.label("document_sha256")).join(
+            referral_documents, referral_documents.c.id == referrals.c.document_id)  # fmt: skip
+        row = None
+        if ident.isdigit():
+            with contextlib.suppress(OverflowError):
+                row = (
+                    conn.execute(q.where(referrals.c.id == int(ident))).first()
+                    if int(ident) < 2**31
+                    else None
+                )
+        return (
+            row
+            or conn.execute(
+                q.where(referrals.c.report_id == ident).order_by(referrals.c.id)
+            ).first()
+        )
+
+
+def original_document(engine: Engine, referral_id: int) -> bytes:
+    with engine.connect() as conn:
+        return conn.execute(select(referral_documents.c.raw).join(
+            referrals, referrals.c.document_id == referral_documents.c.id).where(referrals.c.id == referral_id)).scalar_one()  # fmt: skip
