@@ -301,9 +301,10 @@ def register(app: typer.Typer) -> None:
                     if j.kind == "ip" and j.evidence
                     else ""
                 )
-                out.print(f"  joined by {j.kind} {escape(j.value)} [{j.strength}]{extra}: {', '.join(j.actors[:6])}",
+                who = ", ".join(str(g.nodes[a].get("label", a)) for a in j.actors[:6])
+                out.print(f"  joined by {j.kind} {escape(j.value)} \\[{j.strength}]{extra}: {escape(who)}",
                           highlight=False)  # fmt: skip
-            out.print("  most central: " + escape(", ".join(f"{n} ({c:.2f})" for n, c in net.central[:3])),
+            out.print("  most central: " + escape(", ".join(f"{g.nodes[n].get('label', n)} ({c:.2f})" for n, c in net.central[:3])),
                       highlight=False)  # fmt: skip
         if len(nets) > top:
             out.print(f"… {len(nets) - top} more (--top)")

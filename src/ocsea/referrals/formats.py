@@ -42,6 +42,7 @@ DEFAULT_CSV_COLUMNS: dict[str, list[str]] = {
     "ip": ["ip", "ip_address"],
     "ip_time": ["ip_time", "ip_date", "login_time", "event_time"],
     "url": ["url", "link"],
+    "guid": ["guid", "p2p_guid", "client_guid", "peer_id"],
     "md5": ["md5"],
     "sha1": ["sha1"],
     "sha256": ["sha256"],
@@ -317,7 +318,7 @@ def _parse_generic_csv(out: Parsed, region: str, columns: dict[str, list[str]]) 
                 ref.countries.append(val["country"].upper())
             person = {"espService": val.get("platform", ""), "espUserId": val.get("user_id"),
                       "screenName": val.get("screen_name"), "email": val.get("email"),
-                      "phone": val.get("phone"), "url": val.get("url"), "additionalInfo": val.get("text")}  # fmt: skip
+                      "phone": val.get("phone"), "url": val.get("url"), "guid": val.get("guid"), "additionalInfo": val.get("text")}  # fmt: skip
             if val.get("ip"):
                 person["ipCaptureEvent"] = {
                     "ipAddress": val["ip"],

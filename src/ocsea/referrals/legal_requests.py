@@ -77,7 +77,10 @@ class LegalRequest:
 
 def new_request(req: LegalRequest, today: date, due_days=None, expiry_days=None) -> LegalRequest:
     """A request as first recorded: drafted today, or already sent if ``sent_on`` is given."""
-    req = replace(req, drafted_on=req.drafted_on or today).check()
+    drafted = req.drafted_on or (min(today, req.sent_on) if req.sent_on else today)
+    req = replace(req, drafted_on=drafted).check()
+    if req.sent_on and req.sent_on < drafted:
+        raise RequestError(f"sent on {req.sent_on} is before drafted on {drafted}")
     if req.status not in ("draft", "sent"):
         raise RequestError("a new request starts as draft or sent")
     if req.sent_on and req.status == "draft":
@@ -92,10 +95,13 @@ def _on_sent(req: LegalRequest, due_days=None, expiry_days=None) -> LegalRequest
     exp = {**DEFAULT_EXPIRY_DAYS, **(expiry_days or {})}
     sent = req.sent_on
     assert sent is not None
-    if req.due_on is None and req.type in due:
-        req = replace(req, due_on=sent + timedelta(days=due[req.type]))
-    if req.expires_on is None and req.type in exp:
-        req = replace(req, expires_on=sent + timedelta(days=exp[req.type]))
+    try:
+        if req.due_on is None and req.type in due:
+            req = replace(req, due_on=sent + timedelta(days=due[req.type]))
+        if req.expires_on is None and req.type in exp:
+            req = replace(req, expires_on=sent + timedelta(days=exp[req.type]))
+    except OverflowError:
+        raise RequestError(f"sent on {sent}: deadlines fall outside the calendar") from None
     return req
 
 
@@ -127,7 +133,10 @@ def extend(req: LegalRequest, days: int) -> LegalRequest:
         raise RequestError("this request has no expiry to extend")
     if not 1 <= days <= 365:
         raise RequestError("an extension is 1 to 365 days")
-    return replace(req, expires_on=req.expires_on + timedelta(days=days))
+    try:
+        return replace(req, expires_on=req.expires_on + timedelta(days=days))
+    except OverflowError:
+        raise RequestError("the extension falls outside the calendar") from None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "terms:read": frozenset({"analyst", "investigator", "supervisor", "admin"}),
     "terms:accept": frozenset({"supervisor", "admin"}),
     "audit:read": frozenset({"supervisor", "admin"}),
+    # Casework: referrals hold personal data of suspects and victims (docs/referrals.md).
+    "referrals:read": frozenset({"investigator", "supervisor", "admin"}),
+    "referrals:write": frozenset({"investigator", "supervisor", "admin"}),
+    "networks:read": frozenset({"investigator", "supervisor", "admin"}),
+    "cases:read": frozenset({"investigator", "supervisor", "admin"}),
+    "requests:read": frozenset({"investigator", "supervisor", "admin"}),
+    "requests:write": frozenset({"investigator", "supervisor", "admin"}),
 }
 
 

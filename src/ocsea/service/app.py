@@ -343,7 +343,8 @@ class ListOut(BaseModel):
 
 
 def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
-               rate_per_second: float = 2000.0, burst: int = 4000, matcher=None, key_ttl: float = 10.0) -> FastAPI:  # fmt: skip
+               rate_per_second: float = 2000.0, burst: int = 4000, matcher=None, key_ttl: float = 10.0,
+               referral_settings=None) -> FastAPI:  # fmt: skip
     policy = policy or Policy()
     limiter = RateLimiter(rate_per_second, burst)
     key_cache = KeyCache(engine, key_ttl)
@@ -678,5 +679,8 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         response.delete_cookie("ocsea_session", path="/")
         return response
 
+    from ocsea.service.casework_api import register as register_casework
+
+    register_casework(app, engine, principal, Problem, referral_settings)
     app.add_middleware(GuardMiddleware)
     return app
