@@ -40,7 +40,21 @@ ENDPOINTS = {
         {"format": "text", "content": "c4ca4238a0b923820dcc509a6f75849b\n"},
         "lists:write",
     ),
-}
+    "referral-import": ("post", "/v1/referrals", {"content": '{"reportId": "R2"}', "file_name": "r.json"}, "referrals:write"),
+    "referrals": ("get", "/v1/referrals", None, "referrals:read"),
+    "referral": ("get", "/v1/referrals/1", None, "referrals:read"),
+    "referral-original": ("get", "/v1/referrals/1/original", None, "referrals:read"),
+    "networks": ("get", "/v1/networks", None, "networks:read"),
+    "graphml": ("get", "/v1/networks/graphml", None, "networks:read"),
+    "cases": ("get", "/v1/cases", None, "cases:read"),
+    "case": ("get", "/v1/cases/C1", None, "cases:read"),
+    "request-add": ("post", "/v1/requests", {"type": "mlat", "requesting_state": "Thailand", "requested_state": "Japan"},
+                    "requests:write"),
+    "requests": ("get", "/v1/requests", None, "requests:read"),
+    "requests-due": ("get", "/v1/requests/due", None, "requests:read"),
+    "request": ("get", "/v1/requests/1", None, "requests:read"),
+    "request-update": ("patch", "/v1/requests/1", {"extend_days": 1}, "requests:write"),
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -86,6 +100,25 @@ def seed(e):
                                              breakdown={"factors": {"unknown_flagged": 4.0}}, status="new", updated_at=now))  # fmt: skip
         conn.execute(insert(term_candidates).values(term="zqvx", score=99.0, flagged_count=9, total_count=9, rising=0.5,
                                                     examples=["zqvx x"], discovered_at=now, status="new"))  # fmt: skip
+    seed_casework(e)
+
+
+def seed_casework(e):
+    """Referral 1 in case C1, and preservation request 1."""
+    from datetime import date
+
+    from ocsea.config import ReferralSettings
+    from ocsea.referrals.legal_requests import LegalRequest
+    from ocsea.referrals.requests_store import add
+    from ocsea.referrals.store import import_documents, rebuild_cases
+
+    doc = b'{"reportId": "R1", "reportedInformation": {"reportedPeople": {"reportedPersons": [{"emails": ["a@example.com"]}]}}}'
+    import_documents(e, [("r1.json", doc, None)], "seed")
+    rebuild_cases(e, ReferralSettings())
+    add(e, LegalRequest("preservation", "outgoing", "Thailand", "United States", sent_on=date(2026, 11, 1)), "seed",
+        ReferralSettings())  # fmt: skip
+    with e.begin() as conn:  # the tests of the audit chain start from an empty log
+        conn.execute(audit_log.delete())
 
 
 @pytest.fixture
@@ -96,6 +129,8 @@ def client(engine, detector):
 def call(client, method, path, body, headers):
     if method == "get":
         return client.get(path, headers=headers)
+    if method == "patch":
+        return client.patch(path, json=body, headers=headers)
     return client.post(path, json=body, headers=headers)
 
 

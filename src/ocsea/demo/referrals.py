@@ -40,7 +40,7 @@ def eth_address(rng: random.Random) -> str:
     digest = keccak.new(data=body.encode(), digest_bits=256).hexdigest()
     return "0x" + "".join(
         c.upper() if c.isalpha() and int(d, 16) >= 8 else c
-        for c, d in zip(body, digest, strict=True)
+        for c, d in zip(body, digest[:40], strict=True)
     )
 
 

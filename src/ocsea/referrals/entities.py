@@ -224,7 +224,7 @@ def _eth_ok(addr: str) -> bool:
     digest = _keccak_hex(body.lower().encode())
     return all(
         (c.isupper() if int(d, 16) >= 8 else c.islower()) if c.isalpha() else True
-        for c, d in zip(body, digest, strict=True)
+        for c, d in zip(body, digest[:40], strict=True)
     )
 
 

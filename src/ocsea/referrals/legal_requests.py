@@ -23,6 +23,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "refused": frozenset(),
 }
 NEEDS_REASON = frozenset({"refused", "postponed"})
+# When the awaited answer has come: a preservation is answered by the provider's confirmation
+# (acknowledged); other requests by their execution.
+ANSWERED = {"preservation": frozenset({"acknowledged", "in_execution", "completed", "refused"})}
 
 # Days after sending by which an answer is expected (a follow-up is due), per type; and how long
 # a preservation holds (18 U.S.C. § 2703(f): 90 days, renewable once by another 90). Defaults to
@@ -154,7 +157,8 @@ def due(requests: list[LegalRequest], today: date, within: timedelta) -> list[Du
     horizon = today + within
     out: list[DueItem] = []
     for r in requests:
-        if r.status not in TERMINAL and r.status != "draft" and r.due_on and r.due_on <= horizon:
+        answered = r.status in ANSWERED.get(r.type, TERMINAL)
+        if not answered and r.status != "draft" and r.due_on and r.due_on <= horizon:
             what = "overdue" if r.due_on < today else "due"
             out.append(DueItem(r.id, what, r.due_on, (r.due_on - today).days, r))
         if (r.expires_on and r.status != "refused" and r.follow_up_id is None

@@ -169,7 +169,9 @@ def case_priority(facts: CaseFacts, weights: dict[str, float] | None = None,
                   thai_ranges=()) -> CasePriority:  # fmt: skip
     w = {**DEFAULT_CASE_WEIGHTS, **(weights or {})}
     f, ev = case_factors(facts, thai_ranges)
-    breakdown = {k: round(w[k] * v, 4) for k, v in f.items() if v}
+    breakdown = {k: round(w[k] * v, 4) for k, v in f.items() if v and w[k]}
     return CasePriority(
-        round(sum(breakdown.values()), 4), breakdown, {k: v for k, v in ev.items() if v}
+        round(sum(breakdown.values()), 4),
+        breakdown,
+        {k: v for k, v in ev.items() if k in breakdown},
     )
