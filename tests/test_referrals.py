@@ -401,3 +401,23 @@ def test_read_inputs_reports_unreadable_paths(tmp_path):
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "a.json").write_text("{}")
     assert [Path(n).name for n, _, _ in read_inputs([tmp_path / "d"])] == ["a.json"]
+
+
+def test_settings_from_the_example_file_and_bad_values(tmp_path):
+    from ocsea.config import ConfigError, load_settings
+
+    example = (Path(__file__).parents[1] / "ocsea.toml.example").read_text()
+    part = example[example.index("[referrals]") :]
+    (tmp_path / "o.toml").write_text(part)
+    r = load_settings(tmp_path / "o.toml").referrals
+    assert r.ip_window_hours == 24 and r.case_weights["generative_ai"] == -0.5
+    assert r.due_days["mlat"] == 180 and r.csv_columns["report_id"][0] == "case_number"
+    for bad in (
+        "[referrals]\nmin_strength = 'maybe'",
+        "[cases.weights]\nnope = 1",
+        "[requests.due_days]\nletter = 3",
+        "[referrals]\nip_window_hours = 0",
+    ):
+        (tmp_path / "b.toml").write_text(bad)
+        with pytest.raises(ConfigError):
+            load_settings(tmp_path / "b.toml")

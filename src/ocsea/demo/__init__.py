@@ -100,9 +100,78 @@ def run_story(out_dir: Path, top: int, out: Console, err: Console) -> None:
         )
     out.print(st)
     out.print("new-term candidates: " + ", ".join(f"{c.term} (G²={c.g2:.0f})" for c in cands[:5]))
+    run_casework(engine, data.p2p_log, out_dir / "data" / "referrals", settings.referrals, top, out)
     _write_index(out_dir)
     out.print(f"done in {time.perf_counter() - t0:.1f}s. Report: {out_dir / 'report.html'} "
               f"(triage: {report}; scan: {out_dir / 'scan' / 'report.html'}; text: {out_dir / 'text' / 'report.html'})")  # fmt: skip
+
+
+def run_casework(engine, p2p_log: Path, folder: Path, settings, top: int, out: Console) -> None:
+    """Referrals in every format (planted networks, one naming a P2P sharer of the log), the
+    networks and cases they form, and cross-border requests falling due."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from ocsea.demo.referrals import make_referrals
+    from ocsea.referrals.legal_requests import LegalRequest
+    from ocsea.referrals.requests_store import add, change, due_list
+    from ocsea.referrals.store import import_documents, networks, read_inputs, rebuild_cases
+    from ocsea.store.db import cases, referrals
+
+    out.rule("casework: referrals, networks, cases, cross-border requests")
+    # The demo's documentation ranges stand in for Thai address space.
+    settings = replace(settings, thai_ip_ranges=[*settings.thai_ip_ranges, "2001:db8:71::/48"])
+    demo = make_referrals(folder, p2p_log=p2p_log)
+    res = import_documents(engine, read_inputs([demo.archive]), "demo", settings=settings)
+    out.print(f"referrals: {res.new} imported from {demo.archive.name}, {len(res.duplicates)} duplicate, "
+              f"{len(res.rejected)} rejected ({'; '.join(r.split('!')[-1][:70] for r in res.rejected)})")  # fmt: skip
+    rebuild_cases(engine, settings, "demo")
+    g, nets = networks(engine, settings)
+    for i, net in enumerate(nets[:5], 1):
+        joins = "; ".join(f"{j.kind} {j.value[:40]} [{j.strength}]" for j in net.joins[:3])
+        who = ", ".join(str(g.nodes[a].get("label", a)) for a in net.actors[:5])
+        out.print(f"network {i}: {who}{' …' if len(net.actors) > 5 else ''}\n    joined by {joins}",
+                  highlight=False, markup=False)  # fmt: skip
+    with engine.connect() as conn:
+        top_cases = conn.execute(cases.select().where(cases.c.status == "open")
+                                 .order_by(cases.c.priority.desc(), cases.c.id).limit(min(top, 8))).all()  # fmt: skip
+        report_of = dict(
+            conn.execute(
+                referrals.select().with_only_columns(referrals.c.id, referrals.c.report_id)
+            ).all()
+        )
+    t = Table("case", "priority", "referrals", "sharers", "top factors", title="top cases")
+    for c in top_cases:
+        factors = sorted(c.breakdown.items(), key=lambda kv: -kv[1])[:4]
+        t.add_row(c.key, f"{c.priority:.2f}", ", ".join(report_of[r] for r in c.referral_ids[:4]),
+                  str(len(c.sharer_ids)), ", ".join(f"{k} {v:+.1f}" for k, v in factors))  # fmt: skip
+    out.print(t)
+    today = datetime.now(UTC).date()
+    pres = add(engine, LegalRequest("preservation", "outgoing", "Thailand", "United States", provider="ChatApp",
+                                    sent_on=today - timedelta(days=82), referrals=("7100001", "7100003"),
+                                    entities=("promptpay:+66875550107",)), "demo", settings)  # fmt: skip
+    change(engine, pres.id, "demo", settings, status="acknowledged", on=today - timedelta(days=80))
+    add(engine, LegalRequest("mlat", "outgoing", "Thailand", "United States", central_authority="Office of the Attorney General",
+                             legal_basis="Thai–US MLAT (1986)", provider="CloudDrive", sent_on=today - timedelta(days=190),
+                             referrals=("7200001",)), "demo", settings)  # fmt: skip
+    add(engine, LegalRequest("emergency_disclosure", "outgoing", "Thailand", "Singapore", provider="StreamHub",
+                             sent_on=today - timedelta(days=1), referrals=("XML-730001",)), "demo", settings)  # fmt: skip
+    add(engine, LegalRequest("mlat", "incoming", "Australia", "Thailand", legal_basis="Thai–Australia MLAT",
+                             referrals=("AG-2026-001",)), "demo", settings)  # fmt: skip
+    t = Table(
+        "request",
+        "what",
+        "date",
+        "days",
+        "type",
+        "to",
+        "provider",
+        title="requests due within 14 days",
+    )
+    for d in due_list(engine, timedelta(days=14), today):
+        t.add_row(str(d.request_id), d.what, d.on.isoformat(), str(d.days_left), d.request.type,
+                  d.request.requested_state, d.request.provider)  # fmt: skip
+    out.print(t)
 
 
 def _write_index(out_dir: Path) -> None:
