@@ -117,8 +117,12 @@ def seed_casework(e):
     rebuild_cases(e, ReferralSettings())
     add(e, LegalRequest("preservation", "outgoing", "Thailand", "United States", sent_on=date(2026, 11, 1)), "seed",
         ReferralSettings())  # fmt: skip
-    with e.begin() as conn:  # the tests of the audit chain start from an empty log
+    with e.begin() as conn:  # the tests of the audit chain start from an empty log, at id 1
         conn.execute(audit_log.delete())
+        if e.dialect.name == "postgresql":
+            from sqlalchemy import text
+
+            conn.execute(text("ALTER SEQUENCE audit_log_id_seq RESTART WITH 1"))
 
 
 @pytest.fixture

@@ -148,6 +148,17 @@ def _canonical(obj) -> bytes:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def _read_into(out: Parsed, ref: Referral, tree: dict, region: str) -> None:
+    """Fill ``ref`` from its tree and keep it, or record why it could not be read."""
+    try:
+        ref.warnings = read_report(tree, ref, region)
+    except (ValueError, RecursionError) as exc:
+        out.errors.append(f"{out.name} {ref.locator} (report {ref.report_id}): {exc}")
+        return
+    out.warnings += [f"{out.name} report {ref.report_id}: {w}" for w in ref.warnings]
+    out.referrals.append(ref)
+
+
 def _parse_ncmec_json(out: Parsed, recs: list, region: str) -> None:
     for i, rec in enumerate(recs):
         where = "$" if len(recs) == 1 else f"$[{i}]"
@@ -160,14 +171,7 @@ def _parse_ncmec_json(out: Parsed, recs: list, region: str) -> None:
         if not rid:
             out.errors.append(f"{out.name} {where}: no reportId")
             continue
-        ref = Referral("ncmec", rid[:200], where, _canonical(rec))
-        try:
-            ref.warnings = read_report(rec, ref, region)
-            out.warnings += [f"{out.name} report {rid}: {w}" for w in ref.warnings]
-        except (ValueError, RecursionError) as exc:
-            out.errors.append(f"{out.name} report {rid}: {exc}")
-            continue
-        out.referrals.append(ref)
+        _read_into(out, Referral("ncmec", rid[:200], where, _canonical(rec)), rec, region)
 
 
 def _to_tree(el: Element) -> dict | str:
@@ -212,14 +216,7 @@ def _parse_xml(out: Parsed, region: str) -> None:
         rid = (
             scalar(get(tree, "reportId", "id")) or "xml-" + hashlib.sha256(content).hexdigest()[:16]
         )
-        ref = Referral("cybertip-xml", rid[:200], where, content)
-        try:
-            ref.warnings = read_report(tree, ref, region)
-            out.warnings += [f"{out.name} report {rid}: {w}" for w in ref.warnings]
-        except (ValueError, RecursionError) as exc:
-            out.errors.append(f"{out.name} {where}: {exc}")
-            continue
-        out.referrals.append(ref)
+        _read_into(out, Referral("cybertip-xml", rid[:200], where, content), tree, region)
 
 
 def _csv_rows(name: str, data: bytes):

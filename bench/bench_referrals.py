@@ -1,0 +1,106 @@
+"""Referral benchmark → bench/results/referrals.json.
+
+Synthetic CyberTipline JSON reports (batches of 500 a document) whose identifiers are drawn from
+shared pools, so that networks form: import rate, case rebuild (graph + components + priority),
+networks, peak RSS and database size on SQLite. No target is set by the issue; these are the
+numbers to watch as volumes grow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+
+def _vmhwm_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def make_docs(n: int, per_doc: int, seed: int = 7) -> list[tuple[str, bytes, None]]:
+    rng = random.Random(seed)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    pool = max(10, n // 3)
+    docs, batch = [], []
+    for i in range(n):
+        at = t0 + timedelta(minutes=rng.randrange(0, 300 * 24 * 60))
+        k = rng.randrange(pool)
+        person = {
+            "espUserId": f"u{rng.randrange(n)}",
+            "screenName": f"user_{rng.randrange(n)}",
+            "emails": [f"p{k}@example.com"] if rng.random() < 0.3 else [f"x{i}@example.org"],
+            "phones": [{"number": f"08{k % 10}-555-{k % 10_000:04d}"}] if rng.random() < 0.2 else [],
+            "ipCaptureEvents": [{"ipAddress": f"2001:db8:{rng.randrange(4096):x}::{rng.randrange(256):x}",
+                                 "dateTime": at.isoformat()}],
+        }  # fmt: skip
+        batch.append({
+            "reportId": f"B{i:08d}", "dateReceived": at.isoformat(),
+            "reportedInformation": {"reportingEsp": {"espName": rng.choice(["ChatApp", "PhotoShare", "MailBox"])},
+                                    "incidentSummary": {"incidentType": "Child Pornography", "reportAnnotations": rng.choice([[], ["sextortion"]])},
+                                    "reportedPeople": {"reportedPersons": [person]}},
+            "uploadedFiles": {"uploadedFiles": [{"filename": f"f{i}.jpg", "verificationHash": f"{rng.getrandbits(128):032x}",
+                                                 "fileAnnotations": rng.choice([[], ["infant"], ["liveStreaming"]])}]},
+        })  # fmt: skip
+        if len(batch) == per_doc:
+            docs.append((f"batch-{len(docs):04d}.json", json.dumps(batch).encode(), None))
+            batch = []
+    if batch:
+        docs.append((f"batch-{len(docs):04d}.json", json.dumps(batch).encode(), None))
+    return docs
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--referrals", type=int, default=20_000)
+    ap.add_argument("--out", type=Path, default=Path("bench/results/referrals.json"))
+    args = ap.parse_args()
+    from ocsea.config import ReferralSettings
+    from ocsea.referrals.store import import_documents, networks, rebuild_cases
+    from ocsea.store.db import make_engine
+
+    docs = make_docs(args.referrals, 500)
+    tmp = Path(tempfile.mkdtemp(prefix="ocsea-bench-ref-"))
+    db = tmp / "r.db"
+    engine = make_engine(f"sqlite:///{db}")
+    s = ReferralSettings()
+    t = time.perf_counter()
+    res = import_documents(engine, docs, "bench", settings=s)
+    t_import = time.perf_counter() - t
+    t = time.perf_counter()
+    n_cases = rebuild_cases(engine, s, "bench")
+    t_cases = time.perf_counter() - t
+    t = time.perf_counter()
+    g, nets = networks(engine, s)
+    t_net = time.perf_counter() - t
+    size_mb = sum(p.stat().st_size for p in tmp.glob("r.db*")) / 1e6
+    out = {
+        "machine": {"cores": os.cpu_count()},
+        "referrals": res.new,
+        "documents": len(docs),
+        "import_s": round(t_import, 1),
+        "import_referrals_per_s": round(res.new / t_import),
+        "mentions": g.number_of_edges(),
+        "graph_nodes": g.number_of_nodes(),
+        "cases": n_cases,
+        "rebuild_cases_s": round(t_cases, 1),
+        "networks": len(nets),
+        "largest_network_actors": max((len(n.actors) for n in nets), default=0),
+        "networks_s": round(t_net, 1),
+        "peak_rss_mb": round(_vmhwm_mb()),
+        "db_mb": round(size_mb, 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
