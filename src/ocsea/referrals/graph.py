@@ -151,15 +151,19 @@ def _actor_order(a: str) -> tuple[int, int]:
     return (0 if kind == "R" else 1, int(num) if num.isdigit() else 0)
 
 
-def components(g: nx.Graph, policy: LinkPolicy, min_actors: int = 2) -> list[Network]:
-    """Connected groups of at least ``min_actors`` actors, with what joins them, largest first."""
-    view = joining_view(g, policy)
+def components(
+    g: nx.Graph, policy: LinkPolicy, min_actors: int = 2, centrality: bool = True
+) -> list[Network]:
+    """Connected groups of at least ``min_actors`` actors, with what joins them, largest first.
+    ``centrality=False`` skips betweenness (cases need the groups, not their centres)."""
+    # A copy, not the filtered view: traversals over a subgraph view cost 5× more here.
+    view = nx.Graph(joining_view(g, policy))
     out: list[Network] = []
     for comp in nx.connected_components(view):
         actors = sorted((n for n in comp if g.nodes[n]["node_type"] == "actor"), key=_actor_order)
         if len(actors) < min_actors:
             continue
-        sub = view.subgraph(comp)
+        sub = view.subgraph(comp).copy() if centrality else view.subgraph(comp)
         joins: list[Join] = []
         for n in comp:
             d = g.nodes[n]
@@ -174,7 +178,9 @@ def components(g: nx.Graph, policy: LinkPolicy, min_actors: int = 2) -> list[Net
                 joins.append(Join("ip", e["evidence"][0]["ip"], "tentative",
                                   sorted((u, v), key=_actor_order), e["evidence"]))  # fmt: skip
         joins.sort(key=lambda j: (j.strength != "confirmed", -len(j.actors), j.kind, j.value))
-        if len(sub) <= 3000:
+        if not centrality:
+            bc = {}
+        elif len(sub) <= 3000:
             bc = nx.betweenness_centrality(sub, normalized=True)
         else:  # exact betweenness is O(n·m); degree is what stays cheap on very large groups
             bc = {n: d / max(1, len(sub) - 1) for n, d in sub.degree()}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import networkx as nx
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 
 from ocsea.config import ReferralSettings
@@ -100,17 +100,16 @@ def _entity_ids(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str,
 def _store_referrals(
     conn: Connection, refs: list[Referral], doc_id: int, now: datetime
 ) -> list[int]:
-    ids = []
-    for ref in refs:
-        rid = conn.execute(
-            insert(referrals).values(
-                source=ref.source, report_id=ref.report_id, content_sha256=ref.content_sha256,
-                document_id=doc_id, locator=ref.locator[:200], received_at=ref.received_at,
-                incident_type=ref.incident_type[:200] or None, reporter=ref.reporter[:300] or None,
-                summary=ref.summary(), imported_at=now,
-            )
-        ).inserted_primary_key[0]  # fmt: skip
-        ids.append(rid)
+    rows = [dict(source=ref.source, report_id=ref.report_id, content_sha256=ref.content_sha256,
+                 document_id=doc_id, locator=ref.locator[:200], received_at=ref.received_at,
+                 incident_type=ref.incident_type[:200] or None, reporter=ref.reporter[:300] or None,
+                 summary=ref.summary(), imported_at=now) for ref in refs]  # fmt: skip
+    # One multi-row INSERT … RETURNING (SQLite ≥ 3.35 and PostgreSQL), matched back by content hash.
+    got = conn.execute(
+        insert(referrals).returning(referrals.c.id, referrals.c.content_sha256), rows
+    )
+    id_of = {sha: rid for rid, sha in got}
+    ids = [id_of[ref.content_sha256] for ref in refs]
     keys = {(m.kind, m.value[:600]) for ref in refs for m in ref.mentions}
     eid = _entity_ids(conn, keys) if keys else {}
     rows = [{"referral_id": rid, "entity_id": eid[(m.kind, m.value[:600])], "role": m.role[:40],
@@ -119,6 +118,23 @@ def _store_referrals(
     if rows:
         conn.execute(insert(mentions), rows)
     return ids
+
+
+def _known(conn: Connection, refs: list[Referral]) -> tuple[dict, dict]:
+    """Referrals already stored, by (source, report id) → content hash and content hash → id."""
+    by_id: dict[tuple[str, str], str] = {}
+    by_content: dict[str, str] = {}
+    keys = sorted({(r.source, r.report_id) for r in refs})
+    for chunk in _chunks(keys):
+        q = select(referrals.c.source, referrals.c.report_id, referrals.c.content_sha256).where(
+            tuple_(referrals.c.source, referrals.c.report_id).in_(chunk))  # fmt: skip
+        by_id.update({(r[0], r[1]): r[2] for r in conn.execute(q)})
+    for chunk in _chunks(sorted({r.content_sha256 for r in refs})):
+        q = select(referrals.c.content_sha256, referrals.c.report_id).where(
+            referrals.c.content_sha256.in_(chunk)
+        )
+        by_content.update({r[0]: r[1] for r in conn.execute(q)})
+    return by_id, by_content
 
 
 def import_documents(engine: Engine, docs: Iterable[tuple[str, bytes | None, str | None]], actor: str,
@@ -148,21 +164,20 @@ def import_documents(engine: Engine, docs: Iterable[tuple[str, bytes | None, str
                 res.documents_already += 1
                 continue
             fresh: list[Referral] = []
+            known_ids, known_content = _known(conn, parsed.referrals)
             seen_ids: set[tuple[str, str]] = set()
             seen_content: set[str] = set()
             for ref in parsed.referrals:
-                same_id = conn.execute(select(referrals.c.content_sha256).where(
-                    referrals.c.source == ref.source, referrals.c.report_id == ref.report_id)).first()  # fmt: skip
-                same_content = conn.execute(select(referrals.c.report_id).where(
-                    referrals.c.content_sha256 == ref.content_sha256)).first()  # fmt: skip
+                same_id = known_ids.get((ref.source, ref.report_id))
+                same_content = known_content.get(ref.content_sha256)
                 if same_id or (ref.source, ref.report_id) in seen_ids:
-                    note = "" if same_id is None or same_id[0] == ref.content_sha256 else (
+                    note = "" if same_id is None or same_id == ref.content_sha256 else (
                         " (different content: the first one imported is kept; compare with `referrals show`)")  # fmt: skip
                     res.duplicates.append(
                         f"{name} {ref.locator}: {ref.source} report {ref.report_id} already imported{note}"
                     )
                 elif same_content or ref.content_sha256 in seen_content:
-                    other = same_content[0] if same_content else "earlier in this batch"
+                    other = same_content or "earlier in this batch"
                     res.duplicates.append(f"{name} {ref.locator}: same content as report {other}")
                 else:
                     fresh.append(ref)
@@ -260,23 +275,31 @@ def networks(engine: Engine, settings: ReferralSettings) -> tuple[nx.Graph, list
     return g, components(g, policy_of(settings), min_actors=2)
 
 
-def _hash_matches(conn: Connection, summaries: list[dict]) -> list[str]:
-    wanted = {
-        (k, f[k])
-        for s in summaries
-        for f in s.get("files", [])
-        for k in ("md5", "sha1", "sha256")
-        if f.get(k)
-    }
-    out = []
+def _file_hashes(summaries) -> set[tuple[str, str]]:
+    return {(k, f[k]) for s in summaries for f in s.get("files", []) for k in ("md5", "sha1", "sha256") if f.get(k)}  # fmt: skip
+
+
+def _hash_matches(conn: Connection, summaries) -> dict[tuple[str, str], list[str]]:
+    """(kind, hash) → the hash lists that hold it, for every file the referrals name."""
+    wanted = _file_hashes(summaries)
+    out: dict[tuple[str, str], list[str]] = {}
     for kind in ("md5", "sha1", "sha256"):
         vals = sorted(v for k, v in wanted if k == kind)
         col = getattr(hash_entries.c, kind)
         for chunk in _chunks(vals):
             q = (select(hash_lists.c.name, col).join(hash_lists, hash_lists.c.id == hash_entries.c.list_id)
                  .where(col.in_(chunk)).distinct())  # fmt: skip
-            out += [f"on hash list {r[0]}: {kind} {r[1]}" for r in conn.execute(q)]
-    return sorted(out)
+            for name, value in conn.execute(q):
+                out.setdefault((kind, value), []).append(name)
+    return out
+
+
+def _case_matches(summaries: list[dict], on_lists: dict) -> list[str]:
+    return sorted(
+        f"on hash list {n}: {k} {v}"
+        for k, v in _file_hashes(summaries)
+        for n in on_lists.get((k, v), [])
+    )
 
 
 def _sharer_findings(conn: Connection, sharer_ids: list[int]) -> dict[int, tuple[int, float]]:
@@ -294,11 +317,12 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
     """Cases = groups of linked referrals (a referral alone is a case too), each keyed by its
     lowest referral id; a case absorbed by another is kept as merged, pointing at it."""
     g, summaries = load_graph(engine, settings)
-    groups = components(g, policy_of(settings), min_actors=1)
+    groups = components(g, policy_of(settings), min_actors=1, centrality=False)
     ranges = load_ip_ranges(settings.thai_ip_ranges)
     now = datetime.now(UTC)
     computed: dict[str, dict] = {}
     with engine.begin() as conn:
+        on_lists = _hash_matches(conn, summaries.values())
         for net in groups:
             rids = sorted(int(a[2:]) for a in net.referrals)
             if not rids:
@@ -309,30 +333,43 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
                       f"top priority {found.get(s, (0, 0.0))[1]:.1f}" for s in sids]  # fmt: skip
             summ = [summaries[r] for r in rids]
             p = case_priority(
-                CaseFacts(summ, _hash_matches(conn, summ), linked), settings.case_weights, ranges
+                CaseFacts(summ, _case_matches(summ, on_lists), linked),
+                settings.case_weights,
+                ranges,
             )
             computed[f"C{rids[0]}"] = {"referral_ids": rids, "sharer_ids": sids, "priority": p.score,
                                        "breakdown": p.breakdown, "evidence": p.evidence}  # fmt: skip
         existing = {r.key: r for r in conn.execute(select(cases.c.key, cases.c.status))}
         case_of = {rid: key for key, c in computed.items() for rid in c["referral_ids"]}
-        for key, c in computed.items():
-            values = {**c, "status": "open", "merged_into": None, "updated_at": now}
-            if key in existing:
-                conn.execute(update(cases).where(cases.c.key == key).values(**values))
-            else:
-                conn.execute(insert(cases).values(key=key, **values))
-        for key, old in existing.items():
-            if key not in computed and old.status == "open":
-                into = case_of.get(int(key[1:]))
-                conn.execute(
-                    update(cases)
-                    .where(cases.c.key == key)
-                    .values(status="merged", merged_into=into, updated_at=now)
-                )
-        for key, c in computed.items():
-            for chunk in _chunks(c["referral_ids"]):
-                conn.execute(update(referrals).where(referrals.c.id.in_(chunk), or_(
-                    referrals.c.case_key.is_(None), referrals.c.case_key != key)).values(case_key=key))  # fmt: skip
+        rows = [
+            {"k": key, **c, "status": "open", "merged_into": None, "updated_at": now}
+            for key, c in computed.items()
+        ]
+        changed = [r for r in rows if r["k"] in existing]
+        if changed:  # executemany: one statement for all the cases that stay
+            cols = {c: bindparam(c) for c in rows[0] if c != "k"}
+            conn.execute(update(cases).where(cases.c.key == bindparam("k")).values(**cols), changed)
+        fresh = [
+            {**{k: v for k, v in r.items() if k != "k"}, "key": r["k"]}
+            for r in rows
+            if r["k"] not in existing
+        ]
+        if fresh:
+            conn.execute(insert(cases), fresh)
+        merged = [{"k": key, "into": case_of.get(int(key[1:])), "at": now}
+                  for key, old in existing.items() if key not in computed and old.status == "open"]  # fmt: skip
+        if merged:
+            conn.execute(update(cases).where(cases.c.key == bindparam("k")).values(
+                status="merged", merged_into=bindparam("into"), updated_at=bindparam("at")), merged)  # fmt: skip
+        now_key = dict(conn.execute(select(referrals.c.id, referrals.c.case_key)).all())
+        moves = [{"rid": rid, "ck": key} for rid, key in case_of.items() if now_key.get(rid) != key]
+        if moves:
+            conn.execute(
+                update(referrals)
+                .where(referrals.c.id == bindparam("rid"))
+                .values(case_key=bindparam("ck")),
+                moves,
+            )
         audit.append(conn, actor, "cases.rebuild", "", {"cases": len(computed)})
     return len(computed)
 

@@ -6,6 +6,7 @@ version that moves a field or adds one still imports; keys it does not know are 
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime
 from typing import Any
@@ -29,11 +30,18 @@ from ocsea.referrals.entities import (
 from ocsea.referrals.extract import extract
 from ocsea.referrals.model import FILE_ANNOTATIONS, REPORT_ANNOTATIONS, Referral, ReferralFile
 
-MAX_NODES = 200_000  # a report with more values than this is not a report
+MAX_NODES = 200_000
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")  # a report with more values than this is not a report
 
 
-def key(k: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(k).lower())
+@functools.lru_cache(maxsize=4096)
+def _key(k: str) -> str:
+    return _NOT_ALNUM.sub("", k.lower())
+
+
+def key(k: object) -> str:
+    """A key compared without case or punctuation (memoised: reports repeat the same keys)."""
+    return _key(k if isinstance(k, str) else str(k))
 
 
 def get(d: Any, *names: str) -> Any:
