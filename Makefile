@@ -44,6 +44,7 @@ bench: $(STAMP)
 	OCSEA_BENCH_POSTGRES_URL="$$(bash scripts/start-test-postgres.sh ocsea_bench)" $(BIN)/python bench/bench_triage.py --out bench/results/triage.json
 	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python bench/bench_service.py --out bench/results/service.json
+	$(BIN)/python bench/bench_referrals.py --out bench/results/referrals.json
 
 clean:
 	rm -rf $(VENV) demo-out .cache .pytest_cache .hypothesis

@@ -257,7 +257,7 @@ def register(app: typer.Typer) -> None:
         settings, engine = _ctx(db)
         if confirmed_only:
             settings = replace(settings, min_strength="confirmed")
-        g, nets = networks(engine, settings)
+        g, nets = networks(engine, settings, central_top=top)
         audit.record(engine, _actor(), "networks.read", fmt.value, {"networks": len(nets)})
         if fmt is NetFormat.graphml:
             text = to_graphml(g)

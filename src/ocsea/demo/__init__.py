@@ -126,7 +126,7 @@ def run_casework(engine, p2p_log: Path, folder: Path, settings, top: int, out: C
     out.print(f"referrals: {res.new} imported from {demo.archive.name}, {len(res.duplicates)} duplicate, "
               f"{len(res.rejected)} rejected ({'; '.join(r.split('!')[-1][:70] for r in res.rejected)})")  # fmt: skip
     rebuild_cases(engine, settings, "demo")
-    g, nets = networks(engine, settings)
+    g, nets = networks(engine, settings, central_top=5)
     for i, net in enumerate(nets[:5], 1):
         joins = "; ".join(f"{j.kind} {j.value[:40]} [{j.strength}]" for j in net.joins[:3])
         who = ", ".join(str(g.nodes[a].get("label", a)) for a in net.actors[:5])

@@ -152,18 +152,19 @@ def _actor_order(a: str) -> tuple[int, int]:
 
 
 def components(
-    g: nx.Graph, policy: LinkPolicy, min_actors: int = 2, centrality: bool = True
+    g: nx.Graph, policy: LinkPolicy, min_actors: int = 2, central_top: int | None = None
 ) -> list[Network]:
     """Connected groups of at least ``min_actors`` actors, with what joins them, largest first.
-    ``centrality=False`` skips betweenness (cases need the groups, not their centres)."""
+    Betweenness is computed for the ``central_top`` largest groups (all when None, none at 0):
+    cases need the groups, a screen shows the first few."""
     # A copy, not the filtered view: traversals over a subgraph view cost 5× more here.
     view = nx.Graph(joining_view(g, policy))
-    out: list[Network] = []
+    out: list[tuple[Network, set]] = []
     for comp in nx.connected_components(view):
         actors = sorted((n for n in comp if g.nodes[n]["node_type"] == "actor"), key=_actor_order)
         if len(actors) < min_actors:
             continue
-        sub = view.subgraph(comp).copy() if centrality else view.subgraph(comp)
+        sub = view.subgraph(comp)
         joins: list[Join] = []
         for n in comp:
             d = g.nodes[n]
@@ -178,16 +179,18 @@ def components(
                 joins.append(Join("ip", e["evidence"][0]["ip"], "tentative",
                                   sorted((u, v), key=_actor_order), e["evidence"]))  # fmt: skip
         joins.sort(key=lambda j: (j.strength != "confirmed", -len(j.actors), j.kind, j.value))
-        if not centrality:
-            bc = {}
-        elif len(sub) <= 3000:
+        out.append((Network(actors, joins, []), comp))
+    out.sort(key=lambda nc: (-len(nc[0].actors), _actor_order(nc[0].actors[0])))
+    for net, comp in out[:central_top]:
+        sub = view.subgraph(comp).copy()
+        if len(sub) <= 3000:
             bc = nx.betweenness_centrality(sub, normalized=True)
         else:  # exact betweenness is O(n·m); degree is what stays cheap on very large groups
             bc = {n: d / max(1, len(sub) - 1) for n, d in sub.degree()}
-        central = sorted(bc.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-        out.append(Network(actors, joins, [(n, round(c, 4)) for n, c in central]))
-    out.sort(key=lambda n: (-len(n.actors), _actor_order(n.actors[0])))
-    return out
+        net.central = [
+            (n, round(c, 4)) for n, c in sorted(bc.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        ]
+    return [net for net, _ in out]
 
 
 # ---- exports ---------------------------------------------------------------------------------

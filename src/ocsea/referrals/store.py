@@ -270,9 +270,12 @@ def load_graph(engine: Engine, settings: ReferralSettings) -> tuple[nx.Graph, di
     return build_graph(sightings, actors, policy_of(settings)), summaries
 
 
-def networks(engine: Engine, settings: ReferralSettings) -> tuple[nx.Graph, list[Network]]:
+def networks(
+    engine: Engine, settings: ReferralSettings, central_top: int | None = None
+) -> tuple[nx.Graph, list[Network]]:
+    """All networks; betweenness for the ``central_top`` largest (all when None)."""
     g, _ = load_graph(engine, settings)
-    return g, components(g, policy_of(settings), min_actors=2)
+    return g, components(g, policy_of(settings), min_actors=2, central_top=central_top)
 
 
 def _file_hashes(summaries) -> set[tuple[str, str]]:
@@ -317,7 +320,7 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
     """Cases = groups of linked referrals (a referral alone is a case too), each keyed by its
     lowest referral id; a case absorbed by another is kept as merged, pointing at it."""
     g, summaries = load_graph(engine, settings)
-    groups = components(g, policy_of(settings), min_actors=1, centrality=False)
+    groups = components(g, policy_of(settings), min_actors=1, central_top=0)
     ranges = load_ip_ranges(settings.thai_ip_ranges)
     now = datetime.now(UTC)
     computed: dict[str, dict] = {}

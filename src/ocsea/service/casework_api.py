@@ -276,7 +276,7 @@ def register(
         from ocsea.referrals.store import networks
 
         s = replace(settings, min_strength="confirmed") if confirmed_only else settings
-        g, nets = networks(engine, s)
+        g, nets = networks(engine, s, central_top=limit)
         audit.record(engine, p.name, "networks.read", "", {"networks": len(nets)})
         return [NetworkOut(actors=[{"id": a, "label": str(g.nodes[a].get("label", a))} for a in n.actors],
                            joined_by=[JoinOut(kind=j.kind, value=j.value, strength=j.strength, actors=j.actors, evidence=j.evidence[:5])
