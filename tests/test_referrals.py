@@ -23,7 +23,16 @@ from ocsea.referrals.store import (
     read_inputs,
     rebuild_cases,
 )
-from ocsea.store.db import audit_log, cases, items, make_engine, observations, referrals, sharers
+from ocsea.store.db import (
+    audit_log,
+    cases,
+    findings,
+    items,
+    make_engine,
+    observations,
+    referrals,
+    sharers,
+)
 
 T0 = datetime(2026, 10, 1, 12, tzinfo=UTC)
 
@@ -274,6 +283,8 @@ def test_referrals_meet_p2p_sharers(db_url, demo):
                 row_key="r" * 64, sharer_id=1, item_id=1, ip="203.0.113.8", seen_at=T0
             )
         )
+        conn.execute(insert(findings).values(id=1, item_id=1, kind="unknown-flagged", priority=8.0, breakdown={},
+                                             status="new", updated_at=T0))  # fmt: skip
     docs = [{"reportId": "P1", "reportedInformation": {"reportedPeople": {"reportedPersons": [{"ipCaptureEvents": [
                 {"ipAddress": "203.0.113.8", "dateTime": (T0 + timedelta(hours=2)).isoformat()}]}]}}},
             {"reportId": "P2", "uploadedFiles": {"uploadedFiles": [{"filename": "x", "sha1": "AB" * 20}]}},
@@ -284,7 +295,7 @@ def test_referrals_meet_p2p_sharers(db_url, demo):
     import_documents(engine, [("p.json", json.dumps(docs).encode(), None)], "t", settings=s)
     g, _ = load_graph(engine, s)
     nets = components(g, LinkPolicy())
-    assert len(nets) == 1 and "S:1" in nets[0].actors
+    assert len(nets) == 1 and "S:1" in nets[0].actors and nets[0].findings == ["F:1"]
     with engine.connect() as conn:
         rid = dict(conn.execute(select(referrals.c.id, referrals.c.report_id)).all())
     assert {rid[int(a[2:])] for a in nets[0].referrals} == {
@@ -298,6 +309,7 @@ def test_referrals_meet_p2p_sharers(db_url, demo):
             select(cases).where(cases.c.status == "open").order_by(cases.c.priority.desc())
         ).first()
     assert c.sharer_ids == [1] and "triage_findings" in c.breakdown
+    assert any("finding 1 (unknown-flagged)" in e for e in c.evidence["triage_findings"])
     engine.dispose()
 
 

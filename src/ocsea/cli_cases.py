@@ -291,7 +291,7 @@ def register(app: typer.Typer) -> None:
             return
         for i, net in enumerate(nets[:top], 1):
             out.print(
-                f"[bold]network {i}[/]: {len(net.referrals)} referrals, {len(net.sharers)} sharers"
+                f"[bold]network {i}[/]: {len(net.referrals)} referrals, {len(net.sharers)} sharers, {len(net.findings)} findings"
             )
             out.print("  actors: " + escape(", ".join(g.nodes[a].get("label", a) for a in net.actors[:12]))
                       + (" …" if len(net.actors) > 12 else ""), highlight=False)  # fmt: skip

@@ -22,11 +22,13 @@ import networkx as nx
 from ocsea.referrals.entities import CONFIRMED_KINDS, ip_is_shared
 
 STRENGTHS = ("confirmed", "tentative")
+ACTOR_TYPES = {"R": "referral", "S": "sharer", "F": "finding"}
 
 
 @dataclass(frozen=True)
 class Sighting:
-    """An actor seen with an identifier: ``actor`` is ``R:<referral id>`` or ``S:<sharer id>``."""
+    """An actor seen with an identifier: ``R:<referral id>``, ``S:<sharer id>`` (P2P sharer) or
+    ``F:<finding id>`` (triage finding)."""
 
     actor: str
     kind: str
@@ -63,9 +65,7 @@ def build_graph(sightings: list[Sighting], actors: dict[str, dict], policy: Link
     for s in sightings:
         by_entity[(s.kind, s.value)].append(s)
         if s.actor not in g:
-            g.add_node(
-                s.actor, node_type="actor", actor_type="referral" if s.actor[0] == "R" else "sharer"
-            )
+            g.add_node(s.actor, node_type="actor", actor_type=ACTOR_TYPES.get(s.actor[0], "actor"))
     for (kind, value), group in by_entity.items():
         n_actors = len({s.actor for s in group})
         node = entity_node(kind, value)
@@ -145,10 +145,14 @@ class Network:
     def sharers(self) -> list[str]:
         return [a for a in self.actors if a.startswith("S:")]
 
+    @property
+    def findings(self) -> list[str]:
+        return [a for a in self.actors if a.startswith("F:")]
+
 
 def _actor_order(a: str) -> tuple[int, int]:
     kind, _, num = a.partition(":")
-    return (0 if kind == "R" else 1, int(num) if num.isdigit() else 0)
+    return ("RSF".find(kind) % 3, int(num) if num.isdigit() else 0)
 
 
 def components(

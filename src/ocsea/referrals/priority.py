@@ -26,7 +26,7 @@ DEFAULT_CASE_WEIGHTS: dict[str, float] = {
     "linked_referrals": 1.0,  # × log(1 + other referrals joined + prior CyberTipline reports)
     "thai_nexus": 2.0,  # Thai phone, Thai IP range, Thai hosting/country, Thai payment id
     "known_material": 1.0,  # a referred file is on a hash list
-    "triage_findings": 1.0,  # × log(1 + P2P sharers and findings joined to the case)
+    "triage_findings": 1.0,  # × log(1 + P2P sharers and triage findings joined to the case)
     "generative_ai": -0.5,  # every annotated file is AI-generated: no identified child at risk
 }
 

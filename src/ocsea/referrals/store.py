@@ -267,6 +267,16 @@ def load_graph(engine: Engine, settings: ReferralSettings) -> tuple[nx.Graph, di
                                   .where(sharers.c.id.in_(chunk))):  # fmt: skip
                 actors[f"S:{s.id}"] = {"actor_type": "sharer", "label": f"{s.network} {s.guid}",
                                        "priority": float(s.priority or 0.0)}  # fmt: skip
+        # Triage findings on a file a referral names (P2P files, scanned files).
+        for kind, values in hashes.items():
+            col = items.c.sha1 if kind == "sha1" else items.c.md5
+            for chunk in _chunks(sorted(values)):
+                q = (select(findings.c.id, findings.c.kind, findings.c.priority, items.c.text, col)
+                     .join(items, items.c.id == findings.c.item_id).where(col.in_(chunk)))  # fmt: skip
+                for f in conn.execute(q):
+                    sightings.append(Sighting(f"F:{f.id}", kind, f[4], None, "triage finding"))
+                    actors[f"F:{f.id}"] = {"actor_type": "finding", "priority": float(f.priority),
+                                           "label": f"finding {f.id} ({f.kind}) {f.text or ''}".strip()}  # fmt: skip
     return build_graph(sightings, actors, policy_of(settings)), summaries
 
 
@@ -331,9 +341,14 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
             if not rids:
                 continue
             sids = sorted(int(a[2:]) for a in net.sharers)
+            fids = [a for a in net.actors if a.startswith("F:")]
             found = _sharer_findings(conn, sids)
             linked = [f"sharer {g.nodes[f'S:{s}'].get('label', s)}: {found.get(s, (0, 0))[0]} findings, "
                       f"top priority {found.get(s, (0, 0.0))[1]:.1f}" for s in sids]  # fmt: skip
+            linked += [
+                f"{g.nodes[f].get('label', f)}, priority {g.nodes[f].get('priority', 0.0):.1f}"
+                for f in fids
+            ]
             summ = [summaries[r] for r in rids]
             p = case_priority(
                 CaseFacts(summ, _case_matches(summ, on_lists), linked),
