@@ -15,6 +15,7 @@ from ocsea.ingest.stream import (
     IngestError,
     IngestResult,
     Progress,
+    bulk_insert,
     header_of,
     insert_for,
     run_ingest,
@@ -52,8 +53,8 @@ def _write_chunk(conn: Connection, records: list[P2PRecord], detector: Detector)
     now = datetime.now(UTC)
     # Items: one per file identity, with the time range seen in this chunk.
     by_key: dict[str, dict] = {}
-    for r in records:
-        k = item_key(r.item_identity())
+    keys = [item_key(r.item_identity()) for r in records]
+    for r, k in zip(records, keys, strict=True):
         it = by_key.get(k)
         if it is None:
             by_key[k] = {"kind": "p2p_file", "key": k, "text": r.filename, "sha1": r.sha1, "md5": r.md5,
@@ -101,18 +102,10 @@ def _write_chunk(conn: Connection, records: list[P2PRecord], detector: Detector)
     conn.execute(stmt, list(by_sharer.values()))
     sharer_ids = ids_by_key(conn, sharers, [sharers.c.network, sharers.c.guid], list(by_sharer))
     # Observations (the row key makes a row seen twice count once).
-    obs = [
-        {
-            "row_key": r.row_key(),
-            "sharer_id": sharer_ids[(r.network, r.guid)],
-            "item_id": item_ids[("p2p_file", item_key(r.item_identity()))],
-            "ip": r.ip,
-            "port": r.port,
-            "seen_at": r.seen_at,
-        }
-        for r in records
-    ]
-    conn.execute(ins(observations).on_conflict_do_nothing(index_elements=["row_key"]), obs)
+    obs = [(r.row_key(), sharer_ids[(r.network, r.guid)], item_ids[("p2p_file", k)], r.ip, r.port, r.seen_at)
+           for r, k in zip(records, keys, strict=True)]  # fmt: skip
+    bulk_insert(conn, observations, ["row_key", "sharer_id", "item_id", "ip", "port", "seen_at"], obs,
+                "ON CONFLICT (row_key) DO NOTHING")  # fmt: skip
     # Text signals for items that have none yet (hash signals are matched at triage time, against
     # the lists as they are then).
     have = with_text_signal(conn, list(item_ids.values()))

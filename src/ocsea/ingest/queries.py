@@ -19,6 +19,7 @@ from ocsea.ingest.stream import (
     IngestError,
     IngestResult,
     Progress,
+    bulk_insert,
     header_of,
     insert_for,
     run_ingest,
@@ -93,14 +94,9 @@ def _write_chunk(
     ids = ids_by_key(conn, items, [items.c.kind, items.c.key], [("query", k) for k in by_key])
     qid = {q: ids[("query", item_key("q:" + n))] for q, n in norm.items()}
     counts = Counter((r.day, qid[r.query], r.region) for r in records)
-    stmt = ins(query_stats)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["day", "item_id", "region"],
-        set_={"count": query_stats.c.count + stmt.excluded.count},
-    )
-    conn.execute(
-        stmt, [{"day": d, "item_id": i, "region": g, "count": c} for (d, i, g), c in counts.items()]
-    )
+    bulk_insert(conn, query_stats, ["day", "item_id", "region", "count"],
+                [(d, i, g, c) for (d, i, g), c in counts.items()],
+                "ON CONFLICT (day, item_id, region) DO UPDATE SET count = query_stats.count + excluded.count")  # fmt: skip
     have = with_text_signal(conn, list(set(qid.values())))
     sig = []
     for q, iid in qid.items():
@@ -120,9 +116,5 @@ def _write_chunk(
             if r.session and verdicts[r.query].label == "csa"
         }
         if sess:
-            conn.execute(
-                ins(query_sessions).on_conflict_do_nothing(
-                    index_elements=["day", "item_id", "session"]
-                ),
-                [{"day": d, "item_id": i, "session": s} for d, i, s in sess],
-            )
+            bulk_insert(conn, query_sessions, ["day", "item_id", "session"], list(sess),
+                        "ON CONFLICT (day, item_id, session) DO NOTHING")  # fmt: skip

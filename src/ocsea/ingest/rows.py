@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import ipaddress
 import re
@@ -34,6 +35,15 @@ def resolve_columns(header: list[str], aliases: dict[str, list[str]]) -> dict[st
 
 
 def parse_time(value: Any) -> datetime:
+    if (
+        isinstance(value, str) and len(value) >= 10 and value[4:5] == "-"
+    ):  # ISO 8601, the usual case
+        try:
+            dt = datetime.fromisoformat(value.strip().replace(" UTC", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     if value is None or (isinstance(value, str) and not value.strip()):
         raise RowError("timestamp", "missing")
     if isinstance(value, int | float) or (
@@ -57,11 +67,11 @@ def _text(
 ) -> str | None:
     col = cols.get(field)
     v = raw.get(col) if col else None
-    if v is None or (isinstance(v, str) and not v.strip()):
+    s = v.strip() if isinstance(v, str) else (None if v is None else str(v).strip())
+    if not s:
         if required:
             raise RowError(field, "missing")
         return None
-    s = str(v).strip()
     if len(s) > limit:
         raise RowError(field, f"longer than {limit} characters")
     return s
@@ -123,14 +133,20 @@ def item_key(identity: str) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=65_536)
+def _ip(text: str) -> str:
+    """Canonical form (monitoring exports repeat the same addresses: memoised)."""
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        raise RowError("ip", f"not an IP address: {text[:40]!r}") from None
+
+
 def parse_p2p(raw: dict, cols: dict[str, str]) -> P2PRecord:
     seen = parse_time(raw.get(cols["timestamp"]) if "timestamp" in cols else None)
     ip = _text(raw, cols, "ip", limit=64)
     if ip is not None:
-        try:
-            ip = ipaddress.ip_address(ip).compressed
-        except ValueError:
-            raise RowError("ip", f"not an IP address: {ip[:40]!r}") from None
+        ip = _ip(ip)
     port_s = _text(raw, cols, "port", limit=10)
     port = None
     if port_s is not None:
