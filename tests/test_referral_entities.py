@@ -157,3 +157,26 @@ def test_free_text_extraction():
 def test_extraction_never_fails(text):
     for m in extract(text, "f"):
         assert m.kind and m.value
+
+
+@given(st.binary(max_size=400), st.sampled_from(["a.json", "a.xml", "a.csv", "a.txt"]))
+def test_any_bytes_import_or_are_rejected_cleanly(data, name):
+    from ocsea.referrals.formats import parse_document
+    from ocsea.referrals.model import ReferralError
+
+    try:
+        parsed = parse_document(name, data)
+    except ReferralError as exc:
+        assert name in str(exc) or "format" in str(exc)
+    else:
+        assert all(r.report_id for r in parsed.referrals)
+
+
+def test_deep_nesting_is_rejected_not_a_crash():
+    from ocsea.referrals.formats import parse_document
+    from ocsea.referrals.model import ReferralError
+
+    with pytest.raises(ReferralError, match="nested too deeply"):
+        parse_document("deep.json", b"[" * 100_000 + b"]" * 100_000)
+    with pytest.raises(ReferralError):
+        parse_document("deep.xml", b"<report>" + b"<a>" * 50_000 + b"</a>" * 50_000 + b"</report>")

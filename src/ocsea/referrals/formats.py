@@ -114,6 +114,16 @@ def parse_document(name: str, data: bytes, fmt: str = "auto", region: str = "TH"
                    csv_columns: dict[str, list[str]] | None = None) -> Parsed:  # fmt: skip
     """Every referral in one document. A record that cannot be read is listed in ``errors`` and the
     others still come; a document that cannot be read at all raises ``ReferralError``."""
+    try:
+        return _parse_document(name, data, fmt, region, csv_columns)
+    except RecursionError:
+        raise ReferralError(f"{name}: nested too deeply to be a report") from None
+    except csv.Error as exc:
+        raise ReferralError(f"{name}: not readable as CSV: {exc}") from None
+
+
+def _parse_document(name: str, data: bytes, fmt: str, region: str,
+                    csv_columns: dict[str, list[str]] | None) -> Parsed:  # fmt: skip
     if len(data) > MAX_DOCUMENT_BYTES:
         raise ReferralError(f"{name}: larger than {MAX_DOCUMENT_BYTES >> 20} MB")
     if not data.strip():
