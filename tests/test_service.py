@@ -416,3 +416,31 @@ def test_logout_ends_the_session(engine, client):
         TestClient(client.app, cookies={"ocsea_session": token}).get("/v1/findings").status_code
         == 401
     )
+
+
+def test_casework_api_flow(engine, client):
+    h = {"Authorization": f"Bearer {key_for(engine, 'investigator')}"}
+    doc = '{"reportId": "R9", "reportedInformation": {"reportedPeople": {"reportedPersons": [{"emails": ["a@example.com"]}]}}}'
+    r = client.post("/v1/referrals", json={"content": doc, "file_name": "r9.json"}, headers=h)
+    assert r.status_code == 201 and r.json()["new"] == 1 and r.json()["cases_updating"]
+    cases = client.get("/v1/cases", headers=h).json()["cases"]
+    assert [c["referral_ids"] for c in cases] == [
+        [1, r.json()["new_ids"][0]]
+    ]  # joined by the e-mail
+    bad = client.post(
+        "/v1/referrals", json={"content": "{not json", "file_name": "x.json"}, headers=h
+    )
+    assert bad.status_code == 422 and "not valid JSON" in bad.json()["detail"]
+    original = client.get("/v1/referrals/1/original", headers=h)
+    assert (
+        original.content.startswith(b'{"reportId": "R1"')
+        and len(original.headers["x-content-sha256"]) == 64
+    )
+    step = client.patch("/v1/requests/1", json={"status": "completed"}, headers=h)
+    assert step.status_code == 409 and "cannot go from sent to completed" in step.json()["detail"]
+    ok = client.patch(
+        "/v1/requests/1", json={"status": "acknowledged", "on": "2026-11-02"}, headers=h
+    )
+    assert ok.status_code == 200 and ok.json()["acknowledged_on"] == "2026-11-02"
+    assert client.get("/v1/requests/99", headers=h).status_code == 404
+    assert client.get("/v1/cases/C999", headers=h).status_code == 404

@@ -210,73 +210,69 @@ def _chunks(values: list, n: int = _IN) -> Iterator[list]:
 def load_graph(engine: Engine, settings: ReferralSettings) -> tuple[nx.Graph, dict[int, dict]]:
     """(graph, referral id → summary). Sharers come in only where they meet a referral: an IP
     used close in time, a file a referral names, or a P2P GUID a referral names."""
+    with engine.connect() as conn:
+        return _load_graph(conn, settings)
+
+
+def _load_graph(conn: Connection, settings: ReferralSettings) -> tuple[nx.Graph, dict[int, dict]]:
     sightings: list[Sighting] = []
     actors: dict[str, dict] = {}
     summaries: dict[int, dict] = {}
-    with engine.connect() as conn:
-        for r in conn.execute(
-            select(referrals.c.id, referrals.c.source, referrals.c.report_id, referrals.c.summary)
-        ):
-            summaries[r.id] = r.summary
-            actors[f"R:{r.id}"] = {"actor_type": "referral", "label": f"{r.source} {r.report_id}"}
-        q = select(mentions.c.referral_id, mentions.c.field, mentions.c.seen_at, entities.c.kind,
-                   entities.c.value).join(entities, entities.c.id == mentions.c.entity_id)  # fmt: skip
-        ips, hashes, guids = set(), {"md5": set(), "sha1": set()}, set()
-        for m in conn.execute(q):
-            at = (
-                m.seen_at.replace(tzinfo=UTC)
-                if m.seen_at and m.seen_at.tzinfo is None
-                else m.seen_at
-            )
-            sightings.append(Sighting(f"R:{m.referral_id}", m.kind, m.value, at, m.field))
-            if m.kind == "ip":
-                ips.add(m.value)
-            elif m.kind in hashes:
-                hashes[m.kind].add(m.value)
-            elif m.kind == "p2p_guid":
-                guids.add(m.value)
-        sharer_ids: set[int] = set()
-        for chunk in _chunks(sorted(ips)):
-            for o in conn.execute(select(observations.c.sharer_id, observations.c.ip, observations.c.seen_at)
-                                  .where(observations.c.ip.in_(chunk))):  # fmt: skip
-                at = o.seen_at.replace(tzinfo=UTC) if o.seen_at.tzinfo is None else o.seen_at
-                sightings.append(Sighting(f"S:{o.sharer_id}", "ip", o.ip, at, "p2p observation"))
+    for r in conn.execute(
+        select(referrals.c.id, referrals.c.source, referrals.c.report_id, referrals.c.summary)
+    ):
+        summaries[r.id] = r.summary
+        actors[f"R:{r.id}"] = {"actor_type": "referral", "label": f"{r.source} {r.report_id}"}
+    q = select(mentions.c.referral_id, mentions.c.field, mentions.c.seen_at, entities.c.kind,
+               entities.c.value).join(entities, entities.c.id == mentions.c.entity_id)  # fmt: skip
+    ips, hashes, guids = set(), {"md5": set(), "sha1": set()}, set()
+    for m in conn.execute(q):
+        at = m.seen_at.replace(tzinfo=UTC) if m.seen_at and m.seen_at.tzinfo is None else m.seen_at
+        sightings.append(Sighting(f"R:{m.referral_id}", m.kind, m.value, at, m.field))
+        if m.kind == "ip":
+            ips.add(m.value)
+        elif m.kind in hashes:
+            hashes[m.kind].add(m.value)
+        elif m.kind == "p2p_guid":
+            guids.add(m.value)
+    sharer_ids: set[int] = set()
+    for chunk in _chunks(sorted(ips)):
+        for o in conn.execute(select(observations.c.sharer_id, observations.c.ip, observations.c.seen_at)
+                              .where(observations.c.ip.in_(chunk))):  # fmt: skip
+            at = o.seen_at.replace(tzinfo=UTC) if o.seen_at.tzinfo is None else o.seen_at
+            sightings.append(Sighting(f"S:{o.sharer_id}", "ip", o.ip, at, "p2p observation"))
+            sharer_ids.add(o.sharer_id)
+    for kind, values in hashes.items():
+        col = items.c.sha1 if kind == "sha1" else items.c.md5
+        for chunk in _chunks(sorted(values)):
+            q = (select(observations.c.sharer_id, col).join(items, items.c.id == observations.c.item_id)
+                 .where(col.in_(chunk)).distinct())  # fmt: skip
+            for o in conn.execute(q):
+                sightings.append(Sighting(f"S:{o.sharer_id}", kind, o[1], None, "p2p shared file"))
                 sharer_ids.add(o.sharer_id)
-        for kind, values in hashes.items():
-            col = items.c.sha1 if kind == "sha1" else items.c.md5
-            for chunk in _chunks(sorted(values)):
-                q = (select(observations.c.sharer_id, col).join(items, items.c.id == observations.c.item_id)
-                     .where(col.in_(chunk)).distinct())  # fmt: skip
-                for o in conn.execute(q):
-                    sightings.append(
-                        Sighting(f"S:{o.sharer_id}", kind, o[1], None, "p2p shared file")
-                    )
-                    sharer_ids.add(o.sharer_id)
-        for chunk in _chunks(sorted(guids)):
-            for s in conn.execute(
-                select(sharers.c.id, sharers.c.guid).where(func.lower(sharers.c.guid).in_(chunk))
-            ):
-                sightings.append(
-                    Sighting(
-                        f"S:{s.id}", "p2p_guid", norm_guid(s.guid) or s.guid, None, "p2p sharer"
-                    )
-                )
-                sharer_ids.add(s.id)
-        for chunk in _chunks(sorted(sharer_ids)):
-            for s in conn.execute(select(sharers.c.id, sharers.c.network, sharers.c.guid, sharers.c.priority)
-                                  .where(sharers.c.id.in_(chunk))):  # fmt: skip
-                actors[f"S:{s.id}"] = {"actor_type": "sharer", "label": f"{s.network} {s.guid}",
-                                       "priority": float(s.priority or 0.0)}  # fmt: skip
-        # Triage findings on a file a referral names (P2P files, scanned files).
-        for kind, values in hashes.items():
-            col = items.c.sha1 if kind == "sha1" else items.c.md5
-            for chunk in _chunks(sorted(values)):
-                q = (select(findings.c.id, findings.c.kind, findings.c.priority, items.c.text, col)
-                     .join(items, items.c.id == findings.c.item_id).where(col.in_(chunk)))  # fmt: skip
-                for f in conn.execute(q):
-                    sightings.append(Sighting(f"F:{f.id}", kind, f[4], None, "triage finding"))
-                    actors[f"F:{f.id}"] = {"actor_type": "finding", "priority": float(f.priority),
-                                           "label": f"finding {f.id} ({f.kind}) {f.text or ''}".strip()}  # fmt: skip
+    for chunk in _chunks(sorted(guids)):
+        for s in conn.execute(
+            select(sharers.c.id, sharers.c.guid).where(func.lower(sharers.c.guid).in_(chunk))
+        ):
+            sightings.append(
+                Sighting(f"S:{s.id}", "p2p_guid", norm_guid(s.guid) or s.guid, None, "p2p sharer")
+            )
+            sharer_ids.add(s.id)
+    for chunk in _chunks(sorted(sharer_ids)):
+        for s in conn.execute(select(sharers.c.id, sharers.c.network, sharers.c.guid, sharers.c.priority)
+                              .where(sharers.c.id.in_(chunk))):  # fmt: skip
+            actors[f"S:{s.id}"] = {"actor_type": "sharer", "label": f"{s.network} {s.guid}",
+                                   "priority": float(s.priority or 0.0)}  # fmt: skip
+    # Triage findings on a file a referral names (P2P files, scanned files).
+    for kind, values in hashes.items():
+        col = items.c.sha1 if kind == "sha1" else items.c.md5
+        for chunk in _chunks(sorted(values)):
+            q = (select(findings.c.id, findings.c.kind, findings.c.priority, items.c.text, col)
+                 .join(items, items.c.id == findings.c.item_id).where(col.in_(chunk)))  # fmt: skip
+            for f in conn.execute(q):
+                sightings.append(Sighting(f"F:{f.id}", kind, f[4], None, "triage finding"))
+                actors[f"F:{f.id}"] = {"actor_type": "finding", "priority": float(f.priority),
+                                       "label": f"finding {f.id} ({f.kind}) {f.text or ''}".strip()}  # fmt: skip
     return build_graph(sightings, actors, policy_of(settings)), summaries
 
 
@@ -329,12 +325,20 @@ def _sharer_findings(conn: Connection, sharer_ids: list[int]) -> dict[int, tuple
 def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "system") -> int:
     """Cases = groups of linked referrals (a referral alone is a case too), each keyed by its
     lowest referral id; a case absorbed by another is kept as merged, pointing at it."""
-    g, summaries = load_graph(engine, settings)
-    groups = components(g, policy_of(settings), min_actors=1, central_top=0)
     ranges = load_ip_ranges(settings.thai_ip_ranges)
-    now = datetime.now(UTC)
     computed: dict[str, dict] = {}
     with engine.begin() as conn:
+        # Rebuilds take the write lock first and read inside it: two at once run one after the
+        # other, and the later one always sees at least what the earlier one saw.
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("LOCK TABLE cases IN EXCLUSIVE MODE")
+        else:
+            conn.exec_driver_sql(
+                "UPDATE cases SET status = status WHERE 0"
+            )  # takes SQLite's write lock
+        g, summaries = _load_graph(conn, settings)
+        groups = components(g, policy_of(settings), min_actors=1, central_top=0)
+        now = datetime.now(UTC)
         on_lists = _hash_matches(conn, summaries.values())
         for net in groups:
             rids = sorted(int(a[2:]) for a in net.referrals)

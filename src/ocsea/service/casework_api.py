@@ -7,7 +7,7 @@ investigators, supervisors and admins may use these endpoints (docs/permissions.
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Path, Query, Response
+from fastapi import BackgroundTasks, Depends, FastAPI, Path, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -27,6 +27,9 @@ class ReferralImportIn(BaseModel):
 
 
 class ReferralImportOut(BaseModel):
+    cases_updating: bool = Field(
+        description="cases are relinked after this answer; GET /v1/cases shows them"
+    )
     new: int
     new_ids: list[int]
     duplicates: list[str]
@@ -191,9 +194,12 @@ def register(
         "/v1/referrals", response_model=ReferralImportOut, status_code=201, tags=["investigators"]
     )
     def import_referrals(
-        body: ReferralImportIn, p: Annotated[Principal, Depends(principal("referrals:write"))]
+        body: ReferralImportIn,
+        p: Annotated[Principal, Depends(principal("referrals:write"))],
+        background: BackgroundTasks,
     ) -> ReferralImportOut:
-        """Import one (small) referral document sent inline; large batches go through `ocsea referrals import`."""
+        """Import one (small) referral document sent inline; large batches go through `ocsea
+        referrals import`. Cases are relinked after the answer is sent (`cases_updating`)."""
         from ocsea.referrals.store import import_documents, rebuild_cases
 
         res = import_documents(
@@ -204,11 +210,11 @@ def register(
             settings,
         )
         if res.new:
-            rebuild_cases(engine, settings, p.name)
+            background.add_task(rebuild_cases, engine, settings, p.name)
         if res.rejected and not res.new and not res.duplicates:
             raise problem(422, "referral rejected", "; ".join(res.rejected)[:2000])
         return ReferralImportOut(new=res.new, new_ids=res.new_ids, duplicates=res.duplicates, rejected=res.rejected,
-                                 warnings=res.warnings[:200])  # fmt: skip
+                                 warnings=res.warnings[:200], cases_updating=bool(res.new))  # fmt: skip
 
     @app.get("/v1/referrals", response_model=ReferralsPage, tags=["investigators"])
     def list_referrals(
