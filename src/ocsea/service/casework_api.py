@@ -4,6 +4,7 @@ Referrals carry personal data of suspects and victims: every read is audited, an
 investigators, supervisors and admins may use these endpoints (docs/permissions.md).
 """
 
+import threading
 from datetime import date
 from typing import Annotated, Any
 
@@ -186,6 +187,14 @@ def register(
 
         settings = load_settings().referrals
 
+    rebuild_queued = threading.Event()
+
+    def relink(actor: str) -> None:
+        from ocsea.referrals.store import rebuild_cases
+
+        rebuild_queued.clear()  # imports from now on queue the next rebuild; this one reads after its lock
+        rebuild_cases(engine, settings, actor)
+
     def ref_out(r) -> ReferralOut:
         return ReferralOut(id=r.id, source=r.source, report_id=r.report_id, received_at=str(r.received_at) if r.received_at else None,
                            reporter=r.reporter, incident_type=r.incident_type, case=r.case_key)  # fmt: skip
@@ -200,7 +209,7 @@ def register(
     ) -> ReferralImportOut:
         """Import one (small) referral document sent inline; large batches go through `ocsea
         referrals import`. Cases are relinked after the answer is sent (`cases_updating`)."""
-        from ocsea.referrals.store import import_documents, rebuild_cases
+        from ocsea.referrals.store import import_documents
 
         res = import_documents(
             engine,
@@ -209,8 +218,11 @@ def register(
             body.format,
             settings,
         )
-        if res.new:
-            background.add_task(rebuild_cases, engine, settings, p.name)
+        if (
+            res.new and not rebuild_queued.is_set()
+        ):  # one queued rebuild covers every import before it
+            rebuild_queued.set()
+            background.add_task(relink, p.name)
         if res.rejected and not res.new and not res.duplicates:
             raise problem(422, "referral rejected", "; ".join(res.rejected)[:2000])
         return ReferralImportOut(new=res.new, new_ids=res.new_ids, duplicates=res.duplicates, rejected=res.rejected,
