@@ -65,5 +65,12 @@ def test_referrals_networks_cases_requests(tmp_path):
     )
     p = run("requests", "due", "--within", "14d", env=env)
     assert "nothing due" in p.stdout.decode()
+    p = run("requests", "show", "1", env=env)
+    text = p.stdout.decode()
+    assert (
+        "recorded" in text
+        and "status sent → acknowledged" in text
+        and "follow_up_id None → 2" in text
+    )
     p = run("audit", "verify", env=env)
     assert p.returncode == 0

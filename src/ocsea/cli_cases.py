@@ -478,6 +478,27 @@ def requests_update(
     _print_request(r)
 
 
+@requests_app.command("show")
+def requests_show(request_id: Annotated[int, typer.Argument(min=1)], db: DbOption = None) -> None:
+    """One request with its history: every change, who made it and when (from the audit log)."""
+    from ocsea.referrals.requests_store import get, history
+
+    _, engine = _ctx(db)
+    with engine.connect() as conn:
+        r = get(conn, request_id)
+    _print_request(r)
+    for label, value in (("central authority", r.central_authority), ("legal basis", r.legal_basis),
+                         ("provider", r.provider), ("referrals", ", ".join(r.referrals)),
+                         ("entities", ", ".join(r.entities)), ("follow-up request", r.follow_up_id), ("notes", r.notes)):  # fmt: skip
+        if value:
+            out.print(f"  {label}: {escape(str(value))}", highlight=False)
+    for h in history(engine, request_id):
+        d = h["detail"] or {}
+        what = ("recorded" if h["action"] == "request.add" else
+                "; ".join(f"{k} {a} → {b}" for k, (a, b) in d.get("changes", {}).items()))  # fmt: skip
+        out.print(f"  {str(h['at'])[:19]} {escape(h['actor'])}: {escape(what)}", highlight=False)
+
+
 @requests_app.command("list")
 def requests_list(
     status: Annotated[str | None, typer.Option()] = None, db: DbOption = None

@@ -122,3 +122,14 @@ def due_list(engine: Engine, within: timedelta, today: date | None = None) -> li
     )  # fmt: skip
     with engine.connect() as conn:
         return due([_from_row(r) for r in conn.execute(q)], today, within)
+
+
+def history(engine: Engine, request_id: int) -> list[dict]:
+    """Every change to one request, oldest first, from the audit log (who, when, what)."""
+    from ocsea.store.db import audit_log
+
+    q = (select(audit_log.c.at, audit_log.c.actor, audit_log.c.action, audit_log.c.detail)
+         .where(audit_log.c.target == str(request_id), audit_log.c.action.in_(("request.add", "request.update")))
+         .order_by(audit_log.c.id))  # fmt: skip
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
