@@ -40,6 +40,10 @@ def test_referrals_networks_cases_requests(tmp_path):
     assert top[0]["priority"] >= top[-1]["priority"] and len(top[0]["referrals"]) >= 2
     p = run("cases", "show", top[0]["key"], env=env)
     assert "priority" in p.stdout.decode()
+    run("cases", "report", "--out", str(tmp_path / "rep"), env=env)
+    page = (tmp_path / "rep" / "cases.html").read_text()
+    assert top[0]["key"] in page and "7100001" in page and "crypto" in page
+    assert json.loads((tmp_path / "rep" / "cases.json").read_text())[0]["key"] == top[0]["key"]
     sent = (date.today() - timedelta(days=85)).isoformat()
     p = run("requests", "add", "--type", "preservation", "--from", "Thailand", "--to", "United States",
             "--provider", "ExampleChat", "--sent", sent, "--referral", "7100001", env=env)  # fmt: skip

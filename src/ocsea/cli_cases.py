@@ -319,6 +319,23 @@ def cases_rebuild(db: DbOption = None) -> None:
     out.print(f"{rebuild_cases(engine, settings, _actor())} cases")
 
 
+@cases_app.command("report")
+def cases_report(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for cases.html, CSV and JSON.")],
+    top: Annotated[int, typer.Option(min=1, max=100_000)] = 100,
+    within: Annotated[str, typer.Option(help="Requests due within, e.g. 14d.")] = "14d",
+    db: DbOption = None,
+) -> None:
+    """An offline report: ranked cases with their reasons, networks, requests due."""
+    from ocsea.referrals.report import write_report
+    from ocsea.service import audit
+
+    settings, engine = _ctx(db)
+    path = write_report(out_dir, engine, settings, top, _days(within))
+    audit.record(engine, _actor(), "cases.report", str(out_dir), {"top": top})
+    out.print(f"report: {path}")
+
+
 @cases_app.command("list")
 def cases_list(
     top: Annotated[int, typer.Option(min=1, max=100_000)] = 20,

@@ -50,7 +50,7 @@ def run_story(out_dir: Path, top: int, out: Console, err: Console) -> None:
     from ocsea.triage.run import discover_terms, run_triage
 
     t0 = time.perf_counter()
-    for sub in ("data", "scan", "triage"):
+    for sub in ("data", "scan", "triage", "cases"):
         shutil.rmtree(out_dir / sub, ignore_errors=True)
     db_path = out_dir / "ocsea.db"
     for p in out_dir.glob("ocsea.db*"):
@@ -100,13 +100,13 @@ def run_story(out_dir: Path, top: int, out: Console, err: Console) -> None:
         )
     out.print(st)
     out.print("new-term candidates: " + ", ".join(f"{c.term} (G²={c.g2:.0f})" for c in cands[:5]))
-    run_casework(engine, data.p2p_log, out_dir / "data" / "referrals", settings.referrals, top, out)
+    run_casework(engine, data.p2p_log, out_dir, settings.referrals, top, out)
     _write_index(out_dir)
     out.print(f"done in {time.perf_counter() - t0:.1f}s. Report: {out_dir / 'report.html'} "
-              f"(triage: {report}; scan: {out_dir / 'scan' / 'report.html'}; text: {out_dir / 'text' / 'report.html'})")  # fmt: skip
+              f"(triage: {report}; scan: {out_dir / 'scan' / 'report.html'}; text: {out_dir / 'text' / 'report.html'}; cases: {out_dir / 'cases' / 'cases.html'})")  # fmt: skip
 
 
-def run_casework(engine, p2p_log: Path, folder: Path, settings, top: int, out: Console) -> None:
+def run_casework(engine, p2p_log: Path, out_dir: Path, settings, top: int, out: Console) -> None:
     """Referrals in every format (planted networks, one naming a P2P sharer of the log), the
     networks and cases they form, and cross-border requests falling due."""
     from dataclasses import replace
@@ -121,7 +121,7 @@ def run_casework(engine, p2p_log: Path, folder: Path, settings, top: int, out: C
     out.rule("casework: referrals, networks, cases, cross-border requests")
     # The demo's documentation ranges stand in for Thai address space.
     settings = replace(settings, thai_ip_ranges=[*settings.thai_ip_ranges, "2001:db8:71::/48"])
-    demo = make_referrals(folder, p2p_log=p2p_log)
+    demo = make_referrals(out_dir / "data" / "referrals", p2p_log=p2p_log)
     res = import_documents(engine, read_inputs([demo.archive]), "demo", settings=settings)
     out.print(f"referrals: {res.new} imported from {demo.archive.name}, {len(res.duplicates)} duplicate, "
               f"{len(res.rejected)} rejected ({'; '.join(r.split('!')[-1][:70] for r in res.rejected)})")  # fmt: skip
@@ -158,6 +158,9 @@ def run_casework(engine, p2p_log: Path, folder: Path, settings, top: int, out: C
                              sent_on=today - timedelta(days=1), referrals=("XML-730001",)), "demo", settings)  # fmt: skip
     add(engine, LegalRequest("mlat", "incoming", "Australia", "Thailand", legal_basis="Thai–Australia MLAT",
                              referrals=("AG-2026-001",)), "demo", settings)  # fmt: skip
+    from ocsea.referrals.report import write_report
+
+    write_report(out_dir / "cases", engine, settings, within=timedelta(days=14))
     t = Table(
         "request",
         "what",
@@ -177,7 +180,8 @@ def run_casework(engine, p2p_log: Path, folder: Path, settings, top: int, out: C
 def _write_index(out_dir: Path) -> None:
     links = [("triage/report.html", "Triage: ranked findings, sharers, query intelligence, new terms"),
              ("scan/report.html", "Scan of a folder of benign images against the demo hash list"),
-             ("text/report.html", "Text detection on the bundled query log and filename list")]  # fmt: skip
+             ("text/report.html", "Text detection on the bundled query log and filename list"),
+             ("cases/cases.html", "Casework: synthetic referrals, networks, ranked cases, requests due")]  # fmt: skip
     items = "".join(f'<li><a href="{h}">{html.escape(t)}</a></li>' for h, t in links)
     (out_dir / "report.html").write_text(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>ocsea demo</title></head>"
