@@ -53,6 +53,7 @@ ENDPOINTS = {
     "requests": ("get", "/v1/requests", None, "requests:read"),
     "requests-due": ("get", "/v1/requests/due", None, "requests:read"),
     "request": ("get", "/v1/requests/1", None, "requests:read"),
+    "request-history": ("get", "/v1/requests/1/history", None, "requests:read"),
     "request-update": ("patch", "/v1/requests/1", {"extend_days": 1}, "requests:write"),
 }  # fmt: skip
 
@@ -442,5 +443,8 @@ def test_casework_api_flow(engine, client):
         "/v1/requests/1", json={"status": "acknowledged", "on": "2026-11-02"}, headers=h
     )
     assert ok.status_code == 200 and ok.json()["acknowledged_on"] == "2026-11-02"
+    hist = client.get("/v1/requests/1/history", headers=h).json()
+    assert [x["action"] for x in hist] == ["request.update"]  # the seed's own entries were cleared
+    assert hist[-1]["changes"]["status"] == ["sent", "acknowledged"]
     assert client.get("/v1/requests/99", headers=h).status_code == 404
     assert client.get("/v1/cases/C999", headers=h).status_code == 404

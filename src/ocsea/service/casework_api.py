@@ -160,6 +160,13 @@ class RequestOut(BaseModel):
     notes: str
 
 
+class HistoryOut(BaseModel):
+    at: str
+    actor: str
+    action: str
+    changes: dict[str, list[Any]]
+
+
 class DueOut(BaseModel):
     what: str
     on: date
@@ -399,6 +406,25 @@ def register(
                 raise problem(404, "not found", str(exc)) from None
         audit.record(engine, p.name, "request.read", str(request_id))
         return _req_out(r)
+
+    @app.get(
+        "/v1/requests/{request_id}/history", response_model=list[HistoryOut], tags=["investigators"]
+    )
+    def request_history(
+        request_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        p: Annotated[Principal, Depends(principal("requests:read"))],
+    ) -> list[HistoryOut]:
+        """Every change to one request, oldest first: who, when, each field before and after."""
+        from ocsea.referrals.requests_store import get, history
+
+        with engine.connect() as conn:
+            try:
+                get(conn, request_id)
+            except RequestError as exc:
+                raise problem(404, "not found", str(exc)) from None
+        audit.record(engine, p.name, "request.history", str(request_id))
+        return [HistoryOut(at=str(h["at"]), actor=h["actor"], action=h["action"],
+                           changes=(h["detail"] or {}).get("changes", {})) for h in history(engine, request_id)]  # fmt: skip
 
     @app.patch("/v1/requests/{request_id}", response_model=RequestOut, tags=["investigators"])
     def patch_request(request_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: RequestPatch,
