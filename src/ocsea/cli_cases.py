@@ -513,7 +513,11 @@ def requests_show(request_id: Annotated[int, typer.Argument(min=1)], db: DbOptio
         d = h["detail"] or {}
         what = ("recorded" if h["action"] == "request.add" else
                 "; ".join(f"{k} {a} → {b}" for k, (a, b) in d.get("changes", {}).items()))  # fmt: skip
-        out.print(f"  {str(h['at'])[:19]} {escape(h['actor'])}: {escape(what)}", highlight=False)
+        out.print(
+            f"  {str(h['at'])[:19]} {escape(h['actor'])}: {escape(what)}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @requests_app.command("list")
