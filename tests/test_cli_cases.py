@@ -17,7 +17,7 @@ def test_referrals_networks_cases_requests(tmp_path):
     }
     p = run("referrals", "import", str(demo.archive), env=env, check=False)
     assert p.returncode == 1  # two documents are broken; the rest is in
-    text = p.stdout.decode()
+    text = " ".join(p.stdout.decode().split())
     assert "21 new referrals" in text and "1 duplicates, 2 rejected" in text, text
     assert "broken.json" in p.stderr.decode() and "entity-bomb.xml" in p.stderr.decode()
     p = run("referrals", "list", "--format", "json", "--limit", "100", env=env)

@@ -109,7 +109,7 @@ def referrals_import(
     out.print(f"{res.new} new referrals from {res.documents} documents"
               f"{f', {res.documents_already} documents already imported' if res.documents_already else ''}; "
               f"{len(res.duplicates)} duplicates, {len(res.rejected)} rejected, {len(res.warnings)} warnings"
-              + (f"; {n_cases} cases" if n_cases is not None else ""), highlight=False)  # fmt: skip
+              + (f"; {n_cases} cases" if n_cases is not None else ""), highlight=False, soft_wrap=True)  # fmt: skip
     for d in res.duplicates[:20]:
         err.print(f"duplicate: {escape(d)}", highlight=False)
     for r in res.rejected:
