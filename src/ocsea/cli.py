@@ -44,7 +44,7 @@ text_app = typer.Typer(
 app.add_typer(text_app, name="text")
 _register_media()
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # error lines stay whole (logs, grep)
 out = Console()
 _state = {"debug": False}
 

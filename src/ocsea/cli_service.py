@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # error lines stay whole (logs, grep)
 out = Console()
 apikeys_app = typer.Typer(
     help="API keys for machine clients (shown once, stored hashed).", no_args_is_help=True
