@@ -343,15 +343,12 @@ def cases_list(
     db: DbOption = None,
 ) -> None:
     """Open cases by priority."""
-    from sqlalchemy import select
-
+    from ocsea.referrals.priority import top_factors
+    from ocsea.referrals.store import top_cases
     from ocsea.service import audit
-    from ocsea.store.db import cases
 
     _, engine = _ctx(db)
-    with engine.connect() as conn:
-        rows = conn.execute(select(cases).where(cases.c.status == "open")
-                            .order_by(cases.c.priority.desc(), cases.c.id).limit(top)).all()  # fmt: skip
+    rows = top_cases(engine, top)
     audit.record(engine, _actor(), "cases.list", "", {"returned": len(rows)})
     if fmt is ListFormat.json:
         for r in rows:
@@ -360,9 +357,8 @@ def cases_list(
         return
     t = Table("case", "priority", "referrals", "sharers", "top factors")
     for r in rows:
-        factors = sorted(r.breakdown.items(), key=lambda kv: -kv[1])[:4]
         t.add_row(r.key, f"{r.priority:.2f}", str(len(r.referral_ids)), str(len(r.sharer_ids)),
-                  ", ".join(f"{k} {v:+.1f}" for k, v in factors))  # fmt: skip
+                  top_factors(r.breakdown))  # fmt: skip
     out.print(t)
 
 

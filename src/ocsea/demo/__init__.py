@@ -114,9 +114,16 @@ def run_casework(engine, p2p_log: Path, out_dir: Path, settings, top: int, out: 
 
     from ocsea.demo.referrals import make_referrals
     from ocsea.referrals.legal_requests import LegalRequest
+    from ocsea.referrals.priority import top_factors
     from ocsea.referrals.requests_store import add, change, due_list
-    from ocsea.referrals.store import import_documents, networks, read_inputs, rebuild_cases
-    from ocsea.store.db import cases, referrals
+    from ocsea.referrals.store import (
+        import_documents,
+        networks,
+        read_inputs,
+        rebuild_cases,
+        top_cases,
+    )
+    from ocsea.store.db import referrals
 
     out.rule("casework: referrals, networks, cases, cross-border requests")
     # The demo's documentation ranges stand in for Thai address space.
@@ -133,18 +140,15 @@ def run_casework(engine, p2p_log: Path, out_dir: Path, settings, top: int, out: 
         out.print(f"network {i}: {who}{' …' if len(net.actors) > 5 else ''}\n    joined by {joins}",
                   highlight=False, markup=False)  # fmt: skip
     with engine.connect() as conn:
-        top_cases = conn.execute(cases.select().where(cases.c.status == "open")
-                                 .order_by(cases.c.priority.desc(), cases.c.id).limit(min(top, 8))).all()  # fmt: skip
         report_of = dict(
             conn.execute(
                 referrals.select().with_only_columns(referrals.c.id, referrals.c.report_id)
             ).all()
         )
     t = Table("case", "priority", "referrals", "sharers", "top factors", title="top cases")
-    for c in top_cases:
-        factors = sorted(c.breakdown.items(), key=lambda kv: -kv[1])[:4]
+    for c in top_cases(engine, min(top, 8)):
         t.add_row(c.key, f"{c.priority:.2f}", ", ".join(report_of[r] for r in c.referral_ids[:4]),
-                  str(len(c.sharer_ids)), ", ".join(f"{k} {v:+.1f}" for k, v in factors))  # fmt: skip
+                  str(len(c.sharer_ids)), top_factors(c.breakdown))  # fmt: skip
     out.print(t)
     today = datetime.now(UTC).date()
     pres = add(engine, LegalRequest("preservation", "outgoing", "Thailand", "United States", provider="ChatApp",

@@ -22,12 +22,11 @@ import phonenumbers
 from stdnum import bitcoin, imei
 from stdnum.th import pin as thai_pin
 
-# How sure a shared value makes us that two actors are linked (docs/referrals.md).
+# How sure a shared value makes us that two actors are linked (docs/referrals.md); every other
+# kind (screen names, URLs, domains, file hashes, IPs in their time window) is tentative.
 CONFIRMED_KINDS = frozenset(
     {"email", "phone", "platform_id", "device", "promptpay", "bank_account", "crypto", "p2p_guid"}
 )
-TENTATIVE_KINDS = frozenset({"screen_name", "url", "domain", "md5", "sha1", "sha256", "ip"})
-KINDS = CONFIRMED_KINDS | TENTATIVE_KINDS
 
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _WS = re.compile(r"\s+")

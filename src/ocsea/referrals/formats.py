@@ -93,21 +93,30 @@ def _decode(name: str, data: bytes) -> str:
         raise ReferralError(f"{name}: not UTF-8 text (byte {exc.start})") from None
 
 
-def detect_format(name: str, data: bytes) -> str:
+def _load_records(name: str, data: bytes) -> list | None:
+    try:
+        return _json_records(json.loads(_decode(name, data)))
+    except json.JSONDecodeError as exc:
+        raise ReferralError(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+
+
+def _detect(name: str, data: bytes) -> tuple[str, list | None]:
+    """The format, and for JSON the records already decoded (so they are decoded once)."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     lower = name.lower()
     if head.startswith(b"<") or lower.endswith(".xml"):
-        return "cybertip-xml"
+        return "cybertip-xml", None
     if head[:1] in (b"{", b"[") or lower.endswith(".json"):
-        try:
-            recs = _json_records(json.loads(_decode(name, data)))
-        except json.JSONDecodeError as exc:
-            raise ReferralError(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        recs = _load_records(name, data)
         first = next((r for r in recs or [] if isinstance(r, dict)), {})
-        return "hotline" if _is_hotline(first) else "ncmec"
+        return ("hotline" if _is_hotline(first) else "ncmec"), recs
     first_line = _decode(name, data[:4096]).splitlines()[0] if data else ""
     cols = {key(c) for c in first_line.replace(";", ",").replace("\t", ",").split(",")}
-    return "hotline" if "url" in cols and cols & HOTLINE_KEYS else "csv"
+    return ("hotline" if "url" in cols and cols & HOTLINE_KEYS else "csv"), None
+
+
+def detect_format(name: str, data: bytes) -> str:
+    return _detect(name, data)[0]
 
 
 def parse_document(name: str, data: bytes, fmt: str = "auto", region: str = "TH",
@@ -128,7 +137,9 @@ def _parse_document(name: str, data: bytes, fmt: str, region: str,
         raise ReferralError(f"{name}: larger than {MAX_DOCUMENT_BYTES >> 20} MB")
     if not data.strip():
         raise ReferralError(f"{name}: empty file")
-    fmt = detect_format(name, data) if fmt == "auto" else fmt
+    recs = None
+    if fmt == "auto":
+        fmt, recs = _detect(name, data)
     if fmt not in FORMATS:
         raise ReferralError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
     out = Parsed(name, fmt, data)
@@ -139,10 +150,8 @@ def _parse_document(name: str, data: bytes, fmt: str, region: str,
     elif fmt == "hotline" and data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
         _parse_hotline_rows(out, list(_csv_rows(name, data)))
     else:
-        try:
-            recs = _json_records(json.loads(_decode(name, data)))
-        except json.JSONDecodeError as exc:
-            raise ReferralError(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        if recs is None:
+            recs = _load_records(name, data)
         if recs is None:
             raise ReferralError(f"{name}: a report is a JSON object (or a list of them)")
         if fmt == "hotline":

@@ -21,7 +21,6 @@ import networkx as nx
 
 from ocsea.referrals.entities import CONFIRMED_KINDS, ip_is_shared
 
-STRENGTHS = ("confirmed", "tentative")
 ACTOR_TYPES = {"R": "referral", "S": "sharer", "F": "finding"}
 
 

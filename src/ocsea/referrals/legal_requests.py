@@ -6,7 +6,7 @@ draft → sent → acknowledged → in_execution → completed; from sent on, a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 TYPES = ("mlat", "preservation", "emergency_disclosure", "extradition", "parallel_investigation")
@@ -61,7 +61,6 @@ class LegalRequest:
     entities: tuple[str, ...] = ()
     notes: str = ""
     id: int | None = None
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def check(self) -> LegalRequest:
         if self.type not in TYPES:

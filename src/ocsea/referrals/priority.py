@@ -175,3 +175,9 @@ def case_priority(facts: CaseFacts, weights: dict[str, float] | None = None,
         breakdown,
         {k: v for k, v in ev.items() if k in breakdown},
     )
+
+
+def top_factors(breakdown: dict[str, float], n: int = 4) -> str:
+    """The ``n`` largest contributions, as a one-line summary for tables."""
+    ranked = sorted(breakdown.items(), key=lambda kv: -kv[1])[:n]
+    return ", ".join(f"{k} {v:+.1f}" for k, v in ranked)

@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 
 from ocsea.config import ReferralSettings
 from ocsea.referrals.requests_store import due_list
-from ocsea.referrals.store import networks
-from ocsea.store.db import cases, referrals
+from ocsea.referrals.store import networks, top_cases
+from ocsea.store.db import referrals
 
 _STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}"
           "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .5rem;"
@@ -32,10 +32,9 @@ def write_report(out_dir: Path, engine: Engine, settings: ReferralSettings, top:
     """cases.html, cases.csv, cases.json, networks.json and requests-due.csv under ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with engine.connect() as conn:
-        rows = conn.execute(select(cases).where(cases.c.status == "open")
-                            .order_by(cases.c.priority.desc(), cases.c.id).limit(top)).all()  # fmt: skip
         label = {r.id: f"{r.source} {r.report_id}" for r in conn.execute(
             select(referrals.c.id, referrals.c.source, referrals.c.report_id))}  # fmt: skip
+    rows = top_cases(engine, top)
     g, nets = networks(engine, settings, central_top=min(top, 50))
     due = due_list(engine, within)
     case_json = [{"key": r.key, "priority": r.priority, "referrals": [label.get(i, i) for i in r.referral_ids],

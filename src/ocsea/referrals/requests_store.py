@@ -24,7 +24,7 @@ from ocsea.store.db import legal_requests
 
 EDITABLE = ("central_authority", "legal_basis", "provider", "notes", "due_on", "expires_on",
             "requesting_state", "requested_state")  # fmt: skip
-_COLS = {f.name for f in fields(LegalRequest)} - {"extra"}
+_COLS = {f.name for f in fields(LegalRequest)}
 
 
 def _from_row(r) -> LegalRequest:

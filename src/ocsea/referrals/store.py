@@ -3,7 +3,6 @@ store (referrals plus the P2P sharers that meet them), and cases rebuilt from it
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -396,26 +395,37 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
     return len(computed)
 
 
+def top_cases(engine: Engine, limit: int) -> list:
+    """Open cases, highest priority first."""
+    with engine.connect() as conn:
+        q = (
+            select(cases)
+            .where(cases.c.status == "open")
+            .order_by(cases.c.priority.desc(), cases.c.id)
+        )
+        return conn.execute(q.limit(limit)).all()
+
+
+def _referral_query():
+    return select(referrals, referral_documents.c.file_name, referral_documents.c.format,
+                  referral_documents.c.sha256.label("document_sha256")).join(
+        referral_documents, referral_documents.c.id == referrals.c.document_id)  # fmt: skip
+
+
+def referral_by_id(engine: Engine, referral_id: int):
+    with engine.connect() as conn:
+        return conn.execute(_referral_query().where(referrals.c.id == referral_id)).first()
+
+
 def referral_row(engine: Engine, ident: str):
     """A referral by database id, or by report id (any source)."""
+    if ident.isdigit() and int(ident) < 2**31:
+        row = referral_by_id(engine, int(ident))
+        if row is not None:
+            return row
     with engine.connect() as conn:
-        q = select(referrals, referral_documents.c.file_name, referral_documents.c.format,
-                   referral_documents.c.sha256.label("document_sha256")).join(
-            referral_documents, referral_documents.c.id == referrals.c.document_id)  # fmt: skip
-        row = None
-        if ident.isdigit():
-            with contextlib.suppress(OverflowError):
-                row = (
-                    conn.execute(q.where(referrals.c.id == int(ident))).first()
-                    if int(ident) < 2**31
-                    else None
-                )
-        return (
-            row
-            or conn.execute(
-                q.where(referrals.c.report_id == ident).order_by(referrals.c.id)
-            ).first()
-        )
+        q = _referral_query().where(referrals.c.report_id == ident).order_by(referrals.c.id)
+        return conn.execute(q).first()
 
 
 def original_document(engine: Engine, referral_id: int) -> bytes:

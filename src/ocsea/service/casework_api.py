@@ -178,7 +178,6 @@ def _req_out(r) -> RequestOut:
     from dataclasses import asdict
 
     d = asdict(r)
-    d.pop("extra", None)
     return RequestOut(**{**d, "referrals": list(r.referrals), "entities": list(r.entities)})
 
 
@@ -265,10 +264,10 @@ def register(
     @app.get("/v1/referrals/{referral_id}", response_model=ReferralDetail, tags=["investigators"])
     def get_referral(referral_id: Annotated[int, Path(ge=1, le=MAX_ID)],
                      p: Annotated[Principal, Depends(principal("referrals:read"))]) -> ReferralDetail:  # fmt: skip
-        from ocsea.referrals.store import referral_row
+        from ocsea.referrals.store import referral_by_id
 
-        r = referral_row(engine, str(referral_id))
-        if r is None or r.id != referral_id:
+        r = referral_by_id(engine, referral_id)
+        if r is None:
             raise problem(404, "not found", f"no referral {referral_id}")
         audit.record(engine, p.name, "referral.read", str(referral_id))
         return ReferralDetail(**ref_out(r).model_dump(), document=r.file_name.rsplit("/", 1)[-1],
@@ -279,10 +278,10 @@ def register(
     def get_original(referral_id: Annotated[int, Path(ge=1, le=MAX_ID)],
                      p: Annotated[Principal, Depends(principal("referrals:read"))]) -> Response:  # fmt: skip
         """The original document, byte for byte (its SHA-256 is in the referral)."""
-        from ocsea.referrals.store import original_document, referral_row
+        from ocsea.referrals.store import original_document, referral_by_id
 
-        r = referral_row(engine, str(referral_id))
-        if r is None or r.id != referral_id:
+        r = referral_by_id(engine, referral_id)
+        if r is None:
             raise problem(404, "not found", f"no referral {referral_id}")
         audit.record(
             engine, p.name, "referral.original", str(referral_id), {"sha256": r.document_sha256}
