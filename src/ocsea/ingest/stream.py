@@ -152,12 +152,12 @@ def insert_for(conn: Connection):
 
 
 def bulk_insert(conn: Connection, table, columns: list[str], rows: list[tuple],
-                on_conflict: str = "") -> None:  # fmt: skip
+                on_conflict: str = "", raw: bool = False) -> None:  # fmt: skip
     """Many rows through the driver's executemany: 3× faster than Core's per-row parameter
     handling for the million-row tables. Names come from our schema; values stay parameters.
     Column types' bind processing (e.g. SQLite's datetime strings) is applied as Core would."""
     procs = [table.c[c].type.bind_processor(conn.dialect) for c in columns]
-    if any(procs):
+    if any(procs) and not raw:  # raw: the caller gives values as the driver stores them
         rows = [tuple(p(v) if p and v is not None else v for p, v in zip(procs, r, strict=True))
                 for r in rows]  # fmt: skip
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -198,7 +198,7 @@ def begin_job(engine: Engine, kind: str, path: Path) -> tuple[int, int, int, boo
         return job_id, 0, 0, False
 
 
-def advance_job(conn: Connection, job_id: int, chunk: Chunk, done: int, rejected: int) -> None:
+def advance_job(conn: Connection, job_id: int, chunk: Any, done: int, rejected: int) -> None:
     conn.execute(
         update(ingest_jobs)
         .where(ingest_jobs.c.id == job_id)
