@@ -24,6 +24,9 @@ BENIGN_TH = {
     "medical": "วัคซีน ไข้ หมอเด็ก ไอ ผื่น ฟันผุ ท้องเสีย ภูมิแพ้ ตรวจสุขภาพ ส่วนสูง น้ำหนัก",
     "sports": "ฟุตบอล ว่ายน้ำ เทควันโด วิ่ง แข่งขัน บาสเกตบอล แบดมินตัน ยิมนาสติก ซ้อม",
     "shopping": "เสื้อผ้าเด็ก รองเท้า ราคา ลดราคา โปรโมชั่น ร้าน ส่งฟรี ของแท้ ไซส์ ชุดว่ายน้ำเด็ก",
+    # Products sold by age ("books for age 8"): a benign use of ages next to child words.
+    "books_toys": "หนังสือ หนังสือนิทาน นิทานก่อนนอน การ์ตูน ตัวต่อ เลโก้ จักรยาน เกมกระดาน "
+    "หนังสืออ่านนอกเวลา นิยาย ระบายสี จิ๊กซอว์ ตุ๊กตา ของขวัญ",
     "general": "ร้านอาหาร สูตรอาหาร ท่องเที่ยว ที่พัก ราคาทอง พยากรณ์อากาศ ละคร เพลง มือถือ "
     "ไอโฟน ผ่อน รถมือสอง คอนโด กาแฟ ตลาดนัด ข่าวบันเทิง ซีรีส์ เกม ตั๋วเครื่องบิน ประกัน",
 }
@@ -36,6 +39,8 @@ BENIGN_EN = {
     "check up flu",
     "sports": "soccer practice swimming lessons karate basketball gymnastics tennis camp tryouts",
     "shopping": "clothes shoes price sale discount free shipping size chart coupon outlet",
+    "books_toys": "books picture books story books chapter books reading list puzzle lego "
+    "board game bicycle toys comics coloring gift ideas novels",
     "general": "recipe weather flights hotel iphone price laptop football highlights music video "
     "minecraft roblox cartoon movie trailer news today coffee concert tickets podcast",
 }
@@ -45,6 +50,7 @@ BENIGN_ROM = {
     "medical": "pen khai mo dek wacsin ai",
     "sports": "fut bon wai nam taekwondo wing",
     "shopping": "raka lot raka song fri suea pha rong thao",
+    "books_toys": "nangsue nithan kartoon khong len jakrayan tukkata khong khwan",
     "general": "narak maew ma pai tiew ahan kafae lakhon phleng",
 }
 FILE_WORDS = (
@@ -278,7 +284,7 @@ class CorpusGenerator:
         w = self.word
         bw = self.benign_word
         if t == 0:
-            topic = self.rng.choice(["school", "parenting", "medical", "sports", "shopping"])
+            topic = self.rng.choice(["school", "parenting", "medical", "sports", "shopping", "books_toys"])  # fmt: skip
             extra = self.pick([self.clip(lang), self.minor_age(lang), "", ""])
             return "child_context", [w("minor", lang), bw(lang, topic), bw(lang, topic), extra]
         if t == 1:
@@ -307,7 +313,7 @@ class CorpusGenerator:
                 w("minor", lang),
             ]
         if t == 6:
-            topic = self.rng.choice(["parenting", "medical", "school", "shopping"])
+            topic = self.rng.choice(["parenting", "medical", "school", "shopping", "books_toys"])
             return "age_context", [
                 self.pick([w("minor", lang), ""]),
                 self.minor_age(lang),
