@@ -46,10 +46,14 @@ def stored(engine):
         text = dict(conn.execute(select(items.c.id, items.c.text)).all())
         return {
             "items": sorted(text.values()),
-            "stats": sorted((str(r.day), text[r.item_id], r.region, r.count)
-                            for r in conn.execute(select(query_stats))),  # fmt: skip
-            "sessions": sorted((str(r.day), text[r.item_id], r.session)
-                               for r in conn.execute(select(query_sessions))),  # fmt: skip
+            "stats": sorted(
+                (str(r.day), text[r.item_id], r.region, r.count)
+                for r in conn.execute(select(query_stats))
+            ),
+            "sessions": sorted(
+                (str(r.day), text[r.item_id], r.session)
+                for r in conn.execute(select(query_sessions))
+            ),
             "signals": sorted((text[r.item_id], r.label) for r in conn.execute(select(signals))),
         }
 
@@ -71,7 +75,9 @@ def write_log(path, lines: list[bytes], crlf: bool = False):
 
 def plain_line(rng: random.Random) -> bytes:
     t = rng.choice(TIMES[:5])
-    return f"{t},{rng.choice(QUERIES)},s{rng.randrange(40)},{rng.choice(['bkk', 'cnx', ''])}".encode()
+    return (
+        f"{t},{rng.choice(QUERIES)},s{rng.randrange(40)},{rng.choice(['bkk', 'cnx', ''])}".encode()
+    )
 
 
 @pytest.mark.parametrize("crlf", [False, True])
@@ -81,7 +87,9 @@ def test_columnar_and_row_paths_store_the_same(template_db, tmp_path, detector, 
     lines = [plain_line(rng) for _ in range(3000)]
     for i, odd in enumerate(ODD_LINES * 3):
         lines.insert(rng.randrange(len(lines)), odd)
-        lines.insert(rng.randrange(len(lines)), f"{TIMES[i % len(TIMES)]},homework help,s1,".encode())
+        lines.insert(
+            rng.randrange(len(lines)), f"{TIMES[i % len(TIMES)]},homework help,s1,".encode()
+        )
     p = tmp_path / "q.csv"
     write_log(p, lines, crlf)
     (cr, cs), (rr, rs) = both_paths(template_db, tmp_path, detector, p)
@@ -113,15 +121,21 @@ def test_a_plain_file_goes_through_duckdb(template_db, tmp_path, detector, monke
 
 
 line = st.one_of(
-    st.builds(lambda t, q, s, g: f"{t},{q},{s},{g}".encode(), st.sampled_from(TIMES),
-              st.sampled_from([*QUERIES, ""]), st.sampled_from(["s1", "s2", "", " s3 "]),
-              st.sampled_from(["bkk", "", " cnx"])),  # fmt: skip
+    st.builds(
+        lambda t, q, s, g: f"{t},{q},{s},{g}".encode(),
+        st.sampled_from(TIMES),
+        st.sampled_from([*QUERIES, ""]),
+        st.sampled_from(["s1", "s2", "", " s3 "]),
+        st.sampled_from(["bkk", "", " cnx"]),
+    ),
     st.sampled_from(ODD_LINES),
     st.binary(max_size=40).filter(lambda b: b"\n" not in b),
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(lines=st.lists(line, min_size=1, max_size=60), crlf=st.booleans())
 def test_any_lines_give_the_same_result(template_db, tmp_path, detector, monkeypatch, lines, crlf):
     monkeypatch.setattr(columnar, "MIN_FAST_LINES", 1)
@@ -155,3 +169,15 @@ def test_columnar_ingest_resumes_after_a_crash(template_db, tmp_path, detector, 
     whole = fresh_engine(template_db, tmp_path / "w.db")
     ingest_queries(whole, p, detector, s)
     assert stored(e) == stored(whole)
+
+
+def test_the_columnar_path_can_be_switched_off_in_config(tmp_path):
+    from ocsea.config import ConfigError, load_settings
+
+    cfg = tmp_path / "ocsea.toml"
+    cfg.write_text("[ingest]\ncolumnar = false\n")
+    assert load_settings(cfg).ingest_columnar is False
+    assert load_settings(tmp_path / "none.toml").ingest_columnar is True
+    cfg.write_text('[ingest]\ncolumnar = "yes"\n')
+    with pytest.raises(ConfigError, match=r"ingest\.columnar"):
+        load_settings(cfg)

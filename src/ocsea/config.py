@@ -75,6 +75,8 @@ class Settings:
     )
     pseudonym_key: bytes | None = None
     text_threshold: float = 0.5
+    # CSV/TSV query logs through DuckDB (docs/architecture.md, Ingest); false: row by row.
+    ingest_columnar: bool = True
     referrals: ReferralSettings = field(default_factory=lambda: ReferralSettings())
     source: str = "defaults"
 
@@ -115,6 +117,10 @@ def load_settings(path: Path | str | None = None) -> Settings:
                 raise ConfigError(f"{cfg_path}: triage.weights.{k} must be a number >= 0")
             s.triage_weights[k] = float(v)
         ingest = doc.get("ingest", {})
+        columnar = ingest.get("columnar", True)
+        if not isinstance(columnar, bool):
+            raise ConfigError(f"{cfg_path}: ingest.columnar must be true or false")
+        s.ingest_columnar = columnar
         if "p2p" in ingest:
             s.p2p_columns = _merge_columns(
                 s.p2p_columns, ingest["p2p"].get("columns", {}), "ingest.p2p.columns"

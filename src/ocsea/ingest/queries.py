@@ -52,7 +52,7 @@ def ingest_queries(
     settings: Settings,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
-    columnar: bool = True,
+    columnar: bool | None = None,
 ) -> IngestResult:
     cols = resolve_columns(header_of(path), settings.query_columns)
     missing = [f for f in ("timestamp", "query") if f not in cols]
@@ -66,6 +66,8 @@ def ingest_queries(
             "or [pseudonymise] key_file in ocsea.toml"
         )
     key = settings.pseudonym_key
+    if columnar is None:
+        columnar = settings.ingest_columnar
     if columnar and not path.name.lower().endswith((".jsonl", ".ndjson", ".json")):
         header = header_of(path)
         return run_columnar(
