@@ -3,6 +3,7 @@ with the same messages, and resumes the same way."""
 
 import random
 import shutil
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -118,6 +119,8 @@ def test_a_plain_file_goes_through_duckdb(template_db, tmp_path, detector, monke
     e = fresh_engine(template_db, tmp_path / "a.db")
     r = ingest_queries(e, p, detector, Settings(pseudonym_key=KEY))
     assert calls == [True] and r.rows_done == len(lines) and r.rows_rejected == 0
+    # Nothing process-wide was changed on the way (scikit-learn looks pandas up in sys.modules).
+    assert sys.modules.get("pandas", "absent") is not None
 
 
 line = st.one_of(

@@ -98,26 +98,30 @@ class _FastQueries:
     """A chunk's plain rows counted in DuckDB (temp tables ``t``: day per row, ``agg``: counts per
     day, raw query and raw region), with the row checks' cleaned values."""
 
-    con: Any
+    duck: DuckChunk
     pos: dict[str, str]
     good: dict[str, dict]
     skip: list[int]
 
     def queries(self) -> set[str]:
         good_q = self.good["query"]
-        return {good_q[q] for (q,) in self.con.execute("SELECT DISTINCT q FROM agg").fetchall()}
+        return {
+            good_q[q] for (q,) in self.duck.con.execute("SELECT DISTINCT q FROM agg").fetchall()
+        }
 
     def stats_rows(self, qid: dict[str, int], day_as_text: bool) -> list[tuple]:
         """(day, item id, region, count) in key order, summed over raw spellings."""
         good_q, good_g = self.good["query"], self.good.get("region", {})
-        raw_q = [q for (q,) in self.con.execute("SELECT DISTINCT q FROM agg").fetchall()]
-        self.con.execute("CREATE OR REPLACE TEMP TABLE qm AS SELECT unnest(?) AS q, unnest(?) AS item",
-                         [raw_q, [qid[good_q[q]] for q in raw_q]])  # fmt: skip
+        raw_q = [q for (q,) in self.duck.con.execute("SELECT DISTINCT q FROM agg").fetchall()]
+        self.duck.table(
+            "qm", {"q": "VARCHAR", "item": "BIGINT"}, [(q, qid[good_q[q]]) for q in raw_q]
+        )
         raw_g = [g for g in good_g if g is not None] or [""]
-        self.con.execute("CREATE OR REPLACE TEMP TABLE gm AS SELECT unnest(?) AS g, unnest(?) AS clean",
-                         [raw_g, [good_g.get(g) or "" for g in raw_g]])  # fmt: skip
+        self.duck.table(
+            "gm", {"g": "VARCHAR", "clean": "VARCHAR"}, [(g, good_g.get(g) or "") for g in raw_g]
+        )
         day = "strftime(agg.day, '%Y-%m-%d')" if day_as_text else "agg.day"
-        return self.con.execute(
+        return self.duck.con.execute(
             f"SELECT {day} AS d, qm.item, coalesce(gm.clean, '') AS region, sum(agg.n) FROM agg "
             "JOIN qm ON qm.q = agg.q LEFT JOIN gm ON gm.g = agg.g GROUP BY ALL ORDER BY ALL"
         ).fetchall()
@@ -130,11 +134,11 @@ class _FastQueries:
         raw = [v for v, clean in good_q.items() if clean in flagged]
         if not raw:
             return []
+        self.duck.table("vals", {"v": "VARCHAR"}, [(v,) for v in raw])
         q, s = self.pos["query"], self.pos["session"]
-        found = self.con.execute(
+        found = self.duck.con.execute(
             f"SELECT DISTINCT t.day, {q}, {s} FROM c JOIN t ON t.r = c.rowid WHERE t.day IS NOT NULL "
-            f"AND {s} IS NOT NULL AND {q} IN (SELECT unnest(?)) AND c.rowid NOT IN (SELECT unnest(?))",
-            [raw, self.skip],
+            f"AND {s} IS NOT NULL AND {q} IN (SELECT v FROM vals) AND c.rowid NOT IN (SELECT r FROM skip)"
         ).fetchall()
         return [(d, good_q[qv], good_s[sv]) for d, qv, sv in found if good_s.get(sv)]
 
@@ -155,13 +159,13 @@ def _fast_aggregate(duck: DuckChunk, pos: dict[str, str]) -> tuple[_FastQueries,
             good[field], bad = check_distinct(duck, pos[field], _check(field, required, limit))
             moved.update(bad)
     skip = sorted(moved) or [-1]
+    duck.table("skip", {"r": "BIGINT"}, [(r,) for r in skip])
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE agg AS SELECT t.day, {pos['query']} AS q, "
         f"{pos.get('region', 'NULL::VARCHAR')} AS g, count(*) AS n FROM c JOIN t ON t.r = c.rowid "
-        "WHERE t.day IS NOT NULL AND c.rowid NOT IN (SELECT unnest(?)) GROUP BY ALL",
-        [skip],
+        "WHERE t.day IS NOT NULL AND c.rowid NOT IN (SELECT r FROM skip) GROUP BY ALL"
     )
-    return _FastQueries(con, pos, good, skip), sorted(moved)
+    return _FastQueries(duck, pos, good, skip), sorted(moved)
 
 
 def _write_columnar(
