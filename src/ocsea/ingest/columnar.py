@@ -26,13 +26,14 @@ from sqlalchemy.engine import Connection, Engine
 
 from ocsea.ingest.stream import (
     MAX_LINE,
-    MAX_REPORTED_ERRORS,
     IngestResult,
     _format,
     _parse_line,
     advance_job,
-    begin_job,
     finish_job,
+    parse_rows,
+    report_errors,
+    start_job,
 )
 
 CHUNK_BYTES = 48 << 20
@@ -261,26 +262,13 @@ def check_distinct(
 
 
 def slow_records(
-    path: Path, slow: list[tuple[int, bytes]], fmt: str, header: list[str],
+    slow: list[tuple[int, bytes]], fmt: str, header: list[str],
     parse_row: Callable[[dict[str, Any]], Any], errors: list[tuple[int, str]],
 ) -> list[Any]:  # fmt: skip
     """The row path for the lines DuckDB does not take."""
-    from ocsea.ingest.rows import RowError
-
-    out = []
-    for lineno, raw in slow:
-        if len(raw) > MAX_LINE:
-            errors.append((lineno, f"line longer than {MAX_LINE} bytes"))
-            continue
-        row, error = _parse_line(raw, fmt, header)
-        if row is not None:
-            try:
-                out.append(parse_row(row))
-                continue
-            except RowError as exc:
-                error = str(exc)
-        errors.append((lineno, error or "unreadable"))
-    return out
+    rows = [(n, None, f"line longer than {MAX_LINE} bytes") if len(raw) > MAX_LINE
+            else (n, *_parse_line(raw, fmt, header)) for n, raw in slow]  # fmt: skip
+    return parse_rows(rows, parse_row, errors)
 
 
 def duck_connection() -> duckdb.DuckDBPyConnection:
@@ -293,13 +281,6 @@ def duck_connection() -> duckdb.DuckDBPyConnection:
 def private_tmpdir() -> tempfile.TemporaryDirectory:
     """Chunks are written to a directory only this user can read (inputs may be sensitive)."""
     return tempfile.TemporaryDirectory(prefix="ocsea-ingest-")
-
-
-def report(errors: list[tuple[int, str]], path: Path, into: list[str]) -> None:
-    for lineno, msg in sorted(errors):
-        if len(into) >= MAX_REPORTED_ERRORS:
-            break
-        into.append(f"{path}:{lineno}: {msg}")
 
 
 def header_end(path: Path) -> int:
@@ -328,12 +309,9 @@ def run_columnar(
     rows it leaves to the row parser; ``write(conn, aggregate or None, records)`` stores both."""
     fmt = _format(path)
     delim = "\t" if fmt == "tsv" else ","
-    result = IngestResult(str(path))
-    job_id, offset, line, done = begin_job(engine, kind, path)
-    if done:
-        result.already_done = True
+    result, job_id, offset, line = start_job(engine, kind, path)
+    if result.already_done:
         return result
-    result.resumed_from_line = line
     if offset == 0:
         offset, line = header_end(path), 1
     with private_tmpdir() as td:
@@ -349,14 +327,14 @@ def run_columnar(
                     if moved:
                         slow = sorted(slow + [(split.fast_lines[r], split.fast[r] + b"\n") for r in moved])  # fmt: skip
                 errors: list[tuple[int, str]] = []
-                records = slow_records(path, slow, fmt, header, parse_row, errors)
+                records = slow_records(slow, fmt, header, parse_row, errors)
                 with engine.begin() as conn:
                     if agg is not None or records:
                         write(conn, agg, records)
                     advance_job(conn, job_id, chunk, n_fast + len(records), len(errors))
                 result.rows_done += n_fast + len(records)
                 result.rows_rejected += len(errors)
-                report(errors, path, result.errors)
+                report_errors(errors, path, result.errors)
                 if progress:
                     progress(len(chunk.lines))
         finally:

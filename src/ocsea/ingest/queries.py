@@ -101,20 +101,17 @@ class _FastQueries:
     duck: DuckChunk
     pos: dict[str, str]
     good: dict[str, dict]
-    skip: list[int]
+    raw_q: list[str]  # the raw query spellings counted in ``agg``
 
     def queries(self) -> set[str]:
         good_q = self.good["query"]
-        return {
-            good_q[q] for (q,) in self.duck.con.execute("SELECT DISTINCT q FROM agg").fetchall()
-        }
+        return {good_q[q] for q in self.raw_q}
 
     def stats_rows(self, qid: dict[str, int], day_as_text: bool) -> list[tuple]:
         """(day, item id, region, count) in key order, summed over raw spellings."""
         good_q, good_g = self.good["query"], self.good.get("region", {})
-        raw_q = [q for (q,) in self.duck.con.execute("SELECT DISTINCT q FROM agg").fetchall()]
         self.duck.table(
-            "qm", {"q": "VARCHAR", "item": "BIGINT"}, [(q, qid[good_q[q]]) for q in raw_q]
+            "qm", {"q": "VARCHAR", "item": "BIGINT"}, [(q, qid[good_q[q]]) for q in self.raw_q]
         )
         raw_g = [g for g in good_g if g is not None] or [""]
         self.duck.table(
@@ -165,7 +162,8 @@ def _fast_aggregate(duck: DuckChunk, pos: dict[str, str]) -> tuple[_FastQueries,
         f"{pos.get('region', 'NULL::VARCHAR')} AS g, count(*) AS n FROM c JOIN t ON t.r = c.rowid "
         "WHERE t.day IS NOT NULL AND c.rowid NOT IN (SELECT r FROM skip) GROUP BY ALL"
     )
-    return _FastQueries(duck, pos, good, skip), sorted(moved)
+    raw_q = [q for (q,) in con.execute("SELECT DISTINCT q FROM agg").fetchall()]
+    return _FastQueries(duck, pos, good, raw_q), sorted(moved)
 
 
 def _write_columnar(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,6 +226,44 @@ def finish_job(engine: Engine, job_id: int) -> tuple[int, int]:
         return row.rows_done, row.rows_rejected
 
 
+def start_job(engine: Engine, kind: str, path: Path) -> tuple[IngestResult, int, int, int]:
+    """(result, job id, byte offset, line) to go on from; ``result.already_done`` for a file
+    finished before."""
+    result = IngestResult(str(path))
+    job_id, offset, line, done = begin_job(engine, kind, path)
+    result.already_done = done
+    result.resumed_from_line = 0 if done else line
+    return result, job_id, offset, line
+
+
+def parse_rows(
+    rows: Iterable[tuple[int, dict[str, Any] | None, str | None]],
+    parse_row: Callable[[dict[str, Any]], Any],
+    errors: list[tuple[int, str]],
+) -> list[Any]:
+    """Records of the rows that parse; (line, message) of every other row into ``errors``."""
+    from ocsea.ingest.rows import RowError
+
+    out: list[Any] = []
+    for lineno, raw, error in rows:
+        if raw is not None:
+            try:
+                out.append(parse_row(raw))
+                continue
+            except RowError as exc:
+                error = str(exc)
+        errors.append((lineno, error or "unreadable"))
+    return out
+
+
+def report_errors(errors: list[tuple[int, str]], path: Path, into: list[str]) -> None:
+    """``file:line: message`` in line order, up to MAX_REPORTED_ERRORS in all."""
+    for lineno, msg in sorted(errors):
+        if len(into) >= MAX_REPORTED_ERRORS:
+            break
+        into.append(f"{path}:{lineno}: {msg}")
+
+
 def run_ingest(
     engine: Engine,
     path: Path,
@@ -238,33 +276,19 @@ def run_ingest(
     """The loop every ingest shares: skip a finished file, resume after the last committed line,
     parse each row (a bad one is reported, the rest go on), and commit each chunk with the job's
     offset in one transaction."""
-    from ocsea.ingest.rows import RowError
-
-    result = IngestResult(str(path))
-    job_id, offset, line, done = begin_job(engine, kind, path)
-    if done:
-        result.already_done = True
+    result, job_id, offset, line = start_job(engine, kind, path)
+    if result.already_done:
         return result
-    result.resumed_from_line = line
     for chunk in read_chunks(path, offset, line, chunk_rows):
-        records: list[Any] = []
-        rejected = 0
-        for lineno, raw, error in chunk.rows:
-            if raw is not None:
-                try:
-                    records.append(parse_row(raw))
-                    continue
-                except RowError as exc:
-                    error = str(exc)
-            rejected += 1
-            if len(result.errors) < MAX_REPORTED_ERRORS:
-                result.errors.append(f"{path}:{lineno}: {error}")
+        errors: list[tuple[int, str]] = []
+        records = parse_rows(chunk.rows, parse_row, errors)
         with engine.begin() as conn:
             if records:
                 write_chunk(conn, records)
-            advance_job(conn, job_id, chunk, len(records), rejected)
+            advance_job(conn, job_id, chunk, len(records), len(errors))
         result.rows_done += len(records)
-        result.rows_rejected += rejected
+        result.rows_rejected += len(errors)
+        report_errors(errors, path, result.errors)
         if progress:
             progress(len(chunk.rows))
     finish_job(engine, job_id)
