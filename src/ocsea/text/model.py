@@ -43,13 +43,17 @@ class LinearModel:
         # Inference is a sum of a few dozen weight rows: plain tuples in a dict beat numpy's
         # per-call overhead here (measured 36 µs → 8 µs a text on 40-character filenames).
         # Each known n-gram maps to its weight per label, then its pull towards csa (its csa weight
-        # less its mean weight), then itself: one lookup serves both the scores and the reason.
+        # less its mean weight), its index (ties) and itself: one lookup serves both the scores
+        # and the reason.
         i = self.labels.index("csa")
         pull = (w[i, :n_vocab] - w[:, :n_vocab].mean(axis=0)).tolist()
         rows = w[:, :n_vocab].T.tolist()
-        self._gram_w: dict[str, tuple] = {g: (*rows[j], pull[j], g) for g, j in self.vocab.items()}
+        self._gram_w: dict[str, tuple] = {
+            g: (*rows[j], pull[j], j, g) for g, j in self.vocab.items()
+        }
         self._dense_w = [list(r) for r in w[:, n_vocab:].tolist()]
         self._bias = [float(x) for x in self.bias]
+        self._label_cols = [itemgetter(c) for c in range(len(self.labels))]
 
     def score(
         self,
@@ -66,11 +70,11 @@ class LinearModel:
         z = list(self._bias)
         inv = 1.0 / math.sqrt(len(rows)) if rows else 0.0
         if rows:
-            cols = list(zip(*rows, strict=True))
-            for c in range(n):
-                z[c] += sum(cols[c]) * inv
+            for c, col in enumerate(self._label_cols):  # 15 → 10 µs against zip(*rows)
+                z[c] += sum(map(col, rows)) * inv
+        on = [(i, d) for i, d in enumerate(dense) if d]
         for c, row in enumerate(self._dense_w):
-            z[c] += sum(wd * d for wd, d in zip(row, dense, strict=True) if d)
+            z[c] += sum(row[i] * d for i, d in on)
         t = self.temperature
         top = max(z)
         e = [math.exp((x - top) / t) for x in z]
@@ -79,7 +83,7 @@ class LinearModel:
         tops: list[tuple[str, float]] = []
         if top_from is not None and rows and probs[self.labels.index("csa")] >= top_from:
             best = heapq.nlargest(k, rows, key=itemgetter(n, n + 1))
-            tops = [(r[n + 1], r[n] * inv) for r in best if r[n] > 0]
+            tops = [(r[n + 2], r[n] * inv) for r in best if r[n] > 0]
         return probs, tops
 
     def probs(self, grams: Iterable[str], dense: Sequence[float]) -> list[float]:
