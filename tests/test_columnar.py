@@ -100,6 +100,12 @@ def test_columnar_and_row_paths_store_the_same(template_db, tmp_path, detector, 
     monkeypatch.setattr(columnar, "CHUNK_BYTES", 4096)
     (cr2, cs2), _ = both_paths(template_db, tmp_path, detector, p)
     assert cr2 == rr and cs2 == rs
+    # And epochs of a few chunks each (and of few row-parsed rows): counts and sessions from
+    # several epochs add up to the same.
+    monkeypatch.setattr(columnar, "FLUSH_BYTES", 3 * 4096)
+    monkeypatch.setattr(columnar, "FLUSH_RECORDS", 10)
+    (cr3, cs3), _ = both_paths(template_db, tmp_path, detector, p)
+    assert cr3 == rr and cs3 == rs
 
 
 def test_a_plain_file_goes_through_duckdb(template_db, tmp_path, detector, monkeypatch):
@@ -151,6 +157,7 @@ def test_any_lines_give_the_same_result(template_db, tmp_path, detector, monkeyp
 def test_columnar_ingest_resumes_after_a_crash(template_db, tmp_path, detector, monkeypatch):
     monkeypatch.setattr(columnar, "MIN_FAST_LINES", 10)
     monkeypatch.setattr(columnar, "CHUNK_BYTES", 2048)
+    monkeypatch.setattr(columnar, "FLUSH_BYTES", 4096)  # an epoch of about two chunks
     rng = random.Random(5)
     p = tmp_path / "q.csv"
     write_log(p, [plain_line(rng) for _ in range(400)])
@@ -159,7 +166,7 @@ def test_columnar_ingest_resumes_after_a_crash(template_db, tmp_path, detector, 
 
     def crash_on_second(n):
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == 5:  # after the second epoch, before the third is written
             raise KeyboardInterrupt("simulated crash")
 
     s = Settings(pseudonym_key=KEY)
@@ -184,3 +191,76 @@ def test_the_columnar_path_can_be_switched_off_in_config(tmp_path):
     cfg.write_text('[ingest]\ncolumnar = "yes"\n')
     with pytest.raises(ConfigError, match=r"ingest\.columnar"):
         load_settings(cfg)
+
+
+def _reader_threads() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "ocsea-ingest-reader"]
+
+
+def test_read_ahead_keeps_file_order_and_stays_within_its_depth():
+    import threading
+
+    ahead = {"max": 0}
+    taken = []
+    lock = threading.Lock()
+
+    def prepare(chunk):
+        with lock:
+            ahead["max"] = max(ahead["max"], chunk - len(taken))
+        return chunk
+
+    for item in columnar.read_ahead(iter(range(200)), prepare, depth=2):
+        with lock:
+            taken.append(item)
+    assert taken == list(range(200))
+    assert ahead["max"] <= 3  # two waiting in the queue and one being prepared
+    assert not _reader_threads()
+
+
+def test_read_ahead_raises_the_readers_error_and_stops():
+    def prepare(chunk):
+        if chunk == 3:
+            raise ValueError("chunk 3 is bad")
+        return chunk
+
+    got = []
+    with pytest.raises(ValueError, match="chunk 3 is bad"):
+        for item in columnar.read_ahead(iter(range(10)), prepare):
+            got.append(item)
+    assert got == [0, 1, 2]
+    assert not _reader_threads()
+
+
+def test_read_ahead_stops_the_reader_when_the_writer_stops():
+    closed = []
+
+    def chunks():
+        try:
+            yield from range(1000)
+        finally:
+            closed.append(True)
+
+    gen = columnar.read_ahead(chunks(), lambda c: c)
+    with pytest.raises(RuntimeError, match="writer failed"):
+        for item in gen:
+            if item == 5:
+                raise RuntimeError("writer failed")
+    gen.close()
+    assert not _reader_threads()
+    assert closed == [True]  # the file is closed, not left to the garbage collector
+
+
+def test_epochs_close_on_input_size_or_on_rows_held(monkeypatch):
+    monkeypatch.setattr(columnar, "FLUSH_BYTES", 100)
+    monkeypatch.setattr(columnar, "FLUSH_RECORDS", 5)
+    ep = columnar.Epochs()
+
+    def prep(n_records):
+        return columnar.Prepared(ep.epoch, 1, 0, 0, None, 0, [None] * n_records, [])
+
+    assert [ep.close_if_full(prep(0), 60).ends_epoch for _ in range(4)] == [False, True, False, True]
+    assert ep.epoch == 2
+    assert ep.close_if_full(prep(5), 1).ends_epoch
+    assert ep.epoch == 3

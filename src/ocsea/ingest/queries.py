@@ -39,6 +39,7 @@ from ocsea.store.db import items, query_sessions, query_stats, signals
 from ocsea.text.detector import Detector
 
 CHUNK_ROWS = 50_000
+STATS_BATCH = 50_000  # count rows fetched from DuckDB and upserted at a time
 
 
 def pseudonym(key: bytes, raw_id: str) -> str:
@@ -72,8 +73,10 @@ def ingest_queries(
         header = header_of(path)
         return run_columnar(
             engine, path, "queries", header, lambda raw: parse_query(raw, cols),
-            lambda duck: _fast_aggregate(duck, _positions(header, cols)),
-            lambda conn, agg, records: _write_columnar(conn, agg, records, detector, key),
+            lambda duck, epoch: _fast_aggregate(duck, epoch, _positions(header, cols), detector),
+            lambda conn, duck, epoch, aggs, records: _flush_columnar(
+                conn, duck, epoch, aggs, records, detector, key
+            ),
             progress,
         )  # fmt: skip
     return run_ingest(
@@ -93,56 +96,24 @@ def _check(field: str, required: bool, limit: int) -> Callable[[Any], Any]:
     return lambda v: _text({field: v}, {field: field}, field, required=required, limit=limit)
 
 
+def _epoch_table(epoch: int) -> str:
+    return f"query_counts_{epoch}"
+
+
 @dataclass
-class _FastQueries:
-    """A chunk's plain rows counted in DuckDB (temp tables ``t``: day per row, ``agg``: counts per
-    day, raw query and raw region), with the row checks' cleaned values."""
+class _ChunkSessions:
+    """What the writer needs of a chunk besides the counts the reader added to the epoch's table:
+    (day, cleaned query, cleaned session) behind the chunk's flagged queries."""
 
-    duck: DuckChunk
-    pos: dict[str, str]
-    good: dict[str, dict]
-    raw_q: list[str]  # the raw query spellings counted in ``agg``
-
-    def queries(self) -> set[str]:
-        good_q = self.good["query"]
-        return {good_q[q] for q in self.raw_q}
-
-    def stats_rows(self, qid: dict[str, int], day_as_text: bool) -> list[tuple]:
-        """(day, item id, region, count) in key order, summed over raw spellings."""
-        good_q, good_g = self.good["query"], self.good.get("region", {})
-        self.duck.table(
-            "qm", {"q": "VARCHAR", "item": "BIGINT"}, [(q, qid[good_q[q]]) for q in self.raw_q]
-        )
-        raw_g = [g for g in good_g if g is not None] or [""]
-        self.duck.table(
-            "gm", {"g": "VARCHAR", "clean": "VARCHAR"}, [(g, good_g.get(g) or "") for g in raw_g]
-        )
-        day = "strftime(agg.day, '%Y-%m-%d')" if day_as_text else "agg.day"
-        return self.duck.con.execute(
-            f"SELECT {day} AS d, qm.item, coalesce(gm.clean, '') AS region, sum(agg.n) FROM agg "
-            "JOIN qm ON qm.q = agg.q LEFT JOIN gm ON gm.g = agg.g GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-
-    def sessions(self, flagged: set[str]) -> list[tuple[date, str, str]]:
-        """(day, cleaned query, cleaned session) behind the flagged queries."""
-        if "session" not in self.pos:
-            return []
-        good_q, good_s = self.good["query"], self.good["session"]
-        raw = [v for v, clean in good_q.items() if clean in flagged]
-        if not raw:
-            return []
-        self.duck.table("vals", {"v": "VARCHAR"}, [(v,) for v in raw])
-        q, s = self.pos["query"], self.pos["session"]
-        found = self.duck.con.execute(
-            f"SELECT DISTINCT t.day, {q}, {s} FROM c JOIN t ON t.r = c.rowid WHERE t.day IS NOT NULL "
-            f"AND {s} IS NOT NULL AND {q} IN (SELECT v FROM vals) AND c.rowid NOT IN (SELECT r FROM skip)"
-        ).fetchall()
-        return [(d, good_q[qv], good_s[sv]) for d, qv, sv in found if good_s.get(sv)]
+    sessions: set[tuple[date, str, str]]
 
 
-def _fast_aggregate(duck: DuckChunk, pos: dict[str, str]) -> tuple[_FastQueries, list[int]]:
-    """Counts per (day, query, region) of a chunk's plain rows in SQL; rows whose time stamp is not
-    plain ISO 8601 or epoch, or whose fields fail the row checks, are left to the row parser."""
+def _fast_aggregate(
+    duck: DuckChunk, epoch: int, pos: dict[str, str], detector: Detector
+) -> tuple[_ChunkSessions, list[int]]:
+    """Counts per (day, cleaned query, cleaned region) of a chunk's plain rows, added in SQL to
+    the epoch's table; rows whose time stamp is not plain ISO 8601 or epoch, or whose fields fail
+    the row checks, are left to the row parser."""
     con = duck.con
     ts = pos["timestamp"]
     con.execute(
@@ -162,27 +133,76 @@ def _fast_aggregate(duck: DuckChunk, pos: dict[str, str]) -> tuple[_FastQueries,
         f"{pos.get('region', 'NULL::VARCHAR')} AS g, count(*) AS n FROM c JOIN t ON t.r = c.rowid "
         "WHERE t.day IS NOT NULL AND c.rowid NOT IN (SELECT r FROM skip) GROUP BY ALL"
     )
+    good_q, good_g = good["query"], good.get("region", {})
     raw_q = [q for (q,) in con.execute("SELECT DISTINCT q FROM agg").fetchall()]
-    return _FastQueries(duck, pos, good, raw_q), sorted(moved)
+    duck.table("qm", {"q": "VARCHAR", "clean": "VARCHAR"}, [(q, good_q[q]) for q in raw_q])
+    raw_g = [g for g in good_g if g is not None] or [""]
+    duck.table(
+        "gm", {"g": "VARCHAR", "clean": "VARCHAR"}, [(g, good_g.get(g) or "") for g in raw_g]
+    )
+    table = _epoch_table(epoch)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} (day DATE, q VARCHAR, g VARCHAR, n BIGINT)")
+    con.execute(
+        f"INSERT INTO {table} SELECT agg.day, qm.clean, coalesce(gm.clean, ''), sum(agg.n) "
+        "FROM agg JOIN qm ON qm.q = agg.q LEFT JOIN gm ON gm.g = agg.g GROUP BY ALL"
+    )
+    return _ChunkSessions(_flagged_sessions(duck, pos, good, raw_q, detector)), sorted(moved)
 
 
-def _write_columnar(
-    conn: Connection, agg: _FastQueries | None, records: list[QueryRecord], detector: Detector,
-    key: bytes | None,
+def _flagged_sessions(
+    duck: DuckChunk, pos: dict[str, str], good: dict[str, dict], raw_q: list[str],
+    detector: Detector,
+) -> set[tuple[date, str, str]]:  # fmt: skip
+    """(day, cleaned query, cleaned session) behind the chunk's queries the detector flags (the
+    writer's ``query_items`` classifies the same cleaned texts; both hit the detector's cache)."""
+    if "session" not in pos:
+        return set()
+    good_q, good_s = good["query"], good["session"]
+    flagged = {
+        c for c in {good_q[q] for q in raw_q} if detector.classify(c, "query").label == "csa"
+    }
+    raw = [q for q in raw_q if good_q[q] in flagged]
+    if not raw:
+        return set()
+    duck.table("vals", {"v": "VARCHAR"}, [(v,) for v in raw])
+    q, s = pos["query"], pos["session"]
+    found = duck.con.execute(
+        f"SELECT DISTINCT t.day, {q}, {s} FROM c JOIN t ON t.r = c.rowid WHERE t.day IS NOT NULL "
+        f"AND {s} IS NOT NULL AND {q} IN (SELECT v FROM vals) AND c.rowid NOT IN (SELECT r FROM skip)"
+    ).fetchall()
+    return {(d, good_q[qv], good_s[sv]) for d, qv, sv in found if good_s.get(sv)}
+
+
+def _flush_columnar(
+    conn: Connection, duck: DuckChunk, epoch: int, chunks: list[_ChunkSessions],
+    records: list[QueryRecord], detector: Detector, key: bytes | None,
 ) -> None:  # fmt: skip
-    """The row-parsed rows, then the DuckDB counts: the count upsert adds, the session insert
-    unites, so two writes store what one merged write would."""
+    """An epoch: the row-parsed rows, then the epoch's DuckDB counts. The count upsert adds and
+    the session insert unites, so this stores what one merged write would."""
     _write_chunk(conn, records, detector, key)
-    if agg is None:
+    if not chunks:
         return
-    qid, flagged = query_items(conn, agg.queries(), detector)
-    if not qid:
-        return
-    sqlite = conn.dialect.name == "sqlite"
-    insert_stats(conn, agg.stats_rows(qid, day_as_text=sqlite), raw=sqlite)
-    if key:
-        pseudo = _pseudonymiser(key)
-        insert_sessions(conn, {(d, qid[q], pseudo(s)) for d, q, s in agg.sessions(flagged)})
+    table = _epoch_table(epoch)
+    queries = {q for (q,) in duck.con.execute(f"SELECT DISTINCT q FROM {table}").fetchall()}
+    qid, _flagged = query_items(conn, queries, detector)
+    if qid:
+        sqlite = conn.dialect.name == "sqlite"
+        duck.table("qid", {"q": "VARCHAR", "item": "BIGINT"}, list(qid.items()))
+        day = "strftime(e.day, '%Y-%m-%d')" if sqlite else "e.day"
+        cur = duck.con.execute(
+            f"SELECT {day} AS d, qid.item, e.g, sum(e.n) FROM {table} e "
+            "JOIN qid ON qid.q = e.q GROUP BY ALL ORDER BY ALL"
+        )
+        while rows := cur.fetchmany(STATS_BATCH):  # an epoch can hold a million keys
+            insert_stats(conn, rows, raw=sqlite)
+        if key:
+            pseudo = _pseudonymiser(key)
+            insert_sessions(
+                conn, {(d, qid[q], pseudo(s)) for c in chunks for d, q, s in c.sessions}
+            )
+    # The reader has finished this epoch's table (it is on the next one): dropping it frees its
+    # memory (a DELETE would not, in an in-memory database).
+    duck.con.execute(f"DROP TABLE {table}")
 
 
 def _write_chunk(

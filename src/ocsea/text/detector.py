@@ -5,6 +5,7 @@ Pure core: no I/O beyond loading the packaged lexicon and model once.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -96,6 +97,9 @@ class Detector:
         self.model = model or LinearModel.load(default_model_path())
         self.threshold = threshold
         self._cache: OrderedDict[str, Verdict] = OrderedDict()
+        # The cache is shared by threads (API worker threads, the ingest reader and writer): a
+        # lookup and its move-to-end, or an insert and its eviction, must not interleave.
+        self._lock = threading.Lock()
         self._cache_size = cache_size
 
     @classmethod
@@ -115,14 +119,16 @@ class Detector:
         normaliser whatever the kind, so it does not change the verdict today."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
-        cached = self._cache.get(text)
-        if cached is not None:
-            self._cache.move_to_end(text)
-            return cached
+        with self._lock:
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
+                return cached
         v = self._classify(text)
-        self._cache[text] = v
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[text] = v
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return v
 
     def _classify(self, text: str) -> Verdict:
