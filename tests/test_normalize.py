@@ -1,5 +1,5 @@
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ocsea.text.normalize import normalize, normalize_with_map
@@ -89,3 +89,19 @@ def test_span_points_back_to_obfuscated_original():
 @given(st.one_of(st.text(max_size=80), thaiish))
 def test_fast_path_equals_mapped_path(raw):
     assert normalize(raw) == normalize_with_map(raw).text
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.one_of(
+        thaiish,
+        st.text(alphabet="abcxyz0129 _-.@$|ก่ขเแ็ๆ+\u200b", max_size=20),
+    )
+)
+def test_text_normalisation_leaves_alone_has_the_identity_map(raw):
+    """The detector skips the span map when normalising changed nothing; that is only sound if
+    the map is then the identity."""
+    assume(normalize(raw) == raw)
+    n = normalize_with_map(raw)
+    assert n.starts == tuple(range(len(raw)))
+    assert n.ends == tuple(range(1, len(raw) + 1))
