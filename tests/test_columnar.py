@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ocsea.config import Settings
 from ocsea.ingest import columnar
+from ocsea.ingest import queries as queries_mod
 from ocsea.ingest.queries import ingest_queries
 from ocsea.store.db import items, make_engine, query_sessions, query_stats, signals
 
@@ -106,6 +107,13 @@ def test_columnar_and_row_paths_store_the_same(template_db, tmp_path, detector, 
     monkeypatch.setattr(columnar, "FLUSH_RECORDS", 10)
     (cr3, cs3), _ = both_paths(template_db, tmp_path, detector, p)
     assert cr3 == rr and cs3 == rs
+    # Epochs closed on distinct queries, and queries stored as items a few at a time.
+    monkeypatch.setattr(columnar, "FLUSH_BYTES", 1 << 30)
+    monkeypatch.setattr(columnar, "FLUSH_RECORDS", 1 << 30)
+    monkeypatch.setattr(columnar, "FLUSH_KEYS", 12)
+    monkeypatch.setattr(queries_mod, "QUERY_BATCH", 3)
+    (cr4, cs4), _ = both_paths(template_db, tmp_path, detector, p)
+    assert cr4 == rr and cs4 == rs
 
 
 def test_a_plain_file_goes_through_duckdb(template_db, tmp_path, detector, monkeypatch):
@@ -260,7 +268,20 @@ def test_epochs_close_on_input_size_or_on_rows_held(monkeypatch):
     def prep(n_records):
         return columnar.Prepared(ep.epoch, 1, 0, 0, None, 0, [None] * n_records, [])
 
-    assert [ep.close_if_full(prep(0), 60).ends_epoch for _ in range(4)] == [False, True, False, True]
+    assert [ep.close_if_full(prep(0), 60).ends_epoch for _ in range(4)] == [
+        False,
+        True,
+        False,
+        True,
+    ]
     assert ep.epoch == 2
     assert ep.close_if_full(prep(5), 1).ends_epoch
     assert ep.epoch == 3
+
+    class Keys:
+        n_keys = 7
+
+    monkeypatch.setattr(columnar, "FLUSH_KEYS", 10)
+    with_keys = columnar.Prepared(ep.epoch, 1, 0, 0, Keys(), 0, [], [])
+    assert not ep.close_if_full(with_keys, 1).ends_epoch
+    assert ep.close_if_full(with_keys, 1).ends_epoch

@@ -308,7 +308,8 @@ def header_end(path: Path) -> int:
 
 
 # fast_aggregate(duck, epoch): a chunk's plain rows added to the epoch's counts in DuckDB, and
-# (what else the writer needs of the chunk, rowids left to the row parser).
+# (what else the writer needs of the chunk, rowids left to the row parser). The first has
+# ``n_keys``, the distinct keys (e.g. queries) the chunk added: the writer holds an epoch's keys.
 FastAggregate = Callable[[DuckChunk, int], tuple[Any, list[int]]]
 # flush(conn, duck, epoch, per-chunk summaries, row-parsed records): one epoch stored.
 Flush = Callable[[Connection, DuckChunk, int, list[Any], list[Any]], None]
@@ -316,10 +317,13 @@ Flush = Callable[[Connection, DuckChunk, int, list[Any], list[Any]], None]
 # Chunks are counted into an epoch in DuckDB and an epoch is written to the store in one
 # transaction, with the job's offset: each count key is upserted once an epoch instead of once
 # a chunk. On the benchmark's 10M-row log a 48 MB chunk has 171k keys and the whole log 851k,
-# so per-chunk writing upserted 3.4M rows. An epoch ends after this much input, or after this many
-# rows that went row by row (they are held in memory until written). Read at call time.
+# so per-chunk writing upserted 3.4M rows. An epoch ends after this much input, after this many
+# rows that went row by row (held in memory until written), or once its chunks added this many
+# distinct keys (summed per chunk, an upper bound: a long-tailed log has millions of distinct
+# queries, and the writer maps each to an item). Read at call time.
 FLUSH_BYTES = 512 << 20
 FLUSH_RECORDS = 200_000
+FLUSH_KEYS = 200_000
 # Chunks read ahead of the writer: DuckDB and SQLite both release the GIL, so on two cores the
 # reader counts the next epoch while the writer stores the last one.
 IN_FLIGHT = 2
@@ -367,13 +371,15 @@ class Epochs:
         self.epoch = 0
         self.bytes = 0
         self.records = 0
+        self.keys = 0
 
     def close_if_full(self, prep: Prepared, n_bytes: int) -> Prepared:
         self.bytes += n_bytes
         self.records += len(prep.records)
-        if self.bytes >= FLUSH_BYTES or self.records >= FLUSH_RECORDS:
+        self.keys += getattr(prep.agg, "n_keys", 0)
+        if self.bytes >= FLUSH_BYTES or self.records >= FLUSH_RECORDS or self.keys >= FLUSH_KEYS:
             prep.ends_epoch = True
-            self.epoch, self.bytes, self.records = self.epoch + 1, 0, 0
+            self.epoch, self.bytes, self.records, self.keys = self.epoch + 1, 0, 0, 0
         return prep
 
 

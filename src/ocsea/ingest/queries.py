@@ -40,6 +40,7 @@ from ocsea.text.detector import Detector
 
 CHUNK_ROWS = 50_000
 STATS_BATCH = 50_000  # count rows fetched from DuckDB and upserted at a time
+QUERY_BATCH = 20_000  # queries classified and stored as items at a time (their verdicts in memory)
 
 
 def pseudonym(key: bytes, raw_id: str) -> str:
@@ -106,6 +107,7 @@ class _ChunkSessions:
     (day, cleaned query, cleaned session) behind the chunk's flagged queries."""
 
     sessions: set[tuple[date, str, str]]
+    n_keys: int  # distinct raw queries in the chunk
 
 
 def _fast_aggregate(
@@ -146,7 +148,8 @@ def _fast_aggregate(
         f"INSERT INTO {table} SELECT agg.day, qm.clean, coalesce(gm.clean, ''), sum(agg.n) "
         "FROM agg JOIN qm ON qm.q = agg.q LEFT JOIN gm ON gm.g = agg.g GROUP BY ALL"
     )
-    return _ChunkSessions(_flagged_sessions(duck, pos, good, raw_q, detector)), sorted(moved)
+    sessions = _flagged_sessions(duck, pos, good, raw_q, detector)
+    return _ChunkSessions(sessions, len(raw_q)), sorted(moved)
 
 
 def _flagged_sessions(
@@ -183,8 +186,10 @@ def _flush_columnar(
     if not chunks:
         return
     table = _epoch_table(epoch)
-    queries = {q for (q,) in duck.con.execute(f"SELECT DISTINCT q FROM {table}").fetchall()}
-    qid, _flagged = query_items(conn, queries, detector)
+    queries = [q for (q,) in duck.con.execute(f"SELECT DISTINCT q FROM {table}").fetchall()]
+    qid: dict[str, int] = {}
+    for i in range(0, len(queries), QUERY_BATCH):  # verdicts for a batch at a time
+        qid.update(query_items(conn, set(queries[i : i + QUERY_BATCH]), detector)[0])
     if qid:
         sqlite = conn.dialect.name == "sqlite"
         duck.table("qid", {"q": "VARCHAR", "item": "BIGINT"}, list(qid.items()))
