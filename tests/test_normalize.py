@@ -2,7 +2,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ocsea.text.normalize import normalize, normalize_with_map
+from ocsea.text.normalize import normalize, normalize_traced, normalize_with_map
 
 CASES = [
     ("PTHC_2024-Video.avi", "pthc 2024 video avi"),
@@ -105,3 +105,11 @@ def test_text_normalisation_leaves_alone_has_the_identity_map(raw):
     n = normalize_with_map(raw)
     assert n.starts == tuple(range(len(raw)))
     assert n.ends == tuple(range(1, len(raw) + 1))
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.one_of(st.text(max_size=80), thaiish))
+def test_map_built_later_from_the_trace_equals_the_mapped_path(raw):
+    t = normalize_traced(raw)
+    assert t.text == normalize(raw)
+    assert t.with_map() == normalize_with_map(raw)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ocsea.text.ages import AgeMention, parse_ages
 from ocsea.text.features import Evidence, summarise
 from ocsea.text.lexicon import Lexicon, Match
-from ocsea.text.normalize import Normalized, normalize, normalize_with_map
+from ocsea.text.normalize import Normalized, Traced, normalize_traced
 from ocsea.text.tokenize import Token
 
 MAX_TEXT_CHARS = 10_000  # longer input is analysed up to this length (and says so in its verdict)
@@ -15,12 +15,23 @@ class Analysis:
     """What one text is made of. The span map back to the original is built only when a reason
     needs it: most texts have none, and the map costs more than the rest of normalisation."""
 
-    __slots__ = ("_norm", "ages", "evidence", "matches", "original", "text", "tokens", "truncated")
+    __slots__ = (
+        "_norm",
+        "_traced",
+        "ages",
+        "evidence",
+        "matches",
+        "original",
+        "text",
+        "tokens",
+        "truncated",
+    )
 
     def __init__(self, original: str, lexicon: Lexicon) -> None:
         self.truncated = len(original) > MAX_TEXT_CHARS
         self.original = original[:MAX_TEXT_CHARS] if self.truncated else original
-        self.text = normalize(self.original)
+        self._traced: Traced = normalize_traced(self.original)
+        self.text = self._traced.text
         self.tokens: list[Token] = lexicon.tokenizer.tokenize(self.text)
         self.matches: list[Match] = lexicon.match(self.tokens)
         self.ages: list[AgeMention] = parse_ages(self.text, self.tokens)
@@ -33,7 +44,7 @@ class Analysis:
             # everyday Thai text, which then skips the map altogether.
             return (start, end) if start < end else (0, 0)
         if self._norm is None:
-            self._norm = normalize_with_map(self.original)
+            self._norm = self._traced.with_map()
         return self._norm.original_span(start, end)
 
 
