@@ -201,6 +201,33 @@ def test_the_columnar_path_can_be_switched_off_in_config(tmp_path):
         load_settings(cfg)
 
 
+def test_the_epoch_size_is_set_in_config_and_reaches_the_ingest(tmp_path, monkeypatch, detector):
+    from ocsea.config import ConfigError, load_settings
+
+    cfg = tmp_path / "ocsea.toml"
+    assert load_settings(cfg).ingest_epoch_mb is None
+    cfg.write_text("[ingest]\nepoch_mb = 64\n")
+    s = load_settings(cfg)
+    assert s.ingest_epoch_mb == 64
+    for bad in ("8", "5000", '"64"', "64.5", "true"):
+        cfg.write_text(f"[ingest]\nepoch_mb = {bad}\n")
+        with pytest.raises(ConfigError, match=r"ingest\.epoch_mb"):
+            load_settings(cfg)
+    seen = []
+    real = columnar.Epochs.__init__
+
+    def spy(self, flush_bytes=None):
+        seen.append(flush_bytes)
+        real(self, flush_bytes)
+
+    monkeypatch.setattr(columnar.Epochs, "__init__", spy)
+    p = tmp_path / "q.csv"
+    write_log(p, [b"2026-10-01T10:00:00Z,homework help,s1,bkk"])
+    e = make_engine(f"sqlite:///{tmp_path / 'e.db'}")
+    ingest_queries(e, p, detector, Settings(pseudonym_key=KEY, ingest_epoch_mb=64))
+    assert seen == [64 << 20]
+
+
 def _reader_threads() -> list:
     import threading
 

@@ -77,6 +77,9 @@ class Settings:
     text_threshold: float = 0.5
     # CSV/TSV query logs through DuckDB (docs/architecture.md, Ingest); false: row by row.
     ingest_columnar: bool = True
+    # Input per columnar write transaction, in MB (None: ocsea.ingest.columnar.FLUSH_BYTES). Lower
+    # it for a SQLite store shared with analysts: an epoch holds the write lock while it is written.
+    ingest_epoch_mb: int | None = None
     referrals: ReferralSettings = field(default_factory=lambda: ReferralSettings())
     source: str = "defaults"
 
@@ -121,6 +124,11 @@ def load_settings(path: Path | str | None = None) -> Settings:
         if not isinstance(columnar, bool):
             raise ConfigError(f"{cfg_path}: ingest.columnar must be true or false")
         s.ingest_columnar = columnar
+        if "epoch_mb" in ingest:
+            mb = ingest["epoch_mb"]
+            if isinstance(mb, bool) or not isinstance(mb, int) or not 16 <= mb <= 4096:
+                raise ConfigError(f"{cfg_path}: ingest.epoch_mb must be a whole number 16-4096")
+            s.ingest_epoch_mb = mb
         if "p2p" in ingest:
             s.p2p_columns = _merge_columns(
                 s.p2p_columns, ingest["p2p"].get("columns", {}), "ingest.p2p.columns"

@@ -367,7 +367,8 @@ def prepare_chunk(
 class Epochs:
     """Numbers chunks into epochs as the reader prepares them (reader thread only)."""
 
-    def __init__(self) -> None:
+    def __init__(self, flush_bytes: int | None = None) -> None:
+        self.flush_bytes = flush_bytes
         self.epoch = 0
         self.bytes = 0
         self.records = 0
@@ -377,7 +378,8 @@ class Epochs:
         self.bytes += n_bytes
         self.records += len(prep.records)
         self.keys += getattr(prep.agg, "n_keys", 0)
-        if self.bytes >= FLUSH_BYTES or self.records >= FLUSH_RECORDS or self.keys >= FLUSH_KEYS:
+        limit = self.flush_bytes or FLUSH_BYTES
+        if self.bytes >= limit or self.records >= FLUSH_RECORDS or self.keys >= FLUSH_KEYS:
             prep.ends_epoch = True
             self.epoch, self.bytes, self.records, self.keys = self.epoch + 1, 0, 0, 0
         return prep
@@ -450,6 +452,7 @@ def run_columnar(
     flush: Flush,
     progress: Callable[[int], None] | None,
     chunk_bytes: int | None = None,
+    flush_bytes: int | None = None,
 ) -> IngestResult:
     """``run_ingest`` for CSV/TSV in columns: the same job bookkeeping (skip a finished file,
     resume after the last committed offset). The reader thread counts chunks into epochs in
@@ -482,7 +485,7 @@ def run_columnar(
                 (Path(td) / name).mkdir()
             reader = DuckChunk(base.cursor(), Path(td) / "reader")
             writer = DuckChunk(base.cursor(), Path(td) / "writer")
-            epochs = Epochs()
+            epochs = Epochs(flush_bytes)
 
             def prepare(chunk: RawChunk) -> Prepared:
                 prep = prepare_chunk(reader, chunk, epochs.epoch, fmt, header, parse_row,

@@ -79,6 +79,7 @@ def ingest_queries(
                 conn, duck, epoch, aggs, records, detector, key
             ),
             progress,
+            flush_bytes=(settings.ingest_epoch_mb << 20) if settings.ingest_epoch_mb else None,
         )  # fmt: skip
     return run_ingest(
         engine, path, "queries", lambda raw: parse_query(raw, cols),
