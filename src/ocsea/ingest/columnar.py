@@ -8,6 +8,9 @@ number of fields, not blank, not over-long. Everything else (and any chunk DuckD
 line for line) takes the row path, with its messages. Field values are checked by the row path's
 own functions, once per distinct value; time stamps in plain ISO 8601 are converted in SQL and all
 others by ``parse_time``. tests/test_columnar.py checks both paths store the same thing.
+
+A reader thread prepares chunks and adds their counts to an epoch's table in DuckDB; the calling
+thread stores each epoch in one transaction with the job's offset (``run_columnar``).
 """
 
 from __future__ import annotations
