@@ -8,15 +8,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-# What revision 0001 creates; a database from before migrations gets these, then later revisions.
-REVISION_0001_TABLES = (
-    "hash_lists", "hash_list_imports", "hash_entries", "items", "signals", "findings", "sharers",
-    "observations", "query_stats", "query_sessions", "ingest_jobs", "lexicon_terms", "term_candidates",
-)  # fmt: skip
 
 
 def _config(engine: Engine) -> Config:
@@ -39,12 +33,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     current = current_revision(engine)
     if revision == "head" and current == head_revision():
         return
-    if current is None and inspect(engine).has_table("hash_lists"):
-        # A database made before migrations existed (hash lists only): add what revision 0001
-        # adds, then record it as 0001 so later migrations apply normally.
-        from ocsea.store.db import metadata
-
-        tables = [metadata.tables[t] for t in REVISION_0001_TABLES]
-        metadata.create_all(engine, tables=tables, checkfirst=True)
-        command.stamp(_config(engine), "0001")
+    # A database made before migrations existed (hash lists only) needs nothing special here:
+    # revision 0001 leaves its tables as they are and creates the rest as 0001 defines them.
     command.upgrade(_config(engine), revision)
