@@ -22,7 +22,6 @@ from ocsea.text.rules import evaluate_rules
 DEFAULT_THRESHOLD = 0.5
 KINDS = ("auto", "query", "filename", "path")
 _CACHE_SIZE = 200_000
-_TOP_FROM = 0.2  # the model reason names its strongest n-grams from this P(csa) up
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +133,7 @@ class Detector:
     def _classify(self, text: str) -> Verdict:
         a = analyze(text, self.lexicon)
         grams = ngrams(a.text, a.tokens)
-        p, tops = self.model.score(grams, dense_features(a.evidence), top_from=_TOP_FROM)
+        p = self.model.probs(grams, dense_features(a.evidence))
         probs = dict(zip(self.model.labels, p, strict=True))
         rules = evaluate_rules(a)
         reasons = self._reasons(a)
@@ -148,10 +147,7 @@ class Detector:
             label = "csa"
         else:
             label = "adult" if probs["adult"] >= probs["benign"] else "benign"
-        if csa < _TOP_FROM:
-            tops = []
-        elif not tops:  # a rule raised P(csa) past the model's: name the n-grams all the same
-            tops = self.model.top_csa_features(grams)
+        tops = self.model.top_csa_features(grams) if csa >= 0.2 else []
         reasons.append(
             Reason(
                 "model",

@@ -47,7 +47,8 @@ class LinearModel:
         # stored less the third label's, and the other two go in one complex number: a text's
         # n-gram sum is then one C-level sum() of complex numbers: scoring with the reason's top
         # n-grams took 15-20 % less than with a tuple of weights per n-gram (A/B, interleaved
-        # runs on the same 20k filenames; numpy's per-call overhead was worse than both).
+        # runs on the same 20k filenames; numpy's per-call overhead was worse than both). The
+        # reason's n-grams are looked up separately, only for texts that get one.
         d = w[:2] - w[2]
         cvals = (d[0, :n_vocab] + 1j * d[1, :n_vocab]).tolist()
         self._gram_c: dict[str, complex] = {g: cvals[j] for g, j in self.vocab.items()}
@@ -56,22 +57,13 @@ class LinearModel:
         self._bias_c = complex(b[0] - b[2], b[1] - b[2])
         # The model reason: each n-gram's pull towards csa (its csa weight less its mean weight).
         i = self.labels.index("csa")
-        self._csa = i
         self._pull = (w[i, :n_vocab] - w[:, :n_vocab].mean(axis=0)).tolist()
         self._inv_vocab: list[str] | None = None
 
-    def score(
-        self,
-        grams: Iterable[str],
-        dense: Sequence[float],
-        top_from: float | None = None,
-        k: int = 3,
-    ) -> tuple[list[float], list[tuple[str, float]]]:
-        """Calibrated probabilities in ``self.labels`` order, and, when P(csa) is at least
-        ``top_from``, the ``k`` n-grams that pulled most towards csa, with their pull."""
+    def probs(self, grams: Iterable[str], dense: Sequence[float]) -> list[float]:
+        """Calibrated probabilities, in ``self.labels`` order."""
         get = self._gram_c.get
-        known = set(grams)
-        cs = [c for g in known if (c := get(g)) is not None]
+        cs = [c for g in set(grams) if (c := get(g)) is not None]
         z = self._bias_c
         if cs:
             z += sum(cs) / math.sqrt(len(cs))
@@ -84,28 +76,22 @@ class LinearModel:
         top = max(logits)
         e = [math.exp((x - top) / t) for x in logits]
         total = sum(e)
-        probs = [x / total for x in e]
-        tops: list[tuple[str, float]] = []
-        if top_from is not None and cs and probs[self._csa] >= top_from:
-            vocab, pull = self.vocab, self._pull
-            idx = [j for g in known if (j := vocab.get(g)) is not None]
-            inv = 1.0 / math.sqrt(len(idx))
-            best = heapq.nlargest(k, idx, key=lambda j: (pull[j], j))
-            if self._inv_vocab is None:
-                inv_vocab = [""] * len(vocab)
-                for g, j in vocab.items():
-                    inv_vocab[j] = g
-                self._inv_vocab = inv_vocab
-            tops = [(self._inv_vocab[j], pull[j] * inv) for j in best if pull[j] > 0]
-        return probs, tops
-
-    def probs(self, grams: Iterable[str], dense: Sequence[float]) -> list[float]:
-        """Calibrated probabilities, in ``self.labels`` order."""
-        return self.score(grams, dense)[0]
+        return [x / total for x in e]
 
     def top_csa_features(self, grams: Iterable[str], k: int = 3) -> list[tuple[str, float]]:
         """The n-grams of a text that pulled most towards csa, with their pull."""
-        return self.score(grams, [0.0] * len(DENSE_NAMES), top_from=0.0, k=k)[1]
+        vocab, pull = self.vocab, self._pull
+        idx = [j for g in set(grams) if (j := vocab.get(g)) is not None]
+        if not idx:
+            return []
+        inv = 1.0 / math.sqrt(len(idx))
+        best = heapq.nlargest(k, idx, key=lambda j: (pull[j], j))
+        if self._inv_vocab is None:
+            inv_vocab = [""] * len(vocab)
+            for g, j in vocab.items():
+                inv_vocab[j] = g
+            self._inv_vocab = inv_vocab
+        return [(self._inv_vocab[j], pull[j] * inv) for j in best if pull[j] > 0]
 
     def save(self, path: Path | str) -> Path:
         path = Path(path)
