@@ -293,7 +293,7 @@ def test_epochs_close_on_input_size_or_on_rows_held(monkeypatch):
     ep = columnar.Epochs()
 
     def prep(n_records):
-        return columnar.Prepared(ep.epoch, 1, 0, 0, None, 0, [None] * n_records, [])
+        return columnar.Prepared(ep.epoch, 1, 0, 0, None, 0, [None] * n_records, [], [])
 
     assert [ep.close_if_full(prep(0), 60).ends_epoch for _ in range(4)] == [
         False,
@@ -309,6 +309,6 @@ def test_epochs_close_on_input_size_or_on_rows_held(monkeypatch):
         n_keys = 7
 
     monkeypatch.setattr(columnar, "FLUSH_KEYS", 10)
-    with_keys = columnar.Prepared(ep.epoch, 1, 0, 0, Keys(), 0, [], [])
+    with_keys = columnar.Prepared(ep.epoch, 1, 0, 0, Keys(), 0, [], [], [])
     assert not ep.close_if_full(with_keys, 1).ends_epoch
     assert ep.close_if_full(with_keys, 1).ends_epoch

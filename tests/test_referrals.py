@@ -31,6 +31,7 @@ from ocsea.store.db import (
     make_engine,
     observations,
     referrals,
+    sharer_ips,
     sharers,
 )
 
@@ -280,8 +281,11 @@ def test_referrals_meet_p2p_sharers(db_url, demo):
         )
         conn.execute(
             insert(observations).values(
-                row_key="r" * 64, sharer_id=1, item_id=1, ip="203.0.113.8", seen_at=T0
+                row_key=1, sharer_id=1, item_id=1, ip="203.0.113.8", seen_at=T0
             )
+        )
+        conn.execute(
+            insert(sharer_ips).values(sharer_id=1, ip="203.0.113.8", first_seen=T0, last_seen=T0)
         )
         conn.execute(insert(findings).values(id=1, item_id=1, kind="unknown-flagged", priority=8.0, breakdown={},
                                              status="new", updated_at=T0))  # fmt: skip

@@ -94,7 +94,7 @@ def seed(e):
         )
         conn.execute(
             insert(observations).values(
-                row_key="r" * 64, sharer_id=1, item_id=1, ip="192.0.2.7", port=6346, seen_at=now
+                row_key=1, sharer_id=1, item_id=1, ip="192.0.2.7", port=6346, seen_at=now
             )
         )
         conn.execute(insert(findings).values(id=1, item_id=1, kind="unknown-flagged", priority=9.5,

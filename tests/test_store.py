@@ -1,6 +1,17 @@
-from sqlalchemy import create_engine, inspect
+from datetime import UTC, datetime
 
-from ocsea.store.db import hash_entries, hash_list_imports, hash_lists, make_engine, metadata
+import pytest
+from sqlalchemy import create_engine, inspect, select
+
+from ocsea.store.db import (
+    hash_entries,
+    hash_list_imports,
+    hash_lists,
+    make_engine,
+    metadata,
+    observations,
+    sharer_ips,
+)
 from ocsea.store.migrate import current_revision, head_revision
 
 from .test_cli import run
@@ -52,3 +63,76 @@ def test_db_commands(tmp_path):
     assert "run ocsea db upgrade" in p.stdout.decode()
     run("db", "upgrade", "--db", db)
     assert f"revision: {head_revision()}" in run("db", "status", "--db", db).stdout.decode()
+
+
+def test_migrations_build_the_schema_the_code_declares(db_url, tmp_path):
+    """Every revision in order gives what ``metadata`` says (a revision that forgets a column,
+    index or constraint of db.py fails here)."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("compared on SQLite (reflected type names differ by backend)")
+    declared = create_engine(f"sqlite:///{tmp_path / 'declared.db'}")
+    metadata.create_all(declared)
+    migrated = _schema(make_engine(db_url))
+    assert migrated.pop("alembic_version")
+    assert migrated == _schema(declared)
+
+
+def test_revision_0006_converts_sighting_keys_and_times_and_fills_sharer_ips(
+    db_url, tmp_path, detector
+):
+    """Sightings stored before 0006 (hex row keys, the sqlite3 module's time text) become 64-bit
+    keys that a new ingest of the same rows matches, so they are not stored twice."""
+    from ocsea.config import Settings
+    from ocsea.ingest.p2p import ingest_p2p
+    from ocsea.ingest.rows import item_key, parse_p2p
+    from ocsea.store.migrate import upgrade
+
+    def utc(t: datetime) -> datetime:  # SQLite gives naive UTC, PostgreSQL its session's zone
+        return t.replace(tzinfo=UTC) if t.tzinfo is None else t
+
+    p = tmp_path / "p.csv"
+    p.write_text(
+        "timestamp,network,ip,guid,filename\n"
+        "2026-10-01T10:00:00Z,gnutella,192.0.2.1,G1,a.jpg\n"
+        "2026-10-01T11:30:00.25Z,gnutella,192.0.2.2,G1,b.jpg\n"
+        "2026-10-02T09:00:00+07:00,gnutella,192.0.2.1,G1,a.jpg\n"
+    )
+    cols = {f: f for f in ("timestamp", "network", "ip", "guid", "filename")}
+    recs = [parse_p2p(dict(zip(cols, line.split(","), strict=True)), cols)
+            for line in p.read_text().splitlines()[1:]]  # fmt: skip
+    engine = make_engine(db_url, upgrade=False)
+    upgrade(engine, "0005")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO sharers (id, network, guid) VALUES (1, 'gnutella', 'G1')")
+        ids: dict[str, int] = {}
+        for r in recs:
+            k = item_key(r.item_identity())
+            if k not in ids:
+                ids[k] = len(ids) + 1
+                conn.exec_driver_sql(
+                    f"INSERT INTO items (id, kind, key, text, seen_count) VALUES ({ids[k]}, "
+                    f"'p2p_file', '{k}', '{r.filename}', 0)"
+                )
+            old_key = (r.row_key() & (2**64 - 1)).to_bytes(8, "big").hex() + "5" * 48
+            seen = str(r.seen_at) if sqlite else r.seen_at  # "2026-10-01 10:00:00+00:00"
+            conn.exec_driver_sql(
+                "INSERT INTO observations (row_key, sharer_id, item_id, ip, seen_at) "
+                + ("VALUES (?, 1, ?, ?, ?)" if sqlite else "VALUES (%s, 1, %s, %s, %s)"),
+                (old_key, ids[item_key(r.item_identity())], r.ip, seen),
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(select(observations).order_by(observations.c.id)).all()
+        assert [o.row_key for o in rows] == [r.row_key() for r in recs]
+        assert [utc(o.seen_at) for o in rows] == [r.seen_at for r in recs]
+        ips = {
+            (r.ip, utc(r.first_seen), utc(r.last_seen)) for r in conn.execute(select(sharer_ips))
+        }
+        assert ips == {("192.0.2.1", recs[0].seen_at, recs[2].seen_at),
+                       ("192.0.2.2", recs[1].seen_at, recs[1].seen_at)}  # fmt: skip
+    r = ingest_p2p(engine, p, detector, Settings())
+    assert r.rows_done == 3
+    with engine.connect() as conn:
+        assert len(conn.execute(select(observations.c.id)).all()) == 3
+    engine.dispose()

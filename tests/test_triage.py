@@ -49,16 +49,23 @@ def test_p2p_ingest_is_idempotent_and_resumable(engine, detector, demo, tmp_path
 
     with pytest.raises(KeyboardInterrupt):
         ingest_p2p(
-            engine, demo.p2p_log, detector, s, progress=crash_after_two_chunks, chunk_rows=700
+            engine,
+            demo.p2p_log,
+            detector,
+            s,
+            progress=crash_after_two_chunks,
+            chunk_rows=700,
+            columnar=False,
         )
     partial = count(engine, observations)
     assert partial == 1400  # two chunks committed, nothing of the third
-    r = ingest_p2p(engine, demo.p2p_log, detector, s, chunk_rows=700)
+    r = ingest_p2p(engine, demo.p2p_log, detector, s, chunk_rows=700, columnar=False)
     assert r.resumed_from_line == 1401 and r.rows_done == 1600
     assert count(engine, observations) == 3000
     again = ingest_p2p(engine, demo.p2p_log, detector, s)
     assert again.already_done and count(engine, observations) == 3000
-    # The same rows in another file (an overlapping export) add no observations.
+    # The same rows in another file (an overlapping export) add no observations, through the
+    # columnar path either (it keys rows as the row path does).
     copy = tmp_path / "copy.csv"
     copy.write_text(demo.p2p_log.read_text() + "\n")
     ingest_p2p(engine, copy, detector, s)

@@ -251,6 +251,16 @@ def utc_time_sql(col: str) -> str:
         END"""
 
 
+def exact_epoch_sql(col: str) -> str:
+    """SQL for the UTC TIMESTAMP of whole epoch seconds or milliseconds, exactly as ``parse_time``
+    reads them, else NULL. Milliseconds only before 2106: past 2^32 s, ``parse_time``'s float
+    division can land a microsecond off."""
+    return f"""CASE WHEN regexp_full_match({col}, '[0-9]{{9,13}}') THEN CASE
+        WHEN CAST({col} AS BIGINT) <= 100000000000 THEN make_timestamp(CAST({col} AS BIGINT) * 1000000)
+        WHEN CAST({col} AS BIGINT) < 4294967296000 THEN make_timestamp(CAST({col} AS BIGINT) * 1000)
+        END END"""
+
+
 def epoch_time_sql(col: str) -> str:
     """SQL for epoch seconds or milliseconds (as ``parse_time`` reads them), else NULL. Rounding
     can differ from Python's by a microsecond, so only day-level callers use it."""
@@ -276,14 +286,53 @@ def check_distinct(
     return good, duck.rows_where(col, bad) if bad else []
 
 
+@dataclass
+class Cleaned:
+    """A column's values as the row path cleans them: ``expr`` (SQL over ``c`` and ``join``) and
+    the rowids whose value the row path rejects."""
+
+    expr: str
+    join: str
+    bad: list[int]
+
+
+def clean_column(duck: DuckChunk, col: str, check: Callable[[Any], Any], name: str) -> Cleaned:
+    """``check`` (a row-path cleaner, e.g. strip and lower-case) once per distinct value of
+    ``col``; the values it changes are mapped through a table ``name``."""
+    good, bad = check_distinct(duck, col, check)
+    changed = [(raw, clean) for raw, clean in good.items() if raw is not None and clean != raw]
+    null = good.get(None)
+    if null is None:
+        when_null = ""
+    elif isinstance(null, str):  # a default the cleaner gives, e.g. network "unknown"
+        when_null = "WHEN c.{col} IS NULL THEN '" + null.replace("'", "''") + "' "
+    else:
+        raise TypeError(f"{name}: clean_column maps to text; {null!r} given")
+    when_null = when_null.format(col=col)
+    if not changed:
+        return Cleaned(f"(CASE {when_null}ELSE c.{col} END)" if when_null else f"c.{col}", "", bad)
+    duck.table(name, {"raw": "VARCHAR", "clean": "VARCHAR", "is_null": "BOOLEAN"},
+               [(raw, clean or "", clean is None) for raw, clean in changed])  # fmt: skip
+    expr = (f"(CASE {when_null}WHEN {name}.raw IS NULL THEN c.{col} "
+            f"WHEN {name}.is_null THEN NULL ELSE {name}.clean END)")  # fmt: skip
+    return Cleaned(expr, f"LEFT JOIN {name} ON {name}.raw = c.{col}", bad)
+
+
+def field_columns(header: list[str], cols: dict[str, str]) -> dict[str, str]:
+    """Our field → DuckDB column (c<i>); a repeated header name means its last column, as in the
+    row reader's dict of the row."""
+    return {f: f"c{len(header) - 1 - header[::-1].index(name)}" for f, name in cols.items()}
+
+
 def slow_records(
     slow: list[tuple[int, bytes]], fmt: str, header: list[str],
     parse_row: Callable[[dict[str, Any]], Any], errors: list[tuple[int, str]],
+    lines: list[int] | None = None,
 ) -> list[Any]:  # fmt: skip
-    """The row path for the lines DuckDB does not take."""
+    """The row path for the lines DuckDB does not take (the records' line numbers into ``lines``)."""
     rows = [(n, None, f"line longer than {MAX_LINE} bytes") if len(raw) > MAX_LINE
             else (n, *_parse_line(raw, fmt, header)) for n, raw in slow]  # fmt: skip
-    return parse_rows(rows, parse_row, errors)
+    return parse_rows(rows, parse_row, errors, lines)
 
 
 def duck_connection(spill_dir: Path) -> duckdb.DuckDBPyConnection:
@@ -310,12 +359,14 @@ def header_end(path: Path) -> int:
         return fh.tell()
 
 
-# fast_aggregate(duck, epoch): a chunk's plain rows added to the epoch's counts in DuckDB, and
-# (what else the writer needs of the chunk, rowids left to the row parser). The first has
-# ``n_keys``, the distinct keys (e.g. queries) the chunk added: the writer holds an epoch's keys.
-FastAggregate = Callable[[DuckChunk, int], tuple[Any, list[int]]]
-# flush(conn, duck, epoch, per-chunk summaries, row-parsed records): one epoch stored.
-Flush = Callable[[Connection, DuckChunk, int, list[Any], list[Any]], None]
+# fast_aggregate(duck, epoch, lines): a chunk's plain rows (``lines[rowid]`` is a row's line in
+# the file) added to the epoch's tables in DuckDB, and (what else the writer needs of the chunk,
+# rowids left to the row parser). The first has ``n_keys``, the distinct keys (e.g. queries) the
+# chunk added: the writer holds an epoch's keys.
+FastAggregate = Callable[[DuckChunk, int, Sequence[int]], tuple[Any, list[int]]]
+# flush(conn, duck, epoch, per-chunk summaries, row-parsed records, their line numbers): one
+# epoch stored.
+Flush = Callable[[Connection, DuckChunk, int, list[Any], list[Any], list[int]], None]
 
 # Chunks are counted into an epoch in DuckDB and an epoch is written to the store in one
 # transaction, with the job's offset: each count key is upserted once an epoch instead of once
@@ -343,6 +394,7 @@ class Prepared:
     agg: Any
     n_fast: int
     records: list[Any]
+    record_lines: list[int]
     errors: list[tuple[int, str]]
     ends_epoch: bool = False
 
@@ -357,14 +409,15 @@ def prepare_chunk(
     split = _plain_rows(duck, chunk, delim, len(header))
     agg, n_fast, slow = None, 0, split.slow
     if split.fast:
-        agg, moved = fast_aggregate(duck, epoch)
+        agg, moved = fast_aggregate(duck, epoch, split.fast_lines)
         n_fast = len(split.fast) - len(moved)
         if moved:
             slow = sorted(slow + [(split.fast_lines[r], split.fast[r] + b"\n") for r in moved])
     errors: list[tuple[int, str]] = []
-    records = slow_records(slow, fmt, header, parse_row, errors)
+    lines: list[int] = []
+    records = slow_records(slow, fmt, header, parse_row, errors, lines)
     return Prepared(epoch, len(chunk.lines), chunk.end_offset, chunk.end_line, agg, n_fast,
-                    records, errors)  # fmt: skip
+                    records, lines, errors)  # fmt: skip
 
 
 class Epochs:
@@ -471,10 +524,11 @@ def run_columnar(
     def commit(batch: list[Prepared], writer: DuckChunk) -> None:
         aggs = [p.agg for p in batch if p.agg is not None]
         records = [r for p in batch for r in p.records]
+        lines = [n for p in batch for n in p.record_lines]
         done = sum(p.n_fast + len(p.records) for p in batch)
         rejected = sum(len(p.errors) for p in batch)
         with engine.begin() as conn:
-            flush(conn, writer, batch[0].epoch, aggs, records)
+            flush(conn, writer, batch[0].epoch, aggs, records, lines)
             advance_job(conn, job_id, batch[-1], done, rejected)
         result.rows_done += done
         result.rows_rejected += rejected

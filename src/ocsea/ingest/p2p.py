@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,6 +10,8 @@ from sqlalchemy import func
 from sqlalchemy.engine import Connection, Engine
 
 from ocsea.config import Settings
+from ocsea.ingest import p2p_columnar
+from ocsea.ingest.columnar import DuckChunk, field_columns, run_columnar
 from ocsea.ingest.rows import P2PRecord, item_key, parse_p2p, resolve_columns
 from ocsea.ingest.signals import ids_by_key, text_signal, with_text_signal
 from ocsea.ingest.stream import (
@@ -20,13 +23,17 @@ from ocsea.ingest.stream import (
     insert_for,
     run_ingest,
 )
-from ocsea.store.db import items, observations, sharers, signals
+from ocsea.store.db import items, observations, sharer_ips, sharers, signals
 from ocsea.text.detector import Detector
 
-# Each chunk's commit writes every index page its sightings touched, and the row-key index is
-# random, so fewer, larger chunks write far less: 1M rows took 52.8 s in chunks of 20k (peak
-# RSS 278 MB), 41.0 s in chunks of 50k (352 MB), 34.8 s in chunks of 200k (737 MB).
+# Row path: each chunk's commit writes every index page its sightings touched, so fewer, larger
+# chunks write far less: 1M rows took 52.8 s in chunks of 20k (peak RSS 278 MB), 41.0 s in
+# chunks of 50k (352 MB), 34.8 s in chunks of 200k (737 MB).
 CHUNK_ROWS = 50_000
+OBS_BATCH = 50_000  # sightings fetched from DuckDB and inserted at a time
+OBS_COLUMNS = ["row_key", "sharer_id", "item_id", "ip", "port", "seen_at"]
+# A sighting already stored (same sharer, same row key) is not stored again.
+OBS_CONFLICT = "ON CONFLICT (sharer_id, row_key) DO NOTHING"
 
 
 def ingest_p2p(
@@ -36,90 +43,282 @@ def ingest_p2p(
     settings: Settings,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    columnar: bool | None = None,
 ) -> IngestResult:
-    cols = resolve_columns(header_of(path), settings.p2p_columns)
+    header = header_of(path)
+    cols = resolve_columns(header, settings.p2p_columns)
     missing = [f for f in ("timestamp", "guid", "filename") if f not in cols]
     if missing:
         raise IngestError(
             f"{path}:1: no column for {', '.join(missing)} (map it in ocsea.toml [ingest.p2p.columns])"
         )
+    if columnar is None:
+        columnar = settings.ingest_columnar
+    if columnar and not path.name.lower().endswith((".jsonl", ".ndjson", ".json")):
+        pos = field_columns(header, cols)
+        # flush_bytes=1: every chunk (~230k rows of 48 MB) is an epoch, i.e. one transaction.
+        return run_columnar(
+            engine, path, "p2p", header, lambda raw: parse_p2p(raw, cols),
+            lambda duck, epoch, lines: p2p_columnar.p2p_fast(duck, epoch, pos, lines),
+            lambda conn, duck, epoch, chunks, records, lines: _flush_columnar(
+                conn, duck, epoch, chunks, records, lines, detector
+            ),
+            progress, flush_bytes=1,
+        )  # fmt: skip
     return run_ingest(
         engine, path, "p2p", lambda raw: parse_p2p(raw, cols),
         lambda conn, records: _write_chunk(conn, records, detector), progress, chunk_rows,
     )  # fmt: skip
 
 
-def _write_chunk(conn: Connection, records: list[P2PRecord], detector: Detector) -> None:
-    if not records:
-        return
-    ins = insert_for(conn)
-    now = datetime.now(UTC)
-    # Items: one per file identity, with the time range seen in this chunk.
-    by_key: dict[str, dict] = {}
+@dataclass
+class _Item:
+    """A file as a chunk saw it: name, hashes and size of its first row (``line``)."""
+
+    key: str
+    text: str
+    sha1: str | None
+    md5: str | None
+    size: int | None
+    first_seen: datetime
+    last_seen: datetime
+    line: int
+
+    def merge(self, other: _Item) -> None:
+        if other.line < self.line:
+            self.text, self.sha1, self.md5, self.size = (
+                other.text,
+                other.sha1,
+                other.md5,
+                other.size,
+            )
+            self.line = other.line
+        self.first_seen = min(self.first_seen, other.first_seen)
+        self.last_seen = max(self.last_seen, other.last_seen)
+
+
+@dataclass
+class _Sharer:
+    """A (network, GUID) as a chunk saw it: the client of its last row that names one."""
+
+    network: str
+    guid: str
+    client: str | None
+    client_line: int
+    first_seen: datetime
+    last_seen: datetime
+
+    def merge(self, other: _Sharer) -> None:
+        if other.client is not None and (
+            self.client is None or other.client_line > self.client_line
+        ):
+            self.client, self.client_line = other.client, other.client_line
+        self.first_seen = min(self.first_seen, other.first_seen)
+        self.last_seen = max(self.last_seen, other.last_seen)
+
+
+# (network, GUID, IP) → [first, last] sighting
+IpWindows = dict[tuple[str, str, str], list[datetime]]
+
+
+def _widen(windows: IpWindows, key: tuple[str, str, str], first: datetime, last: datetime) -> None:
+    w = windows.get(key)
+    if w is None:
+        windows[key] = [first, last]
+    else:
+        w[0], w[1] = min(w[0], first), max(w[1], last)
+
+
+def _summarise(
+    records: list[P2PRecord], lines: list[int]
+) -> tuple[dict[str, _Item], dict[tuple[str, str], _Sharer], IpWindows, list[str]]:
+    """Files, sharers and sharer addresses of row-parsed records, and each record's item key."""
+    by_key: dict[str, _Item] = {}
+    by_sharer: dict[tuple[str, str], _Sharer] = {}
+    windows: IpWindows = {}
     keys = [item_key(r.item_identity()) for r in records]
-    for r, k in zip(records, keys, strict=True):
-        it = by_key.get(k)
-        if it is None:
-            by_key[k] = {"kind": "p2p_file", "key": k, "text": r.filename, "sha1": r.sha1, "md5": r.md5,
-                         "size": r.size, "first_seen": r.seen_at, "last_seen": r.seen_at, "seen_count": 0}  # fmt: skip
+    for r, k, n in zip(records, keys, lines, strict=True):
+        if r.ip is not None:
+            _widen(windows, (r.network, r.guid, r.ip), r.seen_at, r.seen_at)
+        it = _Item(k, r.filename, r.sha1, r.md5, r.size, r.seen_at, r.seen_at, n)
+        if k in by_key:
+            by_key[k].merge(it)
         else:
-            it["first_seen"] = min(it["first_seen"], r.seen_at)
-            it["last_seen"] = max(it["last_seen"], r.seen_at)
+            by_key[k] = it
+        sh = _Sharer(r.network, r.guid, r.client, n, r.seen_at, r.seen_at)
+        sk = (r.network, r.guid)
+        if sk in by_sharer:
+            by_sharer[sk].merge(sh)
+        else:
+            by_sharer[sk] = sh
+    return by_key, by_sharer, windows, keys
+
+
+def _store_sharer_ips(
+    conn: Connection, windows: IpWindows, sharer_ids: dict[tuple[str, str], int]
+) -> None:
+    """Widen each (sharer, IP)'s window of sightings (a row seen twice changes nothing)."""
+    if not windows:
+        return
+    least, greatest = (
+        (func.min, func.max) if conn.dialect.name == "sqlite" else (func.least, func.greatest)
+    )
+    stmt = insert_for(conn)(sharer_ips)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["sharer_id", "ip"],
+        set_={
+            "first_seen": least(sharer_ips.c.first_seen, stmt.excluded.first_seen),
+            "last_seen": greatest(sharer_ips.c.last_seen, stmt.excluded.last_seen),
+        },
+    )
+    rows = [{"sharer_id": sharer_ids[(n, g)], "ip": ip, "first_seen": w[0], "last_seen": w[1]}
+            for (n, g, ip), w in sorted(windows.items())]  # fmt: skip
+    conn.execute(stmt, rows)
+
+
+def _store_items_and_sharers(
+    conn: Connection, by_key: dict[str, _Item], by_sharer: dict[tuple[str, str], _Sharer]
+) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """Upsert a chunk's files and sharers: (item key → id, (network, GUID) → id). A stored file
+    keeps its name and hashes (its first row); a sharer takes the chunk's client if it names one
+    (the last row's), so both follow file order whatever the chunk size."""
+    ins = insert_for(conn)
     # SQLite's two-argument min/max are PostgreSQL's least/greatest.
     least, greatest = (
         (func.min, func.max) if conn.dialect.name == "sqlite" else (func.least, func.greatest)
     )
-    stmt = ins(items)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["kind", "key"],
-        set_={
-            "first_seen": least(items.c.first_seen, stmt.excluded.first_seen),
-            "last_seen": greatest(items.c.last_seen, stmt.excluded.last_seen),
-        },
-    )
-    conn.execute(stmt, list(by_key.values()))
-    item_ids = ids_by_key(
-        conn, items, [items.c.kind, items.c.key], [("p2p_file", k) for k in by_key]
-    )
-    # Sharers.
-    by_sharer: dict[tuple[str, str], dict] = {}
-    for r in records:
-        sk = (r.network, r.guid)
-        sh = by_sharer.get(sk)
-        if sh is None:
-            by_sharer[sk] = {"network": r.network, "guid": r.guid, "client": r.client,
-                             "first_seen": r.seen_at, "last_seen": r.seen_at}  # fmt: skip
-        else:
-            sh["first_seen"] = min(sh["first_seen"], r.seen_at)
-            sh["last_seen"] = max(sh["last_seen"], r.seen_at)
-            sh["client"] = sh["client"] or r.client
-    stmt = ins(sharers)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["network", "guid"],
-        set_={
-            "first_seen": least(sharers.c.first_seen, stmt.excluded.first_seen),
-            "last_seen": greatest(sharers.c.last_seen, stmt.excluded.last_seen),
-            "client": func.coalesce(stmt.excluded.client, sharers.c.client),
-        },
-    )
-    conn.execute(stmt, list(by_sharer.values()))
-    sharer_ids = ids_by_key(conn, sharers, [sharers.c.network, sharers.c.guid], list(by_sharer))
-    # Observations (the row key makes a row seen twice count once).
-    obs = [(r.row_key(), sharer_ids[(r.network, r.guid)], item_ids[("p2p_file", k)], r.ip, r.port, r.seen_at)
-           for r, k in zip(records, keys, strict=True)]  # fmt: skip
-    bulk_insert(conn, observations, ["row_key", "sharer_id", "item_id", "ip", "port", "seen_at"], obs,
-                "ON CONFLICT (row_key) DO NOTHING")  # fmt: skip
-    # Text signals for items that have none yet (hash signals are matched at triage time, against
-    # the lists as they are then).
-    have = with_text_signal(conn, list(item_ids.values()))
-    sig_rows = []
-    for k, it in by_key.items():
-        iid = item_ids[("p2p_file", k)]
-        if iid not in have:
-            v = detector.classify(it["text"], "filename")
-            sig_rows.append(text_signal(iid, v, now))
-    if sig_rows:
-        conn.execute(
-            ins(signals).on_conflict_do_nothing(index_elements=["item_id", "type", "source"]),
-            sig_rows,
+    item_ids: dict[str, int] = {}
+    if by_key:
+        stmt = ins(items)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["kind", "key"],
+            set_={
+                "first_seen": least(items.c.first_seen, stmt.excluded.first_seen),
+                "last_seen": greatest(items.c.last_seen, stmt.excluded.last_seen),
+            },
         )
+        conn.execute(stmt, [
+            {"kind": "p2p_file", "key": it.key, "text": it.text, "sha1": it.sha1, "md5": it.md5,
+             "size": it.size, "first_seen": it.first_seen, "last_seen": it.last_seen, "seen_count": 0}
+            for it in by_key.values()
+        ])  # fmt: skip
+        ids = ids_by_key(
+            conn, items, [items.c.kind, items.c.key], [("p2p_file", k) for k in by_key]
+        )
+        item_ids = {k: ids[("p2p_file", k)] for k in by_key}
+    sharer_ids: dict[tuple[str, str], int] = {}
+    if by_sharer:
+        stmt = ins(sharers)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["network", "guid"],
+            set_={
+                "first_seen": least(sharers.c.first_seen, stmt.excluded.first_seen),
+                "last_seen": greatest(sharers.c.last_seen, stmt.excluded.last_seen),
+                "client": func.coalesce(stmt.excluded.client, sharers.c.client),
+            },
+        )
+        conn.execute(stmt, [
+            {"network": sh.network, "guid": sh.guid, "client": sh.client,
+             "first_seen": sh.first_seen, "last_seen": sh.last_seen}
+            for sh in by_sharer.values()
+        ])  # fmt: skip
+        sharer_ids = ids_by_key(conn, sharers, [sharers.c.network, sharers.c.guid], list(by_sharer))
+    return item_ids, sharer_ids
+
+
+def _text_signals(conn: Connection, by_key: dict[str, _Item], item_ids: dict[str, int],
+                  detector: Detector) -> None:  # fmt: skip
+    """Text verdicts for files that have none yet (hash signals are matched at triage time,
+    against the lists as they are then)."""
+    have = with_text_signal(conn, list(item_ids.values()))
+    now = datetime.now(UTC)
+    rows = [
+        text_signal(item_ids[k], detector.classify(it.text, "filename"), now)
+        for k, it in by_key.items()
+        if item_ids[k] not in have
+    ]
+    if rows:
+        conn.execute(
+            insert_for(conn)(signals).on_conflict_do_nothing(
+                index_elements=["item_id", "type", "source"]
+            ),
+            rows,
+        )
+
+
+def _write_chunk(conn: Connection, records: list[P2PRecord], detector: Detector,
+                 lines: list[int] | None = None) -> None:  # fmt: skip
+    """The row path: a chunk of parsed records (in file order) stored."""
+    if not records:
+        return
+    by_key, by_sharer, windows, keys = _summarise(records, lines or list(range(len(records))))
+    item_ids, sharer_ids = _store_items_and_sharers(conn, by_key, by_sharer)
+    _store_sharer_ips(conn, windows, sharer_ids)
+    obs = [(r.row_key(), sharer_ids[(r.network, r.guid)], item_ids[k], r.ip, r.port, r.seen_at)
+           for r, k in zip(records, keys, strict=True)]  # fmt: skip
+    bulk_insert(conn, observations, OBS_COLUMNS, obs, OBS_CONFLICT)
+    _text_signals(conn, by_key, item_ids, detector)
+
+
+def _naive_to_utc(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC)
+
+
+def _flush_columnar(
+    conn: Connection, duck: DuckChunk, epoch: int, chunks: list[p2p_columnar.FastChunk],
+    records: list[P2PRecord], lines: list[int], detector: Detector,
+) -> None:  # fmt: skip
+    """An epoch (one chunk): its row-parsed records and its DuckDB tables, merged by line so a
+    file's name and a sharer's client are those the row path would store."""
+    by_key, by_sharer, windows, keys = _summarise(records, lines)
+    fast_items: dict[int, str] = {}  # ix → item key
+    fast_sharers: dict[int, tuple[str, str]] = {}
+    items_t, sharers_t, ips_t, obs_t = p2p_columnar.tables(epoch)
+    for chunk in chunks:  # at most one: each P2P chunk is an epoch
+        for key, text, sha1, md5, size, first_r, first, last, ix in duck.con.execute(
+            f"SELECT key, text, sha1, md5, size, first_r, first_seen, last_seen, ix FROM {items_t}"
+        ).fetchall():
+            it = _Item(key, text, sha1, md5, size, _naive_to_utc(first), _naive_to_utc(last),
+                       chunk.lines[first_r])  # fmt: skip
+            if key in by_key:
+                by_key[key].merge(it)
+            else:
+                by_key[key] = it
+            fast_items[ix] = key
+        for network, guid, client, client_r, first, last, ix in duck.con.execute(
+            f"SELECT network, guid, client, client_r, first_seen, last_seen, ix FROM {sharers_t}"
+        ).fetchall():
+            sh = _Sharer(network, guid, client, -1 if client_r is None else chunk.lines[client_r],
+                         _naive_to_utc(first), _naive_to_utc(last))  # fmt: skip
+            if (network, guid) in by_sharer:
+                by_sharer[(network, guid)].merge(sh)
+            else:
+                by_sharer[(network, guid)] = sh
+            fast_sharers[ix] = (network, guid)
+        for network, guid, ip, first, last in duck.con.execute(
+            f"SELECT network, guid, ip, first_seen, last_seen FROM {ips_t}"
+        ).fetchall():
+            _widen(windows, (network, guid, ip), _naive_to_utc(first), _naive_to_utc(last))
+    item_ids, sharer_ids = _store_items_and_sharers(conn, by_key, by_sharer)
+    _store_sharer_ips(conn, windows, sharer_ids)
+    if chunks:
+        duck.table("iid", {"ix": "BIGINT", "id": "BIGINT"},
+                   [(ix, item_ids[k]) for ix, k in fast_items.items()])  # fmt: skip
+        duck.table("sid", {"ix": "BIGINT", "id": "BIGINT"},
+                   [(ix, sharer_ids[k]) for ix, k in fast_sharers.items()])  # fmt: skip
+        sqlite = conn.dialect.name == "sqlite"
+        # As each backend's driver stores a UTC time (SQLAlchemy's SQLite format; an explicit
+        # offset for PostgreSQL, whose session time zone would otherwise apply).
+        seen = "strftime(o.seen, '%Y-%m-%d %H:%M:%S.%f')" + ("" if sqlite else " || '+00:00'")
+        cur = duck.con.execute(
+            f"SELECT o.row_key, s.id, i.id, o.ip, o.port, {seen} FROM {obs_t} o "
+            "JOIN sid s ON s.ix = o.s_ix JOIN iid i ON i.ix = o.i_ix"
+        )
+        while rows := cur.fetchmany(OBS_BATCH):
+            bulk_insert(conn, observations, OBS_COLUMNS, rows, OBS_CONFLICT, raw=True)
+        p2p_columnar.drop_tables(duck, epoch)
+    if records:
+        obs = [(r.row_key(), sharer_ids[(r.network, r.guid)], item_ids[k], r.ip, r.port, r.seen_at)
+               for r, k in zip(records, keys, strict=True)]  # fmt: skip
+        bulk_insert(conn, observations, OBS_COLUMNS, obs, OBS_CONFLICT)
+    _text_signals(conn, by_key, item_ids, detector)

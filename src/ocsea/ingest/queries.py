@@ -21,6 +21,7 @@ from ocsea.ingest.columnar import (
     DuckChunk,
     check_distinct,
     epoch_time_sql,
+    field_columns,
     run_columnar,
     utc_time_sql,
 )
@@ -74,8 +75,8 @@ def ingest_queries(
         header = header_of(path)
         return run_columnar(
             engine, path, "queries", header, lambda raw: parse_query(raw, cols),
-            lambda duck, epoch: _fast_aggregate(duck, epoch, _positions(header, cols), detector),
-            lambda conn, duck, epoch, aggs, records: _flush_columnar(
+            lambda duck, epoch, _lines: _fast_aggregate(duck, epoch, field_columns(header, cols), detector),
+            lambda conn, duck, epoch, aggs, records, _lines: _flush_columnar(
                 conn, duck, epoch, aggs, records, detector, key
             ),
             progress,
@@ -86,12 +87,6 @@ def ingest_queries(
         lambda conn, records: _write_chunk(conn, records, detector, key),
         progress, chunk_rows,
     )  # fmt: skip
-
-
-def _positions(header: list[str], cols: dict[str, str]) -> dict[str, str]:
-    """Our field → DuckDB column (c<i>); a repeated header name means its last column, as in the
-    row reader's dict of the row."""
-    return {f: f"c{len(header) - 1 - header[::-1].index(name)}" for f, name in cols.items()}
 
 
 def _check(field: str, required: bool, limit: int) -> Callable[[Any], Any]:

@@ -62,11 +62,8 @@ def parse_time(value: Any) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-def _text(
-    raw: dict, cols: dict[str, str], field: str, required: bool = False, limit: int = MAX_FIELD
-) -> str | None:
-    col = cols.get(field)
-    v = raw.get(col) if col else None
+def clean_text(v: Any, field: str, required: bool = False, limit: int = MAX_FIELD) -> str | None:
+    """A field's value as stored: stripped, None when empty, an error when over ``limit``."""
     s = v.strip() if isinstance(v, str) else (None if v is None else str(v).strip())
     if not s:
         if required:
@@ -77,11 +74,19 @@ def _text(
     return s
 
 
-def _hash(raw: dict, cols: dict[str, str], field: str, hex_len: int) -> str | None:
-    v = _text(raw, cols, field)
+def _text(
+    raw: dict, cols: dict[str, str], field: str, required: bool = False, limit: int = MAX_FIELD
+) -> str | None:
+    col = cols.get(field)
+    return clean_text(raw.get(col) if col else None, field, required, limit)
+
+
+def clean_hash(v: Any, field: str, hex_len: int) -> str | None:
+    """Lower-case hex, from hex or base32 with or without a URN-style prefix."""
+    v = clean_text(v, field)
     if v is None:
         return None
-    v = v.strip().lower()
+    v = v.lower()
     for prefix in ("urn:sha1:", "urn:btih:", "sha1:", "md5:", "ed2k:"):
         if v.startswith(prefix):
             v = v[len(prefix) :]
@@ -93,6 +98,44 @@ def _hash(raw: dict, cols: dict[str, str], field: str, hex_len: int) -> str | No
     if len(v) != hex_len or not _HEX.fullmatch(v):
         raise RowError(field, f"not a {hex_len}-digit hex hash")
     return v
+
+
+def _hash(raw: dict, cols: dict[str, str], field: str, hex_len: int) -> str | None:
+    col = cols.get(field)
+    return clean_hash(raw.get(col) if col else None, field, hex_len)
+
+
+def clean_network(v: Any) -> str:
+    return (clean_text(v, "network", limit=40) or "unknown").lower()
+
+
+def clean_ip(v: Any) -> str | None:
+    s = clean_text(v, "ip", limit=64)
+    return None if s is None else _ip(s)
+
+
+def clean_port(v: Any) -> int | None:
+    s = clean_text(v, "port", limit=10)
+    if s is None:
+        return None
+    # isdecimal, not isdigit: int() takes any decimal digit (Thai too) but not e.g. superscripts.
+    if not s.isdecimal() or not 0 <= int(s) <= 65535:
+        raise RowError("port", "not a port number 0..65535")
+    return int(s)
+
+
+MAX_SIZE = (1 << 63) - 1  # the store's BIGINT
+
+
+def clean_size(v: Any) -> int | None:
+    s = clean_text(v, "size", limit=20)
+    if s is None:
+        return None
+    if not s.isdecimal():
+        raise RowError("size", "not a whole number of bytes")
+    if int(s) > MAX_SIZE:
+        raise RowError("size", "larger than 2^63 - 1 bytes")
+    return int(s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +153,13 @@ class P2PRecord:
     ed2k: str | None
     infohash: str | None
 
-    def row_key(self) -> str:
+    def row_key(self) -> int:
+        """The source row's identity, unique per sharer: the first 64 bits of a SHA-256 of its
+        fields, signed (the store's BIGINT). Ingest's SQL computes the same (``p2p_fast``)."""
         parts = [self.seen_at.isoformat(), self.network, self.ip or "", str(self.port or ""), self.guid,
                  self.filename, str(self.size or ""), self.sha1 or "", self.md5 or "", self.ed2k or "",
                  self.infohash or ""]  # fmt: skip
-        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+        return row_key_of(hashlib.sha256("\x1f".join(parts).encode()).digest())
 
     def item_identity(self) -> str:
         """What makes two observations the same file: a content hash when there is one."""
@@ -127,6 +172,10 @@ class P2PRecord:
             if v:
                 return f"{kind}:{v}"
         return f"name:{self.filename}\x1f{self.size or ''}"
+
+
+def row_key_of(digest: bytes) -> int:
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def item_key(identity: str) -> str:
@@ -143,35 +192,28 @@ def _ip(text: str) -> str:
 
 
 def parse_p2p(raw: dict, cols: dict[str, str]) -> P2PRecord:
-    seen = parse_time(raw.get(cols["timestamp"]) if "timestamp" in cols else None)
-    ip = _text(raw, cols, "ip", limit=64)
-    if ip is not None:
-        ip = _ip(ip)
-    port_s = _text(raw, cols, "port", limit=10)
-    port = None
-    if port_s is not None:
-        if not port_s.isdigit() or not 0 <= int(port_s) <= 65535:
-            raise RowError("port", "not a port number 0..65535")
-        port = int(port_s)
-    size_s = _text(raw, cols, "size", limit=20)
-    size = None
-    if size_s is not None:
-        if not size_s.isdigit():
-            raise RowError("size", "not a whole number of bytes")
-        size = int(size_s)
+    def get(field: str) -> Any:
+        col = cols.get(field)
+        return raw.get(col) if col else None
+
+    # In this order, which decides the error a row with several bad fields reports.
+    seen = parse_time(get("timestamp"))
+    ip = clean_ip(get("ip"))
+    port = clean_port(get("port"))
+    size = clean_size(get("size"))
     return P2PRecord(
         seen_at=seen,
-        network=(_text(raw, cols, "network", limit=40) or "unknown").lower(),
+        network=clean_network(get("network")),
         ip=ip,
         port=port,
-        guid=_text(raw, cols, "guid", required=True, limit=200) or "",
-        client=_text(raw, cols, "client", limit=200),
-        filename=_text(raw, cols, "filename", required=True, limit=1000) or "",
+        guid=clean_text(get("guid"), "guid", required=True, limit=200) or "",
+        client=clean_text(get("client"), "client", limit=200),
+        filename=clean_text(get("filename"), "filename", required=True, limit=1000) or "",
         size=size,
-        sha1=_hash(raw, cols, "sha1", 40),
-        md5=_hash(raw, cols, "md5", 32),
-        ed2k=_hash(raw, cols, "ed2k", 32),
-        infohash=_hash(raw, cols, "infohash", 40),
+        sha1=clean_hash(get("sha1"), "sha1", 40),
+        md5=clean_hash(get("md5"), "md5", 32),
+        ed2k=clean_hash(get("ed2k"), "ed2k", 32),
+        infohash=clean_hash(get("infohash"), "infohash", 40),
     )
 
 

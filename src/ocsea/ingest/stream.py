@@ -156,7 +156,11 @@ def bulk_insert(conn: Connection, table, columns: list[str], rows: list[tuple],
     """Many rows through the driver's executemany: 3× faster than Core's per-row parameter
     handling for the million-row tables. Names come from our schema; values stay parameters.
     Column types' bind processing (e.g. SQLite's datetime strings) is applied as Core would."""
-    procs = [table.c[c].type.bind_processor(conn.dialect) for c in columns]
+    # The dialect's own type: the generic DateTime has no bind processor, so SQLite's driver
+    # would store its default text for a datetime, not the format SQLAlchemy stores and reads.
+    procs = [
+        table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in columns
+    ]
     if any(procs) and not raw:  # raw: the caller gives values as the driver stores them
         rows = [tuple(p(v) if p and v is not None else v for p, v in zip(procs, r, strict=True))
                 for r in rows]  # fmt: skip
@@ -240,8 +244,10 @@ def parse_rows(
     rows: Iterable[tuple[int, dict[str, Any] | None, str | None]],
     parse_row: Callable[[dict[str, Any]], Any],
     errors: list[tuple[int, str]],
+    lines: list[int] | None = None,
 ) -> list[Any]:
-    """Records of the rows that parse; (line, message) of every other row into ``errors``."""
+    """Records of the rows that parse (their line numbers into ``lines``, if given); (line,
+    message) of every other row into ``errors``."""
     from ocsea.ingest.rows import RowError
 
     out: list[Any] = []
@@ -249,6 +255,8 @@ def parse_rows(
         if raw is not None:
             try:
                 out.append(parse_row(raw))
+                if lines is not None:
+                    lines.append(lineno)
                 continue
             except RowError as exc:
                 error = str(exc)

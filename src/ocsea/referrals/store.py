@@ -31,6 +31,7 @@ from ocsea.store.db import (
     observations,
     referral_documents,
     referrals,
+    sharer_ips,
     sharers,
 )
 
@@ -236,8 +237,11 @@ def _load_graph(conn: Connection, settings: ReferralSettings) -> tuple[nx.Graph,
             guids.add(m.value)
     sharer_ids: set[int] = set()
     for chunk in _chunks(sorted(ips)):
+        # The sharers seen at these addresses, then their sightings there (sightings are
+        # indexed by sharer, not by IP).
+        at_ip = select(sharer_ips.c.sharer_id).where(sharer_ips.c.ip.in_(chunk)).distinct()
         for o in conn.execute(select(observations.c.sharer_id, observations.c.ip, observations.c.seen_at)
-                              .where(observations.c.ip.in_(chunk))):  # fmt: skip
+                              .where(observations.c.sharer_id.in_(at_ip), observations.c.ip.in_(chunk))):  # fmt: skip
             at = o.seen_at.replace(tzinfo=UTC) if o.seen_at.tzinfo is None else o.seen_at
             sightings.append(Sighting(f"S:{o.sharer_id}", "ip", o.ip, at, "p2p observation"))
             sharer_ids.add(o.sharer_id)
