@@ -226,3 +226,45 @@ def test_row_keys_of_both_paths_deduplicate_each_other(template_db, tmp_path, de
     e2 = make_engine(f"sqlite:///{db2}")
     ingest_p2p(e2, whole, detector, Settings(), columnar=False)
     assert stored(e)["observations"] == stored(e2)["observations"]
+
+
+def test_foreign_keys_are_checked_again_after_ingest_even_when_it_fails(
+    template_db, tmp_path, detector, monkeypatch
+):
+    """The columnar writer turns SQLite's per-row reference checks off for its own transaction
+    only: every stored reference is valid, and the connection goes back to the pool with
+    checks on, also after a failed epoch."""
+    from ocsea.ingest import p2p
+
+    monkeypatch.setattr(columnar, "MIN_FAST_LINES", 10)
+    rng = random.Random(9)
+    p = tmp_path / "p.csv"
+    write_log(p, [plain_line(rng) for _ in range(300)])
+    db = tmp_path / "fk.db"
+    shutil.copy(template_db, db)
+    e = make_engine(f"sqlite:///{db}")
+    seen_off = []
+    real = p2p._store_items_and_sharers
+
+    def spy(conn, *a):
+        seen_off.append(conn.exec_driver_sql("PRAGMA foreign_keys").scalar())
+        return real(conn, *a)
+
+    monkeypatch.setattr(p2p, "_store_items_and_sharers", spy)
+    ingest_p2p(e, p, detector, Settings())
+    assert seen_off and set(seen_off) == {0}  # off inside the epoch's transaction
+    with e.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+
+    def boom(*a):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(p2p, "_text_signals", boom)
+    q = tmp_path / "q.csv"
+    write_log(q, [plain_line(rng) for _ in range(300)])
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest_p2p(e, q, detector, Settings())
+    with e.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    e.dispose()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func
+import numpy as np
 from sqlalchemy.engine import Connection, Engine
 
 from ocsea.config import Settings
@@ -30,6 +30,9 @@ from ocsea.text.detector import Detector
 # chunks write far less: 1M rows took 52.8 s in chunks of 20k (peak RSS 278 MB), 41.0 s in
 # chunks of 50k (352 MB), 34.8 s in chunks of 200k (737 MB).
 CHUNK_ROWS = 50_000
+# The writer (SQLite inserts) is the slower side; a second DuckDB thread in the reader took the
+# writer's core: 1M rows in 14.4-14.7 s with 2 threads, 11.9-12.2 s with 1 (A/B, two runs each).
+DUCK_THREADS = 1
 OBS_BATCH = 50_000  # sightings fetched from DuckDB and inserted at a time
 OBS_COLUMNS = ["row_key", "sharer_id", "item_id", "ip", "port", "seen_at"]
 # A sighting already stored (same sharer, same row key) is not stored again.
@@ -56,14 +59,23 @@ def ingest_p2p(
         columnar = settings.ingest_columnar
     if columnar and not path.name.lower().endswith((".jsonl", ".ndjson", ".json")):
         pos = field_columns(header, cols)
+        sqlite = engine.dialect.name == "sqlite"
+
+        def warm(names: list[str]) -> None:
+            """Verdicts for a chunk's file names on the reader thread: the writer's are then
+            cache hits (the cache holds far more names than a chunk has)."""
+            for name in names[: detector.cache_size // 2]:
+                detector.classify(name, "filename")
+
         # flush_bytes=1: every chunk (~230k rows of 48 MB) is an epoch, i.e. one transaction.
         return run_columnar(
             engine, path, "p2p", header, lambda raw: parse_p2p(raw, cols),
-            lambda duck, epoch, lines: p2p_columnar.p2p_fast(duck, epoch, pos, lines),
+            lambda duck, epoch, lines: p2p_columnar.p2p_fast(duck, epoch, pos, lines, sqlite, warm),
             lambda conn, duck, epoch, chunks, records, lines: _flush_columnar(
                 conn, duck, epoch, chunks, records, lines, detector
             ),
-            progress, flush_bytes=1,
+            progress, flush_bytes=1, duck_threads=DUCK_THREADS, ramp=True, checked_references=True,
+            duck_memory_mb=128,
         )  # fmt: skip
     return run_ingest(
         engine, path, "p2p", lambda raw: parse_p2p(raw, cols),
@@ -154,26 +166,26 @@ def _summarise(
     return by_key, by_sharer, windows, keys
 
 
+def _widening(conn: Connection, table: str, target: str, also: str = "") -> str:
+    """ON CONFLICT clause that widens a stored row's first/last sighting to the new one's.
+    Through the driver's executemany, as for sightings: SQLAlchemy's per-row handling of an
+    upsert cost ~1 s of a million-row ingest's 11. Names are ours; values stay parameters."""
+    lo, hi = ("min", "max") if conn.dialect.name == "sqlite" else ("least", "greatest")
+    return (
+        f"ON CONFLICT ({target}) DO UPDATE SET "
+        f"first_seen = {lo}({table}.first_seen, excluded.first_seen), "
+        f"last_seen = {hi}({table}.last_seen, excluded.last_seen){also}"
+    )
+
+
 def _store_sharer_ips(
     conn: Connection, windows: IpWindows, sharer_ids: dict[tuple[str, str], int]
 ) -> None:
     """Widen each (sharer, IP)'s window of sightings (a row seen twice changes nothing)."""
-    if not windows:
-        return
-    least, greatest = (
-        (func.min, func.max) if conn.dialect.name == "sqlite" else (func.least, func.greatest)
-    )
-    stmt = insert_for(conn)(sharer_ips)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["sharer_id", "ip"],
-        set_={
-            "first_seen": least(sharer_ips.c.first_seen, stmt.excluded.first_seen),
-            "last_seen": greatest(sharer_ips.c.last_seen, stmt.excluded.last_seen),
-        },
-    )
-    rows = [{"sharer_id": sharer_ids[(n, g)], "ip": ip, "first_seen": w[0], "last_seen": w[1]}
-            for (n, g, ip), w in sorted(windows.items())]  # fmt: skip
-    conn.execute(stmt, rows)
+    rows = [(sharer_ids[(n, g)], ip, w[0], w[1]) for (n, g, ip), w in sorted(windows.items())]
+    if rows:
+        bulk_insert(conn, sharer_ips, ["sharer_id", "ip", "first_seen", "last_seen"], rows,
+                    _widening(conn, "sharer_ips", "sharer_id, ip"))  # fmt: skip
 
 
 def _store_items_and_sharers(
@@ -182,46 +194,23 @@ def _store_items_and_sharers(
     """Upsert a chunk's files and sharers: (item key → id, (network, GUID) → id). A stored file
     keeps its name and hashes (its first row); a sharer takes the chunk's client if it names one
     (the last row's), so both follow file order whatever the chunk size."""
-    ins = insert_for(conn)
-    # SQLite's two-argument min/max are PostgreSQL's least/greatest.
-    least, greatest = (
-        (func.min, func.max) if conn.dialect.name == "sqlite" else (func.least, func.greatest)
-    )
     item_ids: dict[str, int] = {}
     if by_key:
-        stmt = ins(items)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["kind", "key"],
-            set_={
-                "first_seen": least(items.c.first_seen, stmt.excluded.first_seen),
-                "last_seen": greatest(items.c.last_seen, stmt.excluded.last_seen),
-            },
-        )
-        conn.execute(stmt, [
-            {"kind": "p2p_file", "key": it.key, "text": it.text, "sha1": it.sha1, "md5": it.md5,
-             "size": it.size, "first_seen": it.first_seen, "last_seen": it.last_seen, "seen_count": 0}
-            for it in by_key.values()
-        ])  # fmt: skip
+        rows = [("p2p_file", it.key, it.text, it.sha1, it.md5, it.size, it.first_seen,
+                 it.last_seen, 0) for it in by_key.values()]  # fmt: skip
+        bulk_insert(conn, items, ["kind", "key", "text", "sha1", "md5", "size", "first_seen",
+                                  "last_seen", "seen_count"], rows, _widening(conn, "items", "kind, key"))  # fmt: skip
         ids = ids_by_key(
             conn, items, [items.c.kind, items.c.key], [("p2p_file", k) for k in by_key]
         )
         item_ids = {k: ids[("p2p_file", k)] for k in by_key}
     sharer_ids: dict[tuple[str, str], int] = {}
     if by_sharer:
-        stmt = ins(sharers)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["network", "guid"],
-            set_={
-                "first_seen": least(sharers.c.first_seen, stmt.excluded.first_seen),
-                "last_seen": greatest(sharers.c.last_seen, stmt.excluded.last_seen),
-                "client": func.coalesce(stmt.excluded.client, sharers.c.client),
-            },
-        )
-        conn.execute(stmt, [
-            {"network": sh.network, "guid": sh.guid, "client": sh.client,
-             "first_seen": sh.first_seen, "last_seen": sh.last_seen}
-            for sh in by_sharer.values()
-        ])  # fmt: skip
+        rows = [(sh.network, sh.guid, sh.client, sh.first_seen, sh.last_seen)
+                for sh in by_sharer.values()]  # fmt: skip
+        also = ", client = coalesce(excluded.client, sharers.client)"
+        bulk_insert(conn, sharers, ["network", "guid", "client", "first_seen", "last_seen"], rows,
+                    _widening(conn, "sharers", "network, guid", also))  # fmt: skip
         sharer_ids = ids_by_key(conn, sharers, [sharers.c.network, sharers.c.guid], list(by_sharer))
     return item_ids, sharer_ids
 
@@ -273,7 +262,7 @@ def _flush_columnar(
     by_key, by_sharer, windows, keys = _summarise(records, lines)
     fast_items: dict[int, str] = {}  # ix → item key
     fast_sharers: dict[int, tuple[str, str]] = {}
-    items_t, sharers_t, ips_t, obs_t = p2p_columnar.tables(epoch)
+    items_t, sharers_t, ips_t = p2p_columnar.tables(epoch)
     for chunk in chunks:  # at most one: each P2P chunk is an epoch
         for key, text, sha1, md5, size, first_r, first, last, ix in duck.con.execute(
             f"SELECT key, text, sha1, md5, size, first_r, first_seen, last_seen, ix FROM {items_t}"
@@ -301,20 +290,15 @@ def _flush_columnar(
             _widen(windows, (network, guid, ip), _naive_to_utc(first), _naive_to_utc(last))
     item_ids, sharer_ids = _store_items_and_sharers(conn, by_key, by_sharer)
     _store_sharer_ips(conn, windows, sharer_ids)
-    if chunks:
-        duck.table("iid", {"ix": "BIGINT", "id": "BIGINT"},
-                   [(ix, item_ids[k]) for ix, k in fast_items.items()])  # fmt: skip
-        duck.table("sid", {"ix": "BIGINT", "id": "BIGINT"},
-                   [(ix, sharer_ids[k]) for ix, k in fast_sharers.items()])  # fmt: skip
-        sqlite = conn.dialect.name == "sqlite"
-        # As each backend's driver stores a UTC time (SQLAlchemy's SQLite format; an explicit
-        # offset for PostgreSQL, whose session time zone would otherwise apply).
-        seen = "strftime(o.seen, '%Y-%m-%d %H:%M:%S.%f')" + ("" if sqlite else " || '+00:00'")
-        cur = duck.con.execute(
-            f"SELECT o.row_key, s.id, i.id, o.ip, o.port, {seen} FROM {obs_t} o "
-            "JOIN sid s ON s.ix = o.s_ix JOIN iid i ON i.ix = o.i_ix"
-        )
-        while rows := cur.fetchmany(OBS_BATCH):
+    for chunk in chunks:
+        iid = np.zeros(len(fast_items) + 1, dtype=np.int64)  # ix runs from 1
+        for ix, k in fast_items.items():
+            iid[ix] = item_ids[k]
+        sid = np.zeros(len(fast_sharers) + 1, dtype=np.int64)
+        for ix, k in fast_sharers.items():
+            sid[ix] = sharer_ids[k]
+        for i in range(0, len(chunk), OBS_BATCH):
+            rows = chunk.rows(sid, iid, i, i + OBS_BATCH)
             bulk_insert(conn, observations, OBS_COLUMNS, rows, OBS_CONFLICT, raw=True)
         p2p_columnar.drop_tables(duck, epoch)
     if records:

@@ -13,7 +13,10 @@ Tables of epoch ``e`` (each P2P chunk is an epoch of its own):
 - ``p2p_sharers_e``: one row per (network, GUID): first and last sighting, the client of its last
   row that names one, and ``ix``;
 - ``p2p_ips_e``: first and last sighting of each (network, GUID, IP);
-- ``p2p_obs_e``: one row per sighting: row key, the two ``ix``, IP, port and time.
+and the chunk's sightings as NumPy columns (row key, the two ``ix``, IP index, port, time as the
+store's driver takes it), fetched on the reader thread so the writer only maps ``ix`` to ids.
+As columns a chunk's 230k sightings take ~25 MB; as Python tuples they took ~85 MB, and a few
+chunks are in flight at once.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
+
+import numpy as np
 
 from ocsea.ingest.columnar import DuckChunk, clean_column, exact_epoch_sql, utc_time_sql
 from ocsea.ingest.rows import clean_hash, clean_ip, clean_network, clean_text
@@ -43,8 +48,8 @@ TEXT_FIELDS: list[tuple[str, Callable[[Any], Any]]] = [
 NUMBERS = {"port": ("[0-9]{1,5}", 65535), "size": ("[0-9]{1,18}", (1 << 63) - 1)}
 
 
-def tables(epoch: int) -> tuple[str, str, str, str]:
-    return f"p2p_items_{epoch}", f"p2p_sharers_{epoch}", f"p2p_ips_{epoch}", f"p2p_obs_{epoch}"
+def tables(epoch: int) -> tuple[str, str, str]:
+    return f"p2p_items_{epoch}", f"p2p_sharers_{epoch}", f"p2p_ips_{epoch}"
 
 
 @dataclass
@@ -52,7 +57,19 @@ class FastChunk:
     """What the writer needs of a chunk besides its DuckDB tables."""
 
     lines: Sequence[int]  # rowid → line in the file
-    n_rows: int
+    # Columns row_key, s_ix, i_ix (1-based), ip_ix (0: none), port (-1: none), seen (text).
+    sightings: dict[str, np.ndarray]
+    ips: np.ndarray  # object array: ips[ip_ix], None at 0
+
+    def rows(self, sid: np.ndarray, iid: np.ndarray, start: int, stop: int) -> list[tuple]:
+        """Sightings ``start:stop`` as insert rows, with ``sid[s_ix]`` and ``iid[i_ix]`` for ids."""
+        c = {k: v[start:stop] for k, v in self.sightings.items()}
+        ports = [None if p < 0 else p for p in c["port"].tolist()]
+        return list(zip(c["row_key"].tolist(), sid[c["s_ix"]].tolist(), iid[c["i_ix"]].tolist(),
+                        self.ips[c["ip_ix"]].tolist(), ports, c["seen"].tolist(), strict=True))  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.sightings["row_key"])
 
 
 def _number_sql(col: str | None, pattern: str, limit: int) -> str:
@@ -72,14 +89,18 @@ def _iso_sql(ts: str) -> str:
     )
 
 
-def _row_key_sql() -> str:
-    """``P2PRecord.row_key``: the first 64 bits of SHA-256 over the fields joined by U+001F."""
+def _row_key_bits_sql() -> str:
+    """``P2PRecord.row_key`` as UBIGINT: the first 64 bits of SHA-256 over the fields joined by
+    U+001F (``_signed_sql`` makes it the signed key)."""
     num = "CASE WHEN coalesce({0}, 0) = 0 THEN '' ELSE CAST({0} AS VARCHAR) END"  # str(x or "")
     parts = [_iso_sql("seen"), "network", "coalesce(ip, '')", num.format("port"), "guid",
              "filename", num.format("size"), "coalesce(sha1, '')", "coalesce(md5, '')",
              "coalesce(ed2k, '')", "coalesce(infohash, '')"]  # fmt: skip
     digest = "sha256(" + " || chr(31) || ".join(f"({p})" for p in parts) + ")"
-    u = f"CAST('0x' || substr({digest}, 1, 16) AS UBIGINT)"
+    return f"CAST('0x' || substr({digest}, 1, 16) AS UBIGINT)"
+
+
+def _signed_sql(u: str) -> str:
     return f"CAST(CAST({u} AS HUGEINT) - CASE WHEN {u} >= 9223372036854775808 THEN 18446744073709551616 ELSE 0 END AS BIGINT)"  # fmt: skip
 
 
@@ -93,9 +114,11 @@ IDENTITY_SQL = """CASE WHEN sha1 IS NOT NULL THEN 'sha1:' || sha1
 
 
 def p2p_fast(
-    duck: DuckChunk, epoch: int, pos: dict[str, str], lines: Sequence[int]
-) -> tuple[FastChunk, list[int]]:
-    """The chunk's plain rows into the epoch's tables; (summary, rowids left to the row parser)."""
+    duck: DuckChunk, epoch: int, pos: dict[str, str], lines: Sequence[int], sqlite: bool,
+    warm: Callable[[list[str]], Any] | None = None,
+) -> tuple[FastChunk, list[int]]:  # fmt: skip
+    """The chunk's plain rows into the epoch's tables; (summary, rowids left to the row parser).
+    ``warm`` gets the chunk's file names (e.g. to fill the detector's cache off the writer)."""
     con = duck.con
     ts = pos["timestamp"]
     port_sql = _number_sql(pos.get("port"), *NUMBERS["port"])
@@ -128,16 +151,15 @@ def p2p_fast(
         moved.update(cleaned.bad)
     duck.table("skip", {"r": "BIGINT"}, [(r,) for r in sorted(moved) or [-1]])
     fields = ", ".join(f"{e} AS {f}" for f, e in exprs.items())
+    # One pass (the hash once per row): cleaned fields, then identity and key bits, then the key.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE p AS SELECT t.r, t.seen, t.port, t.size, {fields} "
-        f"FROM c JOIN t ON t.r = c.rowid {' '.join(joins)} "
-        "WHERE t.r NOT IN (SELECT r FROM skip)"
+        f"""CREATE OR REPLACE TEMP TABLE p AS SELECT * EXCLUDE (u), {_signed_sql("u")} AS row_key
+        FROM (SELECT *, {IDENTITY_SQL} AS identity, {_row_key_bits_sql()} AS u
+            FROM (SELECT t.r, t.seen, t.port, t.size, {fields}
+                FROM c JOIN t ON t.r = c.rowid {" ".join(joins)}
+                WHERE t.r NOT IN (SELECT r FROM skip)))"""
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE p AS SELECT *, {IDENTITY_SQL} AS identity, "
-        f"{_row_key_sql()} AS row_key FROM p"
-    )
-    items, sharers, ips, obs = tables(epoch)
+    items, sharers, ips = tables(epoch)
     con.execute(
         f"""CREATE TABLE {items} AS SELECT *, row_number() OVER () AS ix FROM (
             SELECT identity, sha256(identity) AS key, arg_min(filename, r) AS text,
@@ -157,14 +179,28 @@ def p2p_fast(
         f"""CREATE TABLE {ips} AS SELECT network, guid, ip, min(seen) AS first_seen,
             max(seen) AS last_seen FROM p WHERE ip IS NOT NULL GROUP BY network, guid, ip"""
     )
+    # Times as each backend's driver stores a UTC time: SQLAlchemy's SQLite text, or with an
+    # explicit offset for PostgreSQL (whose session time zone would otherwise apply).
+    seen = "strftime(p.seen, '%Y-%m-%d %H:%M:%S.%f')" + ("" if sqlite else " || '+00:00'")
     con.execute(
-        f"""CREATE TABLE {obs} AS SELECT p.row_key, s.ix AS s_ix, i.ix AS i_ix, p.ip, p.port,
-            p.seen FROM p JOIN {items} i ON i.identity = p.identity
-            JOIN {sharers} s ON s.network = p.network AND s.guid = p.guid"""
+        "CREATE OR REPLACE TEMP TABLE ipx AS SELECT ip, row_number() OVER () AS ix "
+        "FROM (SELECT DISTINCT ip FROM p WHERE ip IS NOT NULL)"
     )
-    n_rows = con.execute("SELECT count(*) FROM p").fetchone()[0]
+    ip_list = [None] + [ip for (ip,) in con.execute("SELECT ip FROM ipx ORDER BY ix").fetchall()]
+    sightings = con.execute(
+        f"""SELECT p.row_key, CAST(s.ix AS INTEGER) AS s_ix, CAST(i.ix AS INTEGER) AS i_ix,
+            CAST(coalesce(x.ix, 0) AS INTEGER) AS ip_ix, coalesce(p.port, -1) AS port,
+            {seen} AS seen
+            FROM p JOIN {items} i ON i.identity = p.identity
+            JOIN {sharers} s ON s.network = p.network AND s.guid = p.guid
+            LEFT JOIN ipx x ON x.ip = p.ip"""
+    ).fetchnumpy()
     con.execute("DROP TABLE p")
-    return FastChunk(lines, n_rows), sorted(moved)
+    ips = np.empty(len(ip_list), dtype=object)
+    ips[:] = ip_list
+    if warm is not None:
+        warm([t for (t,) in con.execute(f"SELECT text FROM {items}").fetchall()])
+    return FastChunk(lines, sightings, ips), sorted(moved)
 
 
 def drop_tables(duck: DuckChunk, epoch: int) -> None:

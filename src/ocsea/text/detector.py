@@ -101,6 +101,10 @@ class Detector:
         self._lock = threading.Lock()
         self._cache_size = cache_size
 
+    @property
+    def cache_size(self) -> int:
+        return self._cache_size
+
     @classmethod
     def load(
         cls,
