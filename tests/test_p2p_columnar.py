@@ -114,8 +114,12 @@ def test_columnar_and_row_paths_store_the_same(template_db, tmp_path, detector, 
     # Chunks far smaller than the file: a file's name is still its first row's, and a sharer's
     # client its last row's that names one.
     monkeypatch.setattr(columnar, "CHUNK_BYTES", 4096)
+    blocks = []
+    real = columnar.prepare_chunk
+    monkeypatch.setattr(columnar, "prepare_chunk", lambda *a: blocks.append(1) or real(*a))
     (cr2, cs2), _ = both_paths(template_db, tmp_path, detector, p)
     assert cr2 == rr and cs2 == rs
+    assert len(blocks) > 20
 
 
 def test_a_plain_export_goes_through_duckdb(template_db, tmp_path, detector, monkeypatch):
@@ -268,3 +272,17 @@ def test_foreign_keys_are_checked_again_after_ingest_even_when_it_fails(
     with e.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     e.dispose()
+
+
+def test_config_switches_p2p_ingest_to_the_row_path(template_db, tmp_path, detector, monkeypatch):
+    loads = []
+    monkeypatch.setattr(columnar.DuckChunk, "load", lambda self, *a: loads.append(1) or False)
+    rng = random.Random(4)
+    p = tmp_path / "p.csv"
+    write_log(p, [plain_line(rng) for _ in range(columnar.MIN_FAST_LINES + 1)])
+    db = tmp_path / "row.db"
+    shutil.copy(template_db, db)
+    s = Settings()
+    s.ingest_columnar = False
+    r = ingest_p2p(make_engine(f"sqlite:///{db}"), p, detector, s)
+    assert r.rows_done == columnar.MIN_FAST_LINES + 1 and loads == []

@@ -136,3 +136,32 @@ def test_revision_0006_converts_sighting_keys_and_times_and_fills_sharer_ips(
     with engine.connect() as conn:
         assert len(conn.execute(select(observations.c.id)).all()) == 3
     engine.dispose()
+
+
+def test_ids_by_natural_key_search_the_index(tmp_path):
+    """Found by (kind, key) across kinds, and each lookup is an index search: SQLite scans the
+    whole index for a row-value IN list, which grows with the store."""
+    from sqlalchemy import event, insert
+
+    from ocsea.ingest.signals import ids_by_key
+    from ocsea.store.db import items
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'k.db'}")
+    with engine.begin() as conn:
+        conn.execute(insert(items), [{"kind": kind, "key": f"{kind}{i}", "seen_count": 0}
+                                     for kind in ("query", "p2p_file") for i in range(3000)])  # fmt: skip
+    wanted = [("query", "query5"), ("p2p_file", "p2p_file5"), ("query", "query2999"), ("url", "x")]
+    wanted += [("p2p_file", f"p2p_file{i}") for i in range(100, 2600)]  # more than one batch
+    statements = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cur, sql, params, ctx, many: statements.append((sql, params)))  # fmt: skip
+    with engine.connect() as conn:
+        got = ids_by_key(conn, items, [items.c.kind, items.c.key], wanted)
+        lookups = list(statements)
+        ids = {(r.kind, r.key): r.id for r in conn.execute(select(items))}
+        assert got == {k: ids[k] for k in wanted if k in ids} and len(got) == len(wanted) - 1
+        assert len(lookups) == 4  # query, url, and p2p_file in two batches
+        for sql, params in lookups:
+            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+            assert all("SCAN" not in row[-1] for row in plan), plan
+    engine.dispose()

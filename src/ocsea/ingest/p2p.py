@@ -33,6 +33,10 @@ CHUNK_ROWS = 50_000
 # The writer (SQLite inserts) is the slower side; a second DuckDB thread in the reader took the
 # writer's core: 1M rows in 14.4-14.7 s with 2 threads, 11.9-12.2 s with 1 (A/B, two runs each).
 DUCK_THREADS = 1
+# 1M rows: peak RSS 775 MB at 256 MB, 713 MB at 128 MB, same speed.
+DUCK_MEMORY_MB = 128
+# Blocks are columnar.CHUNK_BYTES (48 MB): 96 MB blocks were no faster (12.2-13.0 s against
+# 11.8-12.7 s) and took 150 MB more.
 OBS_BATCH = 50_000  # sightings fetched from DuckDB and inserted at a time
 OBS_COLUMNS = ["row_key", "sharer_id", "item_id", "ip", "port", "seen_at"]
 # A sighting already stored (same sharer, same row key) is not stored again.
@@ -75,7 +79,7 @@ def ingest_p2p(
                 conn, duck, epoch, chunks, records, lines, detector
             ),
             progress, flush_bytes=1, duck_threads=DUCK_THREADS, ramp=True, checked_references=True,
-            duck_memory_mb=128,
+            duck_memory_mb=DUCK_MEMORY_MB,
         )  # fmt: skip
     return run_ingest(
         engine, path, "p2p", lambda raw: parse_p2p(raw, cols),

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ocsea import __version__
@@ -55,14 +55,23 @@ def hash_signal(item_id: int, match, now: datetime) -> dict[str, Any]:
 
 
 def ids_by_key(conn: Connection, table, key_cols: Sequence, keys: list[tuple]) -> dict[tuple, int]:
-    """Primary keys of rows found by their natural key, in batches (SQL parameter limits)."""
+    """Primary keys of rows found by their natural key, in batches (SQL parameter limits).
+    Grouped by all but the last key column, so each query is an index search: SQLite scans the
+    whole index for a row-value IN list (2000 keys among 1M items: 0.4 s that way, see
+    tests/test_store.py for the plan)."""
+    *prefix_cols, last = key_cols
+    groups: dict[tuple, list] = {}
+    for k in keys:
+        groups.setdefault(tuple(k[:-1]), []).append(k[-1])
     out: dict[tuple, int] = {}
-    for i in range(0, len(keys), _IN_BATCH):
-        rows = conn.execute(
-            select(table.c.id, *key_cols).where(tuple_(*key_cols).in_(keys[i : i + _IN_BATCH]))
-        )
-        for r in rows:
-            out[tuple(r[1:])] = r[0]
+    for prefix, lasts in groups.items():
+        same = [c == v for c, v in zip(prefix_cols, prefix, strict=True)]
+        for i in range(0, len(lasts), _IN_BATCH):
+            rows = conn.execute(
+                select(table.c.id, *key_cols).where(*same, last.in_(lasts[i : i + _IN_BATCH]))
+            )
+            for r in rows:
+                out[tuple(r[1:])] = r[0]
     return out
 
 
