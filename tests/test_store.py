@@ -165,3 +165,38 @@ def test_ids_by_natural_key_search_the_index(tmp_path):
             plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
             assert all("SCAN" not in row[-1] for row in plan), plan
     engine.dispose()
+
+
+def test_bulk_insert_adds_and_skips_the_same_on_both_backends(db_url):
+    """Large batches go through COPY on PostgreSQL and executemany on SQLite: counts add up,
+    a sighting already stored is skipped, and times arrive as UTC either way."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import func, insert
+
+    from ocsea.ingest.stream import COPY_MIN_ROWS, bulk_insert
+    from ocsea.store.db import items, query_stats, sharers
+
+    engine = make_engine(db_url)
+    t0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+    n = COPY_MIN_ROWS + 200
+    with engine.begin() as conn:
+        conn.execute(insert(items).values(id=1, kind="query", key="k", seen_count=0))
+        conn.execute(insert(sharers).values(id=1, network="gnutella", guid="G1"))
+        stats = [(date(2026, 1, 1) + timedelta(days=i), 1, "bkk", 2) for i in range(n)]
+        add = "ON CONFLICT (day, item_id, region) DO UPDATE SET count = query_stats.count + excluded.count"
+        bulk_insert(conn, query_stats, ["day", "item_id", "region", "count"], stats, add)
+        bulk_insert(conn, query_stats, ["day", "item_id", "region", "count"], stats, add)
+        seen = [
+            (i % (n - 100), 1, 1, "192.0.2.1", 6346, t0 + timedelta(seconds=i)) for i in range(n)
+        ]
+        cols = ["row_key", "sharer_id", "item_id", "ip", "port", "seen_at"]
+        bulk_insert(conn, observations, cols, seen, "ON CONFLICT (sharer_id, row_key) DO NOTHING")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.sum(query_stats.c.count))).scalar() == 4 * n
+        assert conn.execute(select(func.count()).select_from(observations)).scalar() == n - 100
+        first = conn.execute(
+            select(observations.c.seen_at).where(observations.c.row_key == 0)
+        ).scalar()
+        assert (first if first.tzinfo else first.replace(tzinfo=UTC)) == t0
+    engine.dispose()
