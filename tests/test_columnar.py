@@ -312,3 +312,34 @@ def test_epochs_close_on_input_size_or_on_rows_held(monkeypatch):
     with_keys = columnar.Prepared(ep.epoch, 1, 0, 0, Keys(), 0, [], [], [])
     assert not ep.close_if_full(with_keys, 1).ends_epoch
     assert ep.close_if_full(with_keys, 1).ends_epoch
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=300), size=st.integers(1, 64), small=st.integers(4, 64))
+def test_blocks_count_lines_and_measure_them_as_a_split_would(tmp_path_factory, data, size, small):
+    """Blocks count their lines without splitting, and the longest line is found in NumPy: both
+    as ``data.split(b"\\n")`` less a last empty piece gives."""
+    p = tmp_path_factory.mktemp("blocks") / "f.csv"
+    p.write_bytes(data)
+    blocks = list(columnar.raw_chunks(p, 0, 0, size, ramp=size > 8))
+    assert b"".join(b.data for b in blocks) == data
+    line = 1
+    for b in blocks:
+        lines = b.data.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        assert (b.n_lines, b.lines, b.first_line, b.end_line) == (
+            len(lines),
+            lines,
+            line,
+            line + len(lines) - 1,
+        )
+        line += len(lines)
+        old = columnar.MAX_LINE
+        columnar.MAX_LINE = small  # the NumPy path, on short inputs
+        try:
+            expect = max(map(len, lines), default=0)
+            got = columnar.longest_line(b.data)
+            assert got == expect or (len(b.data) < small and expect <= got < small)
+        finally:
+            columnar.MAX_LINE = old

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import os
 import queue
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 from sqlalchemy.engine import Connection, Engine
 
 from ocsea.ingest.stream import (
@@ -53,10 +55,19 @@ EPOCH = r"\d{9,13}(\.\d+)?"
 @dataclass
 class RawChunk:
     data: bytes
-    lines: list[bytes]  # without their newlines
     first_line: int  # file line number of lines[0]
     end_offset: int
     end_line: int
+    n_lines: int
+
+    @functools.cached_property
+    def lines(self) -> list[bytes]:
+        """The lines without their newlines, split only when a block is not all plain or has
+        rows DuckDB moved: a 48 MB block of query log is a million bytes objects (~80 MB)."""
+        lines = self.data.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        return lines
 
 
 def raw_chunks(
@@ -80,25 +91,30 @@ def raw_chunks(
                 if tail and not tail.endswith(b"\n") and len(tail) >= MAX_LINE:
                     while tail and not tail.endswith(b"\n"):
                         tail = fh.readline(MAX_LINE)
-            lines = data.split(b"\n")
-            if lines and lines[-1] == b"":
-                lines.pop()
-            yield RawChunk(data, lines, line + 1, fh.tell(), line + len(lines))
-            line += len(lines)
+            n = data.count(b"\n") + (not data.endswith(b"\n"))  # as len(data.split) less a last b""
+            yield RawChunk(data, line + 1, fh.tell(), line + n, n)
+            line += n
 
 
 @dataclass
 class SplitLines:
-    fast: list[bytes]  # lines DuckDB reads exactly as the row parser
-    fast_lines: Sequence[int]  # their file line numbers
+    fast_lines: Sequence[int]  # file line numbers of the lines DuckDB reads as the row parser
     slow: list[tuple[int, bytes]]  # (line number, bytes) for the row parser
+    picked: list[bytes] | None = None  # the DuckDB lines, when not all of ``block``'s
+    block: RawChunk | None = None
+
+    @property
+    def fast(self) -> list[bytes]:
+        if self.picked is not None:
+            return self.picked
+        return self.block.lines if self.block is not None else []
 
 
 def plain_chunk(chunk: RawChunk, delim: bytes, n_fields: int) -> str | None:
     """The newline (LF or CRLF) when every line of the chunk is plain, checked on the whole block
     (C speed); None when lines must be looked at one by one. A line with too few fields makes
     DuckDB's row count differ, which the caller checks, so equal totals mean equal lines."""
-    d, n = chunk.data, len(chunk.lines)
+    d, n = chunk.data, chunk.n_lines
     if n_fields < 2 or not n or b'"' in d or b"\x00" in d:
         return None
     n_cr = d.count(b"\r")
@@ -108,9 +124,18 @@ def plain_chunk(chunk: RawChunk, delim: bytes, n_fields: int) -> str | None:
         newline = "\r\n"
     else:
         return None
-    if d.count(delim) != (n_fields - 1) * n or max(map(len, chunk.lines)) >= MAX_LINE:
+    if d.count(delim) != (n_fields - 1) * n or longest_line(d) >= MAX_LINE:
         return None
     return newline if _utf8_in_slices(d) else None
+
+
+def longest_line(data: bytes) -> int:
+    """Length of the longest line (newlines excluded), or an upper bound below MAX_LINE."""
+    if len(data) < MAX_LINE:
+        return len(data)
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    bounds = np.concatenate(([-1], newlines, [len(data)]))
+    return int(np.diff(bounds).max()) - 1
 
 
 def _utf8_in_slices(data: bytes, size: int = 4 << 20) -> bool:
@@ -130,19 +155,19 @@ def _utf8_in_slices(data: bytes, size: int = 4 << 20) -> bool:
 def _plain_rows(duck: DuckChunk, chunk: RawChunk, delim: str, n_fields: int) -> SplitLines:
     """Load the chunk's plain lines into DuckDB: the whole block when it is all plain, else the
     lines that are; everything goes row by row when DuckDB does not read them one row each."""
-    n = len(chunk.lines)
+    n = chunk.n_lines
     newline = plain_chunk(chunk, delim.encode(), n_fields)
     if newline and n >= MIN_FAST_LINES:
         data = chunk.data.replace(b"\r\n", b"\n") if newline == "\r\n" else chunk.data
         if duck.load(data, n, n_fields, delim):
-            return SplitLines(chunk.lines, range(chunk.first_line, chunk.first_line + n), [])
+            return SplitLines(range(chunk.first_line, chunk.first_line + n), [], block=chunk)
     split = split_lines(chunk, delim.encode(), n_fields)
     if len(split.fast) >= MIN_FAST_LINES and duck.load(
         b"".join(x + b"\n" for x in split.fast), len(split.fast), n_fields, delim
     ):
         return split
     plain = [(i, x + b"\n") for i, x in zip(split.fast_lines, split.fast, strict=True)]
-    return SplitLines([], [], sorted(split.slow + plain))
+    return SplitLines([], sorted(split.slow + plain))
 
 
 def split_lines(chunk: RawChunk, delim: bytes, n_fields: int) -> SplitLines:
@@ -170,7 +195,7 @@ def split_lines(chunk: RawChunk, delim: bytes, n_fields: int) -> SplitLines:
         fast_lines = [n for n, ok in zip(fast_lines, keep, strict=True) if ok]
         fast = [x for x, ok in zip(fast, keep, strict=True) if ok]
         slow.sort()
-    return SplitLines(fast, fast_lines, slow)
+    return SplitLines(fast_lines, slow, picked=fast)
 
 
 def _utf8(x: bytes) -> bool:
@@ -417,15 +442,15 @@ def prepare_chunk(
     delim = "\t" if fmt == "tsv" else ","
     split = _plain_rows(duck, chunk, delim, len(header))
     agg, n_fast, slow = None, 0, split.slow
-    if split.fast:
+    if split.fast_lines:
         agg, moved = fast_aggregate(duck, epoch, split.fast_lines)
-        n_fast = len(split.fast) - len(moved)
+        n_fast = len(split.fast_lines) - len(moved)
         if moved:
             slow = sorted(slow + [(split.fast_lines[r], split.fast[r] + b"\n") for r in moved])
     errors: list[tuple[int, str]] = []
     lines: list[int] = []
     records = slow_records(slow, fmt, header, parse_row, errors, lines)
-    return Prepared(epoch, len(chunk.lines), chunk.end_offset, chunk.end_line, agg, n_fast,
+    return Prepared(epoch, chunk.n_lines, chunk.end_offset, chunk.end_line, agg, n_fast,
                     records, lines, errors)  # fmt: skip
 
 
