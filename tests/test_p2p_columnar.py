@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ocsea.config import Settings
 from ocsea.ingest import columnar
+from ocsea.ingest import p2p as p2p_mod
 from ocsea.ingest.columnar import exact_epoch_sql
 from ocsea.ingest.p2p import ingest_p2p
 from ocsea.ingest.rows import parse_time
@@ -113,7 +114,7 @@ def test_columnar_and_row_paths_store_the_same(template_db, tmp_path, detector, 
     assert cr[0] > 2000 and cr[1] > 50 and len(rs["sharer_ips"]) > 3
     # Chunks far smaller than the file: a file's name is still its first row's, and a sharer's
     # client its last row's that names one.
-    monkeypatch.setattr(columnar, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(p2p_mod, "BLOCK_BYTES", 4096)
     blocks = []
     real = columnar.prepare_chunk
     monkeypatch.setattr(columnar, "prepare_chunk", lambda *a: blocks.append(1) or real(*a))
@@ -166,7 +167,7 @@ def test_any_lines_give_the_same_result(template_db, tmp_path, detector, monkeyp
 
 def test_columnar_p2p_ingest_resumes_after_a_crash(template_db, tmp_path, detector, monkeypatch):
     monkeypatch.setattr(columnar, "MIN_FAST_LINES", 10)
-    monkeypatch.setattr(columnar, "CHUNK_BYTES", 2048)  # ~25 rows a chunk, each its own epoch
+    monkeypatch.setattr(p2p_mod, "BLOCK_BYTES", 2048)  # ~25 rows a chunk, each its own epoch
     rng = random.Random(5)
     p = tmp_path / "p.csv"
     write_log(p, [plain_line(rng) for _ in range(400)])

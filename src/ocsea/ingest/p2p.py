@@ -31,12 +31,16 @@ from ocsea.text.detector import Detector
 # chunks of 50k (352 MB), 34.8 s in chunks of 200k (737 MB).
 CHUNK_ROWS = 50_000
 # The writer (SQLite inserts) is the slower side; a second DuckDB thread in the reader took the
-# writer's core: 1M rows in 14.4-14.7 s with 2 threads, 11.9-12.2 s with 1 (A/B, two runs each).
+# writer's core: 1M rows in 14.4-14.7 s with 2 threads, 11.9-12.2 s with 1; again with every
+# later change: 10.1-10.3 s against 8.7-9.1 s (A/B, two runs each).
 DUCK_THREADS = 1
 # 1M rows: peak RSS 775 MB at 256 MB, 713 MB at 128 MB, same speed.
 DUCK_MEMORY_MB = 128
-# Blocks are columnar.CHUNK_BYTES (48 MB): 96 MB blocks were no faster (12.2-13.0 s against
-# 11.8-12.7 s) and took 150 MB more.
+# Blocks of 24 MB (~120k rows, each a transaction): reader and writer take about as long per
+# block, so the smaller the block the shorter the writer's waits and its last, unshared block;
+# but each commit has a cost. 1M rows, four A/B rounds: 9.3-10.7 s at 24 MB, 10.1-11.7 s at
+# 32 MB, 10.3-12.4 s at 48 MB, 11.0-11.4 s at 16 MB; peak RSS 570, 590, 640, 490 MB.
+BLOCK_BYTES = 24 << 20
 OBS_BATCH = 50_000  # sightings fetched from DuckDB and inserted at a time
 OBS_COLUMNS = ["row_key", "sharer_id", "item_id", "ip", "port", "seen_at"]
 # A sighting already stored (same sharer, same row key) is not stored again.
@@ -79,7 +83,7 @@ def ingest_p2p(
                 conn, duck, epoch, chunks, records, lines, detector
             ),
             progress, flush_bytes=1, duck_threads=DUCK_THREADS, ramp=True, checked_references=True,
-            duck_memory_mb=DUCK_MEMORY_MB,
+            duck_memory_mb=DUCK_MEMORY_MB, chunk_bytes=BLOCK_BYTES,
         )  # fmt: skip
     return run_ingest(
         engine, path, "p2p", lambda raw: parse_p2p(raw, cols),
