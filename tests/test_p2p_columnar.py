@@ -287,3 +287,17 @@ def test_config_switches_p2p_ingest_to_the_row_path(template_db, tmp_path, detec
     s.ingest_columnar = False
     r = ingest_p2p(make_engine(f"sqlite:///{db}"), p, detector, s)
     assert r.rows_done == columnar.MIN_FAST_LINES + 1 and loads == []
+
+
+def test_tab_separated_exports_store_the_same_both_ways(
+    template_db, tmp_path, detector, monkeypatch
+):
+    monkeypatch.setattr(columnar, "MIN_FAST_LINES", 20)
+    rng = random.Random(21)
+    lines = [plain_line(rng).replace(b",", b"\t") for _ in range(400)]
+    for _ in range(40):
+        lines.insert(rng.randrange(len(lines)), odd_line(rng).replace(b",", b"\t"))
+    p = tmp_path / "p.tsv"
+    p.write_bytes(HEADER.replace(",", "\t").encode() + b"\n" + b"\n".join(lines) + b"\n")
+    (cr, cs), (rr, rs) = both_paths(template_db, tmp_path, detector, p)
+    assert cr == rr and cs == rs and cr[0] >= 400
