@@ -30,8 +30,7 @@ from ocsea.text.detector import Detector
 # chunks write far less: 1M rows took 52.8 s in chunks of 20k (peak RSS 278 MB), 41.0 s in
 # chunks of 50k (352 MB), 34.8 s in chunks of 200k (737 MB).
 CHUNK_ROWS = 50_000
-# The writer (SQLite inserts) is the slower side; a second DuckDB thread in the reader took the
-# writer's core: 1M rows in 14.4-14.7 s with 2 threads, 11.9-12.2 s with 1; again with every
+# Reader (DuckDB) and writer (SQLite) share two cores; a second DuckDB thread took the writer's: 1M rows in 14.4-14.7 s with 2 threads, 11.9-12.2 s with 1; again with every
 # later change: 10.1-10.3 s against 8.7-9.1 s (A/B, two runs each).
 DUCK_THREADS = 1
 # 1M rows: peak RSS 775 MB at 256 MB, 713 MB at 128 MB, same speed.
@@ -41,7 +40,7 @@ DUCK_MEMORY_MB = 128
 # but each commit has a cost. 1M rows, four A/B rounds: 9.3-10.7 s at 24 MB, 10.1-11.7 s at
 # 32 MB, 10.3-12.4 s at 48 MB, 11.0-11.4 s at 16 MB; peak RSS 570, 590, 640, 490 MB.
 BLOCK_BYTES = 24 << 20
-OBS_BATCH = 50_000  # sightings fetched from DuckDB and inserted at a time
+OBS_BATCH = 50_000  # sightings inserted at a time (as rows, from the block's NumPy columns)
 OBS_COLUMNS = ["row_key", "sharer_id", "item_id", "ip", "port", "seen_at"]
 # A sighting already stored (same sharer, same row key) is not stored again.
 OBS_CONFLICT = "ON CONFLICT (sharer_id, row_key) DO NOTHING"
@@ -70,12 +69,12 @@ def ingest_p2p(
         sqlite = engine.dialect.name == "sqlite"
 
         def warm(names: list[str]) -> None:
-            """Verdicts for a chunk's file names on the reader thread: the writer's are then
-            cache hits (the cache holds far more names than a chunk has)."""
+            """Verdicts for a block's file names on the reader thread: the writer's are then
+            cache hits (the cache holds far more names than a block has)."""
             for name in names[: detector.cache_size // 2]:
                 detector.classify(name, "filename")
 
-        # flush_bytes=1: every chunk (~230k rows of 48 MB) is an epoch, i.e. one transaction.
+        # flush_bytes=1: every block (~120k rows) is an epoch, i.e. one transaction.
         return run_columnar(
             engine, path, "p2p", header, lambda raw: parse_p2p(raw, cols),
             lambda duck, epoch, lines: p2p_columnar.p2p_fast(duck, epoch, pos, lines, sqlite, warm),
