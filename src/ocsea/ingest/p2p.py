@@ -30,8 +30,9 @@ from ocsea.text.detector import Detector
 # chunks write far less: 1M rows took 52.8 s in chunks of 20k (peak RSS 278 MB), 41.0 s in
 # chunks of 50k (352 MB), 34.8 s in chunks of 200k (737 MB).
 CHUNK_ROWS = 50_000
-# Reader (DuckDB) and writer (SQLite) share two cores; a second DuckDB thread took the writer's: 1M rows in 14.4-14.7 s with 2 threads, 11.9-12.2 s with 1; again with every
-# later change: 10.1-10.3 s against 8.7-9.1 s (A/B, two runs each).
+# Reader (DuckDB) and writer (SQLite) share two cores; a second DuckDB thread took the writer's:
+# 1M rows in 14.4-14.7 s with 2 threads, 11.9-12.2 s with 1; again with every later change:
+# 10.1-10.3 s against 8.7-9.1 s (A/B, two runs each).
 DUCK_THREADS = 1
 # 1M rows: peak RSS 775 MB at 256 MB, 713 MB at 128 MB, same speed.
 DUCK_MEMORY_MB = 128
