@@ -116,8 +116,9 @@ def test_columnar_and_row_paths_store_the_same(template_db, tmp_path, detector, 
     assert cr4 == rr and cs4 == rs
 
 
-def test_a_plain_file_goes_through_duckdb(template_db, tmp_path, detector, monkeypatch):
-    calls = []
+def spy_on_loads(monkeypatch) -> list[bool]:
+    """Whether each DuckDB load of a block read it (the P2P tests use it too)."""
+    calls: list[bool] = []
     real = columnar.DuckChunk.load
 
     def spy(self, *a):
@@ -126,6 +127,11 @@ def test_a_plain_file_goes_through_duckdb(template_db, tmp_path, detector, monke
         return ok
 
     monkeypatch.setattr(columnar.DuckChunk, "load", spy)
+    return calls
+
+
+def test_a_plain_file_goes_through_duckdb(template_db, tmp_path, detector, monkeypatch):
+    calls = spy_on_loads(monkeypatch)
     rng = random.Random(3)
     p = tmp_path / "q.tsv"
     lines = [plain_line(rng).replace(b",", b"\t") for _ in range(columnar.MIN_FAST_LINES + 10)]

@@ -3,7 +3,6 @@ their row keys, sharer addresses, verdicts), reports the same bad lines, and res
 
 import base64
 import random
-import shutil
 from datetime import UTC
 
 import duckdb
@@ -19,6 +18,8 @@ from ocsea.ingest.columnar import exact_epoch_sql
 from ocsea.ingest.p2p import ingest_p2p
 from ocsea.ingest.rows import parse_time
 from ocsea.store.db import items, make_engine, observations, sharer_ips, sharers, signals
+
+from .test_columnar import fresh_engine, spy_on_loads
 
 HEADER = "timestamp,network,ip,port,guid,client,filename,size,sha1,md5"
 NAMES = ["holiday.jpg", "pthc 9yo new.avi", "ด.ญ. ป.5 คลิป.mp4", "setup.exe", "teen 19yo.mp4",
@@ -69,9 +70,7 @@ def stored(engine):
 def both_paths(template_db, tmp_path, detector, path):
     out = []
     for col in (True, False):
-        db = tmp_path / f"{col}.db"
-        shutil.copy(template_db, db)
-        e = make_engine(f"sqlite:///{db}")
+        e = fresh_engine(template_db, tmp_path / f"{col}.db")
         r = ingest_p2p(e, path, detector, Settings(), columnar=col)
         out.append(((r.rows_done, r.rows_rejected, r.errors), stored(e)))
         e.dispose()
@@ -124,23 +123,13 @@ def test_columnar_and_row_paths_store_the_same(template_db, tmp_path, detector, 
 
 
 def test_a_plain_export_goes_through_duckdb(template_db, tmp_path, detector, monkeypatch):
-    calls = []
-    real = columnar.DuckChunk.load
-
-    def spy(self, *a):
-        ok = real(self, *a)
-        calls.append(ok)
-        return ok
-
-    monkeypatch.setattr(columnar.DuckChunk, "load", spy)
+    calls = spy_on_loads(monkeypatch)
     parsed = []
     monkeypatch.setattr(columnar, "parse_rows", lambda rows, *a: parsed.extend(rows) or [])
     rng = random.Random(3)
     p = tmp_path / "p.csv"
     write_log(p, [plain_line(rng) for _ in range(columnar.MIN_FAST_LINES + 10)])
-    db = tmp_path / "a.db"
-    shutil.copy(template_db, db)
-    r = ingest_p2p(make_engine(f"sqlite:///{db}"), p, detector, Settings())
+    r = ingest_p2p(fresh_engine(template_db, tmp_path / "a.db"), p, detector, Settings())
     assert calls == [True] and parsed == []
     assert r.rows_done == columnar.MIN_FAST_LINES + 10 and r.rows_rejected == 0
 
@@ -171,9 +160,7 @@ def test_columnar_p2p_ingest_resumes_after_a_crash(template_db, tmp_path, detect
     rng = random.Random(5)
     p = tmp_path / "p.csv"
     write_log(p, [plain_line(rng) for _ in range(400)])
-    db = tmp_path / "r.db"
-    shutil.copy(template_db, db)
-    e = make_engine(f"sqlite:///{db}")
+    e = fresh_engine(template_db, tmp_path / "r.db")
     calls = {"n": 0}
 
     def crash_on_third(n):
@@ -188,9 +175,7 @@ def test_columnar_p2p_ingest_resumes_after_a_crash(template_db, tmp_path, detect
     r = ingest_p2p(e, p, detector, Settings())
     assert r.resumed_from_line > 1
     assert ingest_p2p(e, p, detector, Settings()).already_done
-    whole_db = tmp_path / "w.db"
-    shutil.copy(template_db, whole_db)
-    whole = make_engine(f"sqlite:///{whole_db}")
+    whole = fresh_engine(template_db, tmp_path / "w.db")
     ingest_p2p(whole, p, detector, Settings(), columnar=False)
     assert stored(e) == stored(whole)
 
@@ -219,16 +204,12 @@ def test_row_keys_of_both_paths_deduplicate_each_other(template_db, tmp_path, de
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     write_log(a, lines[:2000])
     write_log(b, lines[1000:])
-    db = tmp_path / "d.db"
-    shutil.copy(template_db, db)
-    e = make_engine(f"sqlite:///{db}")
+    e = fresh_engine(template_db, tmp_path / "d.db")
     ingest_p2p(e, a, detector, Settings(), columnar=False)
     ingest_p2p(e, b, detector, Settings(), columnar=True)
     whole = tmp_path / "whole.csv"
     write_log(whole, lines)
-    db2 = tmp_path / "d2.db"
-    shutil.copy(template_db, db2)
-    e2 = make_engine(f"sqlite:///{db2}")
+    e2 = fresh_engine(template_db, tmp_path / "d2.db")
     ingest_p2p(e2, whole, detector, Settings(), columnar=False)
     assert stored(e)["observations"] == stored(e2)["observations"]
 
@@ -245,9 +226,7 @@ def test_foreign_keys_are_checked_again_after_ingest_even_when_it_fails(
     rng = random.Random(9)
     p = tmp_path / "p.csv"
     write_log(p, [plain_line(rng) for _ in range(300)])
-    db = tmp_path / "fk.db"
-    shutil.copy(template_db, db)
-    e = make_engine(f"sqlite:///{db}")
+    e = fresh_engine(template_db, tmp_path / "fk.db")
     seen_off = []
     real = p2p._store_items_and_sharers
 
@@ -281,11 +260,9 @@ def test_config_switches_p2p_ingest_to_the_row_path(template_db, tmp_path, detec
     rng = random.Random(4)
     p = tmp_path / "p.csv"
     write_log(p, [plain_line(rng) for _ in range(columnar.MIN_FAST_LINES + 1)])
-    db = tmp_path / "row.db"
-    shutil.copy(template_db, db)
     s = Settings()
     s.ingest_columnar = False
-    r = ingest_p2p(make_engine(f"sqlite:///{db}"), p, detector, s)
+    r = ingest_p2p(fresh_engine(template_db, tmp_path / "row.db"), p, detector, s)
     assert r.rows_done == columnar.MIN_FAST_LINES + 1 and loads == []
 
 

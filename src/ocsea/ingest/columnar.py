@@ -330,13 +330,12 @@ def clean_column(duck: DuckChunk, col: str, check: Callable[[Any], Any], name: s
     good, bad = check_distinct(duck, col, check)
     changed = [(raw, clean) for raw, clean in good.items() if raw is not None and clean != raw]
     null = good.get(None)
-    if null is None:
-        when_null = ""
-    elif isinstance(null, str):  # a default the cleaner gives, e.g. network "unknown"
-        when_null = "WHEN c.{col} IS NULL THEN '" + null.replace("'", "''") + "' "
-    else:
+    if null is not None and not isinstance(null, str):
         raise TypeError(f"{name}: clean_column maps to text; {null!r} given")
-    when_null = when_null.format(col=col)
+    when_null = ""
+    if null is not None:  # a default the cleaner gives an empty value, e.g. network "unknown"
+        quoted = null.replace("'", "''")
+        when_null = f"WHEN c.{col} IS NULL THEN '{quoted}' "
     if not changed:
         return Cleaned(f"(CASE {when_null}ELSE c.{col} END)" if when_null else f"c.{col}", "", bad)
     duck.table(name, {"raw": "VARCHAR", "clean": "VARCHAR", "is_null": "BOOLEAN"},

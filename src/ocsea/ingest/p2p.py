@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy.engine import Connection, Engine
@@ -137,6 +138,14 @@ class _Sharer:
         self.last_seen = max(self.last_seen, other.last_seen)
 
 
+def _add(seen: dict, key: Any, new: _Item | _Sharer) -> None:
+    """``new`` into ``seen[key]``: merged with what is there, or as the first."""
+    if key in seen:
+        seen[key].merge(new)
+    else:
+        seen[key] = new
+
+
 # (network, GUID, IP) → [first, last] sighting
 IpWindows = dict[tuple[str, str, str], list[datetime]]
 
@@ -160,17 +169,9 @@ def _summarise(
     for r, k, n in zip(records, keys, lines, strict=True):
         if r.ip is not None:
             _widen(windows, (r.network, r.guid, r.ip), r.seen_at, r.seen_at)
-        it = _Item(k, r.filename, r.sha1, r.md5, r.size, r.seen_at, r.seen_at, n)
-        if k in by_key:
-            by_key[k].merge(it)
-        else:
-            by_key[k] = it
-        sh = _Sharer(r.network, r.guid, r.client, n, r.seen_at, r.seen_at)
-        sk = (r.network, r.guid)
-        if sk in by_sharer:
-            by_sharer[sk].merge(sh)
-        else:
-            by_sharer[sk] = sh
+        _add(by_key, k, _Item(k, r.filename, r.sha1, r.md5, r.size, r.seen_at, r.seen_at, n))
+        _add(by_sharer, (r.network, r.guid),
+             _Sharer(r.network, r.guid, r.client, n, r.seen_at, r.seen_at))  # fmt: skip
     return by_key, by_sharer, windows, keys
 
 
@@ -243,17 +244,24 @@ def _text_signals(conn: Connection, by_key: dict[str, _Item], item_ids: dict[str
         )
 
 
-def _write_chunk(conn: Connection, records: list[P2PRecord], detector: Detector,
-                 lines: list[int] | None = None) -> None:  # fmt: skip
+def _store_record_sightings(
+    conn: Connection, records: list[P2PRecord], keys: list[str], item_ids: dict[str, int],
+    sharer_ids: dict[tuple[str, str], int],
+) -> None:  # fmt: skip
+    if records:
+        rows = [(r.row_key(), sharer_ids[(r.network, r.guid)], item_ids[k], r.ip, r.port, r.seen_at)
+                for r, k in zip(records, keys, strict=True)]  # fmt: skip
+        bulk_insert(conn, observations, OBS_COLUMNS, rows, OBS_CONFLICT)
+
+
+def _write_chunk(conn: Connection, records: list[P2PRecord], detector: Detector) -> None:
     """The row path: a chunk of parsed records (in file order) stored."""
     if not records:
         return
-    by_key, by_sharer, windows, keys = _summarise(records, lines or list(range(len(records))))
+    by_key, by_sharer, windows, keys = _summarise(records, list(range(len(records))))
     item_ids, sharer_ids = _store_items_and_sharers(conn, by_key, by_sharer)
     _store_sharer_ips(conn, windows, sharer_ids)
-    obs = [(r.row_key(), sharer_ids[(r.network, r.guid)], item_ids[k], r.ip, r.port, r.seen_at)
-           for r, k in zip(records, keys, strict=True)]  # fmt: skip
-    bulk_insert(conn, observations, OBS_COLUMNS, obs, OBS_CONFLICT)
+    _store_record_sightings(conn, records, keys, item_ids, sharer_ids)
     _text_signals(conn, by_key, item_ids, detector)
 
 
@@ -265,52 +273,44 @@ def _flush_columnar(
     conn: Connection, duck: DuckChunk, epoch: int, chunks: list[p2p_columnar.FastChunk],
     records: list[P2PRecord], lines: list[int], detector: Detector,
 ) -> None:  # fmt: skip
-    """An epoch (one chunk): its row-parsed records and its DuckDB tables, merged by line so a
+    """An epoch (one block): its row-parsed records and its DuckDB tables, merged by line so a
     file's name and a sharer's client are those the row path would store."""
     by_key, by_sharer, windows, keys = _summarise(records, lines)
-    fast_items: dict[int, str] = {}  # ix → item key
-    fast_sharers: dict[int, tuple[str, str]] = {}
+    assert len(chunks) <= 1, "each P2P block is an epoch of its own"
+    fast = chunks[0] if chunks else None
+    item_ix: dict[int, str] = {}  # ix in the block's DuckDB tables → item key
+    sharer_ix: dict[int, tuple[str, str]] = {}
     items_t, sharers_t, ips_t = p2p_columnar.tables(epoch)
-    for chunk in chunks:  # at most one: each P2P chunk is an epoch
+    if fast is not None:
         for key, text, sha1, md5, size, first_r, first, last, ix in duck.con.execute(
             f"SELECT key, text, sha1, md5, size, first_r, first_seen, last_seen, ix FROM {items_t}"
         ).fetchall():
-            it = _Item(key, text, sha1, md5, size, _naive_to_utc(first), _naive_to_utc(last),
-                       chunk.lines[first_r])  # fmt: skip
-            if key in by_key:
-                by_key[key].merge(it)
-            else:
-                by_key[key] = it
-            fast_items[ix] = key
+            _add(by_key, key, _Item(key, text, sha1, md5, size, _naive_to_utc(first),
+                                    _naive_to_utc(last), fast.lines[first_r]))  # fmt: skip
+            item_ix[ix] = key
         for network, guid, client, client_r, first, last, ix in duck.con.execute(
             f"SELECT network, guid, client, client_r, first_seen, last_seen, ix FROM {sharers_t}"
         ).fetchall():
-            sh = _Sharer(network, guid, client, -1 if client_r is None else chunk.lines[client_r],
-                         _naive_to_utc(first), _naive_to_utc(last))  # fmt: skip
-            if (network, guid) in by_sharer:
-                by_sharer[(network, guid)].merge(sh)
-            else:
-                by_sharer[(network, guid)] = sh
-            fast_sharers[ix] = (network, guid)
+            line = -1 if client_r is None else fast.lines[client_r]
+            _add(by_sharer, (network, guid), _Sharer(network, guid, client, line,
+                                                     _naive_to_utc(first), _naive_to_utc(last)))  # fmt: skip
+            sharer_ix[ix] = (network, guid)
         for network, guid, ip, first, last in duck.con.execute(
             f"SELECT network, guid, ip, first_seen, last_seen FROM {ips_t}"
         ).fetchall():
             _widen(windows, (network, guid, ip), _naive_to_utc(first), _naive_to_utc(last))
     item_ids, sharer_ids = _store_items_and_sharers(conn, by_key, by_sharer)
     _store_sharer_ips(conn, windows, sharer_ids)
-    for chunk in chunks:
-        iid = np.zeros(len(fast_items) + 1, dtype=np.int64)  # ix runs from 1
-        for ix, k in fast_items.items():
+    if fast is not None:
+        iid = np.zeros(len(item_ix) + 1, dtype=np.int64)  # ix runs from 1
+        for ix, k in item_ix.items():
             iid[ix] = item_ids[k]
-        sid = np.zeros(len(fast_sharers) + 1, dtype=np.int64)
-        for ix, k in fast_sharers.items():
+        sid = np.zeros(len(sharer_ix) + 1, dtype=np.int64)
+        for ix, k in sharer_ix.items():
             sid[ix] = sharer_ids[k]
-        for i in range(0, len(chunk), OBS_BATCH):
-            rows = chunk.rows(sid, iid, i, i + OBS_BATCH)
+        for i in range(0, len(fast), OBS_BATCH):
+            rows = fast.rows(sid, iid, i, i + OBS_BATCH)
             bulk_insert(conn, observations, OBS_COLUMNS, rows, OBS_CONFLICT, raw=True)
         p2p_columnar.drop_tables(duck, epoch)
-    if records:
-        obs = [(r.row_key(), sharer_ids[(r.network, r.guid)], item_ids[k], r.ip, r.port, r.seen_at)
-               for r, k in zip(records, keys, strict=True)]  # fmt: skip
-        bulk_insert(conn, observations, OBS_COLUMNS, obs, OBS_CONFLICT)
+    _store_record_sightings(conn, records, keys, item_ids, sharer_ids)
     _text_signals(conn, by_key, item_ids, detector)

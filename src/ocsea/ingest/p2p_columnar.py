@@ -15,8 +15,8 @@ Tables of epoch ``e`` (each P2P chunk is an epoch of its own):
 - ``p2p_ips_e``: first and last sighting of each (network, GUID, IP);
 and the chunk's sightings as NumPy columns (row key, the two ``ix``, IP index, port, time as the
 store's driver takes it), fetched on the reader thread so the writer only maps ``ix`` to ids.
-As columns a chunk's 230k sightings take ~25 MB; as Python tuples they took ~85 MB, and a few
-chunks are in flight at once.
+As columns a block's ~120k sightings take ~12 MB; as Python tuples they took ~42 MB, and a few
+blocks are in flight at once.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def p2p_fast(
                 FROM c JOIN t ON t.r = c.rowid {" ".join(joins)}
                 WHERE t.r NOT IN (SELECT r FROM skip)))"""
     )
-    items, sharers, ips = tables(epoch)
+    items, sharers, ips_table = tables(epoch)
     con.execute(
         f"""CREATE TABLE {items} AS SELECT *, row_number() OVER () AS ix FROM (
             SELECT identity, sha256(identity) AS key, arg_min(filename, r) AS text,
@@ -176,7 +176,7 @@ def p2p_fast(
             FROM p GROUP BY network, guid)"""
     )
     con.execute(
-        f"""CREATE TABLE {ips} AS SELECT network, guid, ip, min(seen) AS first_seen,
+        f"""CREATE TABLE {ips_table} AS SELECT network, guid, ip, min(seen) AS first_seen,
             max(seen) AS last_seen FROM p WHERE ip IS NOT NULL GROUP BY network, guid, ip"""
     )
     # Times as each backend's driver stores a UTC time: SQLAlchemy's SQLite text, or with an
@@ -196,7 +196,7 @@ def p2p_fast(
             LEFT JOIN ipx x ON x.ip = p.ip"""
     ).fetchnumpy()
     con.execute("DROP TABLE p")
-    ips = np.empty(len(ip_list), dtype=object)
+    ips = np.empty(len(ip_list), dtype=object)  # ip_ix → address
     ips[:] = ip_list
     if warm is not None:
         warm([t for (t,) in con.execute(f"SELECT text FROM {items}").fetchall()])

@@ -25,7 +25,7 @@ from ocsea.ingest.columnar import (
     run_columnar,
     utc_time_sql,
 )
-from ocsea.ingest.rows import QueryRecord, _text, item_key, parse_query, resolve_columns
+from ocsea.ingest.rows import QueryRecord, clean_text, item_key, parse_query, resolve_columns
 from ocsea.ingest.signals import ids_by_key, text_signal, with_text_signal
 from ocsea.ingest.stream import (
     IngestError,
@@ -90,7 +90,7 @@ def ingest_queries(
 
 
 def _check(field: str, required: bool, limit: int) -> Callable[[Any], Any]:
-    return lambda v: _text({field: v}, {field: field}, field, required=required, limit=limit)
+    return functools.partial(clean_text, field=field, required=required, limit=limit)
 
 
 def _epoch_table(epoch: int) -> str:

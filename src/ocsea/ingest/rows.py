@@ -100,11 +100,6 @@ def clean_hash(v: Any, field: str, hex_len: int) -> str | None:
     return v
 
 
-def _hash(raw: dict, cols: dict[str, str], field: str, hex_len: int) -> str | None:
-    col = cols.get(field)
-    return clean_hash(raw.get(col) if col else None, field, hex_len)
-
-
 def clean_network(v: Any) -> str:
     return (clean_text(v, "network", limit=40) or "unknown").lower()
 
