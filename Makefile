@@ -14,7 +14,10 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMP): pyproject.toml scripts/install-system-deps.sh | $(BIN)/python
+# The C extensions (Cython) are built by the editable install, again when their source changes.
+NATIVE := $(wildcard src/ocsea/*/*.pyx)
+
+$(STAMP): pyproject.toml setup.py $(NATIVE) scripts/install-system-deps.sh | $(BIN)/python
 	bash scripts/install-system-deps.sh
 	$(BIN)/pip install -q -e ".[dev]"
 	@touch $(STAMP)
@@ -47,4 +50,5 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_referrals.py --out bench/results/referrals.json
 
 clean:
-	rm -rf $(VENV) demo-out .cache .pytest_cache .hypothesis
+	rm -rf $(VENV) demo-out .cache .pytest_cache .hypothesis build
+	rm -f $(NATIVE:.pyx=.c) $(NATIVE:.pyx=.cpython-*.so)

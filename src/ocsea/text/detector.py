@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ocsea.text.analysis import Analysis, analyze
-from ocsea.text.features import dense_features, ngrams
+from ocsea.text.features import dense_features
 from ocsea.text.lexicon import Entry, Lexicon
 from ocsea.text.model import LABELS, LinearModel
 from ocsea.text.rules import evaluate_rules
@@ -136,8 +136,7 @@ class Detector:
 
     def _classify(self, text: str) -> Verdict:
         a = analyze(text, self.lexicon)
-        grams = ngrams(a.text, a.tokens)
-        p = self.model.probs(grams, dense_features(a.evidence))
+        p, tops = self.model.score_text(a.text, a.tokens, dense_features(a.evidence))
         probs = dict(zip(self.model.labels, p, strict=True))
         rules = evaluate_rules(a)
         reasons = self._reasons(a)
@@ -151,7 +150,8 @@ class Detector:
             label = "csa"
         else:
             label = "adult" if probs["adult"] >= probs["benign"] else "benign"
-        tops = self.model.top_csa_features(grams) if csa >= 0.2 else []
+        if csa < 0.2:
+            tops = []
         reasons.append(
             Reason(
                 "model",

@@ -1,0 +1,20 @@
+"""Types of the C extension built from ``_ngram_scorer.pyx``."""
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+class NgramScorer:
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        re: ArrayLike | np.ndarray,
+        im: ArrayLike | np.ndarray,
+        pull: ArrayLike | np.ndarray,
+        nmin: int = 2,
+        nmax: int = 4,
+    ) -> None: ...
+    def score(
+        self, padded: str, words: Sequence[str], k: int = 3
+    ) -> tuple[float, float, int, list[int]]: ...
