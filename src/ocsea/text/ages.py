@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ocsea.text.tokenize import Token
 
@@ -48,8 +48,7 @@ _MULTI_GROUP = {("middle", "school"): (11, 14), ("junior", "high"): (12, 15),
                 ("primary", "school"): (6, 12), ("mor", "ton"): (12, 15)}  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class AgeMention:
+class AgeMention(NamedTuple):
     low: int
     high: int
     start: int  # in the normalised text

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ocsea.text.analysis import Analysis, analyze
 from ocsea.text.features import dense_features
@@ -24,8 +24,7 @@ KINDS = ("auto", "query", "filename", "path")
 _CACHE_SIZE = 200_000
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(NamedTuple):
     kind: str  # lexicon | age | rule | model | context
     term: str
     category: str

@@ -4,7 +4,7 @@ lexicon/age features. The same code builds them for training and for inference."
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ocsea.text.ages import AgeMention
 from ocsea.text.lexicon import Match
@@ -38,8 +38,7 @@ DENSE_NAMES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(NamedTuple):
     """What the lexicon and the age parser found, summarised per category."""
 
     code: float

@@ -8,8 +8,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import nlpo3
 
@@ -19,8 +18,7 @@ _THAI_RX = re.compile(r"[\u0e00-\u0e7f]")
 _MAX_THAI_RUN = 2000
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     text: str
     start: int
     end: int
