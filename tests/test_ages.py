@@ -1,8 +1,15 @@
-import pytest
+import itertools
+import re
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import ocsea.text.ages as age_parser
 from ocsea.text.ages import parse_ages
 from ocsea.text.lexicon import Lexicon
 from ocsea.text.normalize import normalize
+from ocsea.text.tokenize import Token
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +68,51 @@ def test_adult_age_flags(lex):
     text = normalize("สาว 19")
     (a,) = parse_ages(text, lex.tokenizer.tokenize(text))
     assert a.adult and not a.minor
+
+
+def _parse_ages_without_gates(text, tokens):
+    """parse_ages as it was before each scan got a substring gate: every scan, always."""
+    found = []
+    for m in age_parser._RANGE_RX.finditer(text):
+        a, b = sorted((int(m.group(1)), int(m.group(2))))
+        found.append(age_parser.AgeMention(a, b, m.start(), m.end(), "range", m.group(0)))
+    for m in age_parser._SINGLE_RX.finditer(text):
+        v = int(m.group(1))
+        found.append(age_parser.AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
+    for rx in (age_parser._AGE_PREFIX_RX, age_parser._THAI_GIRL_AGE_RX):
+        for m in rx.finditer(text):
+            v = int(m.group(1))
+            found.append(age_parser.AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
+    for m in age_parser._WORD_RX.finditer(text):
+        v = age_parser._WORD_NUMBERS[m.group(1)]
+        found.append(age_parser.AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
+    for m in age_parser._ORDINAL_GRADE_RX.finditer(text):
+        g = int(m.group(1) or m.group(2))
+        if 1 <= g <= 12:
+            found.append(
+                age_parser.AgeMention(g + 5, g + 7, m.start(), m.end(), "grade", m.group(0))
+            )
+    found.extend(age_parser._token_grades(text, tokens))
+    return age_parser._without_overlaps(found)
+
+
+_AGE_PIECES = [" ", "-", "1", "12", "๑๒", "12 to 14", "y", "o", "yo", " yo", " y o", "yrs", " old",
+               "years old", "aged", "age of ", "อายุ", "สาว", "หนุ่ม", "น้อง ", "ขวบ", "khuap",
+               "kuap", "twelve", "grade", "th grade", "grade 3", "th", "cm", "+", ".", "a", "ม",
+               "ป"]  # fmt: skip
+
+
+def _tokens(text):
+    return [Token(m.group(0), m.start(), m.end(), False) for m in re.finditer(r"\S+", text)]
+
+
+def test_gated_scans_find_what_every_scan_finds_on_every_three_pieces():
+    for text in map("".join, itertools.product(_AGE_PIECES, repeat=3)):
+        tokens = _tokens(text)
+        assert age_parser.parse_ages(text, tokens) == _parse_ages_without_gates(text, tokens), text
+
+
+@given(st.lists(st.sampled_from(_AGE_PIECES), max_size=14).map("".join))
+def test_gated_scans_find_what_every_scan_finds(text):
+    tokens = _tokens(text)
+    assert age_parser.parse_ages(text, tokens) == _parse_ages_without_gates(text, tokens)

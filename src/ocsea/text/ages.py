@@ -28,6 +28,11 @@ _WORD_RX = re.compile(
     r"(?<![a-z])(" + "|".join(_WORD_NUMBERS) + r")(?: |-)?(?:years? old|y ?o|yrs? old)(?![a-z])"
 )
 _ORDINAL_GRADE_RX = re.compile(r"(?<![\d])(\d{1,2}) ?(?:st|nd|rd|th) grade|grade (\d{1,2})(?!\d)")
+# What each pattern cannot match without: a number with the first letter of a unit after it, or a
+# word of its own. Plain substring tests cost a fraction of a scan, and most texts state no age: a
+# scan skipped where its pattern cannot match gives what the scan would (property-tested), and
+# age parsing went 10 -> 4 µs a filename on the benchmark's unique filenames.
+_NUMBER_UNIT_RX = re.compile(r"\d ?[yขk]")
 
 # Tokens that name a grade when a number follows: (low age, high age) = (n + a, n + b).
 _GRADE_PREFIX = {
@@ -68,25 +73,36 @@ class AgeMention(NamedTuple):
 def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
     """Every age or grade mention in a normalised text, left to right, without overlaps."""
     found: list[AgeMention] = []
-    for m in _RANGE_RX.finditer(text):
-        a, b = sorted((int(m.group(1)), int(m.group(2))))
-        found.append(AgeMention(a, b, m.start(), m.end(), "range", m.group(0)))
-    for m in _SINGLE_RX.finditer(text):
-        v = int(m.group(1))
-        found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
-    for rx in (_AGE_PREFIX_RX, _THAI_GIRL_AGE_RX):
-        for m in rx.finditer(text):
+    if _NUMBER_UNIT_RX.search(text) is not None:
+        for m in _RANGE_RX.finditer(text):
+            a, b = sorted((int(m.group(1)), int(m.group(2))))
+            found.append(AgeMention(a, b, m.start(), m.end(), "range", m.group(0)))
+        for m in _SINGLE_RX.finditer(text):
             v = int(m.group(1))
             found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
-    for m in _WORD_RX.finditer(text):
-        v = _WORD_NUMBERS[m.group(1)]
-        found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
-    for m in _ORDINAL_GRADE_RX.finditer(text):
-        g = int(m.group(1) or m.group(2))
-        if 1 <= g <= 12:
-            found.append(AgeMention(g + 5, g + 7, m.start(), m.end(), "grade", m.group(0)))
+    if "age" in text or "อายุ" in text:
+        found.extend(_prefixed(_AGE_PREFIX_RX, text))
+    if "สาว" in text or "หนุ่ม" in text or "น้อง" in text:
+        found.extend(_prefixed(_THAI_GIRL_AGE_RX, text))
+    if "old" in text or "yo" in text or "y o" in text:
+        for m in _WORD_RX.finditer(text):
+            v = _WORD_NUMBERS[m.group(1)]
+            found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
+    if "grade" in text:
+        for m in _ORDINAL_GRADE_RX.finditer(text):
+            g = int(m.group(1) or m.group(2))
+            if 1 <= g <= 12:
+                found.append(AgeMention(g + 5, g + 7, m.start(), m.end(), "grade", m.group(0)))
     found.extend(_token_grades(text, tokens))
     return _without_overlaps(found)
+
+
+def _prefixed(rx: re.Pattern[str], text: str) -> list[AgeMention]:
+    out: list[AgeMention] = []
+    for m in rx.finditer(text):
+        v = int(m.group(1))
+        out.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
+    return out
 
 
 def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
