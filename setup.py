@@ -5,7 +5,10 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=cythonize(
-        [Extension("ocsea.text._ngram_scorer", ["src/ocsea/text/_ngram_scorer.pyx"])],
+        [
+            Extension(f"ocsea.text.{name}", [f"src/ocsea/text/{name}.pyx"])
+            for name in ("_ngram_scorer", "_fast_normalize")
+        ],
         compiler_directives={"language_level": "3"},
     )
 )

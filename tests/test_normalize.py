@@ -1,5 +1,5 @@
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from ocsea.text.normalize import normalize, normalize_traced, normalize_with_map
@@ -63,6 +63,9 @@ thaiish = st.text(
 
 @settings(max_examples=600, deadline=None)
 @given(st.one_of(st.text(max_size=60), thaiish))
+@example("0O0×A\nA")  # found by hypothesis: "ooo a a" collapsed to "o a a" after the joining
+@example("0o0 a a")
+@example("ก่่่ ข ค")
 def test_idempotent(raw):
     once = normalize(raw)
     assert normalize(once) == once

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ocsea.text.ages import AgeMention, parse_ages
 from ocsea.text.features import Evidence, summarise
 from ocsea.text.lexicon import Lexicon, Match
-from ocsea.text.normalize import Normalized, Traced, normalize_traced
+from ocsea.text.normalize import Normalized, Traced, normalize_for_analysis
 from ocsea.text.tokenize import Token
 
 MAX_TEXT_CHARS = 10_000  # longer input is analysed up to this length (and says so in its verdict)
@@ -30,13 +30,14 @@ class Analysis:
     def __init__(self, original: str, lexicon: Lexicon) -> None:
         self.truncated = len(original) > MAX_TEXT_CHARS
         self.original = original[:MAX_TEXT_CHARS] if self.truncated else original
-        self._traced: Traced = normalize_traced(self.original)
-        self.text = self._traced.text
+        norm = normalize_for_analysis(self.original)
+        self._traced: Traced | None = norm if isinstance(norm, Traced) else None
+        self._norm: Normalized | None = norm if isinstance(norm, Normalized) else None
+        self.text = norm.text
         self.tokens: list[Token] = lexicon.tokenizer.tokenize(self.text)
         self.matches: list[Match] = lexicon.match(self.tokens)
         self.ages: list[AgeMention] = parse_ages(self.text, self.tokens)
         self.evidence: Evidence = summarise(self.matches, self.ages)
-        self._norm: Normalized | None = None
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         if self.text == self.original:
@@ -44,6 +45,7 @@ class Analysis:
             # everyday Thai text, which then skips the map altogether.
             return (start, end) if start < end else (0, 0)
         if self._norm is None:
+            assert self._traced is not None
             self._norm = self._traced.with_map()
         return self._norm.original_span(start, end)
 

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ocsea.text import _fast_normalize
+
 THAI = "\u0e00-\u0e7f"
 THAI_CONSONANT = "\u0e01-\u0e2e"
 # Thai above/below vowels, tone marks and signs that sit on a consonant.
@@ -317,14 +319,20 @@ def _stages(text: str, sub: Callable[[re.Pattern[str], Repl, str], str]) -> str:
     # "p:t:h:c" and "p t h c" end alike (and a second pass changes nothing).
     s = sub(_SEPARATOR_RX, " ", s)
     s = sub(_MULTISPACE_RX, " ", s)
-    s = sub(_LATIN_SPREAD_RX, _join_spread, s)
-    if not ascii_only:
-        s = sub(_THAI_SPREAD_RX, _join_spread, s)
-        # Joining can bring two SARA E or two marks together again ("เ.เ", "็_็").
-        s = sub(_SARA_E_DOUBLE_RX, "\u0e41", s)
-        s = sub(_THAI_MARK_REPEAT_RX, _first_group, s)
-    s = sub(_REPEAT_RX, _collapse_repeat, s)
-    return s
+    # Collapsing a repeat can leave letters spread out again ("ooo a a" -> "o a a"), so joining and
+    # collapsing go round until nothing changes (each change shortens the text): normalising
+    # twice then changes nothing.
+    while True:
+        before = s
+        s = sub(_LATIN_SPREAD_RX, _join_spread, s)
+        if not ascii_only:
+            s = sub(_THAI_SPREAD_RX, _join_spread, s)
+            # Joining can bring two SARA E or two marks together again ("เ.เ", "็_็").
+            s = sub(_SARA_E_DOUBLE_RX, "\u0e41", s)
+            s = sub(_THAI_MARK_REPEAT_RX, _first_group, s)
+        s = sub(_REPEAT_RX, _collapse_repeat, s)
+        if s == before:
+            return s
 
 
 def _casefold_match(m: re.Match[str]) -> str:
@@ -342,14 +350,32 @@ def _normalized(text: str, s: str, st: list[int], en: list[int]) -> Normalized:
 
 
 def normalize_with_map(text: str) -> Normalized:
-    """Normalise ``text`` (DESIGN §3) and keep the map back to the original spans."""
+    """Normalise ``text`` (DESIGN §3) and keep the map back to the original spans: in C for text
+    of ASCII and Thai (``_fast_normalize``), else by the Python stages."""
+    fast = _fast_normalize.normalize_with_map(text)
+    if fast is not None:
+        return Normalized(text, *fast)
+    return normalize_with_map_py(text)
+
+
+def normalize(text: str) -> str:
+    """The normalised text alone."""
+    fast = _fast_normalize.normalize_with_map(text)
+    if fast is not None:
+        return fast[0]
+    return _stages(text, _plain_sub).strip(" ")
+
+
+def normalize_with_map_py(text: str) -> Normalized:
+    """The Python stages with the map: the reference the C stages are tested against, and the
+    path for text they leave alone."""
     sub = _MapSub(len(text))
     s = _stages(text, sub)
     return _normalized(text, s, sub.st, sub.en)
 
 
-def normalize(text: str) -> str:
-    """The normalised text alone: the same stages without the span map (about 3x faster)."""
+def normalize_py(text: str) -> str:
+    """The Python stages without the map (about 3x faster than with it)."""
     return _stages(text, _plain_sub).strip(" ")
 
 
@@ -376,7 +402,18 @@ class Traced:
 
 
 def normalize_traced(text: str) -> Traced:
-    """The normalised text (as ``normalize``), with what ``Traced.with_map`` needs."""
+    """The normalised text (as ``normalize_py``), with what ``Traced.with_map`` needs."""
     sub = _TraceSub()
     s = _stages(text, sub)
     return Traced(text, s, tuple(sub.steps))
+
+
+def normalize_for_analysis(text: str) -> Normalized | Traced:
+    """The normalised text with its map (C stages), or traced to build the map only if needed."""
+    fast = _fast_normalize.normalize_with_map(text)
+    if fast is not None:
+        return Normalized(text, *fast)
+    return normalize_traced(text)
+
+
+_fast_normalize.set_latin_splitter(_split_until_stable)

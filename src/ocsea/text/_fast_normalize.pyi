@@ -1,0 +1,6 @@
+"""Types of the C extension built from ``_fast_normalize.pyx``."""
+
+from collections.abc import Callable
+
+def set_latin_splitter(fn: Callable[[str], str]) -> None: ...
+def normalize_with_map(text: str) -> tuple[str, tuple[int, ...], tuple[int, ...]] | None: ...
