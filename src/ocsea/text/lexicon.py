@@ -227,7 +227,14 @@ class Lexicon:
                 continue
             for e, a, b, kind, weight in first.fallback:
                 found.append(Match(e, tok.start + a, tok.start + b, kind, weight))
-        return _suppress(found) if len(found) > 1 else found
+        if len(found) < 2:
+            return found
+        cats = {m.entry.category for m in found}
+        if len(cats) == len(found) and "benign_sense" not in cats:
+            return (
+                found  # what _suppress gives: it drops only for a benign sense or a category twice
+            )
+        return _suppress(found)
 
     def _lookup(self, key: str, any_thai: bool) -> tuple[list[Entry] | None, str, float, bool]:
         """The entries of one key (exactly, or by its Thai skeleton), and whether some longer

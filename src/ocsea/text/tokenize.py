@@ -12,6 +12,8 @@ from typing import ClassVar, NamedTuple
 
 import nlpo3
 
+from ocsea.text._fast_tokenize import split_runs
+
 _RUN_RX = re.compile(r"[\u0e00-\u0e7f]+|[^\s\u0e00-\u0e7f]+")
 _THAI_RX = re.compile(r"[\u0e00-\u0e7f]")
 # Thai runs longer than this are segmented in safe mode chunks to bound the work per call.
@@ -61,14 +63,15 @@ class ThaiTokenizer:
         return nlpo3.segment(run[:_MAX_THAI_RUN], self.dict_name, True)
 
     def tokenize(self, text: str) -> list[Token]:
+        return split_runs(text, self._memo, self._segment_run, Token)
+
+    def tokenize_py(self, text: str) -> list[Token]:
+        """The tokeniser in Python: the reference ``split_runs`` is tested against."""
         tokens: list[Token] = []
-        memo = self._memo
         for m in _RUN_RX.finditer(text):
             run = m.group(0)
             if "\u0e00" <= run[0] <= "\u0e7f":
-                pieces = memo.get(run)
-                if pieces is None:
-                    pieces = self._segment_run(run)
+                pieces = self._segment_run(run)
                 pos = m.start()
                 for piece in pieces:
                     end = pos + len(piece)
