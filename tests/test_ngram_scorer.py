@@ -112,3 +112,19 @@ def test_c_scorer_handles_long_texts_beyond_its_stack_buffer():
     sre, _, n, top = scorer.score(text, [], 3)
     assert (sre, n, top) == (3000.0, 3000, [2999, 2998, 2997])
     assert math.isfinite(sre)
+
+
+def test_c_probabilities_need_the_linear_part():
+    scorer = NgramScorer({"ab": 0}, [1.0], [1.0], [1.0])
+    with pytest.raises(ValueError, match="set_linear first"):
+        scorer.probs(" ab ", [], [])
+    with pytest.raises(ValueError, match="temperature"):
+        scorer.set_linear(0.0, 0.0, [1.0], [1.0], 0.0)
+    scorer.set_linear(0.5, -0.5, [1.0], [2.0], 1.0)
+    with pytest.raises(ValueError, match="1 dense features are needed, got 2"):
+        scorer.probs(" ab ", [], [1.0, 1.0])
+    p, n, top = scorer.probs(" ab ", [], [1.0])
+    z = (0.5 + 1.0 + 1.0, -0.5 + 1.0 + 2.0, 0.0)
+    e = [math.exp(x - max(z)) for x in z]
+    assert p == pytest.approx([x / sum(e) for x in e], rel=1e-12)
+    assert (n, top) == (1, [0])

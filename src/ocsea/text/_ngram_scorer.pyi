@@ -18,3 +18,14 @@ class NgramScorer:
     def score(
         self, padded: str, words: Sequence[str], k: int = 3
     ) -> tuple[float, float, int, list[int]]: ...
+    def set_linear(
+        self,
+        bias_re: float,
+        bias_im: float,
+        dense_re: ArrayLike | np.ndarray,
+        dense_im: ArrayLike | np.ndarray,
+        temperature: float,
+    ) -> None: ...
+    def probs(
+        self, padded: str, words: Sequence[str], dense: Sequence[float], k: int = 3
+    ) -> tuple[list[float], int, list[int]]: ...

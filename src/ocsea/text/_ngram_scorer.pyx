@@ -11,6 +11,7 @@ through dicts. A test checks it against the reference on any text (hypothesis).
 """
 
 from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.math cimport exp, sqrt
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
@@ -55,6 +56,10 @@ cdef class NgramScorer:
     cdef double[::1] _pull
     cdef int _nmin
     cdef int _nmax
+    cdef double _bias_re, _bias_im, _temperature
+    cdef double[::1] _dense_re
+    cdef double[::1] _dense_im
+    cdef bint _linear
 
     def __init__(self, dict vocab, re, im, pull, int nmin=2, int nmax=4):
         """``vocab`` maps n-gram to index; ``re``/``im`` are the two weight differences per index;
@@ -94,6 +99,49 @@ cdef class NgramScorer:
                     self._insert(key, <int32_t>j)
                 else:
                     self._other.setdefault(g, j)
+
+    def set_linear(self, double bias_re, double bias_im, dense_re, dense_im, double temperature):
+        """The rest of the model for ``probs``: the bias and dense-feature weights (each less the
+        third label's, as the n-gram weights), and the softmax temperature."""
+        self._dense_re = np.ascontiguousarray(dense_re, dtype=np.float64)
+        self._dense_im = np.ascontiguousarray(dense_im, dtype=np.float64)
+        if self._dense_re.shape[0] != self._dense_im.shape[0]:
+            raise ValueError("one weight per dense feature is needed")
+        if not temperature > 0:
+            raise ValueError("the temperature must be positive")
+        self._bias_re, self._bias_im, self._temperature = bias_re, bias_im, temperature
+        self._linear = True
+
+    def probs(self, str padded, words, dense, int k=3):
+        """(probabilities of the three labels, number of distinct vocabulary n-grams, the top
+        n-grams as ``score`` gives them): ``LinearModel.probs`` computed the same way, operation
+        for operation, so the numbers are the same."""
+        if not self._linear:
+            raise ValueError("set_linear first")
+        sre, sim, n, top = self.score(padded, words, k)
+        cdef Py_ssize_t nd = len(dense), j
+        if nd != self._dense_re.shape[0]:
+            raise ValueError(f"{self._dense_re.shape[0]} dense features are needed, got {nd}")
+        cdef double zr = self._bias_re, zi = self._bias_im, x, r
+        cdef Py_ssize_t count = n
+        if count:
+            r = sqrt(<double>count)
+            zr += <double>sre / r
+            zi += <double>sim / r
+        for j in range(nd):
+            x = dense[j]
+            if x:
+                zr += self._dense_re[j] * x
+                zi += self._dense_im[j] * x
+        cdef double t = self._temperature
+        cdef double top_l = zr
+        if zi > top_l:
+            top_l = zi
+        if 0.0 > top_l:
+            top_l = 0.0
+        cdef double e0 = exp((zr - top_l) / t), e1 = exp((zi - top_l) / t), e2 = exp((0.0 - top_l) / t)
+        cdef double total = e0 + e1 + e2
+        return [e0 / total, e1 / total, e2 / total], n, top
 
     cdef void _insert(self, uint64_t key, int32_t j):
         cdef uint64_t slot = _mix(key) >> self._shift

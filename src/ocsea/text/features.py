@@ -59,6 +59,8 @@ class Evidence(NamedTuple):
 
 
 def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
+    if not matches and not ages:
+        return NO_EVIDENCE
     best: dict[str, float] = {}
     for m in matches:
         c = m.entry.category
@@ -79,6 +81,9 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
         adult_age=any(a.adult for a in ages),
         min_age=min((a.low for a in ages), default=None),
     )
+
+
+NO_EVIDENCE = Evidence(0.0, 0.0, 0.0, 0.0, False, False, False, False, False, False, None)
 
 
 def dense_features(ev: Evidence) -> list[float]:

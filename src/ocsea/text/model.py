@@ -67,6 +67,9 @@ class LinearModel:
         self._scorer = NgramScorer(
             self.vocab, d[0, :n_vocab], d[1, :n_vocab], pull, NGRAM_MIN, NGRAM_MAX
         )
+        self._scorer.set_linear(
+            self._bias_c.real, self._bias_c.imag, d[0, n_vocab:], d[1, n_vocab:], self.temperature
+        )
 
     def probs(self, grams: Iterable[str], dense: Sequence[float]) -> list[float]:
         """Calibrated probabilities, in ``self.labels`` order."""
@@ -82,16 +85,13 @@ class LinearModel:
     ) -> tuple[list[float], list[tuple[str, float]]]:
         """``probs(ngrams(text, tokens), dense)`` and ``top_csa_features(ngrams(text, tokens), k)``
         in one pass of the C scorer (the reference the tests compare it with)."""
-        sre, sim, n, top = self._scorer.score(padded(text), word_texts(tokens), k)
-        z = self._bias_c
-        if n:
-            z += complex(sre, sim) / math.sqrt(n)
+        p, n, top = self._scorer.probs(padded(text), word_texts(tokens), dense, k)
         if not top:
-            return self._softmax(z, dense), []
+            return p, []
         inv = 1.0 / math.sqrt(n)
         names = self._names()
         pull = self._pull
-        return self._softmax(z, dense), [(names[j], pull[j] * inv) for j in top]
+        return p, [(names[j], pull[j] * inv) for j in top]
 
     def _softmax(self, z: complex, dense: Sequence[float]) -> list[float]:
         dc = self._dense_c
