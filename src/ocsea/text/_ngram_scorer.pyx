@@ -12,12 +12,17 @@ through dicts. A test checks it against the reference on any text (hypothesis).
 
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.math cimport exp, sqrt
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memset
 
 import numpy as np
 
 cdef uint64_t _EMPTY = 0
+
+
+cdef struct Slot:
+    uint64_t key
+    int64_t val  # key and index side by side: one cache line per probe (a 2 MB table)
 cdef int _LOCAL_SLOTS = 4096
 
 
@@ -45,8 +50,7 @@ cdef inline bint _pack(str s, Py_ssize_t start, int n, uint64_t* out):
 cdef class NgramScorer:
     """Sums the weights of a text's distinct vocabulary n-grams, as ``LinearModel.probs`` does."""
 
-    cdef uint64_t[::1] _keys
-    cdef int32_t[::1] _vals
+    cdef Slot* _slots
     cdef uint64_t _mask
     cdef int _shift
     cdef dict _other  # character n-grams that do not pack (outside the BMP) -> index
@@ -74,7 +78,7 @@ cdef class NgramScorer:
             raise ValueError("one weight per n-gram is needed")
         self._nmin, self._nmax = nmin, nmax
         cdef Py_ssize_t size = 16
-        while size < 2 * n + 16:
+        while size < n + n // 2 + 16:
             size *= 2
         self._shift = 64
         cdef Py_ssize_t s = size
@@ -82,8 +86,10 @@ cdef class NgramScorer:
             s //= 2
             self._shift -= 1
         self._mask = size - 1
-        self._keys = np.zeros(size, dtype=np.uint64)
-        self._vals = np.full(size, -1, dtype=np.int32)
+        free(self._slots)
+        self._slots = <Slot*>calloc(size, sizeof(Slot))
+        if self._slots == NULL:
+            raise MemoryError()
         self._other = {}
         self._words = {}
         cdef uint64_t key
@@ -145,23 +151,26 @@ cdef class NgramScorer:
 
     cdef void _insert(self, uint64_t key, int32_t j):
         cdef uint64_t slot = _mix(key) >> self._shift
-        while self._keys[slot] != _EMPTY:
-            if self._keys[slot] == key:
+        while self._slots[slot].key != _EMPTY:
+            if self._slots[slot].key == key:
                 return
             slot = (slot + 1) & self._mask
-        self._keys[slot] = key
-        self._vals[slot] = j
+        self._slots[slot].key = key
+        self._slots[slot].val = j
 
     cdef inline int32_t _lookup(self, uint64_t key) noexcept:
         cdef uint64_t slot = _mix(key) >> self._shift
         cdef uint64_t k
         while True:
-            k = self._keys[slot]
+            k = self._slots[slot].key
             if k == key:
-                return self._vals[slot]
+                return <int32_t>self._slots[slot].val
             if k == _EMPTY:
                 return -1
             slot = (slot + 1) & self._mask
+
+    def __dealloc__(self):
+        free(self._slots)
 
     def score(self, str padded, words, int k=3):
         """(sum of re, sum of im, number of distinct vocabulary n-grams, the k indices with the
