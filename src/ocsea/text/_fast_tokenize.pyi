@@ -7,5 +7,5 @@ def split_runs(
     text: str,
     memo: dict[str, tuple[str, ...]],
     segment_run: Callable[[str], Sequence[str]],
-    token: Callable[[str, int, int, bool], Any],
+    token: type[Any],
 ) -> list[Any]: ...

