@@ -149,7 +149,7 @@ cdef class NgramScorer:
         cdef double total = e0 + e1 + e2
         return [e0 / total, e1 / total, e2 / total], n, top
 
-    cdef void _insert(self, uint64_t key, int32_t j):
+    cdef void _insert(self, uint64_t key, int32_t j) noexcept:
         cdef uint64_t slot = _mix(key) >> self._shift
         while self._slots[slot].key != _EMPTY:
             if self._slots[slot].key == key:

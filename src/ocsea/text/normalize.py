@@ -417,3 +417,4 @@ def normalize_for_analysis(text: str) -> Normalized | Traced:
 
 
 _fast_normalize.set_latin_splitter(_split_until_stable)
+_fast_normalize.set_char_folder(_fold_char)
