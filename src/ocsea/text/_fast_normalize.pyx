@@ -11,8 +11,8 @@ scripts, emoji, letters that only case folding maps) returns None, and the calle
 stages, which stay the reference: tests check both give the same on any text.
 
 On the benchmark's unique filenames, normalising with the map went from 32 µs (the Python stages,
-then replaying the ones that moved characters) to 5 µs, the 1 % of filenames left to Python
-included.
+then replaying the ones that moved characters) to 5 µs; none of them is left to Python (of 3,000
+lines of everyday Thai social media text with emoji, 7 % are).
 """
 
 from cpython.unicode cimport PyUnicode_FromKindAndData, PyUnicode_4BYTE_KIND
@@ -507,6 +507,8 @@ cdef int _separators(Buf* d, Buf* s) except -1:
 def normalize_with_map(str text):
     """(normalised text, starts, ends) as ``normalize.normalize_with_map`` gives them, or None
     for text with characters this module leaves to the Python stages."""
+    if _latin_splitter is None or _char_folder is None:
+        raise RuntimeError("ocsea.text.normalize sets this module's Python functions: import it")
     cdef Py_ssize_t n = len(text), i, lo, hi, before
     cdef Buf a, b
     cdef uint32_t c
