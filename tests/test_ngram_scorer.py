@@ -128,3 +128,19 @@ def test_c_probabilities_need_the_linear_part():
     e = [math.exp(x - max(z)) for x in z]
     assert p == pytest.approx([x / sum(e) for x in e], rel=1e-12)
     assert (n, top) == (1, [0])
+
+
+def test_c_text_scoring_needs_its_features():
+    scorer = NgramScorer({"ab": 0}, [1.0], [1.0], [1.0])
+    scorer.set_linear(0.0, 0.0, [1.0], [1.0], 1.0)
+    with pytest.raises(ValueError, match="set_text_features first"):
+        scorer.score_text("ab", [], [0.0])
+    with pytest.raises(ValueError, match="one name per n-gram"):
+        scorer.set_text_features(["ab", "cd"], 10, 10)
+    with pytest.raises(ValueError, match="negative"):
+        scorer.set_text_features(["ab"], -1, 10)
+    scorer.set_text_features(["ab"], 1, 0)  # "ab" cut to "a": no n-gram left
+    p, tops = scorer.score_text("ab", as_tokens(["ab"]), [0.0])
+    assert (p, tops) == ([1 / 3, 1 / 3, 1 / 3], [])
+    scorer.set_text_features(["ab"], 2, 0)
+    assert scorer.score_text("ab", [], [0.0])[1] == [("ab", 1.0)]

@@ -1,6 +1,7 @@
 """Types of the C extension built from ``_ngram_scorer.pyx``."""
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -29,3 +30,7 @@ class NgramScorer:
     def probs(
         self, padded: str, words: Sequence[str], dense: Sequence[float], k: int = 3
     ) -> tuple[list[float], int, list[int]]: ...
+    def set_text_features(self, names: list[str], max_chars: int, max_words: int) -> None: ...
+    def score_text(
+        self, text: str, tokens: Sequence[Any], dense: Sequence[float], k: int = 3
+    ) -> tuple[list[float], list[tuple[str, float]]]: ...

@@ -64,6 +64,9 @@ cdef class NgramScorer:
     cdef double[::1] _dense_re
     cdef double[::1] _dense_im
     cdef bint _linear
+    cdef list _names
+    cdef Py_ssize_t _max_chars
+    cdef Py_ssize_t _max_words
 
     def __init__(self, dict vocab, re, im, pull, int nmin=2, int nmax=4):
         """``vocab`` maps n-gram to index; ``re``/``im`` are the two weight differences per index;
@@ -117,6 +120,32 @@ cdef class NgramScorer:
             raise ValueError("the temperature must be positive")
         self._bias_re, self._bias_im, self._temperature = bias_re, bias_im, temperature
         self._linear = True
+
+    def set_text_features(self, list names, Py_ssize_t max_chars, Py_ssize_t max_words):
+        """What ``score_text`` needs: the n-grams in index order (for the reason), and how much
+        of a text and how many of its tokens are features (``features.padded``, ``word_texts``)."""
+        if len(names) != self._pull.shape[0]:
+            raise ValueError("one name per n-gram is needed")
+        if max_chars < 0 or max_words < 0:
+            raise ValueError("the feature limits cannot be negative")
+        self._names, self._max_chars, self._max_words = names, max_chars, max_words
+
+    def score_text(self, str text, tokens, dense, int k=3):
+        """(probabilities, the top n-grams as (n-gram, pull / sqrt(distinct n-grams))) for a
+        normalised text and its tokens (objects with ``.text``): ``LinearModel.score_text``
+        without its Python steps (7 -> 5 µs a filename)."""
+        if self._names is None:
+            raise ValueError("set_text_features first")
+        cdef str padded = " " + text[: self._max_chars] + " "
+        cdef Py_ssize_t m = len(tokens), i
+        if m > self._max_words:
+            m = self._max_words
+        cdef list words = [tokens[i].text for i in range(m)]
+        p, n, top = self.probs(padded, words, dense, k)
+        if not top:
+            return p, []
+        cdef double inv = 1.0 / sqrt(<double>n)
+        return p, [(self._names[j], self._pull[j] * inv) for j in top]
 
     def probs(self, str padded, words, dense, int k=3):
         """(probabilities of the three labels, number of distinct vocabulary n-grams, the top

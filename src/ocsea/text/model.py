@@ -17,7 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from ocsea.text._ngram_scorer import NgramScorer
-from ocsea.text.features import DENSE_NAMES, NGRAM_MAX, NGRAM_MIN, padded, word_texts
+from ocsea.text.features import (
+    DENSE_NAMES,
+    MAX_FEATURE_CHARS,
+    MAX_WORD_TOKENS,
+    NGRAM_MAX,
+    NGRAM_MIN,
+)
 from ocsea.text.tokenize import Token
 
 LABELS = ("csa", "adult", "benign")
@@ -70,6 +76,7 @@ class LinearModel:
         self._scorer.set_linear(
             self._bias_c.real, self._bias_c.imag, d[0, n_vocab:], d[1, n_vocab:], self.temperature
         )
+        self._scorer.set_text_features(self._names(), MAX_FEATURE_CHARS, MAX_WORD_TOKENS)
 
     def probs(self, grams: Iterable[str], dense: Sequence[float]) -> list[float]:
         """Calibrated probabilities, in ``self.labels`` order."""
@@ -85,13 +92,7 @@ class LinearModel:
     ) -> tuple[list[float], list[tuple[str, float]]]:
         """``probs(ngrams(text, tokens), dense)`` and ``top_csa_features(ngrams(text, tokens), k)``
         in one pass of the C scorer (the reference the tests compare it with)."""
-        p, n, top = self._scorer.probs(padded(text), word_texts(tokens), dense, k)
-        if not top:
-            return p, []
-        inv = 1.0 / math.sqrt(n)
-        names = self._names()
-        pull = self._pull
-        return p, [(names[j], pull[j] * inv) for j in top]
+        return self._scorer.score_text(text, tokens, dense, k)
 
     def _softmax(self, z: complex, dense: Sequence[float]) -> list[float]:
         dc = self._dense_c
