@@ -22,6 +22,10 @@ from ocsea.text.rules import evaluate_rules
 DEFAULT_THRESHOLD = 0.5
 KINDS = ("auto", "query", "filename", "path")
 _CACHE_SIZE = 200_000
+_MODEL_DETAIL = (
+    "linear model over character n-grams and lexicon features; "
+    "terms are the n-grams that pulled most towards csa"
+)
 
 
 class Reason(NamedTuple):
@@ -151,17 +155,8 @@ class Detector:
             label = "adult" if probs["adult"] >= probs["benign"] else "benign"
         if csa < 0.2:
             tops = []
-        reasons.append(
-            Reason(
-                "model",
-                ", ".join(repr(g) for g, _ in tops) or "-",
-                label,
-                None,
-                csa,
-                detail="linear model over character n-grams and lexicon features; "
-                "terms are the n-grams that pulled most towards csa",
-            )
-        )
+        terms = ", ".join([repr(g) for g, _ in tops]) if tops else "-"
+        reasons.append(Reason("model", terms, label, None, csa, "", _MODEL_DETAIL))
         return Verdict(
             text=text,
             label=label,
