@@ -7,7 +7,7 @@ setup(
     ext_modules=cythonize(
         [
             Extension(f"ocsea.text.{name}", [f"src/ocsea/text/{name}.pyx"])
-            for name in ("_ngram_scorer", "_fast_normalize", "_fast_tokenize")
+            for name in ("_ngram_scorer", "_fast_normalize", "_fast_tokenize", "_fast_match")
         ],
         compiler_directives={"language_level": "3"},
     )

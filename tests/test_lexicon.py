@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ocsea.text.lexicon import CATEGORIES, LexiconError, default_lexicon_entries, read_lexicon_file
 from ocsea.text.normalize import normalize
@@ -59,3 +61,22 @@ def test_benign_sense_cancels_what_it_contains(lexicon):
 def test_no_codeword_inside_ordinary_words(lexicon):
     assert not any(c == "csa_code" for _, c, _ in matches(lexicon, "torpedo pedometer"))
     assert not any(c == "sexual" for _, c, _ in matches(lexicon, "ขนม นมัสการ"))
+
+
+_MATCH_PIECES = ["เด็ก", "นักเรียน", "หญิง", "คลิป", "หลุด", "ม", "2", "ป", "5", " ", "pthc", "cp",
+                 "little", "girl", "nude", "lipstick", "newpthcvid", "ภาพเปลือย", "เด็้ก", "loli",
+                 "video", "sex", "teen", "kid", "xxx", "mor", "dek", "นม", "สาว"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_MATCH_PIECES), max_size=12).map("".join))
+def test_c_match_loop_gives_the_python_matches(lexicon, raw):
+    tokens = lexicon.tokenizer.tokenize(normalize(raw))
+    assert lexicon.match(tokens) == lexicon.match_py(tokens)
+
+
+def test_c_match_loop_takes_only_named_tuples(lexicon):
+    with pytest.raises(TypeError, match="named tuple"):
+        lexicon.match([object()])
+    tokens = lexicon.tokenizer.tokenize("little girl")
+    assert lexicon.match(tuple(tokens)) == lexicon.match(tokens) != []

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
+from ocsea.text._fast_match import match_tokens
 from ocsea.text.normalize import normalize
 from ocsea.text.tokenize import ThaiTokenizer, Token
 
@@ -208,6 +209,11 @@ class Lexicon:
 
     def match(self, tokens: Sequence[Token]) -> list[Match]:
         """All lexicon matches over the tokens, with benign senses cancelling what they contain."""
+        found = match_tokens(tokens, self._memo, self._first, self._extend, Match)
+        return _suppressed(found)
+
+    def match_py(self, tokens: Sequence[Token]) -> list[Match]:
+        """``match`` with its loop in Python: the reference ``match_tokens`` is tested against."""
         found: list[Match] = []
         n = len(tokens)
         memo = self._memo
@@ -227,14 +233,7 @@ class Lexicon:
                 continue
             for e, a, b, kind, weight in first.fallback:
                 found.append(Match(e, tok.start + a, tok.start + b, kind, weight))
-        if len(found) < 2:
-            return found
-        cats = {m.entry.category for m in found}
-        if len(cats) == len(found) and "benign_sense" not in cats:
-            return (
-                found  # what _suppress gives: it drops only for a benign sense or a category twice
-            )
-        return _suppress(found)
+        return _suppressed(found)
 
     def _lookup(self, key: str, any_thai: bool) -> tuple[list[Entry] | None, str, float, bool]:
         """The entries of one key (exactly, or by its Thai skeleton), and whether some longer
@@ -300,6 +299,15 @@ class Lexicon:
                     out.append(Match(e, pos, pos + len(piece), "compound", e.weight * 0.9))
             pos += len(piece)
         return out
+
+
+def _suppressed(found: list[Match]) -> list[Match]:
+    if len(found) < 2:
+        return found
+    cats = {m.entry.category for m in found}
+    if len(cats) == len(found) and "benign_sense" not in cats:
+        return found  # what _suppress gives: it drops only for a benign sense or a category twice
+    return _suppress(found)
 
 
 def _suppress(found: list[Match]) -> list[Match]:
