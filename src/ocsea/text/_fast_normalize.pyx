@@ -43,6 +43,15 @@ cdef struct Buf:
     Py_ssize_t cap
 
 
+cdef void _free(Buf* b) noexcept:
+    free(b.c)
+    free(b.st)
+    free(b.en)
+    b.c = NULL
+    b.st = NULL
+    b.en = NULL
+
+
 cdef int _init(Buf* b, Py_ssize_t cap) except -1:
     if cap < 16:
         cap = 16
@@ -52,17 +61,9 @@ cdef int _init(Buf* b, Py_ssize_t cap) except -1:
     b.n = 0
     b.cap = cap
     if b.c == NULL or b.st == NULL or b.en == NULL:
+        _free(b)
         raise MemoryError()
     return 0
-
-
-cdef void _free(Buf* b) noexcept:
-    free(b.c)
-    free(b.st)
-    free(b.en)
-    b.c = NULL
-    b.st = NULL
-    b.en = NULL
 
 
 cdef int _grow(Buf* b, Py_ssize_t need) except -1:
@@ -121,10 +122,32 @@ cdef inline int _replace(Buf* d, Buf* s, Py_ssize_t a, Py_ssize_t b, uint32_t* r
     return 0
 
 
-cdef inline void _swap(Buf* a, Buf* b) noexcept:
+cdef int _replace_str(Buf* d, Buf* s, Py_ssize_t a, Py_ssize_t b, str r) except -1:
+    """``_replace`` with a replacement a Python function gave."""
+    cdef Py_ssize_t k, rn = len(r)
+    cdef Py_UCS4 ch
+    cdef uint32_t local[32]
+    cdef uint32_t* buf = &local[0]
+    if rn > 32:
+        buf = <uint32_t*>malloc(rn * sizeof(uint32_t))
+        if buf == NULL:
+            raise MemoryError()
+    try:
+        for k in range(rn):
+            ch = r[k]
+            buf[k] = <uint32_t>ch
+        return _replace(d, s, a, b, buf, rn)
+    finally:
+        if buf != &local[0]:
+            free(buf)
+
+
+cdef inline void _next(Buf* a, Buf* b) noexcept:
+    """After a stage wrote b from a: b becomes the input of the next stage, a its empty output."""
     cdef Buf t = a[0]
     a[0] = b[0]
     b[0] = t
+    b.n = 0
 
 
 # Character classes of normalize.py, for the characters this module handles.
@@ -222,12 +245,8 @@ cdef int _drop_controls_and_spaces(Buf* d, Buf* s) except -1:
 cdef int _fold(Buf* d, Buf* s) except -1:
     # _FOLDABLE_RX -> _fold_non_ascii, one character at a time: Thai look-alikes and digits here,
     # other characters outside ASCII by the Python function (NFKC, marks, look-alikes; cached)
-    cdef Py_ssize_t i, k, rn
+    cdef Py_ssize_t i
     cdef uint32_t c
-    cdef uint32_t local[32]
-    cdef uint32_t* buf
-    cdef str r
-    cdef Py_UCS4 ch
     for i in range(s.n):
         c = s.c[i]
         if c < 0x80:
@@ -235,21 +254,7 @@ cdef int _fold(Buf* d, Buf* s) except -1:
         elif _thai(c):
             _push(d, _fold_thai(c), s.st[i], s.en[i])
         else:
-            r = _char_folder(chr(c))
-            rn = len(r)
-            buf = &local[0]
-            if rn > 32:
-                buf = <uint32_t*>malloc(rn * sizeof(uint32_t))
-            if buf == NULL:
-                raise MemoryError()
-            try:
-                for k in range(rn):
-                    ch = r[k]
-                    buf[k] = <uint32_t>ch
-                _replace(d, s, i, i + 1, buf, rn)
-            finally:
-                if buf != &local[0]:
-                    free(buf)
+            _replace_str(d, s, i, i + 1, _char_folder(chr(c)))
     return 0
 
 
@@ -322,11 +327,9 @@ cdef int _collapse_repeats(Buf* d, Buf* s) except -1:
 cdef int _latin_tokens(Buf* d, Buf* s) except -1:
     # _LATIN_TOKEN_RX -> _latin_token: tokens of letters only or digits only stay, the others go
     # through the Python splitter
-    cdef Py_ssize_t i = 0, j, k, rn
+    cdef Py_ssize_t i = 0, j
     cdef bint alpha, digits
-    cdef str tok, r
-    cdef Py_UCS4 ch
-    cdef uint32_t* buf
+    cdef str tok
     while i < s.n:
         if not _latin_token_char(s.c[i]):
             _push(d, s.c[i], s.st[i], s.en[i])
@@ -342,18 +345,7 @@ cdef int _latin_tokens(Buf* d, Buf* s) except -1:
             _copy(d, s, i, j)
         else:
             tok = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, &s.c[i], j - i)
-            r = _latin_splitter(tok)
-            rn = len(r)
-            buf = <uint32_t*>malloc((rn + 1) * sizeof(uint32_t))
-            if buf == NULL:
-                raise MemoryError()
-            try:
-                for k in range(rn):
-                    ch = r[k]
-                    buf[k] = <uint32_t>ch
-                _replace(d, s, i, j, buf, rn)
-            finally:
-                free(buf)
+            _replace_str(d, s, i, j, _latin_splitter(tok))
         i = j
     return 0
 
@@ -394,17 +386,24 @@ cdef int _join_match(Buf* d, Buf* s, Py_ssize_t a, Py_ssize_t b) except -1:
     return 0
 
 
+cdef Py_ssize_t _single_letters(Buf* s, Py_ssize_t i, uint32_t sep, Py_ssize_t* reps) noexcept:
+    # (?:<sep>[a-z](?![a-z0-9]))* after s[i], greedy: where it ends, and how many it took
+    cdef Py_ssize_t j = i + 1
+    while (
+        j + 1 < s.n and s.c[j] == sep and _lower(s.c[j + 1])
+        and not (j + 2 < s.n and _lower_or_digit(s.c[j + 2]))
+    ):
+        j += 2
+        reps[0] += 1
+    return j
+
+
 cdef Py_ssize_t _dotted_end(Buf* s, Py_ssize_t i) noexcept:
     # _LATIN_DOTTED_RX at i: (?<![a-z0-9.])[a-z](?:\.[a-z](?![a-z0-9])){1,}\.? ; -1 if none
     if not _lower(s.c[i]) or (i > 0 and (_lower_or_digit(s.c[i - 1]) or s.c[i - 1] == 0x2E)):
         return -1
-    cdef Py_ssize_t j = i + 1, reps = 0
-    while (
-        j + 1 < s.n and s.c[j] == 0x2E and _lower(s.c[j + 1])
-        and not (j + 2 < s.n and _lower_or_digit(s.c[j + 2]))
-    ):
-        j += 2
-        reps += 1
+    cdef Py_ssize_t reps = 0
+    cdef Py_ssize_t j = _single_letters(s, i, 0x2E, &reps)
     if reps == 0:
         return -1
     if j < s.n and s.c[j] == 0x2E:
@@ -416,13 +415,8 @@ cdef Py_ssize_t _spread_end(Buf* s, Py_ssize_t i) noexcept:
     # _LATIN_SPREAD_RX at i: (?<![a-z0-9])[a-z](?: [a-z](?![a-z0-9])){2,} ; -1 if none
     if not _lower(s.c[i]) or (i > 0 and _lower_or_digit(s.c[i - 1])):
         return -1
-    cdef Py_ssize_t j = i + 1, reps = 0
-    while (
-        j + 1 < s.n and s.c[j] == 0x20 and _lower(s.c[j + 1])
-        and not (j + 2 < s.n and _lower_or_digit(s.c[j + 2]))
-    ):
-        j += 2
-        reps += 1
+    cdef Py_ssize_t reps = 0
+    cdef Py_ssize_t j = _single_letters(s, i, 0x20, &reps)
     return j if reps >= 2 else -1
 
 
@@ -525,68 +519,55 @@ def normalize_with_map(str text):
             ch = text[i]
             _push(&a, <uint32_t>ch, <int32_t>i, <int32_t>(i + 1))
         _drop_controls_and_spaces(&b, &a)
-        _swap(&a, &b)
-        b.n = 0
+        _next(&a, &b)
         for i in range(a.n):
             if a.c[i] >= 0x80:
                 ascii_only = False
                 break
         if not ascii_only:
             _fold(&b, &a)
-            _swap(&a, &b)
-            b.n = 0
+            _next(&a, &b)
             for i in range(a.n):
                 # What folding leaves outside ASCII and plain Thai goes through a case-folding
                 # stage in Python: such text is left to the Python stages.
                 if a.c[i] >= 0x80 and (not _thai(a.c[i]) or _fold_thai(a.c[i]) != a.c[i]):
                     return None
         _camel(&b, &a)
-        _swap(&a, &b)
-        b.n = 0
+        _next(&a, &b)
         if not ascii_only:
             _thai_marks(&b, &a)
-            _swap(&a, &b)
-            b.n = 0
+            _next(&a, &b)
         for i in range(a.n):
             if _upper(a.c[i]):
                 a.c[i] += 0x20
         _collapse_repeats(&b, &a)
-        _swap(&a, &b)
-        b.n = 0
+        _next(&a, &b)
         _latin_tokens(&b, &a)
-        _swap(&a, &b)
-        b.n = 0
+        _next(&a, &b)
         if not ascii_only:
             _thai_join(&b, &a)
-            _swap(&a, &b)
-            b.n = 0
+            _next(&a, &b)
         for i in range(a.n):
             if a.c[i] == 0x2E:
                 has_dot = True
                 break
         if has_dot:
             _join(&b, &a, 0)
-            _swap(&a, &b)
-            b.n = 0
+            _next(&a, &b)
         _separators(&b, &a)
-        _swap(&a, &b)
-        b.n = 0
+        _next(&a, &b)
         while True:
             # Joining and collapsing until nothing changes; a change always shortens the text.
             before = a.n
             _join(&b, &a, 1)
-            _swap(&a, &b)
-            b.n = 0
+            _next(&a, &b)
             if not ascii_only:
                 _join(&b, &a, 2)
-                _swap(&a, &b)
-                b.n = 0
+                _next(&a, &b)
                 _thai_marks(&b, &a)
-                _swap(&a, &b)
-                b.n = 0
+                _next(&a, &b)
             _collapse_repeats(&b, &a)
-            _swap(&a, &b)
-            b.n = 0
+            _next(&a, &b)
             if a.n == before:
                 break
         lo = 0
