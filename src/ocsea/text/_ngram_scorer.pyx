@@ -123,7 +123,7 @@ cdef class NgramScorer:
 
     def set_text_features(self, list names, Py_ssize_t max_chars, Py_ssize_t max_words):
         """What ``score_text`` needs: the n-grams in index order (for the reason), and how much
-        of a text and how many of its tokens are features (``features.padded``, ``word_texts``)."""
+        of a text and how many of its tokens are features (as ``features.ngrams`` takes them)."""
         if len(names) != self._pull.shape[0]:
             raise ValueError("one name per n-gram is needed")
         if max_chars < 0 or max_words < 0:

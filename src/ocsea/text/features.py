@@ -116,23 +116,13 @@ def dense_features(ev: Evidence) -> list[float]:
     ]
 
 
-def padded(text: str) -> str:
-    """The text the character n-grams are taken from."""
-    return f" {text[:MAX_FEATURE_CHARS]} "
-
-
-def word_texts(tokens: Sequence[Token]) -> list[str]:
-    """The tokens that are word features (as ``w=<token>``)."""
-    return [t.text for t in tokens[:MAX_WORD_TOKENS]]
-
-
 def ngrams(text: str, tokens: Sequence[Token]) -> list[str]:
     """Character 2–4-grams over the padded normalised text, plus word tokens. Training uses these;
     inference sums the same features in C (``LinearModel.score_text``)."""
-    s = padded(text)
+    s = f" {text[:MAX_FEATURE_CHARS]} "
     L = len(s)
     grams = [s[i : i + n] for n in range(NGRAM_MIN, NGRAM_MAX + 1) for i in range(L - n + 1)]
-    grams.extend("w=" + t for t in word_texts(tokens))
+    grams.extend("w=" + t.text for t in tokens[:MAX_WORD_TOKENS])
     return grams
 
 

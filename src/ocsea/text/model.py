@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -52,22 +53,19 @@ class LinearModel:
         n_vocab = len(self.vocab)
         w = np.asarray(self.weights, dtype=np.float64)
         # Softmax does not change when every logit moves by the same amount, so each weight is
-        # stored less the third label's, and the other two go in one complex number: a text's
-        # n-gram sum is then one C-level sum() of complex numbers: scoring with the reason's top
-        # n-grams took 15-20 % less than with a tuple of weights per n-gram (A/B, interleaved
-        # runs on the same 20k filenames; numpy's per-call overhead was worse than both). The
-        # reason's n-grams are looked up separately, only for texts that get one.
+        # kept less the third label's: two numbers per feature instead of three. The Python
+        # reference (``probs``, which training and the tests use) holds the two in one complex
+        # number per feature.
         d = w[:2] - w[2]
-        cvals = (d[0, :n_vocab] + 1j * d[1, :n_vocab]).tolist()
-        self._gram_c: dict[str, complex] = {g: cvals[j] for g, j in self.vocab.items()}
         self._dense_c: list[complex] = (d[0, n_vocab:] + 1j * d[1, n_vocab:]).tolist()
         b = np.asarray(self.bias, dtype=np.float64)
         self._bias_c = complex(b[0] - b[2], b[1] - b[2])
         # The model reason: each n-gram's pull towards csa (its csa weight less its mean weight).
         i = self.labels.index("csa")
         pull = w[i, :n_vocab] - w[:, :n_vocab].mean(axis=0)
-        self._pull = pull.tolist()
-        self._inv_vocab: list[str] | None = None
+        self._names = [""] * n_vocab  # the n-grams in index order
+        for g, j in self.vocab.items():
+            self._names[j] = g
         # Inference sums the same n-grams in C, then the softmax: 46 -> 7 µs a filename against
         # ``ngrams`` + ``probs`` + ``top_csa_features`` (same 20k unique filenames, best of five).
         self._scorer = NgramScorer(
@@ -76,7 +74,24 @@ class LinearModel:
         self._scorer.set_linear(
             self._bias_c.real, self._bias_c.imag, d[0, n_vocab:], d[1, n_vocab:], self.temperature
         )
-        self._scorer.set_text_features(self._names(), MAX_FEATURE_CHARS, MAX_WORD_TOKENS)
+        self._scorer.set_text_features(self._names, MAX_FEATURE_CHARS, MAX_WORD_TOKENS)
+
+    @cached_property
+    def _gram_c(self) -> dict[str, complex]:
+        """The reference's n-gram weights (as ``_dense_c``), built when it is first used:
+        inference does not need them, and they took about 10 of the model's 50 ms to load."""
+        n_vocab = len(self.vocab)
+        w = np.asarray(self.weights[:, :n_vocab], dtype=np.float64)
+        d = w[:2] - w[2]
+        cvals = (d[0] + 1j * d[1]).tolist()
+        return {g: cvals[j] for g, j in self.vocab.items()}
+
+    @cached_property
+    def _pull(self) -> list[float]:
+        """The reference's pull of each n-gram towards csa (``top_csa_features``)."""
+        n_vocab = len(self.vocab)
+        w = np.asarray(self.weights[:, :n_vocab], dtype=np.float64)
+        return (w[self.labels.index("csa")] - w.mean(axis=0)).tolist()
 
     def probs(self, grams: Iterable[str], dense: Sequence[float]) -> list[float]:
         """Calibrated probabilities, in ``self.labels`` order."""
@@ -114,26 +129,13 @@ class LinearModel:
             return []
         inv = 1.0 / math.sqrt(len(idx))
         best = heapq.nlargest(k, idx, key=lambda j: (pull[j], j))
-        names = self._names()
-        return [(names[j], pull[j] * inv) for j in best if pull[j] > 0]
-
-    def _names(self) -> list[str]:
-        """The n-grams in index order."""
-        if self._inv_vocab is None:
-            inv_vocab = [""] * len(self.vocab)
-            for g, j in self.vocab.items():
-                inv_vocab[j] = g
-            self._inv_vocab = inv_vocab
-        return self._inv_vocab
+        return [(self._names[j], pull[j] * inv) for j in best if pull[j] > 0]
 
     def save(self, path: Path | str) -> Path:
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(".npz")
         path.parent.mkdir(parents=True, exist_ok=True)
-        grams = [""] * len(self.vocab)
-        for g, j in self.vocab.items():
-            grams[j] = g
         meta = dict(self.meta)
         meta.update(
             format=FORMAT,
@@ -144,7 +146,7 @@ class LinearModel:
         )
         np.savez_compressed(
             path,
-            vocab=np.array(grams, dtype=str),
+            vocab=np.array(self._names, dtype=str),
             weights=self.weights.astype(np.float32),
             bias=self.bias.astype(np.float64),
             meta=np.array(json.dumps(meta, ensure_ascii=False)),

@@ -87,8 +87,9 @@ class ThaiTokenizer:
         pieces: list[str] = []
         for i in range(0, len(run), _MAX_THAI_RUN):
             pieces.extend(nlpo3.segment(run[i : i + _MAX_THAI_RUN], self.dict_name, True))
+        words = tuple(pieces)
         if len(run) <= _MEMO_RUN_CHARS:
             if len(self._memo) >= _MEMO_RUNS:
                 self._memo.clear()
-            self._memo[run] = tuple(pieces)
-        return tuple(pieces)
+            self._memo[run] = words
+        return words
