@@ -273,7 +273,9 @@ def train(
 
 @text_app.command("evaluate")
 def evaluate(
-    data: Annotated[Path, typer.Argument(help="CSV/TSV/JSONL with text,label[,lang] columns.")],
+    data: Annotated[
+        Path, typer.Argument(help="CSV/TSV/JSONL with text,label[,lang,kind,intent] columns.")
+    ],
     model: Annotated[
         Path | None, typer.Option(help="Model to evaluate (default: shipped).")
     ] = None,
@@ -282,7 +284,8 @@ def evaluate(
     ] = None,
     threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
 ) -> None:
-    """Precision/recall/F1 per class and per language, confusion matrix, PR curve."""
+    """Precision/recall/F1 per class; csa recall and false alarms per language, kind and intent;
+    confusion matrix, PR curve."""
     from ocsea.text.dataset import read_labelled
     from ocsea.text.evaluate import evaluate_predictions, run_detector, write_report
 
@@ -320,19 +323,20 @@ def _print_metrics(m: dict) -> None:
     for lab, row in zip(m["confusion"]["labels"], m["confusion"]["matrix"], strict=True):
         cm.add_row(lab, *map(str, row))
     out.print(cm)
-    lt = Table(
-        "language", "n", "csa recall", "benign→csa", "adult→csa", "accuracy", title="per language"
-    )
-    for lang, v in m.get("per_language", {}).items():
-        lt.add_row(
-            lang,
-            str(v["n"]),
-            str(v["csa_recall"]),
-            str(v["benign_to_csa"]),
-            str(v["adult_to_csa"]),
-            str(v["accuracy"]),
-        )
-    out.print(lt)
+    for key, title in (("per_language", "language"), ("per_kind", "kind"), ("per_intent", "intent")):
+        if key not in m:
+            continue
+        lt = Table(title, "n", "csa recall", "benign→csa", "adult→csa", "accuracy", title=key)
+        for name, v in m[key].items():
+            lt.add_row(
+                name,
+                str(v["n"]),
+                str(v["csa_recall"]),
+                str(v["benign_to_csa"]),
+                str(v["adult_to_csa"]),
+                str(v["accuracy"]),
+            )
+        out.print(lt)
 
 
 @text_app.command("corpus")

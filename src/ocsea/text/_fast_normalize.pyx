@@ -21,12 +21,19 @@ from libc.stdlib cimport free, malloc, realloc
 
 _latin_splitter = None
 _char_folder = None
+_case_fixer = None
 
 
 def set_latin_splitter(fn):
     """The function that splits a mixed Latin token (``normalize._split_until_stable``)."""
     global _latin_splitter
     _latin_splitter = fn
+
+
+def set_case_fixer(fn):
+    """The function that lower-cases a random-case Latin word (``normalize._case_fixed``)."""
+    global _case_fixer
+    _case_fixer = fn
 
 
 def set_char_folder(fn):
@@ -258,6 +265,37 @@ cdef int _fold(Buf* d, Buf* s) except -1:
     return 0
 
 
+cdef inline bint _letter(uint32_t c) noexcept:
+    return _lower(c) or _upper(c)
+
+
+cdef int _fix_case(Buf* s) except -1:
+    # _LATIN_WORD_RX -> _fix_case, in place: a word of Latin letters where the camel stage would
+    # split goes through the Python function, which keeps its length (it lower-cases or not)
+    cdef Py_ssize_t i = 0, j, k
+    cdef bint camel
+    cdef str word
+    while i < s.n:
+        if not _letter(s.c[i]):
+            i += 1
+            continue
+        j = i + 1
+        camel = False
+        while j < s.n and _letter(s.c[j]):
+            if (_lower(s.c[j - 1]) and _upper(s.c[j])) or (
+                j + 1 < s.n and _upper(s.c[j - 1]) and _upper(s.c[j]) and _lower(s.c[j + 1])
+            ):
+                camel = True
+            j += 1
+        if camel:
+            word = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, &s.c[i], j - i)
+            word = _case_fixer(word)
+            for k in range(j - i):
+                s.c[i + k] = <uint32_t>ord(word[k])
+        i = j
+    return 0
+
+
 cdef int _camel(Buf* d, Buf* s) except -1:
     # _CAMEL_RX -> " ": (?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]), an insertion before s[i]
     cdef Py_ssize_t i
@@ -350,15 +388,38 @@ cdef int _latin_tokens(Buf* d, Buf* s) except -1:
     return 0
 
 
+cdef bint _after_fragment(Buf* s, Py_ssize_t end) noexcept:
+    # normalize._thai_join: the Thai run that ends at ``end`` is one _THAI_FRAGMENT_RX
+    cdef Py_ssize_t start = end, k
+    while start > 0 and end - start <= 5 and _thai(s.c[start - 1]):
+        start -= 1
+    if end - start > 5 or end == start:
+        return False
+    k = start
+    if 0x0E40 <= s.c[k] <= 0x0E44:
+        k += 1
+    if k >= end or not _consonant(s.c[k]):
+        return False
+    k += 1
+    if end - k > 3:
+        return False
+    while k < end:
+        if not (_combining(s.c[k]) or s.c[k] == 0x0E30 or s.c[k] == 0x0E32 or s.c[k] == 0x0E33 or s.c[k] == 0x0E45):
+            return False
+        k += 1
+    return True
+
+
 cdef int _thai_join(Buf* d, Buf* s) except -1:
-    # _THAI_JOIN_RX -> "": (?<=[THAI])[.\-_*~]+(?=[THAI0-9])
+    # _THAI_JOIN_RX -> _thai_join: (?<=[THAI])[.\-_*~]+(?=[THAI0-9]) goes after one Thai letter
+    # with its marks, and stays after a whole word
     cdef Py_ssize_t i = 0, j
     while i < s.n:
         if _join_punct(s.c[i]) and i > 0 and _thai(s.c[i - 1]):
             j = i
             while j < s.n and _join_punct(s.c[j]):
                 j += 1
-            if j < s.n and (_thai(s.c[j]) or _digit(s.c[j])):
+            if j < s.n and (_thai(s.c[j]) or _digit(s.c[j])) and _after_fragment(s, i):
                 i = j
                 continue
             _copy(d, s, i, j)
@@ -501,7 +562,7 @@ cdef int _separators(Buf* d, Buf* s) except -1:
 def normalize_with_map(str text):
     """(normalised text, starts, ends) as ``normalize.normalize_with_map`` gives them, or None
     for text with characters this module leaves to the Python stages."""
-    if _latin_splitter is None or _char_folder is None:
+    if _latin_splitter is None or _char_folder is None or _case_fixer is None:
         raise RuntimeError("ocsea.text.normalize sets this module's Python functions: import it")
     cdef Py_ssize_t n = len(text), i, lo, hi, before
     cdef Buf a, b
@@ -532,6 +593,7 @@ def normalize_with_map(str text):
                 # stage in Python: such text is left to the Python stages.
                 if a.c[i] >= 0x80 and (not _thai(a.c[i]) or _fold_thai(a.c[i]) != a.c[i]):
                     return None
+        _fix_case(&a)
         _camel(&b, &a)
         _next(&a, &b)
         if not ascii_only:

@@ -22,7 +22,7 @@ _WORD_NUMBERS = {
 _UNIT = r"(?:y ?o|yrs? old|years? old|yearold|yearsold|yrs|yr|yro|yold|yoa|y|ขวบ|khuap|khuab|kuap)"
 _RANGE_RX = re.compile(rf"(?<![\d.+])(\d{{1,2}}) (?:to )?(\d{{1,2}}) ?{_UNIT}(?![a-z0-9])")
 _SINGLE_RX = re.compile(rf"(?<![\d.+])(\d{{1,2}}) ?{_UNIT}(?![a-z0-9+])")
-_AGE_PREFIX_RX = re.compile(r"(?:(?<![a-z])aged?|อายุ|age of) ?(\d{1,2})(?![\d+])")
+_AGE_PREFIX_RX = re.compile(r"(?:(?<![a-z])(?:aged?|ayu|ahyu|aayu)|อายุ|age of) ?(\d{1,2})(?![\d+])")
 _THAI_GIRL_AGE_RX = re.compile(r"(?:สาว|หนุ่ม|น้อง) ?(\d{2})(?![\d+])(?! ?(?:cm|ซม|kg|บาท|นิ้ว))")
 _WORD_RX = re.compile(
     r"(?<![a-z])(" + "|".join(_WORD_NUMBERS) + r")(?: |-)?(?:years? old|y ?o|yrs? old)(?![a-z])"
@@ -38,8 +38,23 @@ _NUMBER_UNIT_RX = re.compile(r"\d ?[yขk]")
 _GRADE_PREFIX = {
     "ป": (5, 7), "ประถม": (5, 7), "prathom": (5, 7), "por": (5, 7), "ป.": (5, 7),
     "ม": (11, 13), "มัธยม": (11, 13), "mathayom": (11, 13), "mor": (11, 13), "mo": (11, 13),
+    "m": (11, 13), "ptm": (5, 7), "pt": (5, 7),
 }  # fmt: skip
-_GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6}
+_GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6}
+# A grade written as one Latin token ("m3", "ptm6"): romanised ม.3, ป.6.
+_LATIN_GRADE_RX = re.compile(r"(m|mor|ptm|prathom)([1-6])")
+# Child words a bare number after names the child's age ("girls 13", "เด็ก 14", "dek 12",
+# "boys 11 13"), and the units of a bare Thai age ("15ปี", "14 pee").
+_CHILD_WORDS = frozenset(
+    "girl girls boy boys kid kids child teen teens preteen schoolgirl schoolgirls schoolboy "
+    "schoolboys dek dekk nong nakrian nakrean ying chai เด็ก น้อง ดญ ดช นร เด็กหญิง เด็กชาย "
+    "นักเรียน หญิง ชาย".split()
+)
+_YEAR_UNITS = frozenset(["ปี", "pee", "pi", "khuap", "ขวบ", "y", "yo", "yrs", "yr"])
+_NOT_AN_AGE_AFTER = frozenset(
+    "cm ซม kg กก บาท baht gb mb tb px k p mm นิ้ว inch min นาที ชม hr hrs sec fps x คน ชิ้น ตัว "
+    "คู่ เล่ม คัน ห้อง pcs pc pieces piece pack packs in set sets pairs pair people person".split()
+)
 # Tokens that name an age group by themselves.
 _GROUP_WORDS = {
     "อนุบาล": (3, 6), "anuban": (3, 6), "kindergarten": (3, 6), "nursery": (2, 5),
@@ -80,7 +95,7 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
         for m in _SINGLE_RX.finditer(text):
             v = int(m.group(1))
             found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
-    if "age" in text or "อายุ" in text:
+    if "age" in text or "อายุ" in text or "ayu" in text:
         found.extend(_prefixed(_AGE_PREFIX_RX, text))
     if "สาว" in text or "หนุ่ม" in text or "น้อง" in text:
         found.extend(_prefixed(_THAI_GIRL_AGE_RX, text))
@@ -105,12 +120,43 @@ def _prefixed(rx: re.Pattern[str], text: str) -> list[AgeMention]:
     return out
 
 
+def _child_number(text: str, tokens: Sequence[Token], i: int) -> AgeMention | None:
+    """A number of 1 to 17 right after a child word, alone or as a range ("girls 10 12"), or a
+    number with a Thai year unit: the child's age. Not a size, price or count."""
+    n = len(tokens)
+    j = i + 1
+    if j >= n or not tokens[j].text.isdigit() or len(tokens[j].text) > 2:
+        return None
+    low = high = int(tokens[j].text)
+    end = tokens[j].end
+    k = j + 1
+    if k + 0 < n and tokens[k].text.isdigit() and len(tokens[k].text) <= 2:
+        high = int(tokens[k].text)
+        end = tokens[k].end
+        k += 1
+    if k < n and tokens[k].text in _NOT_AN_AGE_AFTER:
+        return None
+    if k < n and tokens[k].text in _YEAR_UNITS:
+        end = tokens[k].end
+    low, high = sorted((low, high))
+    if not 1 <= low <= high <= 17:
+        return None
+    return AgeMention(low, high, tokens[i].start, end, "age", text[tokens[i].start : end])
+
+
 def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
     out: list[AgeMention] = []
     n = len(tokens)
     for i, tok in enumerate(tokens):
         t = tok.text
+        if t in _CHILD_WORDS and (found := _child_number(text, tokens, i)) is not None:
+            out.append(found)
+            continue
         if t not in _GRADE_TOKENS:
+            if t[0] in "mp" and (g := _LATIN_GRADE_RX.fullmatch(t)) is not None:
+                a, b = _GRADE_PREFIX["m" if g.group(1) in ("m", "mor") else "ptm"]
+                v = int(g.group(2))
+                out.append(AgeMention(v + a, v + b, tok.start, tok.end, "grade", t))
             continue
         if i + 1 < n and (t, tokens[i + 1].text) in _MULTI_GROUP:
             lo, hi = _MULTI_GROUP[(t, tokens[i + 1].text)]

@@ -203,125 +203,125 @@ class CorpusGenerator:
         return self.pick(CLIP_TH if lang in ("th", "mixed") else CLIP_EN)
 
     # ---- templates: each returns a list of keyword chunks ---------------------------------------
-    def csa_chunks(self, lang: str) -> tuple[str, list[str]]:
-        t = self.rng.randrange(8)
+    def child(self, lang: str) -> str:
+        """A child indication: a child word, an age or a school grade."""
+        r = self.rng.random()
+        if r < 0.45:
+            return self.word("minor", lang, "strong")
+        if r < 0.7:
+            return self.minor_age(lang)
+        if r < 0.9:
+            return self.grade(lang)
+        return f"{self.word('minor', lang)} {self.minor_age(lang)}"
+
+    def maybe(self, chunk: str, p: float = 0.5) -> str:
+        return chunk if self.rng.random() < p else ""
+
+    def intent_chunks(self, intent: str, lang: str, child: str) -> list[str]:
+        """The words of one exploitation intent around a child indication (or an adult one)."""
         w = self.word
-        if t == 7:
-            return "age+exploitation", [self.minor_age(lang), w("exploitation", lang, "strong"), self.clip(lang), w("minor", lang)]  # fmt: skip
+        if intent == "trade":
+            return [w("trade", lang), child, self.pick([self.clip(lang), w("media", lang)]),
+                    self.maybe(self.pick([w("channel", lang), w("payment", lang)]))]  # fmt: skip
+        if intent == "channel":
+            return [w("channel", lang, "strong"), child, self.maybe(self.clip(lang)),
+                    self.maybe(w("channel", lang))]  # fmt: skip
+        if intent == "solicit":
+            return [child, w("solicit", lang), self.maybe(w("channel", lang), 0.3)]
+        if intent == "live":
+            return [w("live", lang), child, self.maybe(w("payment", lang), 0.3)]
+        if intent == "extort":
+            return [w("extort", lang), child, self.maybe(self.clip(lang)),
+                    self.maybe(w("payment", lang), 0.4)]  # fmt: skip
+        if intent == "hidden":
+            return [w("hidden", lang), self.pick([child, w("school", lang)]),
+                    self.maybe(self.clip(lang))]  # fmt: skip
+        return [w("abbrev", lang), self.pick([w("channel", lang), self.clip(lang), child]),
+                self.maybe(str(self.rng.randint(2003, 2026)), 0.3)]  # fmt: skip
+
+    def csa_chunks(self, lang: str) -> tuple[str, list[str]]:
+        t = self.rng.randrange(12)
+        w = self.word
+        if t >= 5:
+            intent = ("trade", "channel", "solicit", "live", "extort", "hidden", "abbrev")[t - 5]
+            return intent, self.intent_chunks(intent, lang, self.child(lang))
         if t == 0:
-            return "minor+sexual", [
-                self.clip(lang),
-                w("minor", lang, "strong"),
-                w("sexual", lang, "strong"),
-            ]
+            return "minor+sexual", [self.clip(lang), self.child(lang), w("sexual", lang, "strong")]
         if t == 1:
-            return "age+sexual", [
-                w("sexual", lang, "strong"),
-                self.minor_age(lang),
-                w("minor", lang),
-            ]
+            return "age+sexual", [w("sexual", lang, "strong"), self.minor_age(lang), w("minor", lang)]
         if t == 2:
-            return "grade+sexual", [
-                self.clip(lang),
-                w("minor", lang),
-                self.grade(lang),
-                w("sexual", lang),
-            ]
+            return "grade+sexual", [self.clip(lang), w("minor", lang), self.grade(lang), w("sexual", lang)]
         if t == 3:
             extra = self.pick(
                 [str(self.rng.randint(2003, 2026)), self.minor_age(lang), w("sexual", lang), ""]
             )
             return "code", [w("csa_code", lang), extra]
-        if t == 4:
-            return "exploit+minor+sexual", [
-                w("exploitation", lang, "strong"),
-                w("minor", lang, "strong"),
-                w("sexual", lang),
-            ]
-        if t == 5:
-            return "code+minor", [w("minor", lang), w("csa_code", lang, "strong"), self.clip(lang)]
-        return "minor+age+sexual", [w("minor", lang, "strong"), self.minor_age(lang), w("sexual", lang, "strong"), w("exploitation", lang)]  # fmt: skip
+        return "code+minor", [w("minor", lang), w("csa_code", lang, "strong"), self.clip(lang)]
 
     def adult_chunks(self, lang: str) -> tuple[str, list[str]]:
-        t = self.rng.randrange(7)
+        t = self.rng.randrange(9)
         w = self.word
+        adult = self.pick([w("adult_context", lang), self.adult_age(lang)])
         if t == 6:
             place = self.pick(["กรุงเทพ", "พัทยา", "bangkok", "pattaya", "เชียงใหม่", "ภูเก็ต", ""])
-            service = self.pick(
-                ["escort", "ไซด์ไลน์", "รับงาน", "sideline", "cam girls", "webcam", "คอลเสียว"]
-            )
-            return "adult_service", [
-                service,
-                place,
-                self.pick([w("adult_context", lang), self.adult_age(lang), ""]),
-            ]
+            return "adult_service", [w("solicit", lang), place, self.maybe(adult, 0.7)]
+        if t == 7:
+            # Adult twins of the intents: the same words with an adult, never a child.
+            intent = self.pick(["trade", "channel", "live"])
+            return f"adult_{intent}", [*self.intent_chunks(intent, lang, adult), w("sexual", lang)]
+        if t == 8:
+            return "hidden_adult", [w("hidden", lang), adult, self.maybe(w("sexual", lang))]
         if t == 0:
             return "sexual", [self.clip(lang), w("sexual", lang, "strong")]
         if t == 1:
-            return "adult_age+sexual", [
-                w("sexual", lang),
-                self.adult_age(lang),
-                w("sexual", lang, "strong"),
-            ]
+            return "adult_age+sexual", [w("sexual", lang), self.adult_age(lang), w("sexual", lang, "strong")]
         if t == 2:
-            return "adult_ctx+sexual", [
-                w("adult_context", lang),
-                w("sexual", lang, "strong"),
-                self.clip(lang),
-            ]
+            return "adult_ctx+sexual", [w("adult_context", lang), w("sexual", lang, "strong"), self.clip(lang)]
         if t == 3:
-            return "exploit+sexual", [w("exploitation", lang), w("sexual", lang, "strong")]
+            return "trade+sexual", [w("trade", lang), w("sexual", lang, "strong"), self.maybe(w("channel", lang))]
         if t == 4:
-            return "sexual+sexual", [
-                w("sexual", lang),
-                w("sexual", lang, "strong"),
-                self.pick(["18+", "", "hd"]),
-            ]
-        return "weak_minor+adult_age", [w("minor", lang, "weak"), self.adult_age(lang), w("sexual", lang, "strong")]  # fmt: skip
+            return "sexual+sexual", [w("sexual", lang), w("sexual", lang, "strong"), self.pick(["18+", "", "hd"])]
+        return "weak_minor+adult_age", [w("minor", lang, "weak"), self.adult_age(lang), w("sexual", lang, "strong")]
 
     def benign_chunks(self, lang: str) -> tuple[str, list[str]]:
-        t = self.rng.randrange(9)
+        t = self.rng.randrange(16)
         w = self.word
         bw = self.benign_word
+        if t >= 9:
+            # Counterfactual twins: the intent words and a child indication, beside a benign
+            # activity, so that neither the child nor the intent word alone is evidence.
+            intent = ("trade", "channel", "solicit", "live", "extort", "hidden", "abbrev")[t - 9]
+            if intent == "extort":
+                return "twin_extort_safe", [w("intent_safe", lang), *self.intent_chunks(intent, lang, self.child(lang))]  # fmt: skip
+            if intent == "abbrev":
+                return "twin_abbrev_sense", [w("benign_sense", lang), self.maybe(w("channel", lang)), bw(lang)]  # fmt: skip
+            chunks = self.intent_chunks(intent, lang, self.child(lang))
+            if intent in ("trade", "channel"):
+                chunks = [c for c in chunks if c not in CLIP_TH and c not in CLIP_EN]
+            return f"twin_{intent}", [*chunks, w("activity", lang), self.maybe(bw(lang))]
         if t == 0:
             topic = self.rng.choice(["school", "parenting", "medical", "sports", "shopping", "books_toys"])  # fmt: skip
-            extra = self.pick([self.clip(lang), self.minor_age(lang), "", ""])
+            extra = self.pick([self.clip(lang), self.minor_age(lang), w("media", lang), ""])
             return "child_context", [w("minor", lang), bw(lang, topic), bw(lang, topic), extra]
         if t == 1:
-            return "grade_context", [bw(lang, "school"), self.grade(lang), w("minor", lang)]
+            return "grade_context", [bw(lang, "school"), self.grade(lang), w("minor", lang), self.maybe(w("activity", lang))]  # fmt: skip
         if t == 2:
-            risky = self.pick([w("csa_code", lang), w("sexual", lang), w("minor", lang)])
-            return "safe_intent", [
-                w("intent_safe", lang),
-                risky,
-                w("minor", lang),
-                w("intent_safe", lang),
-            ]
+            risky = self.pick([w("csa_code", lang), w("sexual", lang), w("minor", lang), w("hidden", lang)])  # fmt: skip
+            return "safe_intent", [w("intent_safe", lang), risky, w("minor", lang), w("intent_safe", lang)]  # fmt: skip
         if t == 3:
             return "benign_sense", [w("benign_sense", lang), bw(lang)]
         if t == 4:
-            return "general", [
-                self.pick([self.clip(lang), ""]),
-                bw(lang),
-                bw(lang),
-                bw(lang, "general"),
-            ]
+            return "general", [self.pick([self.clip(lang), ""]), bw(lang), bw(lang), bw(lang, "general")]  # fmt: skip
         if t == 5:
-            return "minor+exploit_word", [
-                w("exploitation", lang),
-                bw(lang, "shopping"),
-                w("minor", lang),
-            ]
+            return "media_of_child", [self.child(lang), w("media", lang), w("activity", lang), self.maybe(bw(lang))]  # fmt: skip
         if t == 6:
             topic = self.rng.choice(["parenting", "medical", "school", "shopping", "books_toys"])
-            return "age_context", [
-                self.pick([w("minor", lang), ""]),
-                self.minor_age(lang),
-                bw(lang, topic),
-            ]
+            return "age_context", [self.pick([w("minor", lang), ""]), self.minor_age(lang), bw(lang, topic)]  # fmt: skip
         if t == 7 and self.benign_lines:
             return "real_text", [self.pick(self.benign_lines)]
-        return "adult_ctx_benign", [w("adult_context", lang), bw(lang), bw(lang, "general")]
+        if t == 7:
+            return "camera_file", [camera_filename(self.rng)]
+        return "intent_word_alone", [self.pick([w(c, lang) for c in ("trade", "channel", "live", "payment", "media", "school")]), bw(lang), self.maybe(bw(lang, "general"))]  # fmt: skip
 
     # ---- surface forms -------------------------------------------------------------------------
     def surface(self, chunks: list[str], kind: str, lang: str) -> str:
@@ -451,6 +451,35 @@ class CorpusGenerator:
                 made += 1
         self.rng.shuffle(out)
         return out
+
+
+def camera_filename(rng: random.Random) -> str:
+    """A file name as cameras, phones and messaging apps write them."""
+    y, mo, d = rng.randint(2012, 2026), rng.randint(1, 12), rng.randint(1, 28)
+    hms = f"{rng.randint(0, 23):02d}{rng.randint(0, 59):02d}{rng.randint(0, 59):02d}"
+    n = rng.randint(1, 9999)
+    return rng.choice(
+        [
+            f"IMG_{y}{mo:02d}{d:02d}_{hms}.jpg",
+            f"VID_{y}{mo:02d}{d:02d}_{hms}.mp4",
+            f"DSC_{n:04d}.JPG",
+            f"DSCN{n:04d}.JPG",
+            f"IMG_{n:04d}.HEIC",
+            f"MVI_{n:04d}.MOV",
+            f"GOPR{n:04d}.MP4",
+            f"PXL_{y}{mo:02d}{d:02d}_{hms}123.jpg",
+            f"Screenshot_{y}{mo:02d}{d:02d}-{hms}.png",
+            f"VID-{y}{mo:02d}{d:02d}-WA{n:04d}.mp4",
+            f"IMG-{y}{mo:02d}{d:02d}-WA{n:04d}.jpg",
+            f"signal-{y}-{mo:02d}-{d:02d}-{hms}.jpg",
+            f"{y}-{mo:02d}-{d:02d} {hms[:2]}.{hms[2:4]}.{hms[4:]}.jpg",
+            f"video_{n}.mp4",
+            f"clip{n}.mov",
+            f"scan_{y}{mo:02d}{d:02d}.pdf",
+            f"report_{y}_final.docx",
+            f"invoice-{n:05d}.pdf",
+        ]
+    )
 
 
 def _word_spans(text: str) -> list[tuple[int, str]]:

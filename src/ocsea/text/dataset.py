@@ -23,10 +23,13 @@ class Labelled:
     text: str
     label: str
     lang: str = ""
+    kind: str = ""  # query | filename | path | title, where the data says
+    intent: str = ""  # what the row stands for (a blind set's intent or hard-negative tag)
 
 
 def read_labelled(path: Path | str) -> list[Labelled]:
-    """Read ``text,label[,lang]`` rows; the format follows the file's ending (.csv .tsv .jsonl)."""
+    """Read ``text,label[,lang,kind,intent]`` rows; the format follows the file's ending (.csv
+    .tsv .jsonl)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
@@ -49,11 +52,16 @@ def read_labelled(path: Path | str) -> list[Labelled]:
             raise DataError(f"{path}:{lineno}: field 'text' is missing or empty")
         if label not in LABELS:
             raise DataError(f"{path}:{lineno}: field 'label' must be one of {list(LABELS)}")
-        lang = row.get("lang") or ""
-        out.append(Labelled(text, label, lang if isinstance(lang, str) else ""))
+        lang, kind, intent = (_optional(row, k) for k in ("lang", "kind", "intent"))
+        out.append(Labelled(text, label, lang, kind, intent))
     if not out:
         raise DataError(f"{path}: no rows")
     return out
+
+
+def _optional(row: dict, key: str) -> str:
+    value = row.get(key) or ""
+    return value if isinstance(value, str) else ""
 
 
 def _jsonl_rows(path: Path, raw: str) -> Iterator[tuple[int, dict]]:

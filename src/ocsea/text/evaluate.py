@@ -25,13 +25,16 @@ def evaluate_predictions(
 ) -> dict[str, Any]:
     y = [r.label for r in rows]
     out = _block(y, list(predicted), list(scores))
-    langs = sorted({r.lang for r in rows if r.lang})
-    out["per_language"] = {}
-    for lang in langs:
-        idx = [i for i, r in enumerate(rows) if r.lang == lang]
-        out["per_language"][lang] = _block(
-            [y[i] for i in idx], [predicted[i] for i in idx], [scores[i] for i in idx]
-        )
+    for name, attr in (("per_language", "lang"), ("per_kind", "kind"), ("per_intent", "intent")):
+        values = sorted({getattr(r, attr) for r in rows if getattr(r, attr)})
+        if not values:
+            continue
+        out[name] = {}
+        for value in values:
+            idx = [i for i, r in enumerate(rows) if getattr(r, attr) == value]
+            out[name][value] = _block(
+                [y[i] for i in idx], [predicted[i] for i in idx], [scores[i] for i in idx]
+            )
     return out
 
 
@@ -84,10 +87,10 @@ def write_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
     with (out_dir / "errors.tsv").open("w", encoding="utf-8") as fh:
-        fh.write("label\tpredicted\tscore\tlang\ttext\n")
+        fh.write("label\tpredicted\tscore\tlang\tkind\tintent\ttext\n")
         for r, p, s in zip(rows, predicted, scores, strict=True):
             if r.label != p:
-                fh.write(f"{r.label}\t{p}\t{s:.3f}\t{r.lang}\t{r.text}\n")
+                fh.write(f"{r.label}\t{p}\t{s:.3f}\t{r.lang}\t{r.kind}\t{r.intent}\t{r.text}\n")
     is_csa = [r.label == "csa" for r in rows]
     if 0 < sum(is_csa) < len(is_csa):
         import matplotlib

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ocsea.text.ages import AgeMention
-from ocsea.text.lexicon import Match
+from ocsea.text.lexicon import INTENT_CATEGORIES, Match
 from ocsea.text.tokenize import Token
 
 NGRAM_MIN = 2
@@ -35,6 +35,20 @@ DENSE_NAMES = (
     "adult_age_x_sexual",
     "minor_x_sexual_x_adult",
     "sexual_x_exploitation",
+    "trade",
+    "channel",
+    "solicit",
+    "live",
+    "extort",
+    "payment",
+    "hidden",
+    "abbrev",
+    "school",
+    "media",
+    "activity",
+    "minor_x_intent",
+    "minor_x_intent_x_activity",
+    "abbrev_x_context",
 )
 
 
@@ -52,6 +66,17 @@ class Evidence(NamedTuple):
     infant_age: bool
     adult_age: bool
     min_age: int | None
+    trade: float = 0.0
+    channel: float = 0.0
+    solicit: float = 0.0
+    live: float = 0.0
+    extort: float = 0.0
+    payment: float = 0.0
+    hidden: float = 0.0
+    abbrev: float = 0.0
+    school: float = 0.0
+    media: float = 0.0
+    activity: bool = False
 
     @property
     def minor_any(self) -> float:
@@ -68,11 +93,12 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
             c = "minor"
         best[c] = max(best.get(c, 0.0), abs(m.weight))
     minor_ages = [a for a in ages if a.minor]
+    g = best.get
     return Evidence(
-        code=best.get("csa_code", 0.0),
-        minor=best.get("minor", 0.0),
-        sexual=best.get("sexual", 0.0),
-        exploitation=best.get("exploitation", 0.0),
+        code=g("csa_code", 0.0),
+        minor=g("minor", 0.0),
+        sexual=g("sexual", 0.0),
+        exploitation=max([g("exploitation", 0.0)] + [g(c, 0.0) for c in INTENT_CATEGORIES]),
         intent_safe="intent_safe" in best,
         benign_sense="benign_sense" in best,
         adult_context="adult_context" in best,
@@ -80,6 +106,17 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
         infant_age=any(a.high <= 5 for a in minor_ages),
         adult_age=any(a.adult for a in ages),
         min_age=min((a.low for a in ages), default=None),
+        trade=g("trade", 0.0),
+        channel=g("channel", 0.0),
+        solicit=g("solicit", 0.0),
+        live=g("live", 0.0),
+        extort=g("extort", 0.0),
+        payment=g("payment", 0.0),
+        hidden=g("hidden", 0.0),
+        abbrev=g("abbrev", 0.0),
+        school=g("school", 0.0),
+        media=g("media", 0.0),
+        activity="activity" in best,
     )
 
 
@@ -93,6 +130,8 @@ def dense_features(ev: Evidence) -> list[float]:
     safe = 1.0 if ev.intent_safe else 0.0
     adult = 1.0 if (ev.adult_age or ev.adult_context) else 0.0
     young = 0.0 if ev.min_age is None else max(0.0, (18 - ev.min_age) / 18)
+    activity = 1.0 if ev.activity else 0.0
+    intent = max(ev.trade, ev.solicit, ev.live, ev.extort, ev.hidden)
     return [
         ev.code,
         minor,
@@ -113,6 +152,20 @@ def dense_features(ev: Evidence) -> list[float]:
         (1.0 if ev.adult_age else 0.0) * ev.sexual,
         minor * ev.sexual * adult,
         ev.sexual * ev.exploitation,
+        ev.trade,
+        ev.channel,
+        ev.solicit,
+        ev.live,
+        ev.extort,
+        ev.payment,
+        ev.hidden,
+        ev.abbrev,
+        ev.school,
+        ev.media,
+        activity,
+        minor * intent,
+        minor * intent * activity,
+        ev.abbrev * max(ev.channel, ev.media, ev.trade, minor),
     ]
 
 

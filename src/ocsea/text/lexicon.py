@@ -19,13 +19,22 @@ from ocsea.text._fast_match import match_tokens
 from ocsea.text.normalize import normalize
 from ocsea.text.tokenize import ThaiTokenizer, Token
 
+# What a text is about, one intent at a time: the rules combine a child indication with one of
+# the intent categories (trade, channel, solicit, live, extort, payment, hidden, abbrev), so that
+# "selling clips of a ม.2 pupil" is evidence without a sexual word, and a child word alone is not.
+INTENT_CATEGORIES = ("trade", "channel", "solicit", "live", "extort", "payment", "hidden")
 CATEGORIES = (
     "csa_code",
     "minor",
     "age",
     "grade",
     "sexual",
-    "exploitation",
+    "exploitation",  # any exploitation word of an agency's own lexicon, without an intent
+    *INTENT_CATEGORIES,
+    "abbrev",  # ambiguous community abbreviations ("cp"): evidence only beside a link or child
+    "school",  # school places and uniforms: a child indication for hidden-camera terms
+    "media",  # clips, videos, pictures: what trade and payment are about
+    "activity",  # benign activities (games, lessons, toys, sport): intent rules stay silent
     "intent_safe",
     "benign_sense",
     "adult_context",

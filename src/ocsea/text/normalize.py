@@ -45,6 +45,16 @@ _HOMOGLYPHS = {
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
                        "$": "s", "!": "i", "|": "l"})  # fmt: skip
+# Tokens of letters and digits that are names, not leetspeak: file extensions, codecs, video
+# sizes. "mp4" was de-leeted to "mpa" and read as a word.
+_KEEP_TOKENS = frozenset(
+    "mp4 mp3 mp2 m4a m4v 3gp 3g2 h264 h265 x264 x265 hevc264 1080p 720p 480p 360p 240p 2160p "
+    "1440p 4k 8k 2k ps2 ps3 ps4 ps5 3ds ac3 aac2 id3 utf8 utf16 ipv4 ipv6 sha1 sha256 md5 "
+    "base64 win32 win64 x86 x64 amd64 arm64 i386 i686 mpeg4 mpeg2 divx5 xvid4 oauth2 http2 "
+    "s3 ec2 k8s i18n l10n a11y w3c".split()
+)
+# One or two letters and a number ("mp4", "m3", "p5", "ep12"): a name or a grade, never leet.
+_LETTERS_AND_NUMBER_RX = re.compile(r"[a-z]{1,2}\d{1,4}")
 # Leading single characters treated as leet rather than as a count ("1olita", "$ex", "@nal").
 _LEET_LEADING = set("0137@$!|")
 AGE_UNITS = frozenset(
@@ -103,11 +113,21 @@ def _thai_kept_class() -> str:
 # filename on the benchmark's mixed Thai/English names).
 _FOLDABLE_RX = re.compile(rf"[^\x00-\x7f{_thai_kept_class()}]")
 _CAMEL_RX = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# Latin words in mixed case: camelCase ("newPthcVid") is split into words, random case
+# ("kIds mEnU") is lower-cased first so that it is not cut into fragments.
+_LATIN_WORD_RX = re.compile(r"(?<![A-Za-z])[A-Za-z]+")
 _SARA_E_DOUBLE_RX = re.compile("\u0e40\u0e40")
 _REPEAT_RX = re.compile(rf"([a-z{THAI_CONSONANT}\u0e30\u0e32\u0e33\u0e40-\u0e46])\1{{2,}}")
 _THAI_MARK_REPEAT_RX = re.compile(rf"([{THAI_COMBINING}])\1+")
 _LATIN_TOKEN_RX = re.compile(r"[a-z0-9@$!|]+")
 _THAI_JOIN_RX = re.compile(rf"(?<=[{THAI}])[.\-_*~]+(?=[{THAI}0-9])")
+# One Thai letter with its vowel and marks: what a spread-out word ("ค.ลิ.ป") or an abbreviation
+# ("ป.5", "ด.ญ.") is made of. Punctuation after it joins; after a whole word ("ขาย-คลิป") it
+# separates, so that words joined by separators in filenames stay words.
+_THAI_FRAGMENT_RX = re.compile(
+    rf"[\u0e40-\u0e44]?[{THAI_CONSONANT}][{THAI_COMBINING}\u0e30\u0e32\u0e33\u0e45]{{0,3}}"
+)
+_MAX_FRAGMENT = 5
 # Letters spread out: three or more single letters, or two or more joined by dots ("c.p.").
 _LATIN_SPREAD_RX = re.compile(r"(?<![a-z0-9])[a-z](?: [a-z](?![a-z0-9])){2,}")
 _LATIN_DOTTED_RX = re.compile(r"(?<![a-z0-9.])[a-z](?:\.[a-z](?![a-z0-9])){1,}\.?")
@@ -237,7 +257,7 @@ def _fold_non_ascii(m: re.Match[str]) -> str:
 
 def _split_latin_token(tok: str) -> str:
     """Separate numbers from units and words, and undo leetspeak inside words."""
-    if tok.isdigit():
+    if tok.isdigit() or tok in _KEEP_TOKENS or _LETTERS_AND_NUMBER_RX.fullmatch(tok):
         return tok
     m = re.fullmatch(r"(\d{1,3})([a-z]+)", tok)
     if m and m.group(2) in AGE_UNITS:
@@ -284,6 +304,34 @@ def _split_until_stable(cur: str) -> str:
     return cur
 
 
+@lru_cache(maxsize=65536)
+def _case_fixed(word: str) -> str:
+    """A mixed-case Latin word lower-cased unless it is camelCase: each piece the camel split
+    would give is at least two letters, and there are at most four ("newPthcVid", "JSONFile");
+    "kIds", "mEnU" are random case."""
+    pieces = _CAMEL_RX.sub(" ", word).split(" ")
+    if len(pieces) <= 4 and all(len(p) >= 2 for p in pieces):
+        return word
+    return word.lower()
+
+
+def _fix_case(m: re.Match[str]) -> str:
+    return _case_fixed(m.group(0))
+
+
+def _thai_join(m: re.Match[str]) -> str:
+    """Punctuation between Thai letters goes when what stands before it is one Thai letter with
+    its marks (spread-out letters, abbreviations); after a whole word it stays, and the separator
+    stage makes it a space."""
+    s, end = m.string, m.start()
+    start = end
+    while start > 0 and end - start <= _MAX_FRAGMENT and "\u0e00" <= s[start - 1] <= "\u0e7f":
+        start -= 1
+    if end - start <= _MAX_FRAGMENT and _THAI_FRAGMENT_RX.fullmatch(s, start, end):
+        return ""
+    return m.group(0)
+
+
 def _collapse_repeat(m: re.Match[str]) -> str:
     ch = m.group(1)
     return "xxx" if ch == "x" else ch
@@ -303,6 +351,7 @@ def _stages(text: str, sub: Callable[[re.Pattern[str], Repl, str], str]) -> str:
     if not ascii_only:
         s = sub(_FOLDABLE_RX, _fold_non_ascii, s)
     if not s.islower():
+        s = sub(_LATIN_WORD_RX, _fix_case, s)
         s = sub(_CAMEL_RX, " ", s)
     if not ascii_only and not s.isascii():
         s = sub(_FOLDABLE_RX, _casefold_match, s)
@@ -312,7 +361,7 @@ def _stages(text: str, sub: Callable[[re.Pattern[str], Repl, str], str]) -> str:
     s = sub(_REPEAT_RX, _collapse_repeat, s)
     s = sub(_LATIN_TOKEN_RX, _latin_token, s)
     if not ascii_only:
-        s = sub(_THAI_JOIN_RX, "", s)
+        s = sub(_THAI_JOIN_RX, _thai_join, s)
     if "." in s:
         s = sub(_LATIN_DOTTED_RX, _join_spread, s)
     # Every separator becomes one space before spread-out letters are joined, so that "p_t_h_c",
@@ -418,3 +467,4 @@ def normalize_for_analysis(text: str) -> Normalized | Traced:
 
 _fast_normalize.set_latin_splitter(_split_until_stable)
 _fast_normalize.set_char_folder(_fold_char)
+_fast_normalize.set_case_fixer(_case_fixed)

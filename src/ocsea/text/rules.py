@@ -1,16 +1,29 @@
-"""Transparent, high-precision rules. Each one names the evidence it fired on."""
+"""Transparent, high-precision rules. Each one names the evidence it fired on.
+
+A child indication alone is never evidence (children are in most of what people search for); a
+child indication together with a sexual word, or with one of the exploitation intents (trade in
+clips, solicitation, live shows, sextortion, hidden cameras), is. The intent rules stay silent
+beside a benign activity (lessons, games, toys, sport), where those words have their everyday
+sense ("ขายชุดนักเรียน ม.3", "kids live minecraft").
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ocsea.text.analysis import Analysis
+from ocsea.text.features import Evidence
 
-# Confidence each rule gives P(csa) at least; set against the gold set (see docs/model-card.md).
+# Confidence each rule gives P(csa) at least; set against the blind dev set (docs/model-card.md).
 CODEWORD_CONFIDENCE = 0.97
 MINOR_SEXUAL_CONFIDENCE = 0.92
+INTENT_CONFIDENCE = 0.85
 STRONG_MINOR = 0.7
+# A child word that names a child by itself (เด็ก, dek, ดญ), against one that often does not
+# ("kids" in "kids menu", "girl", "น้อง"): the intent rules want this, or an age or grade.
+VERY_STRONG_MINOR = 0.8
 SEXUAL_MIN = 0.7  # weak sexual words (hot, sexy, leaked) are left to the model
+STRONG_CHANNEL = 0.8  # private groups, telegram, mega, onion; not "download" or "link"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +34,10 @@ class RuleHit:
 
 
 def evaluate_rules(a: Analysis) -> list[RuleHit]:
-    ev = a.evidence
+    return rules_for(a.evidence)
+
+
+def rules_for(ev: Evidence) -> list[RuleHit]:
     hits: list[RuleHit] = []
     if ev.intent_safe or ev.benign_sense:
         # Reporting, news, law or prevention intent, or a benign sense of a risky word (the novel
@@ -31,9 +47,10 @@ def evaluate_rules(a: Analysis) -> list[RuleHit]:
         hits.append(
             RuleHit("codeword", CODEWORD_CONFIDENCE, "published CSA codeword with no safe context")
         )
-    minor_strong = ev.minor >= STRONG_MINOR or ev.minor_age
+    child = ev.minor >= STRONG_MINOR or ev.minor_age
+    named_child = ev.minor >= VERY_STRONG_MINOR or ev.minor_age
     adult = ev.adult_age or ev.adult_context
-    if minor_strong and ev.sexual >= SEXUAL_MIN and not adult:
+    if child and ev.sexual >= SEXUAL_MIN and not adult:
         hits.append(
             RuleHit(
                 "minor+sexual",
@@ -41,4 +58,47 @@ def evaluate_rules(a: Analysis) -> list[RuleHit]:
                 "a child term, minor age or school grade together with a sexual term",
             )
         )
+    if adult or ev.activity:
+        return hits
+    strong_channel = ev.channel >= STRONG_CHANNEL
+    for name, fired, description in (
+        (
+            "minor+trade",
+            child and ev.trade and (ev.media or ev.channel or ev.payment)
+            and (named_child or strong_channel),
+            "selling, buying or swapping clips or pictures of a child",
+        ),
+        (
+            "minor+private-channel",
+            strong_channel and (named_child or (child and ev.media)),
+            "a child or child clips offered in a private group, channel or link",
+        ),
+        (
+            "minor+solicitation",
+            named_child and ev.solicit,
+            "a child age, grade or child term offered for 'jobs', sponsors or meetings",
+        ),
+        (
+            "minor+live",
+            named_child and ev.live,
+            "a live stream, webcam or video-call show with a child age, grade or child term",
+        ),
+        (
+            "minor+sextortion",
+            child and (ev.extort or (named_child and ev.payment and ev.media)),
+            "threats to leak, or payment for, clips or pictures of a child",
+        ),
+        (
+            "minor+hidden-camera",
+            ev.hidden and (child or ev.school),
+            "a hidden camera, upskirt or leaked clip of a child, pupil or school",
+        ),
+        (
+            "abbreviation+link",
+            ev.abbrev and (ev.channel or ev.media or ev.trade or ev.minor >= STRONG_MINOR),
+            "a community abbreviation for abuse material beside a link, pack, clip or child",
+        ),
+    ):
+        if fired:
+            hits.append(RuleHit(name, INTENT_CONFIDENCE, description))
     return hits
