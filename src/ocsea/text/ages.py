@@ -48,7 +48,7 @@ _LATIN_GRADE_RX = re.compile(r"(m|mor|ptm|prathom)([1-6])")
 _CHILD_WORDS = frozenset(
     "girl girls boy boys kid kids child teen teens preteen schoolgirl schoolgirls schoolboy "
     "schoolboys dek dekk nong nakrian nakrean ying chai เด็ก น้อง ดญ ดช นร เด็กหญิง เด็กชาย "
-    "นักเรียน หญิง ชาย".split()
+    "นักเรียน หญิง ชาย หาเด็ก หาน้อง".split()
 )
 _YEAR_UNITS = frozenset(["ปี", "pee", "pi", "khuap", "ขวบ", "y", "yo", "yrs", "yr"])
 _NOT_AN_AGE_AFTER = frozenset(
@@ -73,7 +73,9 @@ class AgeMention(NamedTuple):
     high: int
     start: int  # in the normalised text
     end: int
-    kind: str  # "age", "range", "grade", "group"
+    # "age" and "range" (a number with a unit of age: "12yo", "9 ขวบ"), "stated" ("อายุ 12",
+    # "age 12": a person's or a thing's), "grade", "group", "child" (a child word and a number)
+    kind: str
     text: str
 
     @property
@@ -96,7 +98,8 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             v = int(m.group(1))
             found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
     if "age" in text or "อายุ" in text or "ayu" in text:
-        found.extend(_prefixed(_AGE_PREFIX_RX, text))
+        # "อายุ 2 ปี" is as often a thing's age (a card valid two years) as a person's.
+        found.extend(_prefixed(_AGE_PREFIX_RX, text, "stated"))
     if "สาว" in text or "หนุ่ม" in text or "น้อง" in text:
         found.extend(_prefixed(_THAI_GIRL_AGE_RX, text))
     if "old" in text or "yo" in text or "y o" in text:
@@ -112,12 +115,29 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
     return _without_overlaps(found)
 
 
-def _prefixed(rx: re.Pattern[str], text: str) -> list[AgeMention]:
+def _prefixed(rx: re.Pattern[str], text: str, kind: str = "age") -> list[AgeMention]:
     out: list[AgeMention] = []
     for m in rx.finditer(text):
         v = int(m.group(1))
-        out.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
+        out.append(AgeMention(v, v, m.start(), m.end(), kind, m.group(0)))
     return out
+
+
+def _number_before_child(text: str, tokens: Sequence[Token], i: int) -> AgeMention | None:
+    """A number or range of 1 to 17 right before a child word ("11 13 girls", "12 yo boy" is
+    found by the unit patterns): the child's age."""
+    j = i - 1
+    if j < 0 or not tokens[j].text.isdigit() or len(tokens[j].text) > 2:
+        return None
+    low = high = int(tokens[j].text)
+    start = tokens[j].start
+    if j - 1 >= 0 and tokens[j - 1].text.isdigit() and len(tokens[j - 1].text) <= 2:
+        low = int(tokens[j - 1].text)
+        start = tokens[j - 1].start
+    low, high = sorted((low, high))
+    if not 1 <= low <= high <= 17:
+        return None
+    return AgeMention(low, high, start, tokens[i].end, "child", text[start : tokens[i].end])
 
 
 def _child_number(text: str, tokens: Sequence[Token], i: int) -> AgeMention | None:
@@ -141,7 +161,7 @@ def _child_number(text: str, tokens: Sequence[Token], i: int) -> AgeMention | No
     low, high = sorted((low, high))
     if not 1 <= low <= high <= 17:
         return None
-    return AgeMention(low, high, tokens[i].start, end, "age", text[tokens[i].start : end])
+    return AgeMention(low, high, tokens[i].start, end, "child", text[tokens[i].start : end])
 
 
 def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
@@ -149,9 +169,11 @@ def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
     n = len(tokens)
     for i, tok in enumerate(tokens):
         t = tok.text
-        if t in _CHILD_WORDS and (found := _child_number(text, tokens, i)) is not None:
-            out.append(found)
-            continue
+        if t in _CHILD_WORDS:
+            found = _child_number(text, tokens, i) or _number_before_child(text, tokens, i)
+            if found is not None:
+                out.append(found)
+                continue
         if t not in _GRADE_TOKENS:
             if t[0] in "mp" and (g := _LATIN_GRADE_RX.fullmatch(t)) is not None:
                 a, b = _GRADE_PREFIX["m" if g.group(1) in ("m", "mor") else "ptm"]

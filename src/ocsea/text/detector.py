@@ -17,7 +17,7 @@ from ocsea.text.analysis import Analysis, analyze
 from ocsea.text.features import Evidence, dense_features
 from ocsea.text.lexicon import Entry, Lexicon
 from ocsea.text.model import LABELS, LinearModel
-from ocsea.text.rules import evaluate_rules
+from ocsea.text.rules import SEXUAL_MIN, evaluate_rules
 
 DEFAULT_THRESHOLD = 0.5
 KINDS = ("auto", "query", "filename", "path")
@@ -223,14 +223,19 @@ def _csa_evidence(ev: Evidence) -> bool:
     verdicts of the model alone, against 0 of 29 true ones lost in 3 of 4 kinds)."""
     if ev.intent_safe or ev.benign_sense or ev.adult_age or ev.adult_context or ev.activity:
         return False
-    if ev.code or ev.abbrev:
+    if ev.code:
         return True
-    child = ev.minor >= 0.7 or ev.minor_age or ev.school
-    return bool(child and (ev.sexual or ev.exploitation or ev.hidden))
+    # A bare age ("บัตรมีอายุ 2 ปี", a card valid for two years) is no child by itself, and a
+    # pack, a set or a link is no intent ("educational activity pack for kids").
+    child = ev.minor >= 0.7 or ev.minor_named or ev.school or (ev.minor_age and ev.minor > 0)
+    intent = ev.trade or ev.solicit or ev.live or ev.extort or ev.hidden or ev.channel >= 0.8
+    return bool(child and (ev.sexual or intent))
 
 
 def _adult_evidence(ev: Evidence) -> bool:
-    return bool(ev.sexual or ev.code or ev.hidden or ev.adult_context and ev.exploitation)
+    """A sexual term or codeword, or an adult beside an intent ("แอบถ่าย สาวออฟฟิศ"): a hidden
+    camera or a leak alone is not adult ("ภาพหลุด มือถือรุ่นใหม่")."""
+    return bool(ev.sexual >= SEXUAL_MIN or ev.code or (ev.adult_context and ev.exploitation))
 
 
 def _cap_csa(probs: dict[str, float], threshold: float) -> dict[str, float]:

@@ -77,6 +77,10 @@ class Evidence(NamedTuple):
     school: float = 0.0
     media: float = 0.0
     activity: bool = False
+    # A minor age that names a child: an age with a unit, a school grade, an age group or a child
+    # word with a number ("12yo", "ม.3", "preteen", "girls 12"), not a stated age alone
+    # ("บัตรมีอายุ 2 ปี", a card valid for two years).
+    minor_named: bool = False
 
     @property
     def minor_any(self) -> float:
@@ -117,6 +121,7 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
         school=g("school", 0.0),
         media=g("media", 0.0),
         activity="activity" in best,
+        minor_named=any(a.kind != "stated" for a in minor_ages),
     )
 
 

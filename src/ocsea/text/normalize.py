@@ -55,6 +55,7 @@ _KEEP_TOKENS = frozenset(
 )
 # One or two letters and a number ("mp4", "m3", "p5", "ep12"): a name or a grade, never leet.
 _LETTERS_AND_NUMBER_RX = re.compile(r"[a-z]{1,2}\d{1,4}")
+_ORDINAL_WORD_RX = re.compile(r"(\d{1,2})(st|nd|rd|th)(grade|grader|graders|form|year)")
 # Leading single characters treated as leet rather than as a count ("1olita", "$ex", "@nal").
 _LEET_LEADING = set("0137@$!|")
 AGE_UNITS = frozenset(
@@ -116,6 +117,7 @@ _CAMEL_RX = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 # Latin words in mixed case: camelCase ("newPthcVid") is split into words, random case
 # ("kIds mEnU") is lower-cased first so that it is not cut into fragments.
 _LATIN_WORD_RX = re.compile(r"(?<![A-Za-z])[A-Za-z]+")
+_CAPS_PLURAL_RX = re.compile(r"[A-Z]{2,}s")
 _SARA_E_DOUBLE_RX = re.compile("\u0e40\u0e40")
 _REPEAT_RX = re.compile(rf"([a-z{THAI_CONSONANT}\u0e30\u0e32\u0e33\u0e40-\u0e46])\1{{2,}}")
 _THAI_MARK_REPEAT_RX = re.compile(rf"([{THAI_COMBINING}])\1+")
@@ -262,6 +264,9 @@ def _split_latin_token(tok: str) -> str:
     m = re.fullmatch(r"(\d{1,3})([a-z]+)", tok)
     if m and m.group(2) in AGE_UNITS:
         return f"{m.group(1)} {m.group(2)}"
+    m = _ORDINAL_WORD_RX.fullmatch(tok)
+    if m:  # "7thgrade" is a grade, not leet for "tthgrade"
+        return f"{m.group(1)} {m.group(2)} {m.group(3)}"
     lead = re.match(r"\d+", tok)
     parts: list[str] = []
     core = tok
@@ -309,6 +314,8 @@ def _case_fixed(word: str) -> str:
     """A mixed-case Latin word lower-cased unless it is camelCase: each piece the camel split
     would give is at least two letters, and there are at most four ("newPthcVid", "JSONFile");
     "kIds", "mEnU" are random case."""
+    if _CAPS_PLURAL_RX.fullmatch(word):
+        return word.lower()  # "CPUs", "URLs": one word, not "CP Us"
     pieces = _CAMEL_RX.sub(" ", word).split(" ")
     if len(pieces) <= 4 and all(len(p) >= 2 for p in pieces):
         return word

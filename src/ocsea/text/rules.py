@@ -48,7 +48,12 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
             RuleHit("codeword", CODEWORD_CONFIDENCE, "published CSA codeword with no safe context")
         )
     child = ev.minor >= STRONG_MINOR or ev.minor_age
-    named_child = ev.minor >= VERY_STRONG_MINOR or ev.minor_age
+    # A bare age names no child unless something beside it does ("บัตรมีอายุ 2 ปี" is a card).
+    named_child = (
+        ev.minor >= VERY_STRONG_MINOR
+        or ev.minor_named
+        or (ev.minor_age and (ev.minor > 0 or ev.media or ev.sexual))
+    )
     adult = ev.adult_age or ev.adult_context
     if child and ev.sexual >= SEXUAL_MIN and not adult:
         hits.append(
@@ -64,7 +69,9 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
     for name, fired, description in (
         (
             "minor+trade",
-            child and ev.trade and (ev.media or ev.channel or ev.payment)
+            child
+            and ev.trade
+            and (ev.media or ev.channel or (ev.payment and named_child))
             and (named_child or strong_channel),
             "selling, buying or swapping clips or pictures of a child",
         ),
@@ -95,7 +102,8 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
         ),
         (
             "abbreviation+link",
-            ev.abbrev and (ev.channel or ev.media or ev.trade or ev.minor >= STRONG_MINOR),
+            ev.abbrev
+            and (ev.channel or ev.media or ev.trade or ev.hidden or ev.sexual or ev.school or child),
             "a community abbreviation for abuse material beside a link, pack, clip or child",
         ),
     ):
