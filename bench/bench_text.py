@@ -27,10 +27,12 @@ from ocsea.text.corpus import CorpusGenerator  # noqa: E402
 from ocsea.text.dataset import read_labelled  # noqa: E402
 from ocsea.text.detector import Detector  # noqa: E402
 from ocsea.text.evaluate import evaluate_predictions, run_detector  # noqa: E402
+from realworld import flag_rates  # noqa: E402
 from regex_baseline import RegexBaseline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "data" / "gold.tsv"
+BLIND = ROOT / "tests" / "data" / "blind"
 WISESIGHT = ROOT / "data" / "corpora" / "wisesight" / "sample.txt"
 HELD_OUT_LINES = 2000
 
@@ -39,9 +41,12 @@ TARGETS = {
     "zipf_queries_per_s": 100_000,
     "p99_ms": 1.0,
     "peak_rss_mb": 300,
-    "csa_recall": 0.95,
-    "benign_to_csa": 0.01,
-    "adult_to_csa": 0.03,
+    "blind_test_csa_recall": {"th": 0.97, "en": 0.97, "mixed": 0.97, "th-Latn": 0.95},
+    "blind_test_intent_csa_recall": 0.90,
+    "blind_test_benign_to_csa": 0.005,
+    "blind_test_adult_to_csa": 0.02,
+    "real_world_csa_rate": 0.0002,
+    "real_world_adult_rate": 0.005,
 }
 
 
@@ -125,6 +130,27 @@ def gold_metrics(classify) -> dict:
     return out
 
 
+def blind_metrics(classify, part: str) -> dict:
+    """The blind set written apart from the code (tests/data/blind/README.md): every number the
+    issue asks for, per language, kind and intent. Errors are never printed for the test part."""
+    rows = read_labelled(BLIND / f"{part}.tsv")
+    predicted, scores = run_detector(rows, classify)
+    m = evaluate_predictions(rows, predicted, scores)
+    keep = ("n", "accuracy", "csa_recall", "benign_to_csa", "adult_to_csa", "csa_average_precision")
+    out = {k: m[k] for k in keep}
+    out["adult_recall"] = m["per_class"]["adult"]["recall"]
+    for key in ("per_language", "per_kind", "per_intent"):
+        out[key] = {
+            name: {
+                k: v[k]
+                for k in ("n", "csa_recall", "benign_to_csa", "adult_to_csa")
+                if v[k] is not None
+            }
+            for name, v in m[key].items()
+        }
+    return out
+
+
 def everyday_thai_flag_rate(classify) -> dict:
     lines = WISESIGHT.read_text(encoding="utf-8").splitlines()[:HELD_OUT_LINES]
     flagged = [t for t in lines if classify(t)[0] == "csa"]
@@ -184,6 +210,12 @@ def main() -> None:
     base_gold = gold_metrics(base.classify)
     ours_thai = everyday_thai_flag_rate(ours)
     base_thai = everyday_thai_flag_rate(base.classify)
+    print("blind set (dev, test) ...", flush=True)
+    ours_blind = {part: blind_metrics(ours, part) for part in ("dev", "test")}
+    base_blind = {part: blind_metrics(base.classify, part) for part in ("dev", "test")}
+    print("real-world held-out text ...", flush=True)
+    ours_real = flag_rates(lambda t: uncached.classify(t).label)
+    base_real = flag_rates(lambda t: base.classify(t)[0])
 
     result = {
         "machine": {
@@ -204,6 +236,8 @@ def main() -> None:
             },
             "gold": ours_gold,
             "everyday_thai": ours_thai,
+            "blind": ours_blind,
+            "real_world": ours_real,
         },
         "regex_baseline": {
             "unique_texts_per_s": round(base_tps),
@@ -214,6 +248,10 @@ def main() -> None:
             },
             "gold": base_gold,
             "everyday_thai": base_thai,
+            "blind": base_blind,
+            "real_world": {
+                k: {x: v[x] for x in ("n", "csa_rate", "adult_rate")} for k, v in base_real.items()
+            },
         },
         "workload": {
             "unique_filenames": args.unique,
@@ -227,7 +265,11 @@ def main() -> None:
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(
         json.dumps(
-            {k: v for k, v in result["detector"].items() if k != "gold"},
+            {
+                k: v
+                for k, v in result["detector"].items()
+                if k not in ("gold", "blind", "real_world")
+            },
             indent=2,
             ensure_ascii=False,
         )

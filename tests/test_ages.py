@@ -79,10 +79,10 @@ def _parse_ages_without_gates(text, tokens):
     for m in age_parser._SINGLE_RX.finditer(text):
         v = int(m.group(1))
         found.append(age_parser.AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
-    for rx in (age_parser._AGE_PREFIX_RX, age_parser._THAI_GIRL_AGE_RX):
+    for rx, kind in ((age_parser._AGE_PREFIX_RX, "stated"), (age_parser._THAI_GIRL_AGE_RX, "age")):
         for m in rx.finditer(text):
             v = int(m.group(1))
-            found.append(age_parser.AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
+            found.append(age_parser.AgeMention(v, v, m.start(), m.end(), kind, m.group(0)))
     for m in age_parser._WORD_RX.finditer(text):
         v = age_parser._WORD_NUMBERS[m.group(1)]
         found.append(age_parser.AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))

@@ -250,19 +250,33 @@ def train(
     out_path: Annotated[Path, typer.Option("--out", help="Where to write the model (.npz).")],
     c: Annotated[float, typer.Option(min=1e-4, help="Inverse regularisation strength.")] = 4.0,
     seed: Annotated[int, typer.Option()] = 0,
+    reviews: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Analysts' reviews (`ocsea reviews export`), counted --review-weight times."
+        ),
+    ] = None,
+    review_weight: Annotated[float, typer.Option(min=1.0, max=1000.0)] = 20.0,
 ) -> None:
-    """Train a model on labelled data (an agency's own, or `ocsea text corpus` output)."""
+    """Train a model on labelled data (an agency's own, or `ocsea text corpus` output), with
+    analysts' reviews counted more than the base rows so that a correction takes hold."""
     from ocsea.text.dataset import read_labelled
     from ocsea.text.lexicon import Lexicon
     from ocsea.text.train import train_model
 
     rows = read_labelled(data)
+    weights = [1.0] * len(rows)
+    for path in reviews or ():
+        reviewed = read_labelled(path)
+        rows.extend(reviewed)
+        weights.extend([review_weight] * len(reviewed))
     lexicon = Lexicon.default()
     with _progress(True) as prog:
         task = prog.add_task("featurising", total=len(rows))
         model = train_model(
             [r.text for r in rows], [r.label for r in rows], lexicon, c=c, seed=seed,
             progress=lambda n: prog.update(task, advance=n), source=str(data),
+            weights=weights if reviews else None,
         )  # fmt: skip
     path = model.save(out_path)
     err.print(
@@ -323,7 +337,11 @@ def _print_metrics(m: dict) -> None:
     for lab, row in zip(m["confusion"]["labels"], m["confusion"]["matrix"], strict=True):
         cm.add_row(lab, *map(str, row))
     out.print(cm)
-    for key, title in (("per_language", "language"), ("per_kind", "kind"), ("per_intent", "intent")):
+    for key, title in (
+        ("per_language", "language"),
+        ("per_kind", "kind"),
+        ("per_intent", "intent"),
+    ):
         if key not in m:
             continue
         lt = Table(title, "n", "csa recall", "benign→csa", "adult→csa", "accuracy", title=key)

@@ -15,30 +15,21 @@ from ocsea.text.detector import Verdict
 
 TEXT_SOURCE = f"ocsea-text-{__version__}"
 _IN_BATCH = 2000
-# Exploitation-lexicon terms that indicate live-streaming or payment (triage factors).
-LIVE_WORDS = frozenset(
-    ["live", "livestream", "webcam", "cam", "ไลฟ์", "ไลฟ์สด", "วีดีโอคอล", "วิดีโอคอล", "คอลเสียว"]
-)
-PAYMENT_WORDS = frozenset(
-    ["sell", "selling", "buy", "trade", "trading", "for sale", "paypal", "bitcoin", "vip", "ขาย", "ขายคลิป",
-     "ซื้อ", "แลก", "แลกคลิป", "โอนเงิน", "พร้อมเพย์", "ราคา", "เหมา"]
-)  # fmt: skip
+# Lexicon categories that indicate live-streaming, or payment and trade (triage factors).
+LIVE_CATEGORIES = frozenset(["live"])
+PAYMENT_CATEGORIES = frozenset(["payment", "trade", "extort"])
 
 
 def text_detail(v: Verdict) -> dict[str, Any]:
     """What triage needs from a text verdict, kept with the signal."""
-    terms = [
-        r.term.split(" (")[0]
-        for r in v.reasons
-        if r.kind == "lexicon" and r.category == "exploitation"
-    ]
+    categories = {r.category for r in v.reasons if r.kind == "lexicon"}
     return {
         "reasons": [
             f"{r.category}: {r.term}" for r in v.reasons if r.kind in ("lexicon", "age", "rule")
         ],
         "min_age": min((lo for lo, _ in v.ages), default=None),
-        "live": any(t in LIVE_WORDS for t in terms),
-        "payment": any(t in PAYMENT_WORDS for t in terms),
+        "live": bool(categories & LIVE_CATEGORIES),
+        "payment": bool(categories & PAYMENT_CATEGORIES),
         "probs": {k: round(p, 4) for k, p in v.probs.items()},
     }
 

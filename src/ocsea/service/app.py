@@ -43,6 +43,7 @@ from ocsea.store.db import (
     term_candidates,
 )
 from ocsea.text.detector import Detector
+from ocsea.text.lexicon import CATEGORIES
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_BATCH = 1000
@@ -304,7 +305,7 @@ class TermOut(BaseModel):
 class AcceptIn(BaseModel):
     category: str = Field(
         default="csa_code",
-        pattern="^(csa_code|minor|sexual|exploitation|intent_safe|benign_sense|adult_context|age|grade)$",
+        pattern="^(" + "|".join(CATEGORIES) + ")$",
     )
     lang: str = Field(default="mixed", pattern="^(en|th|th-Latn|mixed)$")
     weight: float = Field(default=0.8, ge=-5, le=5)

@@ -40,20 +40,97 @@ _GRADE_PREFIX = {
     "ม": (11, 13), "มัธยม": (11, 13), "mathayom": (11, 13), "mor": (11, 13), "mo": (11, 13),
     "m": (11, 13), "ptm": (5, 7), "pt": (5, 7),
 }  # fmt: skip
+# Romanised grade prefixes that are also units or model names ("m2" area, an M2 chip).
+_LATIN_GRADE_PREFIX = frozenset(["m", "pt"])
 _GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6}
 # A grade written as one Latin token ("m3", "ptm6"): romanised ม.3, ป.6.
 _LATIN_GRADE_RX = re.compile(r"(m|mor|ptm|prathom)([1-6])")
 # Child words a bare number after names the child's age ("girls 13", "เด็ก 14", "dek 12",
 # "boys 11 13"), and the units of a bare Thai age ("15ปี", "14 pee").
 _CHILD_WORDS = frozenset(
-    "girl girls boy boys kid kids child teen teens preteen schoolgirl schoolgirls schoolboy "
-    "schoolboys dek dekk nong nakrian nakrean ying chai เด็ก น้อง ดญ ดช นร เด็กหญิง เด็กชาย "
-    "นักเรียน หญิง ชาย หาเด็ก หาน้อง".split()
+    [
+        "girl",
+        "girls",
+        "boy",
+        "boys",
+        "kid",
+        "kids",
+        "child",
+        "teen",
+        "teens",
+        "preteen",
+        "schoolgirl",
+        "schoolgirls",
+        "schoolboy",
+        "schoolboys",
+        "dek",
+        "dekk",
+        "nong",
+        "nakrian",
+        "nakrean",
+        "ying",
+        "chai",
+        "เด็ก",
+        "น้อง",
+        "ดญ",
+        "ดช",
+        "นร",
+        "เด็กหญิง",
+        "เด็กชาย",
+        "นักเรียน",
+        "หญิง",
+        "ชาย",
+        "หาเด็ก",
+        "หาน้อง",
+    ]
 )
 _YEAR_UNITS = frozenset(["ปี", "pee", "pi", "khuap", "ขวบ", "y", "yo", "yrs", "yr"])
 _NOT_AN_AGE_AFTER = frozenset(
-    "cm ซม kg กก บาท baht gb mb tb px k p mm นิ้ว inch min นาที ชม hr hrs sec fps x คน ชิ้น ตัว "
-    "คู่ เล่ม คัน ห้อง pcs pc pieces piece pack packs in set sets pairs pair people person".split()
+    [
+        "cm",
+        "ซม",
+        "kg",
+        "กก",
+        "บาท",
+        "baht",
+        "gb",
+        "mb",
+        "tb",
+        "px",
+        "k",
+        "p",
+        "mm",
+        "นิ้ว",
+        "inch",
+        "min",
+        "นาที",
+        "ชม",
+        "hr",
+        "hrs",
+        "sec",
+        "fps",
+        "x",
+        "คน",
+        "ชิ้น",
+        "ตัว",
+        "คู่",
+        "เล่ม",
+        "คัน",
+        "ห้อง",
+        "pcs",
+        "pc",
+        "pieces",
+        "piece",
+        "pack",
+        "packs",
+        "in",
+        "set",
+        "sets",
+        "pairs",
+        "pair",
+        "people",
+        "person",
+    ]
 )
 # Tokens that name an age group by themselves.
 _GROUP_WORDS = {
@@ -140,6 +217,10 @@ def _number_before_child(text: str, tokens: Sequence[Token], i: int) -> AgeMenti
     return AgeMention(low, high, start, tokens[i].end, "child", text[start : tokens[i].end])
 
 
+def _has_child_word(tokens: Sequence[Token]) -> bool:
+    return any(t.text in _CHILD_WORDS or t.text in _GROUP_WORDS for t in tokens)
+
+
 def _child_number(text: str, tokens: Sequence[Token], i: int) -> AgeMention | None:
     """A number of 1 to 17 right after a child word, alone or as a range ("girls 10 12"), or a
     number with a Thai year unit: the child's age. Not a size, price or count."""
@@ -174,8 +255,14 @@ def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             if found is not None:
                 out.append(found)
                 continue
+        if t in _LATIN_GRADE_PREFIX and not _has_child_word(tokens):
+            continue  # "m2 area", "MacBook M2", "M.2 SSD": a grade only beside a child word
         if t not in _GRADE_TOKENS:
-            if t[0] in "mp" and (g := _LATIN_GRADE_RX.fullmatch(t)) is not None:
+            if (
+                t[0] in "mp"
+                and (g := _LATIN_GRADE_RX.fullmatch(t)) is not None
+                and _has_child_word(tokens)
+            ):
                 a, b = _GRADE_PREFIX["m" if g.group(1) in ("m", "mor") else "ptm"]
                 v = int(g.group(2))
                 out.append(AgeMention(v + a, v + b, tok.start, tok.end, "grade", t))

@@ -248,9 +248,18 @@ class CorpusGenerator:
         if t == 0:
             return "minor+sexual", [self.clip(lang), self.child(lang), w("sexual", lang, "strong")]
         if t == 1:
-            return "age+sexual", [w("sexual", lang, "strong"), self.minor_age(lang), w("minor", lang)]
+            return "age+sexual", [
+                w("sexual", lang, "strong"),
+                self.minor_age(lang),
+                w("minor", lang),
+            ]
         if t == 2:
-            return "grade+sexual", [self.clip(lang), w("minor", lang), self.grade(lang), w("sexual", lang)]
+            return "grade+sexual", [
+                self.clip(lang),
+                w("minor", lang),
+                self.grade(lang),
+                w("sexual", lang),
+            ]
         if t == 3:
             extra = self.pick(
                 [str(self.rng.randint(2003, 2026)), self.minor_age(lang), w("sexual", lang), ""]
@@ -274,14 +283,34 @@ class CorpusGenerator:
         if t == 0:
             return "sexual", [self.clip(lang), w("sexual", lang, "strong")]
         if t == 1:
-            return "adult_age+sexual", [w("sexual", lang), self.adult_age(lang), w("sexual", lang, "strong")]
+            return "adult_age+sexual", [
+                w("sexual", lang),
+                self.adult_age(lang),
+                w("sexual", lang, "strong"),
+            ]
         if t == 2:
-            return "adult_ctx+sexual", [w("adult_context", lang), w("sexual", lang, "strong"), self.clip(lang)]
+            return "adult_ctx+sexual", [
+                w("adult_context", lang),
+                w("sexual", lang, "strong"),
+                self.clip(lang),
+            ]
         if t == 3:
-            return "trade+sexual", [w("trade", lang), w("sexual", lang, "strong"), self.maybe(w("channel", lang))]
+            return "trade+sexual", [
+                w("trade", lang),
+                w("sexual", lang, "strong"),
+                self.maybe(w("channel", lang)),
+            ]
         if t == 4:
-            return "sexual+sexual", [w("sexual", lang), w("sexual", lang, "strong"), self.pick(["18+", "", "hd"])]
-        return "weak_minor+adult_age", [w("minor", lang, "weak"), self.adult_age(lang), w("sexual", lang, "strong")]
+            return "sexual+sexual", [
+                w("sexual", lang),
+                w("sexual", lang, "strong"),
+                self.pick(["18+", "", "hd"]),
+            ]
+        return "weak_minor+adult_age", [
+            w("minor", lang, "weak"),
+            self.adult_age(lang),
+            w("sexual", lang, "strong"),
+        ]
 
     def benign_chunks(self, lang: str) -> tuple[str, list[str]]:
         t = self.rng.randrange(16)

@@ -17,9 +17,10 @@ from ocsea.text.analysis import Analysis, analyze
 from ocsea.text.features import Evidence, dense_features
 from ocsea.text.lexicon import Entry, Lexicon
 from ocsea.text.model import LABELS, LinearModel
-from ocsea.text.rules import SEXUAL_MIN, evaluate_rules
+from ocsea.text.rules import INTENT_CONFIDENCE, SEXUAL_MIN, evaluate_rules
 
 DEFAULT_THRESHOLD = 0.5
+MODEL_VETO = 0.9  # P(benign) at which the model overrules an intent rule
 KINDS = ("auto", "query", "filename", "path")
 _CACHE_SIZE = 200_000
 _CAPPED_DETAIL = (
@@ -145,6 +146,13 @@ class Detector:
         p, tops = self.model.score_text(a.text, a.tokens, dense_features(a.evidence))
         probs = dict(zip(self.model.labels, p, strict=True))
         rules = evaluate_rules(a)
+        if probs["benign"] >= MODEL_VETO:
+            # An intent rule reads everyday words ("ขาย", "live", "รับงาน") that an agency's
+            # reviews can show to be benign in its data: a model confident of that overrules
+            # it. Codewords and a child with a sexual term are never overruled. (Blind dev set:
+            # the default model is this confident on none of the 307 csa items the intent
+            # rules catch.)
+            rules = [r for r in rules if r.confidence > INTENT_CONFIDENCE]
         reasons = self._reasons(a)
         for r in rules:
             reasons.append(Reason("rule", r.name, "csa", None, r.confidence, detail=r.description))

@@ -49,7 +49,9 @@ _MIN_SUBSTRING_CODE = 4
 # ones ("นม", "หี") sit inside many ordinary words.
 _MIN_COMPOUND_PART = 4
 # Codewords too common inside ordinary words ("torpedo", "pedometer") to match glued.
-_NO_SUBSTRING = frozenset({"pedo", "paedo", "csam", "loli", "shota", "lolita", "ptsc"})  # "optscript"
+_NO_SUBSTRING = frozenset(
+    {"pedo", "paedo", "csam", "loli", "shota", "lolita", "ptsc"}
+)  # "optscript"
 
 
 # Tokens whose own matches are remembered (``Lexicon._first``); the memo starts afresh when full.

@@ -66,6 +66,12 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
     if adult or ev.activity:
         return hits
     strong_channel = ev.channel >= STRONG_CHANNEL
+    # Live shows and "jobs" are everyday words next to a child word ("ไลฟ์สด เด็ก", a child's
+    # stream): these rules want the child's age or grade, or a second sign (payment, a private
+    # channel, recorded clips).
+    aged_child = ev.minor_named or (
+        named_child and (ev.payment or strong_channel or ev.media or ev.sexual)
+    )
     for name, fired, description in (
         (
             "minor+trade",
@@ -82,12 +88,12 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
         ),
         (
             "minor+solicitation",
-            named_child and ev.solicit,
+            aged_child and ev.solicit,
             "a child age, grade or child term offered for 'jobs', sponsors or meetings",
         ),
         (
             "minor+live",
-            named_child and ev.live,
+            aged_child and ev.live,
             "a live stream, webcam or video-call show with a child age, grade or child term",
         ),
         (
@@ -103,7 +109,9 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
         (
             "abbreviation+link",
             ev.abbrev
-            and (ev.channel or ev.media or ev.trade or ev.hidden or ev.sexual or ev.school or child),
+            and (
+                ev.channel or ev.media or ev.trade or ev.hidden or ev.sexual or ev.school or child
+            ),
             "a community abbreviation for abuse material beside a link, pack, clip or child",
         ),
     ):
