@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from ocsea.text.ages import AgeMention
-from ocsea.text.lexicon import INTENT_CATEGORIES, Match
+from ocsea.text.ages import ADULT_AGE, AgeMention
+from ocsea.text.lexicon import CATEGORIES, INTENT_CATEGORIES, Match
 from ocsea.text.tokenize import Token
 
 NGRAM_MIN = 2
@@ -87,42 +87,50 @@ class Evidence(NamedTuple):
         return max(self.minor, 1.0 if self.minor_age else 0.0)
 
 
+# Each lexicon category's slot in the per-text maxima ("grade" counts as "minor"); summarising
+# into a list by slot, then building the evidence positionally, takes 2.4 µs a filename against
+# 5.6 µs by a dict of categories and keyword arguments.
+_SLOTS = (
+    "csa_code", "minor", "sexual", "exploitation", "intent_safe", "benign_sense", "adult_context",
+    "trade", "channel", "solicit", "live", "extort", "payment", "hidden", "abbrev", "school",
+    "media", "activity",
+)  # fmt: skip
+_SLOT = {c: i for i, c in enumerate(_SLOTS)} | {"grade": 1, "age": -1}
+
+
 def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
     if not matches and not ages:
         return NO_EVIDENCE
-    best: dict[str, float] = {}
+    best = [0.0] * len(_SLOTS)
+    seen = [False] * len(_SLOTS)
+    slot = _SLOT
     for m in matches:
-        c = m.entry.category
-        if c == "grade":
-            c = "minor"
-        best[c] = max(best.get(c, 0.0), abs(m.weight))
-    minor_ages = [a for a in ages if a.minor]
-    g = best.get
+        j = slot[m.entry.category]
+        if j < 0:
+            continue
+        w = m.weight if m.weight >= 0 else -m.weight
+        seen[j] = True
+        if w > best[j]:
+            best[j] = w
+    (code, minor, sexual, exploit, _, _, _, trade, channel, solicit, live, extort, payment,
+     hidden, abbrev, school, media, _) = best  # fmt: skip
+    minor_age = infant = adult = named = False
+    min_age = None
+    for a in ages:
+        if min_age is None or a.low < min_age:
+            min_age = a.low
+        if a.low >= ADULT_AGE:
+            adult = True
+        else:
+            minor_age = True
+            infant = infant or a.high <= 5
+            named = named or a.kind != "stated"
     return Evidence(
-        code=g("csa_code", 0.0),
-        minor=g("minor", 0.0),
-        sexual=g("sexual", 0.0),
-        exploitation=max([g("exploitation", 0.0)] + [g(c, 0.0) for c in INTENT_CATEGORIES]),
-        intent_safe="intent_safe" in best,
-        benign_sense="benign_sense" in best,
-        adult_context="adult_context" in best,
-        minor_age=bool(minor_ages),
-        infant_age=any(a.high <= 5 for a in minor_ages),
-        adult_age=any(a.adult for a in ages),
-        min_age=min((a.low for a in ages), default=None),
-        trade=g("trade", 0.0),
-        channel=g("channel", 0.0),
-        solicit=g("solicit", 0.0),
-        live=g("live", 0.0),
-        extort=g("extort", 0.0),
-        payment=g("payment", 0.0),
-        hidden=g("hidden", 0.0),
-        abbrev=g("abbrev", 0.0),
-        school=g("school", 0.0),
-        media=g("media", 0.0),
-        activity="activity" in best,
-        minor_named=any(a.kind != "stated" for a in minor_ages),
-    )
+        code, minor, sexual, max(exploit, trade, channel, solicit, live, extort, payment, hidden),
+        seen[4], seen[5], seen[6], minor_age, infant, adult, min_age,
+        trade, channel, solicit, live, extort, payment, hidden, abbrev, school, media, seen[17],
+        named,
+    )  # fmt: skip
 
 
 NO_EVIDENCE = Evidence(0.0, 0.0, 0.0, 0.0, False, False, False, False, False, False, None)
@@ -184,4 +192,6 @@ def ngrams(text: str, tokens: Sequence[Token]) -> list[str]:
     return grams
 
 
+assert set(_SLOTS) | {"grade", "age"} == set(CATEGORIES), "a lexicon category has no slot"
+assert set(INTENT_CATEGORIES) <= set(_SLOTS)
 _NO_DENSE = tuple(dense_features(Evidence(*NO_EVIDENCE)))
