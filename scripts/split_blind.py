@@ -32,7 +32,9 @@ def _round_then_name(path: Path) -> tuple[int, str]:
 
 
 def _lines(path: Path) -> set[str]:
-    return {x.strip() for x in path.read_text().splitlines() if x.strip()} if path.exists() else set()
+    return (
+        {x.strip() for x in path.read_text().splitlines() if x.strip()} if path.exists() else set()
+    )
 
 
 def main() -> int:

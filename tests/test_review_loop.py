@@ -18,7 +18,7 @@ BLIND_TEST = Path(__file__).resolve().parent / "data" / "blind" / "test.tsv"
 
 # Second-hand school uniforms sold with photos: a child grade, a trade word and pictures, which the
 # trade rule reads as selling clips of a pupil. Keyword level, benign.
-ITEMS = ["ชุดนักเรียน", "กระโปรงนักเรียน", "เสื้อนักเรียน", "ชุดพละ"]
+ITEMS = ["กระโปรงนักเรียน", "เสื้อนักเรียน", "ชุดพละ", "กางเกงนักเรียน", "ถุงเท้านักเรียน"]
 GRADES = ["ม.1", "ม.2", "ม.3", "ป.4", "ป.5", "ป.6"]
 EXTRAS = ["รูปจริง", "ภาพจริง", "คลิปรีวิว", "รูปสินค้า"]
 

@@ -27,6 +27,24 @@ _THAI_GIRL_AGE_RX = re.compile(r"(?:สาว|หนุ่ม|น้อง) ?(\d
 _WORD_RX = re.compile(
     r"(?<![a-z])(" + "|".join(_WORD_NUMBERS) + r")(?: |-)?(?:years? old|y ?o|yrs? old)(?![a-z])"
 )
+# "u13", "under 16": younger than the number; "14f": a 14-year-old girl in an ad's shorthand.
+_UNDER_RX = re.compile(r"(?<![a-z0-9])(?:u|under ?|below ?|uder ?)(\d{1,2})(?![\d+])")
+_FEMALE_RX = re.compile(r"(?<![\d.+])(1[0-7]) ?f(?![a-z0-9])")
+# A number of years: a person's age or a thing's ("ประกัน 5 ปี"), so a stated age only.
+_YEARS_RX = re.compile(r"(?<![\d.+])(\d{1,2}) ?(?:ปี|pi|pee|pii)(?![a-z0-9])")
+# Thai numbers written out after a grade or age word ("มอสอง", "ป.ห้า", "อายุสิบสาม").
+_THAI_NUMBERS = {
+    "หนึ่ง": 1, "สอง": 2, "สาม": 3, "สี่": 4, "ห้า": 5, "หก": 6, "เจ็ด": 7, "แปด": 8, "เก้า": 9,
+    "สิบ": 10, "สิบเอ็ด": 11, "สิบสอง": 12, "สิบสาม": 13, "สิบสี่": 14, "สิบห้า": 15,
+    "สิบหก": 16, "สิบเจ็ด": 17,
+}  # fmt: skip
+_THAI_NUMBER = "(" + "|".join(sorted(_THAI_NUMBERS, key=len, reverse=True)) + ")"
+_THAI_WORD_GRADE_RX = re.compile(rf"(?<![\u0e00-\u0e7f])(มอ|ม|ปอ|ป) ?{_THAI_NUMBER}")
+_THAI_WORD_AGE_RX = re.compile(rf"(?:อายุ ?{_THAI_NUMBER}|{_THAI_NUMBER} ?ขวบ)")
+_ROM_NUMBERS = {"nueng": 1, "neung": 1, "song": 2, "sam": 3, "si": 4, "see": 4, "ha": 5, "hok": 6}
+_ROM_WORD_GRADE_RX = re.compile(
+    r"(?<![a-z])(mor|mo|m|por|ptm)[ .]?(nueng|neung|song|sam|si|see|ha|hok)(?![a-z])"
+)
 _ORDINAL_GRADE_RX = re.compile(r"(?<![\d])(\d{1,2}) ?(?:st|nd|rd|th) grade|grade (\d{1,2})(?!\d)")
 # What each pattern cannot match without: a number with the first letter of a unit after it, or a
 # word of its own. Plain substring tests cost a fraction of a scan, and most texts state no age: a
@@ -38,11 +56,11 @@ _NUMBER_UNIT_RX = re.compile(r"\d ?[yขk]")
 _GRADE_PREFIX = {
     "ป": (5, 7), "ประถม": (5, 7), "prathom": (5, 7), "por": (5, 7), "ป.": (5, 7),
     "ม": (11, 13), "มัธยม": (11, 13), "mathayom": (11, 13), "mor": (11, 13), "mo": (11, 13),
-    "m": (11, 13), "ptm": (5, 7), "pt": (5, 7),
+    "m": (11, 13), "ptm": (5, 7), "pt": (5, 7), "p": (5, 7),
 }  # fmt: skip
 # Romanised grade prefixes that are also units or model names ("m2" area, an M2 chip).
-_LATIN_GRADE_PREFIX = frozenset(["m", "pt"])
-_GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6}
+_LATIN_GRADE_PREFIX = frozenset(["m", "pt", "p"])
+_GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6, "p": 6}
 # A grade written as one Latin token ("m3", "ptm6"): romanised ม.3, ป.6.
 _LATIN_GRADE_RX = re.compile(r"(m|mor|ptm|prathom)([1-6])")
 # Child words a bare number after names the child's age ("girls 13", "เด็ก 14", "dek 12",
@@ -82,6 +100,20 @@ _CHILD_WORDS = frozenset(
         "ชาย",
         "หาเด็ก",
         "หาน้อง",
+    ]
+)
+_ROMANISED_CONTEXT = frozenset(
+    [
+        "rapngan",
+        "rabngan",
+        "rubngan",
+        "ngan",
+        "rongrian",
+        "rian",
+        "nakrian",
+        "nakrean",
+        "khuap",
+        "ayu",
     ]
 )
 _YEAR_UNITS = frozenset(["ปี", "pee", "pi", "khuap", "ขวบ", "y", "yo", "yrs", "yr"])
@@ -136,6 +168,7 @@ _NOT_AN_AGE_AFTER = frozenset(
 _GROUP_WORDS = {
     "อนุบาล": (3, 6), "anuban": (3, 6), "kindergarten": (3, 6), "nursery": (2, 5),
     "ประถม": (6, 12), "ประถมศึกษา": (6, 12), "prathom": (6, 12), "elementary": (6, 12),
+    "ptm": (6, 12), "pathom": (6, 12),
     "มต้น": (12, 15), "มัธยมต้น": (12, 15), "มปลาย": (15, 18), "มัธยมปลาย": (15, 18),
     "มัธยม": (12, 18), "มัธยมศึกษา": (12, 18), "mathayom": (12, 18),
     "ดญ": (0, 14), "ดช": (0, 14), "ทารก": (0, 1), "infant": (0, 1), "toddler": (1, 3),
@@ -188,8 +221,41 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             g = int(m.group(1) or m.group(2))
             if 1 <= g <= 12:
                 found.append(AgeMention(g + 5, g + 7, m.start(), m.end(), "grade", m.group(0)))
+    if "u" in text or "below" in text:
+        for m in _UNDER_RX.finditer(text):
+            v = int(m.group(1))
+            if 8 <= v <= ADULT_AGE:  # "u2" is a band, "u13" an age bracket
+                found.append(
+                    AgeMention(max(0, v - 4), v - 1, m.start(), m.end(), "range", m.group(0))
+                )
+    if "f" in text:
+        for m in _FEMALE_RX.finditer(text):
+            v = int(m.group(1))
+            found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
+    if "ปี" in text or "p" in text:
+        found.extend(_prefixed(_YEARS_RX, text, "stated"))
+    if "ม" in text or "ป" in text or "อายุ" in text or "ขวบ" in text:
+        found.extend(_thai_word_ages(text))
+    if "m" in text or "p" in text:
+        for m in _ROM_WORD_GRADE_RX.finditer(text):
+            g = _ROM_NUMBERS[m.group(2)]
+            a, b = _GRADE_PREFIX["m" if m.group(1) in ("mor", "mo", "m") else "ptm"]
+            found.append(AgeMention(g + a, g + b, m.start(), m.end(), "grade", m.group(0)))
     found.extend(_token_grades(text, tokens))
     return _without_overlaps(found)
+
+
+def _thai_word_ages(text: str) -> list[AgeMention]:
+    out: list[AgeMention] = []
+    for m in _THAI_WORD_GRADE_RX.finditer(text):
+        g = _THAI_NUMBERS[m.group(2)]
+        if 1 <= g <= 6:
+            a, b = _GRADE_PREFIX["ม" if m.group(1) in ("ม", "มอ") else "ป"]
+            out.append(AgeMention(g + a, g + b, m.start(), m.end(), "grade", m.group(0)))
+    for m in _THAI_WORD_AGE_RX.finditer(text):
+        v = _THAI_NUMBERS[m.group(1) or m.group(2)]
+        out.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
+    return out
 
 
 def _prefixed(rx: re.Pattern[str], text: str, kind: str = "age") -> list[AgeMention]:
@@ -218,7 +284,12 @@ def _number_before_child(text: str, tokens: Sequence[Token], i: int) -> AgeMenti
 
 
 def _has_child_word(tokens: Sequence[Token]) -> bool:
-    return any(t.text in _CHILD_WORDS or t.text in _GROUP_WORDS for t in tokens)
+    """A child word, or a romanised Thai word for the contexts a grade is named in ("rapngan
+    m3"): what makes "m3" a school grade rather than a size, a chip or an area."""
+    return any(
+        t.text in _CHILD_WORDS or t.text in _GROUP_WORDS or t.text in _ROMANISED_CONTEXT
+        for t in tokens
+    )
 
 
 def _child_number(text: str, tokens: Sequence[Token], i: int) -> AgeMention | None:

@@ -54,6 +54,10 @@ _NO_SUBSTRING = frozenset(
 )  # "optscript"
 
 
+# Words found run together in one Latin token: at least this long each, and of these categories.
+_MIN_GLUED_PART = 3
+_GLUE_CATEGORIES = frozenset(["csa_code", "minor", "sexual", "grade"])
+
 # Tokens whose own matches are remembered (``Lexicon._first``); the memo starts afresh when full.
 _MEMO_TOKENS = 100_000
 
@@ -199,6 +203,11 @@ class Lexicon:
                 and key not in _NO_SUBSTRING
             ):
                 codes.append(key)
+        self._glue_keys: dict[str, list[Entry]] = {}
+        for key, es in self.index.items():
+            glued = [e for e in es if e.category in _GLUE_CATEGORIES]
+            if glued and key.isascii() and key.isalpha() and len(key) >= _MIN_GLUED_PART:
+                self._glue_keys[key] = glued
         self.code_entries = {
             self.key_of(e.term): e for e in self.entries if e.category == "csa_code"
         }
@@ -207,7 +216,9 @@ class Lexicon:
         self._memo: dict[str, _FirstToken] = {}
         # A key holds Thai exactly when one of its tokens does, so the key alone is the memo's.
         self._lookup_memo: dict[str, tuple[list[Entry] | None, str, float, bool]] = {}
-        self._window_memo: dict[tuple[str, ...], tuple[tuple[int, list[Entry], str, float], ...]] = {}
+        self._window_memo: dict[
+            tuple[str, ...], tuple[tuple[int, list[Entry], str, float], ...]
+        ] = {}
 
     @classmethod
     def default(cls, overlays: Iterable[Path | str] = (), extra: Iterable[Entry] = ()) -> Lexicon:
@@ -298,11 +309,24 @@ class Lexicon:
             if m:
                 e = self.code_entries[m.group(0)]
                 fallback = [(e, m.start(), m.end(), "substring", e.weight * 0.9)]
+            elif not hits and len(text) >= 2 * _MIN_GLUED_PART and text.isalpha():
+                fallback = self._glued(text)
         first = _FirstToken(thai, tuple(hits or ()), kind, factor, extend, tuple(fallback))
         if len(self._memo) >= _MEMO_TOKENS:
             self._memo.clear()
         self._memo[text] = first
         return first
+
+    def _glued(self, text: str) -> list[tuple[Entry, int, int, str, float]]:
+        """Two lexicon words run together ("preteenxxx", "dekyingnude"): the first cut where
+        both sides are words of the categories that carry evidence."""
+        glue = self._glue_keys
+        for k in range(_MIN_GLUED_PART, len(text) - _MIN_GLUED_PART + 1):
+            left, right = glue.get(text[:k]), glue.get(text[k:])
+            if left and right:
+                return [(e, a, b, "glued", e.weight)
+                        for es, a, b in ((left, 0, k), (right, k, len(text))) for e in es]  # fmt: skip
+        return []
 
     def _extend(self, tokens: Sequence[Token], i: int, found: list[Match]) -> bool:
         """Matches of two or more tokens from token i on; whether there was one. What a window

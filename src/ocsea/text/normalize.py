@@ -38,6 +38,8 @@ _HOMOGLYPHS = {
     "Ο": "o", "Ρ": "p", "Τ": "t", "Υ": "y", "Χ": "x",
     # Thai obsolete consonants used as look-alikes of current ones.
     "ฃ": "ข", "ฅ": "ค",
+    # Currency signs used as letters ("Pr€t€€n").
+    "€": "e", "¢": "c",
     # Thai digits.
     "๐": "0", "๑": "1", "๒": "2", "๓": "3", "๔": "4", "๕": "5", "๖": "6", "๗": "7", "๘": "8",
     "๙": "9",
@@ -371,13 +373,14 @@ def _split_until_stable(cur: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _case_fixed(word: str) -> str:
-    """A mixed-case Latin word lower-cased unless it is camelCase: each piece the camel split
-    would give is at least two letters, and there are at most four ("newPthcVid", "JSONFile");
-    "kIds", "mEnU" are random case."""
+    """A mixed-case Latin word lower-cased unless it is camelCase: at most four pieces where the
+    camel split would cut, each of two letters or more and at most one of only two
+    ("newPthcVid", "JSONFile", "MyVideo"); "kIds", "mEnU", "UnDeRaGe" are random case."""
     if _CAPS_PLURAL_RX.fullmatch(word):
         return word.lower()  # "CPUs", "URLs": one word, not "CP Us"
     pieces = _CAMEL_RX.sub(" ", word).split(" ")
-    if len(pieces) <= 4 and all(len(p) >= 2 for p in pieces):
+    short = sum(1 for p in pieces if len(p) < 3)
+    if len(pieces) <= 4 and short <= 1 and all(len(p) >= 2 for p in pieces):
         return word
     return word.lower()
 

@@ -52,7 +52,10 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
     named_child = (
         ev.minor >= VERY_STRONG_MINOR
         or ev.minor_named
-        or (ev.minor_age and (ev.minor > 0 or ev.media or ev.sexual))
+        or (
+            ev.minor_age
+            and (ev.minor > 0 or ev.media or ev.sexual or ev.solicit or ev.live or ev.extort)
+        )
     )
     adult = ev.adult_age or ev.adult_context
     if child and ev.sexual >= SEXUAL_MIN and not adult:
@@ -98,7 +101,8 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
         ),
         (
             "minor+sextortion",
-            child and (ev.extort or (named_child and ev.payment and ev.media)),
+            (child or (ev.minor > 0 and ev.extort >= 0.8))
+            and (ev.extort or (named_child and ev.payment and ev.media)),
             "threats to leak, or payment for, clips or pictures of a child",
         ),
         (
