@@ -92,6 +92,23 @@ def _parse_ages_without_gates(text, tokens):
             found.append(
                 age_parser.AgeMention(g + 5, g + 7, m.start(), m.end(), "grade", m.group(0))
             )
+    for m in age_parser._UNDER_RX.finditer(text):
+        v = int(m.group(1))
+        if 8 <= v <= age_parser.ADULT_AGE:
+            found.append(
+                age_parser.AgeMention(max(0, v - 4), v - 1, m.start(), m.end(), "range", m.group(0))
+            )
+    for m in age_parser._FEMALE_RX.finditer(text):
+        v = int(m.group(1))
+        found.append(age_parser.AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
+    for m in age_parser._YEARS_RX.finditer(text):
+        v = int(m.group(1))
+        found.append(age_parser.AgeMention(v, v, m.start(), m.end(), "stated", m.group(0)))
+    found.extend(age_parser._thai_word_ages(text))
+    for m in age_parser._ROM_WORD_GRADE_RX.finditer(text):
+        g = age_parser._ROM_NUMBERS[m.group(2)]
+        a, b = age_parser._GRADE_PREFIX["m" if m.group(1) in ("mor", "mo", "m") else "ptm"]
+        found.append(age_parser.AgeMention(g + a, g + b, m.start(), m.end(), "grade", m.group(0)))
     found.extend(age_parser._token_grades(text, tokens))
     return age_parser._without_overlaps(found)
 
@@ -99,7 +116,7 @@ def _parse_ages_without_gates(text, tokens):
 _AGE_PIECES = [" ", "-", "1", "12", "๑๒", "12 to 14", "y", "o", "yo", " yo", " y o", "yrs", " old",
                "years old", "aged", "age of ", "อายุ", "สาว", "หนุ่ม", "น้อง ", "ขวบ", "khuap",
                "kuap", "twelve", "grade", "th grade", "grade 3", "th", "cm", "+", ".", "a", "ม",
-               "ป"]  # fmt: skip
+               "ป", "u", "under ", " f", "ปี", "pi", "สาม", "mor ", "sam", "17"]  # fmt: skip
 
 
 def _tokens(text):

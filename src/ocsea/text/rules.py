@@ -39,6 +39,8 @@ def evaluate_rules(a: Analysis) -> list[RuleHit]:
 
 def rules_for(ev: Evidence) -> list[RuleHit]:
     hits: list[RuleHit] = []
+    if not (ev.code or ev.minor or ev.minor_age or ev.abbrev or ev.hidden or ev.school):
+        return hits  # every rule wants a codeword, a child, a school or a hidden camera
     if ev.intent_safe or ev.benign_sense:
         # Reporting, news, law or prevention intent, or a benign sense of a risky word (the novel
         # "Lolita", "CP All"): the rules stay silent and the model decides.
