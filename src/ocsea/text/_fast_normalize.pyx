@@ -532,14 +532,17 @@ cdef int _join(Buf* d, Buf* s, int which) except -1:
 
 
 cdef int _separators(Buf* d, Buf* s) except -1:
-    # _SEPARATOR_RX -> " ": (?<![0-9])\+|[^\w+\u0e00-\u0e7f]|_ (one character each), then
+    # _SEPARATOR_RX -> " ": (?<![0-9])\+|\+(?=[a-z0-9_THAI])|[^\w+\u0e00-\u0e7f]|_ (one
+    # character each, looking ahead at the original next character), then
     # _MULTISPACE_RX: two or more spaces -> one
     cdef Py_ssize_t i
     cdef uint32_t c
     for i in range(s.n):
         c = s.c[i]
         if c == 0x2B:
-            if i == 0 or not _digit(s.c[i - 1]):
+            if i == 0 or not _digit(s.c[i - 1]) or (
+                i + 1 < s.n and (_word_ascii(s.c[i + 1]) or _thai(s.c[i + 1]))
+            ):
                 c = 0x20
         elif c == 0x5F or (not _thai(c) and not _word_ascii(c)):
             c = 0x20

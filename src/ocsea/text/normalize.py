@@ -201,7 +201,8 @@ _THAI_SPREAD_RX = re.compile(
 )
 # One separator character at a time: each becomes a space with the map unchanged, and the
 # multi-space stage then merges runs (8 → 3 µs a filename with the map, against one match a run).
-_SEPARATOR_RX = re.compile(r"(?<![0-9])\+|[^\w+\u0e00-\u0e7f]|_")
+# "+" stays only as "18+" does, after a number and before no word ("2024+adult" is two words).
+_SEPARATOR_RX = re.compile(r"(?<![0-9])\+|\+(?=[a-z0-9_\u0e00-\u0e7f])|[^\w+\u0e00-\u0e7f]|_")
 _MULTISPACE_RX = re.compile(r"  +")
 
 
