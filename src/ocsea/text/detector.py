@@ -20,7 +20,7 @@ from ocsea.text.model import LABELS, LinearModel
 from ocsea.text.rules import INTENT_CONFIDENCE, SEXUAL_MIN, evaluate_rules
 
 DEFAULT_THRESHOLD = 0.5
-MODEL_VETO = 0.9  # P(benign) at which the model overrules an intent rule
+MODEL_VETO = 0.7  # P(benign) at which the model overrules an intent rule
 KINDS = ("auto", "query", "filename", "path")
 _CACHE_SIZE = 200_000
 _CAPPED_DETAIL = (
