@@ -241,9 +241,14 @@ def _csa_evidence(ev: Evidence) -> bool:
 
 
 def _adult_evidence(ev: Evidence) -> bool:
-    """A sexual term or codeword, or an adult beside an intent ("แอบถ่าย สาวออฟฟิศ"): a hidden
-    camera or a leak alone is not adult ("ภาพหลุด มือถือรุ่นใหม่")."""
-    return bool(ev.sexual >= SEXUAL_MIN or ev.code or (ev.adult_context and ev.exploitation))
+    """A strong sexual term or a codeword, or an adult age or adult context beside a weak sexual
+    term or an intent ("milf", "แอบถ่าย สาวออฟฟิศ"): a weak word, a hidden camera or a leak
+    alone is not adult ("ภาพหลุด มือถือรุ่นใหม่", "hot sauce")."""
+    return bool(
+        ev.sexual >= SEXUAL_MIN
+        or ev.code
+        or ((ev.sexual or ev.exploitation) and (ev.adult_context or ev.adult_age))
+    )
 
 
 def _cap_csa(probs: dict[str, float], threshold: float) -> dict[str, float]:
