@@ -94,7 +94,7 @@ def _parse_ages_without_gates(text, tokens):
             )
     for m in age_parser._UNDER_RX.finditer(text):
         v = int(m.group(1))
-        if 8 <= v <= age_parser.ADULT_AGE:
+        if 8 <= v <= age_parser.ADULT_AGE and not age_parser._counts_something(text, m.end()):
             found.append(
                 age_parser.AgeMention(max(0, v - 4), v - 1, m.start(), m.end(), "range", m.group(0))
             )

@@ -28,7 +28,9 @@ _WORD_RX = re.compile(
     r"(?<![a-z])(" + "|".join(_WORD_NUMBERS) + r")(?: |-)?(?:years? old|y ?o|yrs? old)(?![a-z])"
 )
 # "u13", "under 16": younger than the number; "14f": a 14-year-old girl in an ad's shorthand.
-_UNDER_RX = re.compile(r"(?<![a-z0-9])(?:u|under ?|below ?|uder ?)([0-9]{1,2})(?![0-9+])")
+_UNDER_RX = re.compile(
+    r"(?<![a-z0-9])(?:u|under ?|below ?|uder ?|ไม่ถึง ?|ต่ำกว่า ?)([0-9]{1,2})(?![0-9+])"
+)
 _FEMALE_RX = re.compile(r"(?<![0-9.+])(1[0-7]) ?f(?![a-z0-9])")
 # A number of years: a person's age or a thing's ("ประกัน 5 ปี"), so a stated age only.
 _YEARS_RX = re.compile(r"(?<![\d.+])(\d{1,2}) ?(?:ปี|pi|pee|pii)(?![a-z0-9])")
@@ -224,9 +226,14 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             g = int(m.group(1) or m.group(2))
             if 1 <= g <= 12:
                 found.append(AgeMention(g + 5, g + 7, m.start(), m.end(), "grade", m.group(0)))
-    if "u1" in text or "u8" in text or "u9" in text or "nder" in text or "below" in text:
+    if (
+        "u1" in text or "u8" in text or "u9" in text or "nder" in text or "below" in text
+        or "ไม่ถึง" in text or "ต่ำกว่า" in text
+    ):  # fmt: skip
         for m in _UNDER_RX.finditer(text):
             v = int(m.group(1))
+            if _counts_something(text, m.end()):
+                continue  # "ไม่ถึง 10 ครั้ง", "under 10 minutes": not an age
             if 8 <= v <= ADULT_AGE:  # "u2" is a band, "u13" an age bracket
                 found.append(
                     AgeMention(max(0, v - 4), v - 1, m.start(), m.end(), "range", m.group(0))
@@ -246,6 +253,46 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             found.append(AgeMention(g + a, g + b, m.start(), m.end(), "grade", m.group(0)))
     found.extend(_token_grades(text, tokens))
     return _without_overlaps(found)
+
+
+def _counts_something(text: str, end: int) -> bool:
+    """The word after a number is a unit of something other than age."""
+    rest = text[end : end + 12].lstrip(" ")
+    if not rest:
+        return False
+    word = rest.split(" ", 1)[0]
+    if "\u0e00" <= word[0] <= "\u0e7f":
+        return word.startswith(_THAI_COUNT_UNITS)
+    return word in _NOT_AN_AGE_AFTER or word in _COUNT_UNITS
+
+
+_THAI_COUNT_UNITS = (
+    "ครั้ง", "บาท", "คน", "ชิ้น", "วัน", "นาที", "ชั่วโมง", "ชม", "เดือน", "สัปดาห์", "กิโล", "เมตร",
+    "ตัว", "อัน", "เล่ม", "ใบ", "ข้อ", "รอบ", "เปอร์เซ็นต์", "ล้าน", "พัน", "หมื่น", "แสน", "ที่",
+)  # fmt: skip
+_COUNT_UNITS = frozenset(
+    [
+        "minutes",
+        "mins",
+        "hours",
+        "days",
+        "weeks",
+        "months",
+        "km",
+        "miles",
+        "dollars",
+        "usd",
+        "items",
+        "times",
+        "percent",
+        "people",
+        "players",
+        "members",
+        "pages",
+        "words",
+        "files",
+    ]
+)
 
 
 def _has_thai_number(text: str) -> bool:

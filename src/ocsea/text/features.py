@@ -81,6 +81,7 @@ class Evidence(NamedTuple):
     # word with a number ("12yo", "ม.3", "preteen", "girls 12"), not a stated age alone
     # ("บัตรมีอายุ 2 ปี", a card valid for two years).
     minor_named: bool = False
+    abbrev_context: float = 0.0
 
     @property
     def minor_any(self) -> float:
@@ -93,7 +94,7 @@ class Evidence(NamedTuple):
 _SLOTS = (
     "csa_code", "minor", "sexual", "exploitation", "intent_safe", "benign_sense", "adult_context",
     "trade", "channel", "solicit", "live", "extort", "payment", "hidden", "abbrev", "school",
-    "media", "activity",
+    "media", "activity", "abbrev_context",
 )  # fmt: skip
 _SLOT = {c: i for i, c in enumerate(_SLOTS)} | {"grade": 1, "age": -1}
 
@@ -113,7 +114,7 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
         if w > best[j]:
             best[j] = w
     (code, minor, sexual, exploit, _, _, _, trade, channel, solicit, live, extort, payment,
-     hidden, abbrev, school, media, _) = best  # fmt: skip
+     hidden, abbrev, school, media, _, abbrev_context) = best  # fmt: skip
     minor_age = infant = adult = named = False
     min_age = None
     for a in ages:
@@ -129,7 +130,7 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
         code, minor, sexual, max(exploit, trade, channel, solicit, live, extort, payment, hidden),
         seen[4], seen[5], seen[6], minor_age, infant, adult, min_age,
         trade, channel, solicit, live, extort, payment, hidden, abbrev, school, media, seen[17],
-        named,
+        named, abbrev_context,
     )  # fmt: skip
 
 

@@ -32,6 +32,7 @@ CATEGORIES = (
     "exploitation",  # any exploitation word of an agency's own lexicon, without an intent
     *INTENT_CATEGORIES,
     "abbrev",  # ambiguous community abbreviations ("cp"): evidence only beside a link or child
+    "abbrev_context",  # what makes such an abbreviation mean abuse material ("thai", "real", a list)
     "school",  # school places and uniforms: a child indication for hidden-camera terms
     "media",  # clips, videos, pictures: what trade and payment are about
     "activity",  # benign activities (games, lessons, toys, sport): intent rules stay silent

@@ -68,7 +68,19 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
                 "a child term, minor age or school grade together with a sexual term",
             )
         )
-    if adult or ev.activity:
+    if adult:
+        return hits
+    if ev.hidden and (child or ev.school):
+        # A hidden camera on a child or in a school has no everyday sense a lesson or a game
+        # would give it ("spycam class6 changing"), so a benign activity does not silence it.
+        hits.append(
+            RuleHit(
+                "minor+hidden-camera",
+                INTENT_CONFIDENCE,
+                "a hidden camera, upskirt or leaked clip of a child, pupil or school",
+            )
+        )
+    if ev.activity:
         return hits
     strong_channel = ev.channel >= STRONG_CHANNEL
     # Live shows and "jobs" are everyday words next to a child word ("ไลฟ์สด เด็ก", a child's
@@ -106,11 +118,6 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
             (child or (ev.minor > 0 and ev.extort >= 0.8))
             and (ev.extort or (named_child and ev.payment and ev.media)),
             "threats to leak, or payment for, clips or pictures of a child",
-        ),
-        (
-            "minor+hidden-camera",
-            ev.hidden and (child or ev.school),
-            "a hidden camera, upskirt or leaked clip of a child, pupil or school",
         ),
         (
             "abbreviation+link",
