@@ -29,7 +29,8 @@ _WORD_RX = re.compile(
 )
 # "u13", "under 16": younger than the number; "14f": a 14-year-old girl in an ad's shorthand.
 _UNDER_RX = re.compile(
-    r"(?<![a-z0-9])(?:u|under ?|below ?|uder ?|ไม่ถึง ?|ต่ำกว่า ?)([0-9]{1,2})(?![0-9+])"
+    r"(?<![a-z0-9])(?:u|under ?|below ?|uder ?|not yet ?|yang mai ?|ไม่ถึง ?|ต่ำกว่า ?|ยังไม่ ?)"
+    r"([0-9]{1,2})(?![0-9+])"
 )
 _FEMALE_RX = re.compile(r"(?<![0-9.+])(1[0-7]) ?f(?![a-z0-9])")
 # A number of years: a person's age or a thing's ("ประกัน 5 ปี"), so a stated age only.
@@ -228,7 +229,8 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
                 found.append(AgeMention(g + 5, g + 7, m.start(), m.end(), "grade", m.group(0)))
     if (
         "u1" in text or "u8" in text or "u9" in text or "nder" in text or "below" in text
-        or "ไม่ถึง" in text or "ต่ำกว่า" in text
+        or "ไม่ถึง" in text or "ต่ำกว่า" in text or "ยังไม่" in text or "yet" in text
+        or "yang mai" in text
     ):  # fmt: skip
         for m in _UNDER_RX.finditer(text):
             v = int(m.group(1))

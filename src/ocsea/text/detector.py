@@ -236,8 +236,9 @@ def _csa_evidence(ev: Evidence) -> bool:
     # A bare age ("บัตรมีอายุ 2 ปี", a card valid for two years) is no child by itself, and a
     # pack, a set or a link is no intent ("educational activity pack for kids").
     child = ev.minor >= 0.7 or ev.minor_named or ev.school or (ev.minor_age and ev.minor > 0)
-    # Trade only about clips or a channel: "ชุดนักเรียน ม.ต้น ซื้อ" is shopping.
-    trade = ev.trade and (ev.media or ev.channel)
+    # Trade about clips or a channel, or about a child named by age, grade or a strong word:
+    # "kids shoes buy" is shopping.
+    trade = ev.trade and (ev.media or ev.channel or ev.minor_named or ev.minor >= 0.8)
     intent = trade or ev.solicit or ev.live or ev.extort or ev.hidden or ev.channel >= 0.8
     return bool(child and (ev.sexual or intent))
 
