@@ -6,7 +6,8 @@ given the first time (tests/data/blind/assignment.tsv, by the SHA-256 of its tex
 never moves a row. New rows are dealt within each (file, language, label, intent) group, ordered by
 that hash, alternately to dev and test, dev first. A row whose text an earlier file (earlier round
 first) already has is dropped. A raw file named in tests/data/blind/dev-only.txt (a test part whose
-errors were read) goes to dev whole.
+errors were read) goes to dev whole. Repeats are found on the normalised text (case, spacing and
+look-alikes aside), so a near-copy of a dev row cannot sit in test.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import hashlib
 import sys
 from collections import defaultdict
 from pathlib import Path
+
+from ocsea.text.normalize import normalize
 
 BLIND = Path(__file__).resolve().parent.parent / "tests" / "data" / "blind"
 COLUMNS = ("label", "lang", "kind", "intent", "obfuscated", "text")
@@ -50,10 +53,11 @@ def main() -> int:
                 if tuple(row) != COLUMNS or None in row.values():
                     print(f"{path}: bad row {row}", file=sys.stderr)
                     return 2
-                if row["text"] in seen:
+                key = normalize(row["text"])
+                if key in seen:
                     dropped += 1
                     continue
-                seen.add(row["text"])
+                seen.add(key)
                 row["part"] = path.stem
                 row["digest"] = _digest(row["text"])
                 if path.name in dev_only:
@@ -77,7 +81,7 @@ def main() -> int:
     assigned_file.write_text(
         "".join(f"{d}\t{p}\n" for d, p in sorted(assigned.items()) if d in live)
     )
-    print(f"{dropped} rows dropped: an earlier file has the same text")
+    print(f"{dropped} rows dropped: an earlier row has the same normalised text")
     return 0
 
 

@@ -460,14 +460,14 @@ cdef Py_ssize_t _single_letters(Buf* s, Py_ssize_t i, uint32_t sep, Py_ssize_t* 
 
 
 cdef Py_ssize_t _dotted_end(Buf* s, Py_ssize_t i) noexcept:
-    # _LATIN_DOTTED_RX at i: (?<![a-z0-9.])[a-z](?:\.[a-z](?![a-z0-9])){1,}\.? ; -1 if none
+    # _LATIN_DOTTED_RX at i: (?<![a-z0-9.])[a-z](?:\.[a-z](?![a-z0-9])){1,}(?:\.(?![a-z0-9]))?
     if not _lower(s.c[i]) or (i > 0 and (_lower_or_digit(s.c[i - 1]) or s.c[i - 1] == 0x2E)):
         return -1
     cdef Py_ssize_t reps = 0
     cdef Py_ssize_t j = _single_letters(s, i, 0x2E, &reps)
     if reps == 0:
         return -1
-    if j < s.n and s.c[j] == 0x2E:
+    if j < s.n and s.c[j] == 0x2E and not (j + 1 < s.n and _lower_or_digit(s.c[j + 1])):
         j += 1
     return j
 

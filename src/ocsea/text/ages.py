@@ -42,7 +42,10 @@ _THAI_NUMBERS = {
     "สิบหก": 16, "สิบเจ็ด": 17,
 }  # fmt: skip
 _THAI_NUMBER = "(" + "|".join(sorted(_THAI_NUMBERS, key=len, reverse=True)) + ")"
-_THAI_WORD_GRADE_RX = re.compile(rf"(?<![\u0e00-\u0e7f])(มอ|ม|ปอ|ป) ?{_THAI_NUMBER}")
+# Not the start of a longer word ("มหกรรม", a festival; "หกล้ม", fell over).
+_THAI_WORD_GRADE_RX = re.compile(
+    rf"(?<![\u0e00-\u0e7f])(มอ|ม|ปอ|ป) ?{_THAI_NUMBER}(?!รรม|ล้ม|โมง|เหลี่ยม)"
+)
 _THAI_WORD_AGE_RX = re.compile(rf"(?:อายุ ?{_THAI_NUMBER}|{_THAI_NUMBER} ?ขวบ)")
 _ROM_NUMBERS = {"nueng": 1, "neung": 1, "song": 2, "sam": 3, "si": 4, "see": 4, "ha": 5, "hok": 6}
 _ROM_WORD_GRADE_RX = re.compile(
@@ -213,7 +216,7 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
         for m in _SINGLE_RX.finditer(text):
             v = int(m.group(1))
             found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
-    if "age" in text or "อายุ" in text or "ayu" in text:
+    if "age" in text or "อายุ" in text or "ayu" in text or "hyu" in text:
         # "อายุ 2 ปี" is as often a thing's age (a card valid two years) as a person's.
         found.extend(_prefixed(_AGE_PREFIX_RX, text, "stated"))
     if "สาว" in text or "หนุ่ม" in text or "น้อง" in text:
@@ -229,6 +232,7 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
                 found.append(AgeMention(g + 5, g + 7, m.start(), m.end(), "grade", m.group(0)))
     if (
         "u1" in text or "u8" in text or "u9" in text or "nder" in text or "below" in text
+        or "uder" in text
         or "ไม่ถึง" in text or "ต่ำกว่า" in text or "ยังไม่" in text or "yet" in text
         or "yang mai" in text
     ):  # fmt: skip
@@ -236,7 +240,7 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             v = int(m.group(1))
             if _counts_something(text, m.end()):
                 continue  # "ไม่ถึง 10 ครั้ง", "under 10 minutes": not an age
-            if 8 <= v <= ADULT_AGE:  # "u2" is a band, "u13" an age bracket
+            if 8 <= v < ADULT_AGE:  # "u2" is a band, "u13" an age bracket; "under 18" a notice
                 found.append(
                     AgeMention(max(0, v - 4), v - 1, m.start(), m.end(), "range", m.group(0))
                 )
@@ -327,17 +331,15 @@ def _prefixed(rx: re.Pattern[str], text: str, kind: str = "age") -> list[AgeMent
 
 
 def _number_before_child(text: str, tokens: Sequence[Token], i: int) -> AgeMention | None:
-    """A number or range of 1 to 17 right before a child word ("11 13 girls", "12 yo boy" is
-    found by the unit patterns): the child's age."""
+    """A range of ages right before a child word ("11 13 girls"; "12 yo boy" is found by the unit
+    patterns): the child's age."""
     j = i - 1
-    if j < 0 or not tokens[j].text.isdigit() or len(tokens[j].text) > 2:
+    if j < 1 or not tokens[j].text.isdigit() or len(tokens[j].text) > 2:
         return None
-    low = high = int(tokens[j].text)
-    start = tokens[j].start
-    if j - 1 >= 0 and tokens[j - 1].text.isdigit() and len(tokens[j - 1].text) <= 2:
-        low = int(tokens[j - 1].text)
-        start = tokens[j - 1].start
-    low, high = sorted((low, high))
+    if not (tokens[j - 1].text.isdigit() and len(tokens[j - 1].text) <= 2):
+        return None  # a single number before is a count ("3 girls", "top 10 girls")
+    low, high = sorted((int(tokens[j - 1].text), int(tokens[j].text)))
+    start = tokens[j - 1].start
     if not 1 <= low <= high <= 17:
         return None
     return AgeMention(low, high, start, tokens[i].end, "child", text[start : tokens[i].end])
@@ -366,8 +368,10 @@ def _child_number(text: str, tokens: Sequence[Token], i: int) -> AgeMention | No
         high = int(tokens[k].text)
         end = tokens[k].end
         k += 1
-    if k < n and tokens[k].text in _NOT_AN_AGE_AFTER:
+    if k < n and (tokens[k].text in _NOT_AN_AGE_AFTER or tokens[k].text in _COUNT_UNITS):
         return None
+    if low == high and low < 2:
+        return None  # "2 girls 1 guy": a count
     if k < n and tokens[k].text in _YEAR_UNITS:
         end = tokens[k].end
     low, high = sorted((low, high))
@@ -379,6 +383,7 @@ def _child_number(text: str, tokens: Sequence[Token], i: int) -> AgeMention | No
 def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
     out: list[AgeMention] = []
     n = len(tokens)
+    has_child: bool | None = None  # looked up once, when a romanised grade needs it
     for i, tok in enumerate(tokens):
         t = tok.text
         if t not in _ANY_START and not (t[-1] in "123456" and t[0] in "mp"):
@@ -388,14 +393,17 @@ def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             if found is not None:
                 out.append(found)
                 continue
-        if t in _LATIN_GRADE_PREFIX and not _has_child_word(tokens):
-            continue  # "m2 area", "MacBook M2", "M.2 SSD": a grade only beside a child word
+        if t in _LATIN_GRADE_PREFIX:
+            if has_child is None:
+                has_child = _has_child_word(tokens)
+            if not has_child:
+                continue  # "m2 area", "MacBook M2", "M.2 SSD": a grade only beside a child word
         if t not in _GRADE_TOKENS:
-            if (
-                t[0] in "mp"
-                and (g := _LATIN_GRADE_RX.fullmatch(t)) is not None
-                and _has_child_word(tokens)
-            ):
+            if t[0] in "mp" and (g := _LATIN_GRADE_RX.fullmatch(t)) is not None:
+                if has_child is None:
+                    has_child = _has_child_word(tokens)
+                if not has_child:
+                    continue
                 a, b = _GRADE_PREFIX["m" if g.group(1) in ("m", "mor") else "ptm"]
                 v = int(g.group(2))
                 out.append(AgeMention(v + a, v + b, tok.start, tok.end, "grade", t))

@@ -236,10 +236,12 @@ def _csa_evidence(ev: Evidence) -> bool:
     # A bare age ("บัตรมีอายุ 2 ปี", a card valid for two years) is no child by itself, and a
     # pack, a set or a link is no intent ("educational activity pack for kids").
     child = ev.minor >= 0.7 or ev.minor_named or ev.school or (ev.minor_age and ev.minor > 0)
-    # Trade about clips or a channel, or about a child named by age, grade or a strong word:
-    # "kids shoes buy" is shopping.
-    trade = ev.trade and (ev.media or ev.channel or ev.minor_named or ev.minor >= 0.8)
-    intent = trade or ev.solicit or ev.live or ev.extort or ev.hidden or ev.channel >= 0.8
+    # Trade about clips or a channel, or about a child named by age or grade: "kids shoes buy"
+    # and "ตอนเป็นเด็กเขาขายเบียร์" (when I was a child they sold beer) are not. Live shows and "jobs" want the child's age or grade, as the
+    # rules do ("kids meet santa live").
+    trade = ev.trade and (ev.media or ev.channel or ev.minor_named)
+    aged = (ev.live or ev.solicit) and ev.minor_named
+    intent = trade or aged or ev.extort or ev.hidden or ev.channel >= 0.8
     return bool(child and (ev.sexual or intent))
 
 
@@ -258,7 +260,9 @@ def _cap_csa(probs: dict[str, float], threshold: float) -> dict[str, float]:
     """P(csa) just below the threshold, the rest scaled to keep the sum."""
     cap = max(0.0, threshold - 1e-3)
     rest = 1.0 - probs["csa"]
-    scale = (1.0 - cap) / rest if rest > 0 else 0.0
+    if rest <= 0:
+        return {"csa": cap, "adult": 0.0, "benign": 1.0 - cap}
+    scale = (1.0 - cap) / rest
     out = {k: v * scale for k, v in probs.items()}
     out["csa"] = cap
     return out

@@ -59,6 +59,9 @@ _NO_SUBSTRING = frozenset(
 _MIN_GLUED_PART = 3
 _GLUE_CATEGORIES = frozenset(["csa_code", "minor", "sexual", "grade"])
 
+# Only tokens this short are remembered: a 10 kB token would pin its copy in a memo.
+_MEMO_CHARS = 64
+
 # Tokens whose own matches are remembered (``Lexicon._first``); the memo starts afresh when full.
 _MEMO_TOKENS = 100_000
 
@@ -92,6 +95,12 @@ class _FirstToken(NamedTuple):
     factor: float
     extend: bool  # some longer term starts with this token
     fallback: tuple[tuple[Entry, int, int, str, float], ...]  # compound or glued-codeword matches
+
+
+def _glue_fits(word: str, entries: list[Entry]) -> bool:
+    """A word of four letters or more, or a strong three-letter one ("xxx", "sex"): "kidstrip" and
+    "dickson" are not two words run together."""
+    return len(word) >= 4 or any(e.weight >= 0.8 and e.category == "sexual" for e in entries)
 
 
 def skeleton(text: str) -> str:
@@ -302,9 +311,10 @@ class Lexicon:
             elif not hits and len(text) >= 2 * _MIN_GLUED_PART and text.isalpha():
                 fallback = self._glued(text)
         first = _FirstToken(thai, tuple(hits or ()), kind, factor, extend, tuple(fallback))
-        if len(self._memo) >= _MEMO_TOKENS:
-            self._memo.clear()
-        self._memo[text] = first
+        if len(text) <= _MEMO_CHARS:
+            if len(self._memo) >= _MEMO_TOKENS:
+                self._memo.clear()
+            self._memo[text] = first
         return first
 
     def _glued(self, text: str) -> list[tuple[Entry, int, int, str, float]]:
@@ -317,7 +327,7 @@ class Lexicon:
             if k > len(text) - _MIN_GLUED_PART:
                 break
             left, right = glue.get(text[:k]), glue.get(text[k:])
-            if left and right:
+            if left and right and _glue_fits(text[:k], left) and _glue_fits(text[k:], right):
                 return [(e, a, b, "glued", e.weight)
                         for es, a, b in ((left, 0, k), (right, k, len(text))) for e in es]  # fmt: skip
         return []
@@ -349,7 +359,7 @@ class Lexicon:
                 for e in hits:
                     found.append(Match(e, start, end, kind, e.weight * factor))
             if not extend:
-                if j == i + 1:
+                if j == i + 1 and len(pair[0]) + len(pair[1]) <= _MEMO_CHARS:
                     if len(self._pairs) >= _MEMO_TOKENS:
                         self._pairs.clear()
                     self._pairs[pair] = tuple((e, kind, factor) for e in hits or ())

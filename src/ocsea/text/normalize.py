@@ -194,7 +194,7 @@ _THAI_FRAGMENT_RX = re.compile(
 _MAX_FRAGMENT = 5
 # Letters spread out: three or more single letters, or two or more joined by dots ("c.p.").
 _LATIN_SPREAD_RX = re.compile(r"(?<![a-z0-9])[a-z](?: [a-z](?![a-z0-9])){2,}")
-_LATIN_DOTTED_RX = re.compile(r"(?<![a-z0-9.])[a-z](?:\.[a-z](?![a-z0-9])){1,}\.?")
+_LATIN_DOTTED_RX = re.compile(r"(?<![a-z0-9.])[a-z](?:\.[a-z](?![a-z0-9])){1,}(?:\.(?![a-z0-9]))?")
 _THAI_FRAGMENT = rf"[\u0e40-\u0e44]?[{THAI_CONSONANT}][{THAI_COMBINING}\u0e30\u0e32\u0e33\u0e45]?"
 _THAI_SPREAD_RX = re.compile(
     rf"(?<![{THAI}]){_THAI_FRAGMENT}(?: {_THAI_FRAGMENT}(?![{THAI}])){{2,}}"
@@ -372,8 +372,17 @@ def _split_until_stable(cur: str) -> str:
     return cur
 
 
-@lru_cache(maxsize=65536)
 def _case_fixed(word: str) -> str:
+    # Only short words are remembered: a 10 kB random-case word would pin its copy in the cache.
+    return _case_fixed_cached(word) if len(word) <= 64 else _case_fix(word)
+
+
+@lru_cache(maxsize=65536)
+def _case_fixed_cached(word: str) -> str:
+    return _case_fix(word)
+
+
+def _case_fix(word: str) -> str:
     """A mixed-case Latin word lower-cased unless it is camelCase: at most four pieces where the
     camel split would cut, each of two letters or more and at most one of only two
     ("newPthcVid", "JSONFile", "MyVideo"); "kIds", "mEnU", "UnDeRaGe" are random case."""

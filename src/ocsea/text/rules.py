@@ -115,15 +115,24 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
         ),
         (
             "minor+sextortion",
-            (child or (ev.minor > 0 and ev.extort >= 0.8))
-            and (ev.extort or (named_child and ev.payment and ev.media)),
+            child and (ev.extort or (named_child and ev.payment and ev.media)),
             "threats to leak, or payment for, clips or pictures of a child",
         ),
         (
             "abbreviation+link",
+            # A clip alone is not enough context ("JB hotel pics"): a link or channel, trade, a
+            # child, a school, a sexual term, or what makes the abbreviation mean abuse material
+            # ("thai", "real", a collection) is.
             ev.abbrev
             and (
-                ev.channel or ev.media or ev.trade or ev.hidden or ev.sexual or ev.school or child
+                ev.channel
+                or ev.trade
+                or ev.hidden
+                or ev.sexual
+                or ev.school
+                or ev.abbrev_context
+                or ev.minor > 0
+                or ev.minor_age
             ),
             "a community abbreviation for abuse material beside a link, pack, clip or child",
         ),
