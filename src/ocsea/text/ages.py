@@ -65,11 +65,12 @@ _NUMBER_UNIT_RX = re.compile(r"\d ?[yขk]")
 _GRADE_PREFIX = {
     "ป": (5, 7), "ประถม": (5, 7), "prathom": (5, 7), "por": (5, 7), "ป.": (5, 7),
     "ม": (11, 13), "มัธยม": (11, 13), "mathayom": (11, 13), "mor": (11, 13), "mo": (11, 13),
-    "m": (11, 13), "ptm": (5, 7), "pt": (5, 7), "p": (5, 7),
+    "m": (11, 13), "ptm": (5, 7), "pt": (5, 7), "p": (5, 7), "เด็กป": (5, 7), "เด็กม": (11, 13),
 }  # fmt: skip
 # Romanised grade prefixes that are also units or model names ("m2" area, an M2 chip).
 _LATIN_GRADE_PREFIX = frozenset(["m", "pt", "p"])
-_GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6, "p": 6}
+_GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6, "p": 6,
+                     "เด็กป": 6}  # fmt: skip
 # A grade written as one Latin token ("m3", "ptm6"): romanised ม.3, ป.6.
 _LATIN_GRADE_RX = re.compile(r"(m|mor|ptm|prathom)([1-6])")
 # Child words a bare number after names the child's age ("girls 13", "เด็ก 14", "dek 12",
@@ -178,6 +179,8 @@ _GROUP_WORDS = {
     "อนุบาล": (3, 6), "anuban": (3, 6), "kindergarten": (3, 6), "nursery": (2, 5),
     "ประถม": (6, 12), "ประถมศึกษา": (6, 12), "prathom": (6, 12), "elementary": (6, 12),
     "ptm": (6, 12), "pathom": (6, 12),
+    "เด็กประถม": (6, 12), "นักเรียนประถม": (6, 12), "เด็กมัธยม": (12, 18), "เด็กอนุบาล": (3, 6),
+    "เด็กมต้น": (12, 15), "เด็กมปลาย": (15, 18),
     "มต้น": (12, 15), "มัธยมต้น": (12, 15), "มปลาย": (15, 18), "มัธยมปลาย": (15, 18),
     "มัธยม": (12, 18), "มัธยมศึกษา": (12, 18), "mathayom": (12, 18),
     "ดญ": (0, 14), "ดช": (0, 14), "ทารก": (0, 1), "infant": (0, 1), "toddler": (1, 3),

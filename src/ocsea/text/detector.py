@@ -240,7 +240,7 @@ def _csa_evidence(ev: Evidence) -> bool:
     # and "ตอนเป็นเด็กเขาขายเบียร์" (when I was a child they sold beer) are not. Live shows and "jobs" want the child's age or grade, as the
     # rules do ("kids meet santa live").
     trade = ev.trade and (ev.media or ev.channel or ev.minor_named)
-    aged = (ev.live or ev.solicit) and ev.minor_named
+    aged = (ev.live or ev.solicit) and (ev.minor_named or (ev.minor_age and ev.minor > 0))
     intent = trade or aged or ev.extort or ev.hidden or ev.channel >= 0.8
     return bool(child and (ev.sexual or intent))
 

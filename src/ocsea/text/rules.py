@@ -84,10 +84,12 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
         return hits
     strong_channel = ev.channel >= STRONG_CHANNEL
     # Live shows and "jobs" are everyday words next to a child word ("ไลฟ์สด เด็ก", a child's
-    # stream): these rules want the child's age or grade, or a second sign (payment, a private
-    # channel, recorded clips).
-    aged_child = ev.minor_named or (
-        named_child and (ev.payment or strong_channel or ev.media or ev.sexual)
+    # stream): these rules want the child's age or grade (a stated age counts beside a child
+    # word: "cam dek ayu 13"), or a second sign (payment, a private channel, recorded clips).
+    aged_child = (
+        ev.minor_named
+        or (ev.minor_age and ev.minor > 0)
+        or (named_child and (ev.payment or strong_channel or ev.media or ev.sexual))
     )
     for name, fired, description in (
         (
