@@ -9,4 +9,5 @@ def match_tokens(
     first: Callable[[str, bool], Any],
     extend: Callable[[Sequence[Any], int, list[Any]], bool],
     match: type[Any],
+    pairs: dict[tuple[str, str], tuple[tuple[Any, str, float], ...]],
 ) -> list[Any]: ...

@@ -8,17 +8,20 @@ In Python the loop took 5.1 µs a filename of the benchmark's unique filenames; 
 """
 
 
-def match_tokens(tokens, dict memo, first, extend, type match):
+def match_tokens(tokens, dict memo, first, extend, type match, dict pairs):
     """Matches over ``tokens`` (named tuples: text, start, end, thai) in the order of
     ``Lexicon.match_py``. ``memo`` maps a token's text to its ``_FirstToken`` (thai, hits, kind,
     factor, extend, fallback); ``first(text, thai)`` gives one for a token not in it;
     ``extend(tokens, i, found)`` adds the matches of windows from token i and says if there were
-    any. ``match`` is the named tuple of a match, built as its ``__new__`` builds it."""
+    any. ``match`` is the named tuple of a match, built as its ``__new__`` builds it. ``pairs``
+    maps two token texts to what the pair matched where no longer term goes beyond it (entry,
+    kind, factor), as ``extend`` remembers it: a pair found there is read here without calling
+    ``extend`` (19.5k -> 20.6k unique filenames a second)."""
     cdef list found = []
     cdef list toks = tokens if type(tokens) is list else list(tokens)
     cdef Py_ssize_t n = len(toks), i
-    cdef tuple tok, f
-    cdef object fo
+    cdef tuple tok, f, nxt
+    cdef object fo, known
     cdef bint matched
     cdef double factor
     for i in range(n):
@@ -42,7 +45,17 @@ def match_tokens(tokens, dict memo, first, extend, type match):
             for e in hits:
                 found.append(tuple.__new__(match, (e, start, end, kind, e.weight * factor)))
         if f[4] and i + 1 < n:
-            if extend(toks, i, found):
+            fo = toks[i + 1]
+            if not isinstance(fo, tuple):
+                raise TypeError(f"a token is a named tuple, not {type(fo).__name__}")
+            nxt = <tuple>fo
+            known = pairs.get((text, nxt[0]))
+            if known is not None:
+                if known:
+                    matched = True
+                    for e, kind, factor in <tuple>known:
+                        found.append(tuple.__new__(match, (e, start, nxt[2], kind, e.weight * factor)))
+            elif extend(toks, i, found):
                 matched = True
         if matched:
             continue

@@ -254,7 +254,7 @@ class Lexicon:
 
     def match(self, tokens: Sequence[Token]) -> list[Match]:
         """All lexicon matches over the tokens, with benign senses cancelling what they contain."""
-        found = match_tokens(tokens, self._memo, self._first, self._extend, Match)
+        found = match_tokens(tokens, self._memo, self._first, self._extend, Match, self._pairs)
         return _suppressed(found)
 
     def match_py(self, tokens: Sequence[Token]) -> list[Match]:
