@@ -313,13 +313,13 @@ class CorpusGenerator:
         ]
 
     def benign_chunks(self, lang: str) -> tuple[str, list[str]]:
-        t = self.rng.randrange(16)
+        t = self.rng.randrange(21)
         w = self.word
         bw = self.benign_word
-        if t >= 9:
+        if 11 <= t < 18:
             # Counterfactual twins: the intent words and a child indication, beside a benign
             # activity, so that neither the child nor the intent word alone is evidence.
-            intent = ("trade", "channel", "solicit", "live", "extort", "hidden", "abbrev")[t - 9]
+            intent = ("trade", "channel", "solicit", "live", "extort", "hidden", "abbrev")[t - 11]
             if intent == "extort":
                 return "twin_extort_safe", [w("intent_safe", lang), *self.intent_chunks(intent, lang, self.child(lang))]  # fmt: skip
             if intent == "abbrev":
@@ -348,9 +348,18 @@ class CorpusGenerator:
             return "age_context", [self.pick([w("minor", lang), ""]), self.minor_age(lang), bw(lang, topic)]  # fmt: skip
         if t == 7 and self.benign_lines:
             return "real_text", [self.pick(self.benign_lines)]
-        if t == 7:
+        if t in (7, 8):
             return "camera_file", [camera_filename(self.rng)]
-        return "intent_word_alone", [self.pick([w(c, lang) for c in ("trade", "channel", "live", "payment", "media", "school")]), bw(lang), self.maybe(bw(lang, "general"))]  # fmt: skip
+        if t == 10:
+            # An abbreviation beside a clip and an everyday word ("JB hotel pics"): the rules
+            # want more than a clip, and so should the model.
+            return "abbrev_media", [w("abbrev", lang), self.pick([self.clip(lang), w("media", lang)]), bw(lang, "general")]  # fmt: skip
+        # Intent words in their everyday sense, with no child: refunds, bank slips, webcam
+        # drivers, live football, private groups of hobbyists (a quarter of the benign rows here
+        # had P(csa) near 0.5 from intent words alone).
+        intents = ("trade", "channel", "live", "payment", "media", "school", "extort", "hidden", "solicit")  # fmt: skip
+        words = [w(c, lang) for c in self.rng.sample(intents, self.rng.choice((1, 1, 2)))]
+        return "intent_word_alone", [*words, bw(lang), self.maybe(bw(lang, "general"))]
 
     # ---- surface forms -------------------------------------------------------------------------
     def surface(self, chunks: list[str], kind: str, lang: str) -> str:
@@ -507,6 +516,12 @@ def camera_filename(rng: random.Random) -> str:
             f"scan_{y}{mo:02d}{d:02d}.pdf",
             f"report_{y}_final.docx",
             f"invoice-{n:05d}.pdf",
+            f"slip_{y}{mo:02d}{d:02d}_{hms}.jpg",
+            f"สลิปโอน_{y}{mo:02d}{d:02d}.jpg",
+            f"receipt_{y}-{mo:02d}-{d:02d}.pdf",
+            f"holiday_{y}_{n:03d}.jpg",
+            f"/mnt/nvr/cam{n % 16:02d}/{y}-{mo:02d}-{d:02d}/motion_{n:04d}.mp4",
+            f"Screen Recording {y}-{mo:02d}-{d:02d} at {hms[:2]}.{hms[2:4]}.{hms[4:]}.mov",
         ]
     )
 
