@@ -350,10 +350,6 @@ class CorpusGenerator:
             return "real_text", [self.pick(self.benign_lines)]
         if t in (7, 8):
             return "camera_file", [camera_filename(self.rng)]
-        if t == 10:
-            # An abbreviation beside a clip and an everyday word ("JB hotel pics"): the rules
-            # want more than a clip, and so should the model.
-            return "abbrev_media", [w("abbrev", lang), self.pick([self.clip(lang), w("media", lang)]), bw(lang, "general")]  # fmt: skip
         # Intent words in their everyday sense, with no child: refunds, bank slips, webcam
         # drivers, live football, private groups of hobbyists (a quarter of the benign rows here
         # had P(csa) near 0.5 from intent words alone).
