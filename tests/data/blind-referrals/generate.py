@@ -413,7 +413,7 @@ class Ctx:
         r = self.rng
         while True:
             a, b = r.sample(SYL, 2)
-            local = a + r.choice([".", "", "_", "."]) + b + str(r.randint(1, 999))
+            local = a + (r.choice([".", "", "_", "."]) if not gmail else ".") + b + str(r.randint(1, 999))
             if gmail is None:
                 domain = r.choice(["example.com", "example.org", "example.net", "mail.example",
                                    "gmail.example", "inbox.example"])
@@ -517,7 +517,6 @@ def thai_id_invalid(rng):
 
 
 def email_forms(local, domain, gmail):
-    parts = local.replace("_", ".").split(".")
     cap_local = ".".join(p.capitalize() for p in local.split("."))
     forms = [local + "@" + domain, cap_local + "@" + domain,
              local.upper() + "@" + domain.upper(), local + "@" + domain.capitalize()]
@@ -546,8 +545,6 @@ def make_ident(ctx: Ctx, sub, thai, platform=None, t0=None):
     if sub in ("email", "email_gmail"):
         gmail = sub == "email_gmail"
         local, domain = ctx.fresh_email_parts(gmail=gmail)
-        if gmail and "." not in local:
-            local = local[:4] + "." + local[4:]
         canon = (local.replace(".", "") if gmail else local).lower() + "@" + domain
         return Ident(kind, sub, canon, fm, email_forms(local, domain, gmail))
     if sub == "promptpay_phone":
@@ -1003,15 +1000,11 @@ def build_decoys_identity(ctx: Ctx, net_idents):
     # --- same IP more than a day apart (4)
     for g in range(4):
         if g < 2:
-            cands = [m for m in net_members(ctx, lambda m: m.fmt in ipfmts and m.ips)]
+            cands = [m for m in net_members(ctx, lambda m: m.fmt in ("json", "xml", "lecsv"))]
             m = r.choice(cands)
+            ip = ctx.fresh_ip()
+            ip_event(m, ip, m.time - timedelta(hours=r.randint(1, 5)))
             ev = m.ips[-1]
-            ip = ev["ip"]
-            # only IPs used once (fresh) may be reused here
-            if sum(1 for x in ctx.refs for e in x.ips if e["ip"] == ip) > 1 or any(ip == i.canonical or ip in i.forms for _, ids in net_idents for i in ids):
-                ip = ctx.fresh_ip()
-                ip_event(m, ip, m.time - timedelta(hours=r.randint(1, 5)))
-                ev = m.ips[-1]
             o = new_plain(ctx, r.choice(ipfmts))
             ip_event(o, ip, ev["dt"] + timedelta(hours=r.randint(26, 70)) * r.choice([1, -1]))
             mem = [m.rid, o.rid]
@@ -1158,9 +1151,11 @@ def build_decoys_ambient(ctx: Ctx):
     # law-enforcement contact blocks (2)
     jx = [x for x in ctx.refs if x.fmt in ("json", "xml")]
     lx = [x for x in ctx.refs if x.fmt == "lecsv"]
+    def ok_th(x):  # keep Thai-agency / Thai-hotline blocks off non-Thai networks
+        return x.network is None or x.country == "TH"
     for g, ag in enumerate(LE_AGENCIES):
-        hosts = r.sample([x for x in jx if x.le is None], r.randint(4, 7)) + \
-            r.sample([x for x in lx if x.le is None], r.randint(1, 3))
+        hosts = r.sample([x for x in jx if x.le is None and (g or ok_th(x))], r.randint(4, 7)) + \
+            r.sample([x for x in lx if x.le is None and (g or ok_th(x))], r.randint(1, 3))
         for h in hosts:
             h.le = g
         add_decoy(ctx, "law_enforcement_contact", [h.rid for h in hosts],
@@ -1168,7 +1163,7 @@ def build_decoys_ambient(ctx: Ctx):
                   f"quoted because the case was already referred to it.",
                   value=[ag["email"], ag["phone"][0] + ag["phone"][1]])
     # hotline contact (Thai hotline's own block) and a partner hotline
-    xmls = [x for x in ctx.refs if x.fmt == "xml" and x.reporter == "esp" and not x.no_platform]
+    xmls = [x for x in ctx.refs if x.fmt == "xml" and x.reporter == "esp" and not x.no_platform and ok_th(x)]
     hx = r.sample(xmls, 4)
     for h in hx:
         h.reporter = "hotline"
@@ -1246,7 +1241,7 @@ def finalize(ctx: Ctx, ref: Ref):
         ref.reporter_type = r.choice(TH_REPORTER_TYPES)
         ref.th_notes.insert(0, r.choice(TH_NOTES))
     elif ref.fmt == "platform":
-        if ref.uid is None:
+        if ref.uid is None and not ref.omit_uid:
             ref.uid = ctx.fresh_uid()
         if ref.screen is None:
             ref.screen = ctx.fresh_username()
@@ -1259,8 +1254,6 @@ def finalize(ctx: Ctx, ref: Ref):
         if not ref.reason:
             ref.reason.append(r.choice(["csam_upload", "grooming", "csam_link", "account_report"]))
         ref.notes.append(r.choice(EN_NOTES))
-    for fl in ref.flags:
-        pass
     apply_flags(ctx, ref)
 
 
@@ -1552,59 +1545,51 @@ def splits_thai_char(data: bytes, off: int) -> bool:
 
 
 def write_thai_files(ctx: Ctx, refs, outdir):
-    rows = [(ref, render_thai_row(ctx, ref)) for ref in sorted(refs, key=lambda x: x.time)]
+    rows = [render_thai_row(ctx, ref) for ref in sorted(refs, key=lambda x: x.time)]
     small_a, small_b, big = [], [], []
-    for ref, row in rows:
+    for row in rows:
         for bucket, bom in ((small_a, True), (small_b, False)):
-            trial = bucket + [row]
-            if len(trial) <= 10 and len(csv_bytes(TH_COLS, trial, bom)) < 3800:
+            if len(bucket) < 10 and len(csv_bytes(TH_COLS, bucket + [row], bom)) < 3800:
                 bucket.append(row)
                 break
         else:
             big.append(row)
-    # move rows so that the big file is comfortably longer than 8 KB when possible
     while len(csv_bytes(TH_COLS, big, True)) < 4600 and (small_a or small_b):
-        big.append((small_a or small_b).pop())
-    names = {}
-    for fname, bucket, bom in (("th_hotline_url_reports_a.csv", small_a, True),
-                               ("th_hotline_url_reports_b.csv", small_b, False)):
-        data = csv_bytes(TH_COLS, bucket, bom)
-        assert len(data) < 4096, (fname, len(data))
-        names[fname] = data
-    # big file: make Thai characters straddle the 4096 (and 8192) byte boundaries
+        big.insert(0, (small_b or small_a).pop())
+    files = {"th_hotline_url_reports_a.csv": (small_a, True),
+             "th_hotline_url_reports_b.csv": (small_b, False)}
+    for fname, (bucket, bom) in files.items():
+        assert len(csv_bytes(TH_COLS, bucket, bom)) < 4096, fname
+    # big file: make a Thai character straddle the 4096 (and, if long enough, 8192) byte boundary
     for boundary in (4096, 8192):
-        data = csv_bytes(TH_COLS, big, True)
-        if len(data) <= boundary + 16:
-            continue
-        for pad in range(0, 60):
-            # pad the notes of the first row that starts after the previous boundary
+        for _ in range(600):
             data = csv_bytes(TH_COLS, big, True)
-            if splits_thai_char(data, boundary):
+            if len(data) <= boundary + 64 or splits_thai_char(data, boundary):
                 break
-            # locate a row starting before the boundary
-            prefix = csv_bytes(TH_COLS, [], True)
-            acc = len(prefix)
-            target = None
-            for i, row in enumerate(big):
-                ln = len(csv_bytes([], [row], False)) - len(csv_bytes([], [], False))
-                if acc + ln > boundary - 1:
-                    target = i - 1
+            # find the row that contains the boundary and pad the row before it by one byte
+            acc = len(csv_bytes(TH_COLS, [], True))
+            idx = 0
+            for idx, row in enumerate(big):
+                ln = len(csv_bytes([], [row], False)) - 2  # minus the empty header line
+                if acc + ln > boundary:
                     break
                 acc += ln
-            if target is None or target < 0 or (boundary == 8192 and acc - ln < 4096 + 200):
-                target = max(0, (target or 0))
-            big[target] = list(big[target])
-            big[target][4] = big[target][4] + " "
+            tgt = max(idx - 1, 0)
+            big[tgt] = list(big[tgt])
+            big[tgt][4] = big[tgt][4] + " "
         else:
             raise RuntimeError("could not align Thai text on boundary %d" % boundary)
-    data = csv_bytes(TH_COLS, big, True)
-    assert splits_thai_char(data, 4096)
-    names["th_hotline_url_reports_c.csv"] = data
-    for fname, data in names.items():
+    files["th_hotline_url_reports_c.csv"] = (big, True)
+    out = {}
+    for fname, (bucket, bom) in files.items():
+        data = csv_bytes(TH_COLS, bucket, bom)
         with open(os.path.join(outdir, fname), "wb") as fh:
             fh.write(data)
-    return {fname: len(csv.reader(io.StringIO(d.decode("utf-8-sig"))).__next__()) and
-            sum(1 for _ in csv.reader(io.StringIO(d.decode("utf-8-sig")))) - 1 for fname, d in names.items()}
+        out[fname] = {"rows": len(bucket), "bytes": len(data), "bom": bom,
+                      "thai_char_across_4096": splits_thai_char(data, 4096),
+                      "thai_char_across_8192": splits_thai_char(data, 8192)}
+    assert out["th_hotline_url_reports_c.csv"]["thai_char_across_4096"]
+    return out
 
 
 # ----------------------------------------------------------------------------
@@ -1656,7 +1641,7 @@ def generate(out, seed, part):
                                                            key=lambda x: x.time)]
     with open(os.path.join(rdir, "sabai_social_account_reports.csv"), "wb") as fh:
         fh.write(csv_bytes(PF_COLS, pf_rows, False))
-    write_thai_files(ctx, [x for x in ctx.refs if x.fmt == "thai"], rdir)
+    thai_files = write_thai_files(ctx, [x for x in ctx.refs if x.fmt == "thai"], rdir)
 
     # ---- truth
     truth = {"referrals": {}, "networks": {}, "decoys": []}
@@ -1693,7 +1678,7 @@ def generate(out, seed, part):
         json.dump(truth, fh, ensure_ascii=False, indent=2)
         fh.write("\n")
     self_check(ctx, net_info)
-    return counts, truth
+    return counts, truth, thai_files
 
 
 def self_check(ctx: Ctx, net_info):
@@ -1726,8 +1711,9 @@ def main(argv=None):
     ap.add_argument("--part", choices=["dev", "test"], required=True)
     a = ap.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
-    counts, truth = generate(a.out, a.seed, a.part)
+    counts, truth, thai_files = generate(a.out, a.seed, a.part)
     print(json.dumps({"referrals_per_format": counts, "total": sum(counts.values()),
+                      "thai_hotline_files": thai_files,
                       "networks": len(truth["networks"]),
                       "network_members": sum(len(n["members"]) for n in truth["networks"].values()),
                       "decoys": len(truth["decoys"])}, indent=1))
