@@ -704,23 +704,26 @@ def ctx_tz_choice(r, ref):
 # ----------------------------------------------------------------------------
 def plan_networks(ctx: Ctx, n_networks=12):
     r = ctx.rng
-    for _ in range(2000):
-        plans = []
+    for _ in range(200):
         thai_flags = [True] * 7 + [False] * (n_networks - 7)
         r.shuffle(thai_flags)
-        for thai in thai_flags:
-            pool = (TH_SUBS + ANY_SUBS) if thai else (["phone_intl"] + ANY_SUBS)
-            k = r.choice([2, 3, 3, 4])
-            subs = r.sample(pool, k)
-            if thai and not any(s in TH_SUBS for s in subs):
-                continue
-            plans.append({"thai": thai, "subs": subs})
-        if len(plans) != n_networks:
-            continue
-        allsubs = [s for p in plans for s in p["subs"]]
-        need = {s: 1 for s in TH_SUBS + ANY_SUBS + ["phone_intl"]}
-        need.update({"ip4": 2, "phone_th": 3, "email_gmail": 2, "account": 2, "username": 2})
-        if any(allsubs.count(s) < c for s, c in need.items()):
+        plans = [{"thai": t, "subs": []} for t in thai_flags]
+        required = TH_SUBS + ["phone_th", "phone_th"] + ["phone_intl"] + ANY_SUBS + \
+            ["ip4", "email_gmail", "account", "username"]
+        r.shuffle(required)
+        required.sort(key=lambda s: 0 if (s in TH_SUBS or s == "phone_intl") else 1)
+        for sub in required:
+            elig = [p for p in plans if len(p["subs"]) < 4 and sub not in p["subs"]
+                    and (p["thai"] or sub not in TH_SUBS) and (not p["thai"] or sub != "phone_intl")]
+            lo = min(len(p["subs"]) for p in elig)
+            r.choice([p for p in elig if len(p["subs"]) == lo])["subs"].append(sub)
+        for p in plans:
+            pool = (TH_SUBS + ANY_SUBS) if p["thai"] else (["phone_intl"] + ANY_SUBS)
+            k = max(len(p["subs"]), r.choice([2, 3, 3, 4]))
+            while len(p["subs"]) < k:
+                sub = r.choice([x for x in pool if x not in p["subs"]])
+                p["subs"].append(sub)
+        if not all(any(s in TH_SUBS for s in p["subs"]) for p in plans if p["thai"]):
             continue
         pay_nets = [i for i, p in enumerate(plans) if any(s in PAY_SUBS for s in p["subs"])]
         if len(pay_nets) < 3:
@@ -1085,10 +1088,9 @@ def build_decoys_identity(ctx: Ctx, net_idents):
 
     # --- extra: dots in a non-Gmail-style mailbox are significant (1)
     local, domain = ctx.fresh_email_parts(gmail=False)
-    if "." not in local:
-        local = local[:3] + "." + local[3:]
+    while "." not in local:
+        local, domain = ctx.fresh_email_parts(gmail=False)
     other = local.replace(".", "")
-    ctx.claim("e2:" + other)
     a = new_plain(ctx, r.choice(["json", "lecsv", "xml"]))
     a.emails.append((local + "@" + domain, True))
     b = new_plain(ctx, r.choice(["json", "lecsv", "platform"]))
