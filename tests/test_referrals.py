@@ -437,3 +437,18 @@ def test_settings_from_the_example_file_and_bad_values(tmp_path):
         (tmp_path / "b.toml").write_text(bad)
         with pytest.raises(ConfigError):
             load_settings(tmp_path / "b.toml")
+
+
+def test_a_csv_with_a_thai_character_across_byte_4096_is_read():
+    # The format sniffer looks at the first 4 KB: a window cut inside a Thai character made the
+    # whole file "not UTF-8" (issue 15).
+    header = b"report_id,url,received_at,notes\n"
+    row = "R{:04d},https://example.com/p/{:04d},2026-11-01T10:00:00Z,รายงานจากสายด่วน\n"
+    body = b"".join(row.format(i, i).encode() for i in range(200))
+    data = header + body
+    cut = 4096
+    shift = next(k for k in range(0, 60) if (b"x" * k + data)[cut] & 0xC0 == 0x80)
+    data = header[:-1] + b" " * shift + b"\n" + body  # pad the header so byte 4096 is mid-character
+    assert data[cut] & 0xC0 == 0x80, "byte 4096 must fall inside a multi-byte character"
+    parsed = parse_document("hotline.csv", data)
+    assert len(parsed.referrals) == 200 and not parsed.errors

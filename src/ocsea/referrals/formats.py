@@ -110,7 +110,10 @@ def _detect(name: str, data: bytes) -> tuple[str, list | None]:
         recs = _load_records(name, data)
         first = next((r for r in recs or [] if isinstance(r, dict)), {})
         return ("hotline" if _is_hotline(first) else "ncmec"), recs
-    first_line = _decode(name, data[:4096]).splitlines()[0] if data else ""
+    # Only the first line is wanted: a window cut inside a Thai character must not make the whole
+    # file "not UTF-8" (the full text is decoded strictly when it is read).
+    window = data[:4096].decode("utf-8-sig", errors="ignore")
+    first_line = window.splitlines()[0] if window else ""
     cols = {key(c) for c in first_line.replace(";", ",").replace("\t", ",").split(",")}
     return ("hotline" if "url" in cols and cols & HOTLINE_KEYS else "csv"), None
 
