@@ -531,10 +531,9 @@ cdef int _join(Buf* d, Buf* s, int which) except -1:
     return 0
 
 
-cdef int _separators(Buf* d, Buf* s) except -1:
+cdef int _separators(Buf* s) except -1:
     # _SEPARATOR_RX -> " ": (?<![0-9])\+|\+(?=[a-z0-9_THAI])|[^\w+\u0e00-\u0e7f]|_ (one
-    # character each, looking ahead at the original next character), then
-    # _MULTISPACE_RX: two or more spaces -> one
+    # character each, in place, looking ahead at the original next character)
     cdef Py_ssize_t i
     cdef uint32_t c
     for i in range(s.n):
@@ -547,8 +546,12 @@ cdef int _separators(Buf* d, Buf* s) except -1:
         elif c == 0x5F or (not _thai(c) and not _word_ascii(c)):
             c = 0x20
         s.c[i] = c
-    cdef Py_ssize_t j
-    i = 0
+    return 0
+
+
+cdef int _collapse_spaces(Buf* d, Buf* s) except -1:
+    # _MULTISPACE_RX: two or more spaces -> one
+    cdef Py_ssize_t i = 0, j
     while i < s.n:
         j = i + 1
         if s.c[i] == 0x20:
@@ -619,7 +622,12 @@ def normalize_with_map(str text):
         if has_dot:
             _join(&b, &a, 0)
             _next(&a, &b)
-        _separators(&b, &a)
+        _separators(&a)
+        # Letters spread out within a word are joined before runs of spaces merge, so that
+        # the gaps between words stay ("P R E T E E N   X X X" is two words).
+        _join(&b, &a, 1)
+        _next(&a, &b)
+        _collapse_spaces(&b, &a)
         _next(&a, &b)
         while True:
             # Joining and collapsing until nothing changes; a change always shortens the text.

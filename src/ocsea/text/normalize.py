@@ -447,6 +447,9 @@ def _stages(text: str, sub: Callable[[re.Pattern[str], Repl, str], str]) -> str:
     # Every separator becomes one space before spread-out letters are joined, so that "p_t_h_c",
     # "p:t:h:c" and "p t h c" end alike (and a second pass changes nothing).
     s = sub(_SEPARATOR_RX, " ", s)
+    # Letters spread out within a word are joined before runs of spaces merge, so that the gaps
+    # between words stay ("P R E T E E N   X X X" is two words, not "preteenxxx").
+    s = sub(_LATIN_SPREAD_RX, _join_spread, s)
     s = sub(_MULTISPACE_RX, " ", s)
     # Collapsing a repeat can leave letters spread out again ("ooo a a" -> "o a a"), so joining and
     # collapsing go round until nothing changes (each change shortens the text): normalising
