@@ -17,7 +17,12 @@ from ocsea.text.analysis import Analysis, analyze
 from ocsea.text.features import Evidence, dense_features
 from ocsea.text.lexicon import Entry, Lexicon
 from ocsea.text.model import LABELS, LinearModel
-from ocsea.text.rules import INTENT_CONFIDENCE, SEXUAL_MIN, evaluate_rules
+from ocsea.text.rules import (
+    INTENT_CONFIDENCE,
+    SEXUAL_MIN,
+    child_of_stated_age,
+    evaluate_rules,
+)
 
 DEFAULT_THRESHOLD = 0.5
 MODEL_VETO = 0.7  # P(benign) at which the model overrules an intent rule
@@ -150,8 +155,7 @@ class Detector:
             # An intent rule reads everyday words ("ขาย", "live", "รับงาน") that an agency's
             # reviews can show to be benign in its data: a model confident of that overrules
             # it. Codewords and a child with a sexual term are never overruled. (Blind dev set:
-            # the default model is this confident on none of the 307 csa items the intent
-            # rules catch.)
+            # 0.7 was the lowest level that lost no csa item the intent rules catch.)
             rules = [r for r in rules if r.confidence > INTENT_CONFIDENCE]
         reasons = self._reasons(a)
         for r in rules:
@@ -227,8 +231,8 @@ def _csa_evidence(ev: Evidence) -> bool:
     """What the model needs beside it to say csa where no rule fired: a codeword, or a child
     indication together with a sexual, exploitation or hidden-camera term, and nothing that
     says adult, benign activity, reporting or a benign sense. A child word alone, or an intent
-    word alone ("hidden camera prank"), is not enough (blind dev set: 17 of 29 false csa
-    verdicts of the model alone, against 0 of 29 true ones lost in 3 of 4 kinds)."""
+    word alone ("hidden camera prank"), is not enough (what the cap costs and saves on the blind
+    dev set is in docs/model-card.md)."""
     if ev.intent_safe or ev.benign_sense or ev.adult_age or ev.adult_context or ev.activity:
         return False
     if ev.code:
@@ -237,10 +241,10 @@ def _csa_evidence(ev: Evidence) -> bool:
     # pack, a set or a link is no intent ("educational activity pack for kids").
     child = ev.minor >= 0.7 or ev.minor_named or ev.school or (ev.minor_age and ev.minor > 0)
     # Trade about clips or a channel, or about a child named by age or grade: "kids shoes buy"
-    # and "ตอนเป็นเด็กเขาขายเบียร์" (when I was a child they sold beer) are not. Live shows and "jobs" want the child's age or grade, as the
-    # rules do ("kids meet santa live").
+    # and "ตอนเป็นเด็กเขาขายเบียร์" (when I was a child they sold beer) are not. Live shows and
+    # "jobs" want the child's age or grade, as the rules do ("kids meet santa live").
     trade = ev.trade and (ev.media or ev.channel or ev.minor_named)
-    aged = (ev.live or ev.solicit) and (ev.minor_named or (ev.minor_age and ev.minor > 0))
+    aged = (ev.live or ev.solicit) and child_of_stated_age(ev)
     intent = trade or aged or ev.extort or ev.hidden or ev.channel >= 0.8
     return bool(child and (ev.sexual or intent))
 

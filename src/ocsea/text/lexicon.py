@@ -20,7 +20,7 @@ from ocsea.text.normalize import normalize
 from ocsea.text.tokenize import ThaiTokenizer, Token
 
 # What a text is about, one intent at a time: the rules combine a child indication with one of
-# the intent categories (trade, channel, solicit, live, extort, payment, hidden, abbrev), so that
+# the intent categories (trade, channel, solicit, live, extort, payment, hidden), so that
 # "selling clips of a ม.2 pupil" is evidence without a sexual word, and a child word alone is not.
 INTENT_CATEGORIES = ("trade", "channel", "solicit", "live", "extort", "payment", "hidden")
 CATEGORIES = (
@@ -32,7 +32,7 @@ CATEGORIES = (
     "exploitation",  # any exploitation word of an agency's own lexicon, without an intent
     *INTENT_CATEGORIES,
     "abbrev",  # ambiguous community abbreviations ("cp"): evidence only beside a link or child
-    "abbrev_context",  # what makes such an abbreviation mean abuse material ("thai", "real", a list)
+    "abbrev_context",  # what makes such an abbreviation mean abuse material ("thai", a list)
     "school",  # school places and uniforms: a child indication for hidden-camera terms
     "media",  # clips, videos, pictures: what trade and payment are about
     "activity",  # benign activities (games, lessons, toys, sport): intent rules stay silent

@@ -33,6 +33,13 @@ class RuleHit:
     description: str
 
 
+def child_of_stated_age(ev: Evidence) -> bool:
+    """A child named by an age or grade: an age with a unit, a grade or group, or any minor age
+    beside a child word ("cam dek ayu 13"). What live shows and "jobs" want, in the rules and for
+    the model alone."""
+    return bool(ev.minor_named or (ev.minor_age and ev.minor > 0))
+
+
 def evaluate_rules(a: Analysis) -> list[RuleHit]:
     return rules_for(a.evidence)
 
@@ -86,10 +93,8 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
     # Live shows and "jobs" are everyday words next to a child word ("ไลฟ์สด เด็ก", a child's
     # stream): these rules want the child's age or grade (a stated age counts beside a child
     # word: "cam dek ayu 13"), or a second sign (payment, a private channel, recorded clips).
-    aged_child = (
-        ev.minor_named
-        or (ev.minor_age and ev.minor > 0)
-        or (named_child and (ev.payment or strong_channel or ev.media or ev.sexual))
+    aged_child = child_of_stated_age(ev) or (
+        named_child and (ev.payment or strong_channel or ev.media or ev.sexual)
     )
     for name, fired, description in (
         (
