@@ -53,8 +53,11 @@ class ReferralSettings:
     """[referrals], [cases] and [requests] in ocsea.toml (docs/referrals.md)."""
 
     region: str = "TH"  # how national phone numbers are read
-    ip_window_hours: float = 24.0
-    max_actors: int = 50  # an identifier shared by more actors is a hub and joins nobody
+    # Two actors share an IP only when both used it within this window: mobile carriers' CGNAT
+    # gives one address to many subscribers at once, so the window is short (docs/referrals.md).
+    ip_window_hours: float = 1.0
+    max_actors: int = 10_000  # safety bound; specificity (ocsea.referrals.linking) decides below it
+    party_contacts: list[str] = field(default_factory=list)  # reporting parties' e-mails, phones
     min_strength: str = "tentative"
     thai_ip_ranges: list[str] = field(default_factory=list)  # CIDRs or APNIC delegated lines
     case_weights: dict[str, float] = field(default_factory=dict)
@@ -173,6 +176,7 @@ def _load_referral_settings(r: ReferralSettings, doc: dict, cfg_path: Path) -> N
         ) from None
     if not 0 < r.ip_window_hours <= 24 * 30 or r.max_actors < 2:
         raise ConfigError(f"{cfg_path}: referrals.ip_window_hours in (0, 720], max_actors >= 2")
+    r.party_contacts = [str(x) for x in ref.get("party_contacts", [])]
     r.min_strength = str(ref.get("min_strength", r.min_strength))
     if r.min_strength not in ("confirmed", "tentative"):
         raise ConfigError(f"{cfg_path}: referrals.min_strength is confirmed or tentative")

@@ -162,14 +162,14 @@ def make_referrals(
         {"reports": ring}, ensure_ascii=False, indent=1
     )
 
-    # 2. One e-mail written two ways, and an IP used by another account 3 hours later.
+    # 2. One e-mail written two ways, and an IP used by another account 40 minutes later.
     base = t0 + timedelta(days=20)
     a = _ncmec("7200001", base, "MailBox", [{"emails": ["Trader.K+files@example.net"], "screenName": "trader_k"}],
                [_file(rng, "set_01.zip", ["liveStreaming"])], escalate="live stream announced for tonight")  # fmt: skip
     b = _ncmec("7200002", base + timedelta(days=1), "CloudDrive", [{"emails": ["trader.k@example.net"],
                "ipCaptureEvents": [{"ipAddress": "2001:db8:72::17", "dateTime": (base + timedelta(days=1)).isoformat()}]}])  # fmt: skip
-    c = _ncmec("7200003", base + timedelta(days=1, hours=3), "CloudDrive", [{"screenName": "other_user_33",
-               "ipCaptureEvents": [{"ipAddress": "2001:DB8:72:0:0:0:0:17", "dateTime": (base + timedelta(days=1, hours=3)).isoformat()}]}],
+    c = _ncmec("7200003", base + timedelta(days=1, minutes=40), "CloudDrive", [{"screenName": "other_user_33",
+               "ipCaptureEvents": [{"ipAddress": "2001:DB8:72:0:0:0:0:17", "dateTime": (base + timedelta(days=1, minutes=40)).isoformat()}]}],
                victims=[{"age": 2}])  # fmt: skip
     decoy = _ncmec("7200099", base + timedelta(days=12), "CloudDrive", [{"screenName": "later_user",
                    "ipCaptureEvents": [{"ipAddress": "2001:db8:72::17", "dateTime": (base + timedelta(days=12)).isoformat()}]}])  # fmt: skip
@@ -196,14 +196,14 @@ def make_referrals(
     if anchor:
         demo.sharer_guid = anchor[0]
         hit = _ncmec("7400001", anchor[2] + timedelta(days=3), "FileBox", [{"screenName": "uploader_z",
-                     "ipCaptureEvents": [{"ipAddress": anchor[1], "dateTime": (anchor[2] + timedelta(hours=2)).isoformat()}]}],
+                     "ipCaptureEvents": [{"ipAddress": anchor[1], "dateTime": (anchor[2] + timedelta(minutes=40)).isoformat()}]}],
                      [_file(rng, "shared.jpg", ["infant"], sha1=anchor[3])])  # fmt: skip
         docs["ncmec-7400001.json"] = json.dumps(hit, indent=1)
         demo.networks["P2P sharer"] = {"AG-2026-001", "7400001"}
     with (root / "agency-referrals.csv").open("w", newline="") as fh:
         csv.writer(fh).writerows(rows)
 
-    # 5. Hotline URL reports: three on one host.
+    # 5. Hotline URL reports: three files of one uploader (a host alone joins no one).
     hot = [
         [
             "report_id",
@@ -216,7 +216,7 @@ def make_referrals(
         ]
     ]
     for i in range(3):
-        hot.append([f"HL-{i + 1:04d}", f"https://files.example.net/a/{rng.randrange(10**8)}", f"2026-10-{10 + i}T08:00:00Z",
+        hot.append([f"HL-{i + 1:04d}", f"https://files.example.net/u/uploader77/{rng.randrange(10**8)}", f"2026-10-{10 + i}T08:00:00Z",
                     "TH", "image", "baseline", "prepubescent"])  # fmt: skip
     hot.append(
         [
@@ -231,7 +231,7 @@ def make_referrals(
     )
     with (root / "hotline-reports.csv").open("w", newline="") as fh:
         csv.writer(fh).writerows(hot)
-    demo.networks["hotline host"] = {"HL-0001", "HL-0002", "HL-0003"}
+    demo.networks["hotline uploader"] = {"HL-0001", "HL-0002", "HL-0003"}
     demo.decoys.add("HL-0004")
 
     # 6. Unrelated reports, some urgent, some AI-generated only.

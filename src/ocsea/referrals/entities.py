@@ -25,8 +25,9 @@ from stdnum.th import pin as thai_pin
 # How sure a shared value makes us that two actors are linked (docs/referrals.md); every other
 # kind (screen names, URLs, domains, file hashes, IPs in their time window) is tentative.
 CONFIRMED_KINDS = frozenset(
-    {"email", "phone", "platform_id", "device", "promptpay", "bank_account", "crypto", "p2p_guid"}
-)
+    {"email", "phone", "platform_id", "device", "promptpay", "bank_account", "crypto", "p2p_guid",
+     "line_id"}
+)  # fmt: skip
 
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _WS = re.compile(r"\s+")
@@ -97,6 +98,15 @@ def norm_phone(raw: object, region: str = "TH", country_code: str | None = None)
         num = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
+    if not phonenumbers.is_valid_number(num) and not text.startswith("+"):
+        # '66812345678', '12025550187': a country code written without its '+'. Taken only when
+        # that reading is a number the plan assigns and the national reading is not.
+        try:
+            intl = phonenumbers.parse("+" + text, None)
+        except phonenumbers.NumberParseException:
+            intl = None
+        if intl is not None and phonenumbers.is_valid_number(intl):
+            num = intl
     if not phonenumbers.is_possible_number(num):
         return None
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
@@ -148,9 +158,18 @@ def ip_is_shared(value: str) -> bool:
 _DEFANG = (("hxxps", "https"), ("hxxp", "http"), ("[.]", "."), ("(.)", "."), ("[:]", ":"))
 
 
+# Query parameters that say how a link was shared, not what it points at.
+TRACKING_PARAMS = re.compile(
+    r"^(utm_\w+|ref|ref_src|fbclid|gclid|igshid|igsh|si|s|share|shared|from|feature|_ga|mc_\w+)$",
+    re.I,
+)
+
+
 def norm_url(raw: object) -> tuple[str, str] | None:
-    """(URL, host). Defanged forms (hxxp, [.]) are re-armed; scheme and host lower-cased,
-    default ports and fragments dropped; path and query kept as they are."""
+    """(URL, host). The URL is what it points at: host (lower case, without ``www.``), port when
+    not the default, path without a trailing ``/``, and the query without tracking parameters;
+    scheme and fragment dropped (``http``/``https`` name the same account). Defanged forms
+    (hxxp, [.]) are re-armed. The path keeps its case: platforms' ids are case-sensitive."""
     text = _clean(raw, 2000)
     for a, b in _DEFANG:
         text = text.replace(a, b)
@@ -171,11 +190,52 @@ def norm_url(raw: object) -> tuple[str, str] | None:
     if "." not in host and ":" not in host and host != "localhost":
         return None
     scheme = parts.scheme.lower()
+    host = host.removeprefix("www.")
     netloc = host if ":" not in host else f"[{host}]"
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         netloc = f"{netloc}:{port}"
-    url = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
-    return url, host.removeprefix("www.")
+    query = "&".join(
+        p for p in parts.query.split("&") if p and not TRACKING_PARAMS.match(p.split("=", 1)[0])
+    )
+    url = urlunsplit(("", netloc, parts.path.rstrip("/"), query, "")).removeprefix("//")
+    return url, host
+
+
+# First path segments after which the next one names an account on most platforms.
+_ACCOUNT_SEGMENTS = frozenset(
+    {"u", "user", "users", "member", "members", "profile", "profiles", "people", "channel", "c",
+     "author", "uploader", "account", "accounts", "id"}
+)  # fmt: skip
+
+
+def account_url(url: str) -> str | None:
+    """The account a resource URL sits under (``host/u/name/123`` → ``host/u/name``; ``host/@name/
+    123`` → ``host/@name``), so that two files of one uploader meet; None when the URL is itself
+    an account's or names none."""
+    host, _, path = url.partition("/")
+    segs = [p for p in path.split("?", 1)[0].split("/") if p]
+    if len(segs) >= 3 and segs[0].lower() in _ACCOUNT_SEGMENTS:
+        return f"{host}/{segs[0]}/{segs[1]}"
+    if len(segs) >= 2 and segs[0].startswith("@") and len(segs[0]) > 1:
+        return f"{host}/{segs[0]}"
+    return None
+
+
+def url_mentions(got: tuple[str, str], raw: str, role: str, path: str) -> list[Mention]:
+    """A URL's mentions: the URL, the account it sits under (when its path names one), and the
+    host (shown, never joining)."""
+    out = [Mention("url", got[0], raw, role, path)]
+    acct = account_url(got[0])
+    if acct:
+        out.append(Mention("url", acct, raw, role, path, None, {"account_of": got[0]}))
+    out.append(Mention("domain", got[1], got[1], role, path))
+    return out
+
+
+def url_names_a_resource(url: str) -> bool:
+    """A URL with a path or a query names an account, a post or a file; a bare host names
+    everyone on it and joins no one."""
+    return "/" in url or "?" in url
 
 
 # ---- file hashes ----------------------------------------------------------------------------
@@ -245,17 +305,28 @@ def norm_crypto(raw: object) -> tuple[str, str] | None:
 
 
 def norm_promptpay(raw: object) -> str | None:
-    """A PromptPay proxy: Thai mobile number (as E.164), national id (13 digits, checksum
-    verified) or e-wallet id (15 digits)."""
-    digits = re.sub(r"[\s\-.]", "", _clean(raw, 40))
+    """A PromptPay proxy: Thai mobile number (as E.164), national or tax id (13 digits) or
+    e-wallet id (15 digits). A 13-digit id whose checksum fails is still taken (the caller flags
+    it, ``promptpay_id_checks``): the id a suspect wrote, mistyped or invented, still joins the
+    documents that repeat it, and the PromptPay label is what makes the digits an id."""
+    digits = re.sub(r"[\s\-.()]", "", _clean(raw, 40))
+    if digits.startswith("0066"):
+        digits = "+" + digits[2:]
+    elif digits.startswith("66") and len(digits) == 11:
+        digits = "+" + digits
     if digits.startswith("+66") or (len(digits) == 10 and digits.startswith("0")):
         phone = norm_phone(digits, "TH")
         return phone.e164 if phone and phone.region == "TH" else None
     if len(digits) == 13 and digits.isdigit():
-        return digits if thai_pin.is_valid(digits) else None
+        return digits
     if len(digits) == 15 and digits.isdigit():
         return digits
     return None
+
+
+def promptpay_id_checks(value: str) -> bool:
+    """False for a 13-digit id that fails the Thai national/tax-id checksum."""
+    return len(value) != 13 or thai_pin.is_valid(value)
 
 
 # Thai banks by the names people write; the account number alone is the value that links.
@@ -311,6 +382,16 @@ def norm_device(id_type: object, raw: object) -> str | None:
     if kind == "imei" and not imei.is_valid(text):
         return None
     return f"{kind}|{text}"
+
+
+_LINE_ID = re.compile(r"[a-z0-9._\-]{3,20}")
+
+
+def norm_line_id(raw: object) -> str | None:
+    """A LINE id: case-folded, a leading ``@`` (official accounts) dropped; 3–20 letters, digits,
+    ``.``, ``-`` or ``_`` (LINE's own rule is 4–20; 3 keeps short ids written in reports)."""
+    text = _clean(raw, 60).strip().lstrip("@").casefold()
+    return text if _LINE_ID.fullmatch(text) else None
 
 
 def norm_guid(raw: object) -> str | None:

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element, tostring
 
@@ -18,7 +19,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as xml_fromstring
 
-from ocsea.referrals.entities import Mention, norm_ip, norm_url
+from ocsea.referrals.entities import Mention, norm_ip, norm_url, url_mentions
 from ocsea.referrals.model import Referral, ReferralError
 from ocsea.referrals.walk import get, key, read_report, scalar, when
 
@@ -27,32 +28,69 @@ MAX_DOCUMENT_BYTES = 64 << 20
 MAX_RECORDS = 100_000
 
 HOTLINE_KEYS = {"hostingcountry", "classification", "contenttype", "agegroup", "reportedat",
-                "iccamid", "iccamreference"}  # fmt: skip
+                "iccamid", "iccamreference", "reportedcontact", "reportertype", "handledby"}  # fmt: skip
+URL_KEYS = {"url", "reportedurl"}
 
+# Our field → the column names it is known by, compared without case or punctuation ("Report ID"
+# is report_id). The defaults read the CyberTipline law-enforcement export ("Suspect Email", "ESP
+# Contact Phone" …) and the usual platform account exports (case_id, account_email, payout_account
+# …) without a mapping; ``[referrals.csv.columns]`` adds others.
 DEFAULT_CSV_COLUMNS: dict[str, list[str]] = {
-    "report_id": ["report_id", "reportid", "referral_id", "reference", "case_ref", "id"],
-    "received_at": ["received_at", "date_received", "received", "date"],
-    "reporter": ["reporter", "source", "agency", "reporting_esp"],
+    "report_id": ["report_id", "reportid", "referral_id", "cybertip_report_id", "ncmec_report_id",
+                  "case_id", "reference", "case_ref", "report_number", "id"],
+    "received_at": ["received_at", "date_received", "received", "opened_utc", "opened_at",
+                    "reported_at", "date_reported", "date"],
+    "incident_at": ["incident_date", "incident_datetime", "incident_time"],
+    "reporter": ["reporter", "reporting_esp", "esp_name", "esp", "source", "agency"],
     "incident_type": ["incident_type", "type", "offence"],
-    "platform": ["platform", "service", "esp_service"],
-    "user_id": ["user_id", "esp_user_id", "account_id"],
-    "screen_name": ["screen_name", "username", "handle"],
-    "email": ["email", "email_address"],
-    "phone": ["phone", "phone_number", "mobile"],
-    "ip": ["ip", "ip_address"],
-    "ip_time": ["ip_time", "ip_date", "login_time", "event_time"],
-    "url": ["url", "link"],
+    "platform": ["platform", "service", "esp_service", "esp"],
+    "user_id": ["user_id", "esp_user_id", "suspect_user_id", "account_id", "espuserid"],
+    "screen_name": ["screen_name", "suspect_screen_name", "username", "handle"],
+    "name": ["suspect_name", "display_name", "full_name", "name"],
+    "email": ["email", "suspect_email", "account_email", "email_address"],
+    "phone": ["phone", "suspect_phone", "account_phone", "phone_number", "mobile"],
+    "ip": ["ip", "suspect_ip", "ip_address", "last_login_ip", "login_ip"],
+    "ip_time": ["ip_time", "ip_date", "ip_datetime", "last_login_at", "login_time", "event_time"],
+    "url": ["url", "profile_url", "link"],
+    "line_id": ["line_id", "line"],
+    "offsite_contact": ["offsite_contact", "contact", "external_contact"],
+    "payout_method": ["payout_method", "payment_method"],
+    "payout_account": ["payout_account", "payment_account"],
+    "promptpay": ["promptpay"],
+    "bank_account": ["bank_account", "account_number"],
+    "wallet": ["wallet_address", "wallet", "crypto_address"],
     "guid": ["guid", "p2p_guid", "client_guid", "peer_id"],
-    "md5": ["md5"],
-    "sha1": ["sha1"],
-    "sha256": ["sha256"],
-    "file_name": ["file_name", "filename"],
+    "md5": ["md5", "upload_md5"],
+    "sha1": ["sha1", "upload_sha1"],
+    "sha256": ["sha256", "upload_sha256"],
+    "file_name": ["file_name", "filename", "upload_file_name"],
+    "file_annotations": ["file_annotations", "file_tags"],
     "victim_age": ["victim_age", "child_age", "age"],
-    "annotations": ["annotations", "tags", "flags"],
+    "annotations": ["annotations", "report_annotations", "report_reason", "reasons", "tags",
+                    "flags"],
     "escalate": ["escalate", "urgent", "high_priority"],
-    "country": ["country", "country_code"],
-    "text": ["text", "notes", "details", "summary", "additional_information"],
-}
+    "country": ["country", "country_code", "signup_country"],
+    "reporter_contact": ["esp_contact_email", "esp_contact_phone", "esp_contact", "le_contact",
+                         "reporter_contact", "handled_by"],
+    "text": ["text", "notes", "details", "summary", "additional_information", "additional_info",
+             "moderator_note", "comments"],
+}  # fmt: skip
+# Fields read from every column that names them (the others from the first).
+MULTI_COLUMN_FIELDS = frozenset({"text", "reporter_contact", "annotations"})
+# One cell can hold several values, "; "-separated, lined up position by position with the
+# cells of its kin (IP with IP date; file name with MD5 and file annotations).
+MULTI_VALUE_SEP = re.compile(r"\s*;\s*")
+# Moderation reasons in platform exports, as NCMEC's annotation names (report- or file-level).
+REASON_ANNOTATIONS = {
+    "sextortion": "sextortion", "csamsolicitation": "csamSolicitation",
+    "solicitation": "csamSolicitation", "livestream": "liveStreaming",
+    "livestreaming": "liveStreaming", "csaminfant": "infant", "infant": "infant",
+    "selfproduced": "possibleSelfProduction", "selfproduction": "possibleSelfProduction",
+    "possibleselfproduction": "possibleSelfProduction", "generativeai": "generativeAi",
+    "aigenerated": "generativeAi", "viral": "viral", "meme": "potentialMeme",
+    "potentialmeme": "potentialMeme", "minortominor": "minorToMinorInteraction",
+    "minortominorinteraction": "minorToMinorInteraction",
+}  # fmt: skip
 
 
 @dataclass
@@ -83,7 +121,7 @@ def _json_records(doc) -> list[dict] | None:
 
 def _is_hotline(rec: dict) -> bool:
     keys = {key(k) for k in rec} if isinstance(rec, dict) else set()
-    return "url" in keys and bool(keys & HOTLINE_KEYS) and "reportedinformation" not in keys
+    return bool(keys & URL_KEYS) and bool(keys & HOTLINE_KEYS) and "reportedinformation" not in keys
 
 
 def _decode(name: str, data: bytes) -> str:
@@ -115,7 +153,7 @@ def _detect(name: str, data: bytes) -> tuple[str, list | None]:
     window = data[:4096].decode("utf-8-sig", errors="ignore")
     first_line = window.splitlines()[0] if window else ""
     cols = {key(c) for c in first_line.replace(";", ",").replace("\t", ",").split(",")}
-    return ("hotline" if "url" in cols and cols & HOTLINE_KEYS else "csv"), None
+    return ("hotline" if cols & URL_KEYS and cols & HOTLINE_KEYS else "csv"), None
 
 
 def detect_format(name: str, data: bytes) -> str:
@@ -151,14 +189,14 @@ def _parse_document(name: str, data: bytes, fmt: str, region: str,
     elif fmt == "csv":
         _parse_generic_csv(out, region, csv_columns or DEFAULT_CSV_COLUMNS)
     elif fmt == "hotline" and data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
-        _parse_hotline_rows(out, list(_csv_rows(name, data)))
+        _parse_hotline_rows(out, _csv_rows(name, data), region)
     else:
         if recs is None:
             recs = _load_records(name, data)
         if recs is None:
             raise ReferralError(f"{name}: a report is a JSON object (or a list of them)")
         if fmt == "hotline":
-            _parse_hotline_rows(out, [(f"$[{i}]", r) for i, r in enumerate(recs)])
+            _parse_hotline_rows(out, [(f"$[{i}]", r) for i, r in enumerate(recs)], region)
         else:
             _parse_ncmec_json(out, recs, region)
     if len(out.referrals) > MAX_RECORDS:
@@ -241,25 +279,46 @@ def _parse_xml(out: Parsed, region: str) -> None:
         _read_into(out, Referral("cybertip-xml", rid[:200], where, content), tree, region)
 
 
-def _csv_rows(name: str, data: bytes):
+def _csv_table(name: str, data: bytes) -> tuple[list[str], list[tuple[str, dict]]]:
+    """(header, [(where, row)]). The delimiter is sniffed from the header line alone: cells of
+    free text (commas, semicolons, Thai) must not outvote it."""
     text = _decode(name, data)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    if not reader.fieldnames:
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    delim = max(counts, key=lambda d: (counts[d], d == ","))
+    reader = csv.DictReader(io.StringIO(text), delimiter=delim if counts[delim] else ",")
+    if not reader.fieldnames or not any((h or "").strip() for h in reader.fieldnames):
         raise ReferralError(f"{name}: no header row")
-    for row in reader:
-        yield f"line {reader.line_num}", row
+    header = [h.strip() for h in reader.fieldnames]
+    reader.fieldnames = header
+    return header, [(f"line {reader.line_num}", row) for row in reader]
 
 
-def _parse_hotline_rows(out: Parsed, rows: list[tuple[str, dict]]) -> None:
+def _csv_rows(name: str, data: bytes):
+    return _csv_table(name, data)[1]
+
+
+def _hotline_text(ref: Referral, row: dict, region: str) -> None:
+    """Notes and the reported contact (phones, LINE ids, payment ids) as the suspect's; the
+    handler's contact block as the hotline's own (never joins)."""
+    from ocsea.referrals.extract import extract
+
+    for names, role in ((("notes", "comments", "description"), "text"),
+                        (("reported_contact", "reportedContact", "contact"), "reported"),
+                        (("handled_by", "handledBy"), "reporting_party")):  # fmt: skip
+        text = scalar(get(row, *names))
+        if not text:
+            continue
+        ref.texts.append(text[:20_000])
+        ref.mentions += extract(text, names[0], role, region)
+
+
+def _parse_hotline_rows(out: Parsed, rows: list[tuple[str, dict]], region: str = "TH") -> None:
     for where, row in rows:
         if not isinstance(row, dict) or None in row:
             out.errors.append(f"{out.name} {where}: more fields than the header names")
             continue
-        raw_url = scalar(get(row, "url", "reported_url"))
+        raw_url = scalar(get(row, "url", "reported_url", "reportedUrl"))
         got = norm_url(raw_url) if raw_url else None
         if got is None:
             out.errors.append(
@@ -273,8 +332,7 @@ def _parse_hotline_rows(out: Parsed, rows: list[tuple[str, dict]]) -> None:
         ref = Referral("hotline", rid[:200], where, content, received_at=at,
                        reporter=scalar(get(row, "hotline", "reporter", "source"))[:300],
                        incident_type=scalar(get(row, "content_type", "contentType"))[:200])  # fmt: skip
-        ref.mentions += [Mention("url", got[0], raw_url, "hosting", "url"),
-                         Mention("domain", got[1], got[1], "hosting", "url")]  # fmt: skip
+        ref.mentions += url_mentions(got, raw_url, "hosting", "url")
         ip = norm_ip(scalar(get(row, "ip", "hosting_ip", "ip_address")))
         if ip:
             ref.mentions.append(Mention("ip", ip, ip, "hosting", "ip", at))
@@ -288,73 +346,166 @@ def _parse_hotline_rows(out: Parsed, rows: list[tuple[str, dict]]) -> None:
                              ("virtual", ("virtual", "is_virtual")))
         }  # fmt: skip
         ref.hotline["hosting_country"] = country or None
+        reporter_type = scalar(get(row, "reporter_type", "reporterType"))
+        if reporter_type:
+            ref.hotline["reporter_type"] = reporter_type[:100]
+        _hotline_text(ref, row, region)
         known = {"url", "reportedurl", "reportid", "iccamid", "reference", "id", "reportedat", "date",
                  "receivedat", "hotline", "reporter", "source", "contenttype", "ip", "hostingip",
                  "ipaddress", "hostingcountry", "country", "classification", "agegroup", "gender",
-                 "virtual", "isvirtual"}  # fmt: skip
+                 "virtual", "isvirtual", "notes", "comments", "description", "reportedcontact",
+                 "contact", "handledby", "reportertype"}  # fmt: skip
         ref.unknown_fields = [k for k in row if key(k) not in known][:50]
         out.referrals.append(ref)
 
 
+def resolve_csv_columns(header: list[str], columns: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Our field → the file's columns, names compared without case or punctuation; every
+    matching column for the fields in ``MULTI_COLUMN_FIELDS``, the first alias otherwise."""
+    by_key: dict[str, list[str]] = {}
+    for h in header:
+        if h is not None:
+            by_key.setdefault(key(h), []).append(h)
+    out: dict[str, list[str]] = {}
+    for fld, names in columns.items():
+        found: list[str] = []
+        for n in names:
+            for col in by_key.get(key(n), []):
+                if col not in found:
+                    found.append(col)
+            if found and fld not in MULTI_COLUMN_FIELDS:
+                break
+        if found:
+            out[fld] = found
+    return out
+
+
+def _cells(val: str) -> list[str]:
+    return [c for c in MULTI_VALUE_SEP.split(val.strip()) if c] if val else []
+
+
+def _annotation_names(text: str) -> list[str]:
+    out = []
+    for part in re.split(r"[|,;/]+", text or ""):
+        name = REASON_ANNOTATIONS.get(key(part))
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
+_PAYOUT = (("promptpay", "promptpay"), ("พร้อมเพย์", "promptpay"), ("bank", "bankAccount"),
+           ("ธนาคาร", "bankAccount"), ("truemoney", "phone"), ("wallet", "phone"))  # fmt: skip
+
+
+def _row_person(val: dict[str, str]) -> dict:
+    """One CSV row's reported person, as the tree the report reader walks."""
+    person: dict = {
+        "espService": val.get("platform", ""), "espUserId": val.get("user_id"),
+        "screenName": val.get("screen_name"), "email": _cells(val.get("email", "")),
+        "phone": _cells(val.get("phone", "")), "url": _cells(val.get("url", "")),
+        "guid": val.get("guid"), "promptpay": val.get("promptpay"),
+        "bankAccount": val.get("bank_account"), "walletAddress": _cells(val.get("wallet", "")),
+        "lineId": val.get("line_id"), "displayName": val.get("name"),
+    }  # fmt: skip
+    contact = val.get("offsite_contact", "")
+    if contact:
+        person["additionalInfo"] = [contact]  # "line:abc", "LINE id @abc", "Telegram …"
+    method, account = val.get("payout_method", "").lower(), val.get("payout_account", "")
+    if account:
+        field_name = next((f for word, f in _PAYOUT if word in method), None)
+        if field_name:
+            person[field_name] = account
+        else:
+            person.setdefault("additionalInfo", []).append(f"{method} {account}".strip())
+    ips, times = _cells(val.get("ip", "")), _cells(val.get("ip_time", ""))
+    if ips:
+        person["ipCaptureEvent"] = [
+            {"ipAddress": ip, "dateTime": times[i] if i < len(times) else (times[-1] if times else None)}
+            for i, ip in enumerate(ips)
+        ]  # fmt: skip
+    return {k: v for k, v in person.items() if v}
+
+
+def _row_files(val: dict[str, str]) -> list[dict]:
+    names = _cells(val.get("file_name", ""))
+    hashes = {h: _cells(val.get(h, "")) for h in ("md5", "sha1", "sha256")}
+    anns = _cells(val.get("file_annotations", ""))
+    n = max([len(names), len(anns), *(len(v) for v in hashes.values())])
+    files = []
+    for i in range(n):
+        f = {h: v[i] for h, v in hashes.items() if i < len(v)}
+        if not f:
+            continue
+        f["fileName"] = names[i] if i < len(names) else ""
+        if i < len(anns) and anns[i].lower() != "none":
+            f["fileAnnotations"] = [a for a in re.split(r"[|,]+", anns[i]) if a.strip()]
+        files.append(f)
+    return files
+
+
 def _parse_generic_csv(out: Parsed, region: str, columns: dict[str, list[str]]) -> None:
-    from ocsea.ingest.rows import resolve_columns
     from ocsea.referrals.walk import TreeReader
 
-    rows = list(_csv_rows(out.name, out.data))
-    header = list(rows[0][1]) if rows else []
-    cols = resolve_columns(header, columns)
+    header, rows = _csv_table(out.name, out.data)
+    cols = resolve_csv_columns(header, columns)
     if "report_id" not in cols:
         raise ReferralError(
             f"{out.name}: no report id column (looked for {', '.join(columns['report_id'])})"
         )
+    used = {c for cs in cols.values() for c in cs}
+    unused = [h for h in header if h not in used]
+    if unused:
+        out.warnings.append(f"{out.name}: columns not read (kept in the original): "
+                            + ", ".join(unused[:20]))  # fmt: skip
     groups: dict[str, list[tuple[str, dict]]] = {}
     for where, row in rows:
         if None in row:
             out.errors.append(f"{out.name} {where}: more fields than the header names")
             continue
-        rid = (row.get(cols["report_id"]) or "").strip()
+        rid = (row.get(cols["report_id"][0]) or "").strip()
         if not rid:
             out.errors.append(f"{out.name} {where}: field 'report_id': missing")
             continue
         groups.setdefault(rid, []).append((where, row))
-    used = set(cols.values())
     for rid, group in groups.items():
         content = _canonical([r for _, r in group])
         ref = Referral("csv", rid[:200], ", ".join(w for w, _ in group[:5]), content)
         tree: dict = {}
-        for where, row in group:
-            val = {f: (row.get(c) or "").strip() for f, c in cols.items()}
+        for _where, row in group:
+            val = {
+                f: " ; ".join(v for c in cs if (v := (row.get(c) or "").strip()))
+                if f in MULTI_COLUMN_FIELDS else (row.get(cs[0]) or "").strip()
+                for f, cs in cols.items()
+            }  # fmt: skip
             ref.received_at = ref.received_at or when(val.get("received_at"))
-            ref.reporter = ref.reporter or val.get("reporter", "")[:300]
+            ref.incident_at = ref.incident_at or when(val.get("incident_at"))
+            ref.reporter = ref.reporter or (val.get("reporter") or val.get("platform", ""))[:300]
             ref.incident_type = ref.incident_type or val.get("incident_type", "")[:200]
             if val.get("escalate", "").lower() in ("1", "true", "yes", "y"):
                 ref.escalate = "yes"
-            for a in val.get("annotations", "").replace(";", ",").split(","):
-                a = a.strip()
-                if a and a not in ref.report_annotations:
+            for a in _annotation_names(val.get("annotations", "")):
+                if a not in ref.report_annotations:
                     ref.report_annotations.append(a)
+            if val.get("annotations"):
+                ref.texts.append(val["annotations"][:2000])
             if val.get("country") and len(val["country"]) == 2:
                 ref.countries.append(val["country"].upper())
-            person = {"espService": val.get("platform", ""), "espUserId": val.get("user_id"),
-                      "screenName": val.get("screen_name"), "email": val.get("email"),
-                      "phone": val.get("phone"), "url": val.get("url"), "guid": val.get("guid"), "additionalInfo": val.get("text")}  # fmt: skip
-            if val.get("ip"):
-                person["ipCaptureEvent"] = {
-                    "ipAddress": val["ip"],
-                    "dateTime": val.get("ip_time") or val.get("received_at"),
-                }
-            tree.setdefault("reportedPeople", []).append({k: v for k, v in person.items() if v})
+            person = _row_person(val)
+            if val.get("text"):
+                person.setdefault("additionalInfo", []).append(val["text"])
+            if person:
+                tree.setdefault("reportedPeople", []).append(person)
+            if val.get("reporter_contact"):
+                tree.setdefault("reporter", {}).setdefault("additionalInfo", []).append(
+                    val["reporter_contact"]
+                )
             if val.get("victim_age"):
                 tree.setdefault("victim", []).append({"age": val["victim_age"]})
-            hashes = {h: val[h] for h in ("md5", "sha1", "sha256") if val.get(h)}
-            if hashes:
-                tree.setdefault("uploadedFiles", []).append(
-                    {"fileName": val.get("file_name", ""), **hashes}
-                )
-            ref.unknown_fields += [f"{where}.{k}" for k in row if k not in used and row[k]][:5]
+            files = _row_files(val)
+            if files:
+                tree.setdefault("uploadedFiles", []).extend(files)
         reader = TreeReader(ref, region)
-        reader.walk(tree, "$", "report", "")
+        reader.walk(tree, "$", "report", val.get("platform", "") or "")
         ref.warnings = reader.warnings
         out.warnings += [f"{out.name} report {rid}: {w}" for w in reader.warnings]
-        ref.unknown_fields = ref.unknown_fields[:50]
         out.referrals.append(ref)

@@ -1,133 +1,111 @@
-"""The entity graph (pure): actors (referrals, P2P sharers) joined through the identifiers they
-share, each link with a strength and the evidence behind it (docs/referrals.md).
+"""The entity graph (pure): actors (referrals, P2P sharers, triage findings) and the identifiers
+they were seen with, each identifier with its verdict (``linking``: whether it joins, its weight,
+why), and the networks the joining ones make (docs/referrals.md).
 
-Two rules keep links honest:
-- an IP address joins two actors only when both used it within ``ip_window`` of each other. IPs are
-  therefore links between actors (with the two times as evidence), not shared nodes: a shared node
-  would join the first and the last user of an address weeks apart through the ones between;
-- an identifier seen with more than ``max_actors`` actors (a platform's NAT gateway, a viral file,
-  a help-line number) is a hub: shown, never used to join.
+IP addresses join as links between two actors that used them within the window (both times and the
+gap as evidence), not as shared nodes: a shared node would join the first and the last user of an
+address weeks apart through the ones between.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 import networkx as nx
 
-from ocsea.referrals.entities import CONFIRMED_KINDS, ip_is_shared
+from ocsea.referrals.linking import (
+    Decision,
+    Linking,
+    LinkPolicy,
+    Sighting,
+    link,
+    strength_of,
+)
+
+__all__ = ["Decision", "LinkPolicy", "Sighting", "build_graph", "components", "strength_of"]
 
 ACTOR_TYPES = {"R": "referral", "S": "sharer", "F": "finding"}
-
-
-@dataclass(frozen=True)
-class Sighting:
-    """An actor seen with an identifier: ``R:<referral id>``, ``S:<sharer id>`` (P2P sharer) or
-    ``F:<finding id>`` (triage finding)."""
-
-    actor: str
-    kind: str
-    value: str
-    at: datetime | None = None
-    where: str = ""
-
-
-@dataclass(frozen=True)
-class LinkPolicy:
-    ip_window: timedelta = timedelta(hours=24)
-    max_actors: int = 50
-    min_strength: str = "tentative"  # "confirmed": tentative links do not join
-
-    def allows(self, strength: str) -> bool:
-        return strength == "confirmed" or self.min_strength == "tentative"
-
-
-def strength_of(kind: str) -> str:
-    return "confirmed" if kind in CONFIRMED_KINDS else "tentative"
 
 
 def entity_node(kind: str, value: str) -> str:
     return f"{kind}:{value}"
 
 
-def build_graph(sightings: list[Sighting], actors: dict[str, dict], policy: LinkPolicy) -> nx.Graph:
+def build_graph(sightings: list[Sighting], actors: dict[str, dict], policy: LinkPolicy,
+                decisions: list[Decision] = ()) -> nx.Graph:  # fmt: skip
     """Actors and entities as nodes; actor–entity edges for what each actor was seen with, and
-    actor–actor edges for IP addresses used within the window."""
+    actor–actor edges for IP addresses used within the window. Every entity node carries its
+    verdict (``joins``, ``weight``, ``reason``); every actor node its ``group``."""
     g = nx.Graph()
     for a, attrs in actors.items():
         g.add_node(a, node_type="actor", **attrs)
-    by_entity: dict[tuple[str, str], list[Sighting]] = defaultdict(list)
     for s in sightings:
-        by_entity[(s.kind, s.value)].append(s)
         if s.actor not in g:
             g.add_node(s.actor, node_type="actor", actor_type=ACTOR_TYPES.get(s.actor[0], "actor"))
-    for (kind, value), group in by_entity.items():
-        n_actors = len({s.actor for s in group})
-        node = entity_node(kind, value)
-        hub = n_actors > policy.max_actors
-        shared_ip = kind == "ip" and ip_is_shared(value)
-        g.add_node(node, node_type="entity", kind=kind, value=value, hub=hub,
-                   joins=kind != "ip" and not hub, shared=shared_ip, actors=n_actors)  # fmt: skip
-        for s in group:
-            if g.has_edge(s.actor, node):
-                g.edges[s.actor, node]["evidence"].append(_ev(s))
-            else:
-                g.add_edge(
-                    s.actor, node, link="seen", strength=strength_of(kind), evidence=[_ev(s)]
-                )
-        if kind == "ip" and not hub and not shared_ip:
-            _ip_links(g, value, group, policy.ip_window)
+    reporters = {a: str(d.get("reporter") or a) for a, d in g.nodes(data=True)}
+    result: Linking = link(sightings, reporters, policy, decisions)
+    for s in sightings:
+        node = entity_node(s.kind, s.value)
+        if node not in g:
+            v = result.verdicts[(s.kind, s.value)]
+            g.add_node(node, node_type="entity", kind=s.kind, value=s.value, joins=v.joins,
+                       weight=v.weight, reason=v.reason, actors=v.actors, groups=v.groups,
+                       hub=not v.joins and v.groups > 1, joined=set(v.joined))  # fmt: skip
+        ev = {"where": s.where, "at": s.at.isoformat() if s.at else None, "written": s.display,
+              "role": s.role}  # fmt: skip
+        if g.has_edge(s.actor, node):
+            if len(g.edges[s.actor, node]["evidence"]) < 20:
+                g.edges[s.actor, node]["evidence"].append(ev)
+        else:
+            g.add_edge(s.actor, node, link="seen", strength=strength_of(s.kind), evidence=[ev])
+    for p in result.ip_links:
+        ev = {"ip": p.ip, "at": [p.at[0].isoformat(), p.at[1].isoformat()],
+              "gap_minutes": round(abs((p.at[1] - p.at[0]).total_seconds()) / 60, 1),
+              "weight": p.weight}  # fmt: skip
+        if g.has_edge(p.a, p.b):
+            if len(g.edges[p.a, p.b]["evidence"]) < 20:
+                g.edges[p.a, p.b]["evidence"].append(ev)
+        else:
+            g.add_edge(p.a, p.b, link="ip", strength="tentative", evidence=[ev])
+    for a, grp in result.group.items():
+        if a in g:
+            g.nodes[a]["group"] = grp
+    g.graph["refused"] = result.refused
+    g.graph["merges"] = [d.id for d in result.merges]
     return g
 
 
-def _ev(s: Sighting) -> dict:
-    return {"where": s.where, "at": s.at.isoformat() if s.at else None}
-
-
-def _ip_links(g: nx.Graph, ip: str, group: list[Sighting], window: timedelta) -> None:
-    timed = sorted((s for s in group if s.at is not None), key=lambda s: s.at)
-    for i, a in enumerate(timed):
-        for b in timed[i + 1 :]:
-            if b.at - a.at > window:
-                break
-            if a.actor == b.actor:
-                continue
-            ev = {"ip": ip, "at": [a.at.isoformat(), b.at.isoformat()],
-                  "gap_minutes": round((b.at - a.at).total_seconds() / 60, 1)}  # fmt: skip
-            if g.has_edge(a.actor, b.actor):
-                edge = g.edges[a.actor, b.actor]
-                if len(edge["evidence"]) < 20:
-                    edge["evidence"].append(ev)
-            else:
-                g.add_edge(a.actor, b.actor, link="ip", strength="tentative", evidence=[ev])
-
-
-def joining_view(g: nx.Graph, policy: LinkPolicy) -> nx.Graph:
-    """The part of the graph that may join actors into one network."""
+def joining_view(g: nx.Graph, policy: LinkPolicy | None = None) -> nx.Graph:
+    """The part of the graph that joins actors: actors, the entities that join, and the edges
+    along which they joined (an analyst's split can keep an entity from joining all it names)."""
 
     def node_ok(n) -> bool:
         d = g.nodes[n]
         return d["node_type"] == "actor" or d.get("joins", False)
 
     def edge_ok(u, v) -> bool:
-        return policy.allows(g.edges[u, v]["strength"])
+        e = g.edges[u, v]
+        if e["link"] == "ip":
+            return True
+        ent, act = (u, v) if g.nodes[u]["node_type"] == "entity" else (v, u)
+        return act in g.nodes[ent].get("joined", ())
 
     return nx.subgraph_view(g, filter_node=node_ok, filter_edge=edge_ok)
 
 
 @dataclass
 class Join:
-    """What joins actors in a network: a shared identifier, or an IP used close in time."""
+    """What joins actors in a network: a shared identifier, or an IP used close in time. Evidence
+    says how each document wrote it and where."""
 
     kind: str
     value: str
     strength: str
     actors: list[str]
     evidence: list[dict] = field(default_factory=list)
+    weight: float | None = None
 
 
 @dataclass
@@ -155,37 +133,34 @@ def _actor_order(a: str) -> tuple[int, int]:
 
 
 def components(
-    g: nx.Graph, policy: LinkPolicy, min_actors: int = 2, central_top: int | None = None
-) -> list[Network]:
-    """Connected groups of at least ``min_actors`` actors, with what joins them, largest first.
-    Betweenness is computed for the ``central_top`` largest groups (all when None, none at 0):
-    cases need the groups, a screen shows the first few."""
-    # A copy, not the filtered view: traversals over a subgraph view cost 5× more here.
-    view = nx.Graph(joining_view(g, policy))
-    out: list[tuple[Network, set]] = []
-    for comp in nx.connected_components(view):
-        actors = sorted((n for n in comp if g.nodes[n]["node_type"] == "actor"), key=_actor_order)
-        if len(actors) < min_actors:
+    g: nx.Graph, policy: LinkPolicy | None = None, min_actors: int = 2,
+    central_top: int | None = None,
+) -> list[Network]:  # fmt: skip
+    """The groups the linking made, of at least ``min_actors`` actors, with what joins them,
+    largest first. Betweenness is computed for the ``central_top`` largest groups (all when None,
+    none at 0): cases need the groups, a screen shows the first few."""
+    by_group: dict[str, list[str]] = {}
+    for n, d in g.nodes(data=True):
+        if d["node_type"] == "actor":
+            by_group.setdefault(d.get("group", n), []).append(n)
+    view = joining_view(g)
+    out: list[Network] = []
+    for members in by_group.values():
+        if len(members) < min_actors:
             continue
-        sub = view.subgraph(comp)
+        actors = sorted(members, key=_actor_order)
         joins: list[Join] = []
-        for n in comp:
-            d = g.nodes[n]
-            if d["node_type"] == "entity":
-                linked = sorted((a for a in sub.neighbors(n)), key=_actor_order)
-                if len(linked) >= 2:
-                    joins.append(
-                        Join(d["kind"], d["value"], g.edges[linked[0], n]["strength"], linked)
-                    )
-        for u, v, e in sub.edges(data=True):
-            if e["link"] == "ip":
-                joins.append(Join("ip", e["evidence"][0]["ip"], "tentative",
-                                  sorted((u, v), key=_actor_order), e["evidence"]))  # fmt: skip
-        joins.sort(key=lambda j: (j.strength != "confirmed", -len(j.actors), j.kind, j.value))
-        out.append((Network(actors, joins, []), comp))
-    out.sort(key=lambda nc: (-len(nc[0].actors), _actor_order(nc[0].actors[0])))
-    for net, comp in out[:central_top]:
-        sub = view.subgraph(comp).copy()
+        if len(actors) > 1:
+            joins = _joins(g, view, set(actors))
+        out.append(Network(actors, joins, []))
+    out.sort(key=lambda net: (-len(net.actors), _actor_order(net.actors[0])))
+    for net in out[:central_top]:
+        if len(net.actors) < 2:
+            continue
+        nodes = set(net.actors) | {
+            n for a in net.actors for n in view.neighbors(a) if g.nodes[n]["node_type"] == "entity"
+        }
+        sub = nx.Graph(view.subgraph(nodes))
         if len(sub) <= 3000:
             bc = nx.betweenness_centrality(sub, normalized=True)
         else:  # exact betweenness is O(n·m); degree is what stays cheap on very large groups
@@ -193,7 +168,29 @@ def components(
         net.central = [
             (n, round(c, 4)) for n, c in sorted(bc.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
         ]
-    return [net for net, _ in out]
+    return out
+
+
+def _joins(g: nx.Graph, view, members: set[str]) -> list[Join]:
+    joins: list[Join] = []
+    seen_entities: set[str] = set()
+    for a in members:
+        for n in view.neighbors(a):
+            d = g.nodes[n]
+            if d["node_type"] == "entity" and n not in seen_entities:
+                seen_entities.add(n)
+                linked = sorted((x for x in d["joined"] if x in members), key=_actor_order)
+                if len(linked) >= 2:
+                    ev = [{"actor": x, **e} for x in linked for e in g.edges[x, n]["evidence"][:3]]
+                    joins.append(Join(d["kind"], d["value"], strength_of(d["kind"]), linked,
+                                      ev, d["weight"]))  # fmt: skip
+    for u, v, e in g.subgraph(members).edges(data=True):
+        if e["link"] == "ip":
+            joins.append(Join("ip", e["evidence"][0]["ip"], "tentative",
+                              sorted((u, v), key=_actor_order), e["evidence"],
+                              e["evidence"][0].get("weight")))  # fmt: skip
+    joins.sort(key=lambda j: (j.strength != "confirmed", -len(j.actors), j.kind, j.value))
+    return joins
 
 
 # ---- exports ---------------------------------------------------------------------------------
@@ -215,7 +212,8 @@ def _evidence_text(ev: list[dict]) -> str:
         if "ip" in e:
             parts.append(f"{e['ip']} at {e['at'][0]} and {e['at'][1]}")
         else:
-            parts.append(f"{e['where']}" + (f" at {e['at']}" if e.get("at") else ""))
+            written = f" as {e['written']!r}" if e.get("written") else ""
+            parts.append(f"{e['where']}{written}" + (f" at {e['at']}" if e.get("at") else ""))
     return "; ".join(parts)
 
 

@@ -136,6 +136,8 @@ def case_factors(facts: CaseFacts, thai_ranges=()) -> tuple[dict[str, float], di
                 if m:
                     hit(name, f"{rid}: words {m.group()!r}")
         for m in r.get("mentions", []):
+            if m.get("role") == "reporting_party":
+                continue  # the platform's or hotline's own contact says nothing of the suspect
             kind, value = m["kind"], m["value"]
             if kind in PAYMENT_KINDS:
                 hit("payment", f"{rid}: {kind} {m.get('display') or value}")

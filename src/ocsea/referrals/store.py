@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 
 from ocsea.config import ReferralSettings
+from ocsea.referrals.decisions import load_decisions
 from ocsea.referrals.entities import norm_guid
 from ocsea.referrals.formats import parse_document
 from ocsea.referrals.graph import LinkPolicy, Network, Sighting, build_graph, components
@@ -199,7 +200,40 @@ def import_documents(engine: Engine, docs: Iterable[tuple[str, bytes | None, str
 
 # ---- the graph as the store holds it ----------------------------------------------------------
 def policy_of(s: ReferralSettings) -> LinkPolicy:
-    return LinkPolicy(timedelta(hours=s.ip_window_hours), s.max_actors, s.min_strength)
+    return LinkPolicy(
+        timedelta(hours=s.ip_window_hours), s.max_actors, s.min_strength, party_contacts(s)
+    )
+
+
+def party_contacts(s: ReferralSettings) -> frozenset[tuple[str, str]]:
+    """``[referrals] party_contacts`` normalised like the documents' values."""
+    from ocsea.referrals.entities import norm_email, norm_phone, norm_url
+
+    out = set()
+    for raw in s.party_contacts:
+        text = str(raw).strip()
+        if "@" in text and norm_email(text):
+            out.add(("email", norm_email(text)))
+        elif (ph := norm_phone(text, s.region)) is not None and ph.valid:
+            out.add(("phone", ph.e164))
+        elif (u := norm_url(text)) is not None:
+            out.add(("url", u[0]))
+    return frozenset(out)
+
+
+def _flags_of(summary: dict) -> dict[tuple[str, str], frozenset[str]]:
+    """(kind, value) → what the document says about it that linking needs: file annotations,
+    a possible proxy."""
+    out: dict[tuple[str, str], frozenset[str]] = {}
+    for f in summary.get("files", []):
+        if f.get("annotations"):
+            for k in ("md5", "sha1", "sha256"):
+                if f.get(k):
+                    out[(k, f[k])] = out.get((k, f[k]), frozenset()) | frozenset(f["annotations"])
+    for m in summary.get("mentions", []):
+        if m.get("kind") == "ip" and str(m.get("proxy") or "").lower() in ("true", "yes", "1"):
+            out[("ip", m["value"])] = frozenset({"proxy"})
+    return out
 
 
 def _chunks(values: list, n: int = _IN) -> Iterator[list]:
@@ -218,17 +252,25 @@ def _load_graph(conn: Connection, settings: ReferralSettings) -> tuple[nx.Graph,
     sightings: list[Sighting] = []
     actors: dict[str, dict] = {}
     summaries: dict[int, dict] = {}
+    flags: dict[int, dict] = {}
     for r in conn.execute(
-        select(referrals.c.id, referrals.c.source, referrals.c.report_id, referrals.c.summary)
-    ):
+        select(referrals.c.id, referrals.c.source, referrals.c.report_id, referrals.c.reporter,
+               referrals.c.summary)
+    ):  # fmt: skip
         summaries[r.id] = r.summary
-        actors[f"R:{r.id}"] = {"actor_type": "referral", "label": f"{r.source} {r.report_id}"}
-    q = select(mentions.c.referral_id, mentions.c.field, mentions.c.seen_at, entities.c.kind,
-               entities.c.value).join(entities, entities.c.id == mentions.c.entity_id)  # fmt: skip
+        flags[r.id] = _flags_of(r.summary)
+        actors[f"R:{r.id}"] = {"actor_type": "referral", "label": f"{r.source} {r.report_id}",
+                               "reporter": (r.reporter or r.source).strip().lower()}  # fmt: skip
+    q = select(mentions.c.referral_id, mentions.c.field, mentions.c.seen_at, mentions.c.role,
+               mentions.c.display, entities.c.kind, entities.c.value
+               ).join(entities, entities.c.id == mentions.c.entity_id)  # fmt: skip
     ips, hashes, guids = set(), {"md5": set(), "sha1": set()}, set()
+    no_flags: frozenset[str] = frozenset()
     for m in conn.execute(q):
         at = m.seen_at.replace(tzinfo=UTC) if m.seen_at and m.seen_at.tzinfo is None else m.seen_at
-        sightings.append(Sighting(f"R:{m.referral_id}", m.kind, m.value, at, m.field))
+        fl = flags[m.referral_id].get((m.kind, m.value), no_flags)
+        sightings.append(Sighting(f"R:{m.referral_id}", m.kind, m.value, at, m.field, m.role,
+                                  m.display, fl))  # fmt: skip
         if m.kind == "ip":
             ips.add(m.value)
         elif m.kind in hashes:
@@ -276,7 +318,7 @@ def _load_graph(conn: Connection, settings: ReferralSettings) -> tuple[nx.Graph,
                 sightings.append(Sighting(f"F:{f.id}", kind, f[4], None, "triage finding"))
                 actors[f"F:{f.id}"] = {"actor_type": "finding", "priority": float(f.priority),
                                        "label": f"finding {f.id} ({f.kind}) {f.text or ''}".strip()}  # fmt: skip
-    return build_graph(sightings, actors, policy_of(settings)), summaries
+    return build_graph(sightings, actors, policy_of(settings), load_decisions(conn)), summaries
 
 
 def networks(

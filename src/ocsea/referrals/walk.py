@@ -21,11 +21,13 @@ from ocsea.referrals.entities import (
     norm_guid,
     norm_hash,
     norm_ip,
+    norm_line_id,
     norm_phone,
     norm_platform_id,
     norm_promptpay,
     norm_screen_name,
     norm_url,
+    url_mentions,
 )
 from ocsea.referrals.extract import extract
 from ocsea.referrals.model import FILE_ANNOTATIONS, REPORT_ANNOTATIONS, Referral, ReferralFile
@@ -54,6 +56,15 @@ def get(d: Any, *names: str) -> Any:
         if v is not None and v != "":
             return v
     return None
+
+
+def value_of(d: Any, *names: str) -> Any:
+    """A field's value: a named child, or the element's own text when the value sits beside
+    attributes (``<email verified="true">a@b.example</email>``, NCMEC's reporting XML)."""
+    got = get(d, *names)
+    if got is None and isinstance(d, dict):
+        got = d.get("#text")
+    return got
 
 
 def as_list(v: Any) -> list:
@@ -93,13 +104,16 @@ ROLE_KEYS = {
     "uploadedfiles": "file", "filedetails": "file", "files": "file",
     "incidentdetails": "incident", "internetdetails": "incident",
 }  # fmt: skip
-# The reporting company's own contacts would link every report it ever sent: never entities.
-SKIP_KEYS = {"reporter", "reportingesp", "reportingperson", "lawenforcement", "contactperson",
-             "companytemplate", "reportingelectronicserviceprovider"}  # fmt: skip
+# Subtrees that hold a reporting party's own contacts (the company, its support desk, the police
+# or hotline that forwarded the report): read with the role ``reporting_party``, shown, and never
+# used to join, here or in any other report that quotes them (docs/referrals.md, Links).
+PARTY_KEYS = {"reporter", "reportingesp", "reportingperson", "lawenforcement", "contactperson",
+              "companytemplate", "reportingelectronicserviceprovider", "supportcontact",
+              "officercontact", "legalcontact", "lawenforcementcontact", "handledby"}  # fmt: skip
 TEXT_KEYS = {"additionalinfo", "additionalinformation", "additionalinformations", "notes",
              "description", "incidentdatetimedescription", "comments", "comment", "narrative"}  # fmt: skip
 KNOWN_KEYS = (
-    set(ROLE_KEYS) | SKIP_KEYS | TEXT_KEYS
+    set(ROLE_KEYS) | PARTY_KEYS | TEXT_KEYS
     | {"reportid", "id", "cybertipid", "datereceived", "receiveddate", "reportedinformation",
        "incidentsummary", "incidenttype", "incidentdatetime", "escalatetohighpriority",
        "reportannotations", "email", "emails", "emailaddress", "value", "verified", "type",
@@ -115,7 +129,9 @@ KNOWN_KEYS = (
        "cryptoaddress", "promptpay", "bankaccount", "accountnumber", "estimatedlocation",
        "country", "countrycode", "reportingesp", "espname", "name", "uploadedfile",
        "thirdpartyuserreported", "publiclyavailable", "fileviewedbyesp", "exifviewedbyesp",
-       "filerelevance", "details", "groupidentifier", "schoolname", "vehicledescription"}
+       "filerelevance", "details", "groupidentifier", "schoolname", "vehicledescription",
+       "agencyname", "casenumber", "originalurl", "lineid", "line", "companyname", "#text",
+       "text"}
 )  # fmt: skip
 
 
@@ -194,9 +210,12 @@ class TreeReader:
             kk, sub = key(k), f"{path}.{k}"
             if kk not in KNOWN_KEYS and len(self.ref.unknown_fields) < 50:
                 self.ref.unknown_fields.append(sub.lstrip("$."))
-            if kk in SKIP_KEYS or kk in ("reportannotations", "fileannotations", "ncmectags"):
+            if kk in ("reportannotations", "fileannotations", "ncmectags"):
                 continue
-            if kk in ROLE_KEYS:
+            if kk in PARTY_KEYS and role != "reporting_party":
+                self.walk(v, sub, "reporting_party", platform)
+                continue
+            if kk in ROLE_KEYS and role != "reporting_party":
                 if ROLE_KEYS[kk] == "file":
                     self.files(v, sub, platform)
                 else:
@@ -206,13 +225,15 @@ class TreeReader:
             elif kk in ("email", "emails", "emailaddress"):
                 for i, e in enumerate(as_list(v)):
                     raw = scalar(
-                        get(e, "emailAddress", "address", "value") if isinstance(e, dict) else e
+                        value_of(e, "emailAddress", "address", "value")
+                        if isinstance(e, dict)
+                        else e
                     )
-                    self.add(self._m("email", norm_email(raw), raw, role, f"{sub}[{i}]"))
+                    self.add(self._m("email", norm_email(raw), raw, role, f"{sub}[{i}]", e))
             elif kk in ("phone", "phones", "phonenumber", "phonenumbers", "mobile"):
                 for i, p in enumerate(as_list(v)):
                     raw = scalar(
-                        get(p, "number", "phoneNumber", "value") if isinstance(p, dict) else p
+                        value_of(p, "number", "phoneNumber", "value") if isinstance(p, dict) else p
                     )
                     cc = scalar(get(p, "countryCallingCode")) if isinstance(p, dict) else None
                     ph = norm_phone(raw, self.region, cc or None)
@@ -221,6 +242,12 @@ class TreeReader:
                                          {"region": ph.region, "valid": ph.valid}))  # fmt: skip
                     elif raw:
                         self.warnings.append(f"{sub}[{i}]: not a phone number: {raw[:40]!r}")
+                    elif isinstance(p, dict | list) and p:
+                        self.warnings.append(f"{sub}[{i}]: no number found in the element")
+            elif kk in ("lineid", "line"):
+                for x in as_list(v):
+                    raw = scalar(x)
+                    self.add(self._m("line_id", norm_line_id(raw), raw, role, sub, x))
             elif kk in ("screenname", "username"):
                 for x in as_list(v):
                     raw = scalar(x)
@@ -234,8 +261,8 @@ class TreeReader:
                 for x in as_list(v):
                     got = norm_url(scalar(x))
                     if got:
-                        self.add(Mention("url", got[0], scalar(x), role, sub))
-                        self.add(Mention("domain", got[1], got[1], role, sub))
+                        for m in url_mentions(got, scalar(x), role, sub):
+                            self.add(m)
             elif kk in ("guid", "p2pguid", "peerid", "clientguid"):
                 self.add(self._m("p2p_guid", norm_guid(scalar(v)), scalar(v), role, sub))
             elif kk in ("walletaddress", "cryptoaddress", "bitcoinaddress"):
@@ -268,10 +295,13 @@ class TreeReader:
             elif isinstance(v, dict | list):
                 self.walk(v, sub, role, platform)
 
-    def _m(self, kind: str, value: str | None, raw: str, role: str, path: str) -> Mention | None:
+    def _m(self, kind: str, value: str | None, raw: str, role: str, path: str,
+           node: Any = None) -> Mention | None:  # fmt: skip
         if value is None:
             if raw:
                 self.warnings.append(f"{path}: not a valid {kind}: {raw[:60]!r}")
+            elif isinstance(node, dict | list) and node:
+                self.warnings.append(f"{path}: no {kind} found in the element")
             return None
         return Mention(kind, value, raw, role, path)
 
@@ -351,10 +381,10 @@ def read_report(tree: dict, ref: Referral, region: str) -> list[str]:
         else scalar(esp)
     )[:300]
     reader = TreeReader(ref, region)
-    reader.walk(
-        tree,
-        "$",
-        "report",
-        scalar(get(esp, "espName", "companyName")) if isinstance(esp, dict) else "",
+    # The platform a report names once (incidentSummary/platform, the reporting company) holds
+    # for every person in it, siblings of the summary included, unless a person names their own.
+    platform = scalar(get(summary, "platform", "espService", "service")) or (
+        scalar(get(esp, "espName", "companyName")) if isinstance(esp, dict) else ""
     )
+    reader.walk(tree, "$", "report", platform)
     return reader.warnings

@@ -380,6 +380,24 @@ cases = Table(
     Index("ix_cases_priority", "priority"),
 )
 
+# An analyst's correction of the offender-network graph (docs/referrals.md, Corrections): applied
+# on every relink, so no rebuild undoes it; revoked, never deleted.
+link_decisions = Table(
+    "link_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("action", String(20), nullable=False),  # not_identifying | split | merge
+    Column("kind", String(30), nullable=False, default=""),
+    Column("value", String(600), nullable=False, default=""),
+    Column("side_a", JSON, nullable=False),  # referral ids
+    Column("side_b", JSON, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_by", String(200)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
 legal_requests = Table(
     "legal_requests",
     metadata,
