@@ -98,8 +98,10 @@ def score(part: str, explain: bool = False) -> dict:
         "pairwise_recall_imported": round(tp / (tp + fn), 4) if tp + fn else 0.0,
         "false_pairs": fp,
         "missed_pairs": fn,
-        "recall_by_kind": {k: {"linked": v[0], "pairs": v[1], "recall": round(v[0] / v[1], 3)}
-                           for k, v in sorted(by_kind.items())},  # fmt: skip
+        "recall_by_kind": {
+            k: {"linked": v[0], "pairs": v[1], "recall": round(v[0] / v[1], 3)}
+            for k, v in sorted(by_kind.items())
+        },
         "decoy_groups": len(doc["decoys"]),
         "decoy_groups_merged": len(merged),
         "decoy_groups_merged_in_brief": sum(1 for m in merged if not m["beyond_brief"]),

@@ -19,6 +19,7 @@ from ocsea.referrals.entities import (
     norm_promptpay,
     norm_screen_name,
     norm_url,
+    promptpay_id_checks,
 )
 from ocsea.referrals.extract import extract
 
@@ -76,7 +77,7 @@ def test_ip_normalisation_is_idempotent(ip):
 
 def test_url_defanged_and_domain():
     assert norm_url("hxxps://www.Files.Example[.]net:443/a?b=1#frag") == (
-        "https://www.files.example.net/a?b=1",
+        "files.example.net/a?b=1",
         "files.example.net",
     )
     assert norm_url("not a url") is None
@@ -121,7 +122,10 @@ def test_crypto_checksums():
 def test_payment_ids():
     assert norm_promptpay("081-555-0107") == "+66815550107"
     assert norm_promptpay("1101700230708") == "1101700230708"  # checksum digit 8 is right
-    assert norm_promptpay("1101700230705") is None  # wrong checksum
+    # a wrong checksum is still the id the document wrote; the extractor flags it
+    assert norm_promptpay("1101700230705") == "1101700230705"
+    assert not promptpay_id_checks("1101700230705") and promptpay_id_checks("1101700230708")
+    assert norm_promptpay("0066815550108") == norm_promptpay("66815550108") == "+66815550108"
     assert norm_bank_account("123-4-56789-0") == "1234567890"
     assert norm_bank_account("12345") is None
 
@@ -145,7 +149,7 @@ def test_free_text_extraction():
     assert ("promptpay", "+66815550107") in got and ("phone", "+66815550107") in got
     assert ("bank_account", "1234567890") in got
     assert ("email", "trader@example.net") in got
-    assert ("url", "http://files.example.net/x") in got and ("domain", "files.example.net") in got
+    assert ("url", "files.example.net/x") in got and ("domain", "files.example.net") in got
     assert ("ip", "192.0.2.77") in got and ("md5", "d41d8cd98f00b204e9800998ecf8427e") in got
     assert ("phone", "+12025550123") in got
     assert not any(

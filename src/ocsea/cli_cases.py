@@ -94,7 +94,7 @@ def referrals_import(
     document or record was rejected; the others are imported."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from ocsea.referrals.store import import_documents, read_inputs, rebuild_cases
+    from ocsea.referrals.store import import_documents, needs_relink, read_inputs, rebuild_cases
 
     settings, engine = _ctx(db)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err,
@@ -105,7 +105,10 @@ def referrals_import(
             on_document=lambda name: bar.update(task, description=f"importing {Path(name.split('!')[-1]).name}"),
         )  # fmt: skip
         bar.update(task, description="linking cases")
-        n_cases = rebuild_cases(engine, settings, _actor()) if res.new else None
+        # Also when a run before this one stopped between storing and linking (killed, failed).
+        n_cases = (
+            rebuild_cases(engine, settings, _actor()) if res.new or needs_relink(engine) else None
+        )
     out.print(f"{res.new} new referrals from {res.documents} documents"
               f"{f', {res.documents_already} documents already imported' if res.documents_already else ''}; "
               f"{len(res.duplicates)} duplicates, {len(res.rejected)} rejected, {len(res.warnings)} warnings"
@@ -226,8 +229,8 @@ def referrals_show(
 def _network_json(g, net) -> dict:
     return {
         "actors": [{"id": a, "label": g.nodes[a].get("label", a)} for a in net.actors],
-        "joined_by": [{"kind": j.kind, "value": j.value, "strength": j.strength, "actors": j.actors,
-                       "evidence": j.evidence[:5]} for j in net.joins],
+        "joined_by": [{"kind": j.kind, "value": j.value, "strength": j.strength, "weight": j.weight,
+                       "actors": j.actors, "evidence": j.evidence[:5]} for j in net.joins],
         "central": [{"node": n, "betweenness": c} for n, c in net.central],
     }  # fmt: skip
 
@@ -302,8 +305,12 @@ def register(app: typer.Typer) -> None:
                     else ""
                 )
                 who = ", ".join(str(g.nodes[a].get("label", a)) for a in j.actors[:6])
-                out.print(f"  joined by {j.kind} {escape(j.value)} \\[{j.strength}]{extra}: {escape(who)}",
+                weight = f", weight {j.weight:g}" if j.weight is not None else ""
+                out.print(f"  joined by {j.kind} {escape(j.value)} \\[{j.strength}{weight}]{extra}: {escape(who)}",
                           highlight=False)  # fmt: skip
+                written = sorted({e["written"] for e in j.evidence if e.get("written")})
+                if len(written) > 1:
+                    out.print(f"    written as: {escape(' | '.join(written[:5]))}", highlight=False)
             out.print("  most central: " + escape(", ".join(f"{g.nodes[n].get('label', n)} ({c:.2f})" for n, c in net.central[:3])),
                       highlight=False)  # fmt: skip
         if len(nets) > top:
@@ -311,12 +318,135 @@ def register(app: typer.Typer) -> None:
 
 
 @cases_app.command("rebuild")
-def cases_rebuild(db: DbOption = None) -> None:
+def cases_rebuild(
+    if_needed: Annotated[
+        bool,
+        typer.Option(
+            help="Only when referrals are waiting to be linked (after a failed or killed import)."
+        ),
+    ] = False,
+    db: DbOption = None,
+) -> None:
     """Relink every referral and rescore every case (after a config change)."""
-    from ocsea.referrals.store import rebuild_cases
+    from ocsea.referrals.store import needs_relink, rebuild_cases
 
     settings, engine = _ctx(db)
+    if if_needed and not needs_relink(engine):
+        out.print("nothing to relink: every referral is in a case")
+        return
     out.print(f"{rebuild_cases(engine, settings, _actor())} cases")
+
+
+# ---- analysts' corrections of the network graph -----------------------------------------------
+def _relinked(engine, settings, decision_id: int, what: str) -> None:
+    from ocsea.referrals.store import rebuild_cases
+
+    n = rebuild_cases(engine, settings, _actor())
+    out.print(f"decision {decision_id}: {what}; relinked, {n} cases", highlight=False)
+
+
+@cases_app.command("split")
+def cases_split(
+    key: Annotated[str, typer.Argument(help="The case to split, e.g. C12.")],
+    referrals: Annotated[
+        str, typer.Option(help="Referral ids to keep apart from the rest, comma-separated.")
+    ],
+    note: Annotated[
+        str, typer.Option(help="Why (kept with the decision and in the audit log).")
+    ] = "",
+    db: DbOption = None,
+) -> None:
+    """Keep some of a case's referrals apart from the rest, whatever joins them, on every relink."""
+    from ocsea.referrals.decisions import split_case
+
+    settings, engine = _ctx(db)
+    ids = _ids(referrals)
+    did = split_case(engine, _actor(), key, ids, note)
+    _relinked(
+        engine,
+        settings,
+        did,
+        f"referrals {', '.join(map(str, ids))} kept apart from the rest of {key}",
+    )
+
+
+@cases_app.command("merge")
+def cases_merge(
+    keys: Annotated[list[str], typer.Argument(help="Two or more cases, e.g. C12 C40.")],
+    note: Annotated[
+        str, typer.Option(help="Why (kept with the decision and in the audit log).")
+    ] = "",
+    db: DbOption = None,
+) -> None:
+    """Join cases into one network, whatever the data says, on every relink."""
+    from ocsea.referrals.decisions import merge_cases
+
+    settings, engine = _ctx(db)
+    did = merge_cases(engine, _actor(), keys, note)
+    _relinked(engine, settings, did, f"{', '.join(keys)} joined")
+
+
+@cases_app.command("not-identifying")
+def cases_not_identifying(
+    kind: Annotated[
+        str, typer.Argument(help="email, phone, ip, url, line_id, md5, crypto, platform_id …")
+    ],
+    value: Annotated[
+        str, typer.Argument(help="As written (it is normalised like the documents').")
+    ],
+    note: Annotated[str, typer.Option(help="Why, e.g. 'café Wi-Fi'.")] = "",
+    db: DbOption = None,
+) -> None:
+    """Mark an identifier that names no one person (a shared Wi-Fi, a school gateway): it never joins."""
+    from ocsea.referrals.decisions import mark_not_identifying
+
+    settings, engine = _ctx(db)
+    did = mark_not_identifying(engine, _actor(), kind, value, note, settings.region)
+    _relinked(engine, settings, did, f"{kind} {value} marked not identifying")
+
+
+@cases_app.command("decisions")
+def cases_decisions(
+    revoked: Annotated[bool, typer.Option(help="Include revoked decisions.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Analysts' corrections of the network graph, in force (and revoked with --revoked)."""
+    from ocsea.referrals.decisions import list_decisions
+    from ocsea.service import audit
+
+    _, engine = _ctx(db)
+    rows = list_decisions(engine, revoked)
+    audit.record(engine, _actor(), "networks.decisions", "", {"returned": len(rows)})
+    t = Table("id", "action", "what", "note", "by", "at", "revoked")
+    for r in rows:
+        what = (f"{r.kind} {r.value}" if r.action == "not_identifying"
+                else f"{r.side_a} | {r.side_b}")  # fmt: skip
+        t.add_row(str(r.id), r.action, escape(what[:80]), escape(r.note[:60]), escape(r.created_by),
+                  str(r.created_at)[:16], f"{r.revoked_by} {str(r.revoked_at)[:16]}" if r.revoked_at else "")  # fmt: skip
+    out.print(t)
+
+
+@cases_app.command("revoke")
+def cases_revoke(
+    decision: Annotated[int, typer.Argument(help="Decision id (ocsea cases decisions).", min=1)],
+    db: DbOption = None,
+) -> None:
+    """Revoke an analyst's decision (kept for the record) and relink."""
+    from ocsea.referrals.decisions import revoke
+
+    settings, engine = _ctx(db)
+    revoke(engine, _actor(), decision)
+    _relinked(engine, settings, decision, "revoked")
+
+
+def _ids(text: str) -> list[int]:
+    try:
+        ids = [int(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: referral ids are numbers, comma-separated") from None
+    if not ids or any(i < 1 or i >= 2**31 for i in ids):
+        raise typer.BadParameter("give one or more referral ids (ocsea referrals list)")
+    return ids
 
 
 @cases_app.command("report")

@@ -151,5 +151,5 @@ def normalise(kind: str, raw: str, region: str = "TH") -> str:
         raise DecisionError(f"unknown identifier kind {kind!r}")
     if not got:
         hint = " (as platform|id)" if kind in ("platform_id", "screen_name", "device") else ""
-        raise DecisionError(f"{raw[:80]!r} is not a {kind}{hint}")
+        raise DecisionError(f"{raw[:80]!r} is not a valid {kind}{hint}")
     return got

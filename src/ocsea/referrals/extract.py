@@ -35,7 +35,9 @@ from ocsea.referrals.entities import (
 
 MAX_TEXT = 100_000  # characters of one free-text field that are searched
 
-_EMAIL = re.compile(r"[\w.%+\-]{1,64}\s?(?:@|\(at\)|\[at\])\s?[\w\-]+(?:(?:\.|\[\.\])[\w\-]+)+")
+# '@' written plainly takes no spaces around it ("LINE ID @name.x" is no address); the defanged
+# "(at)" and "[at]" may have them.
+_EMAIL = re.compile(r"[\w.%+\-]{1,64}(?:@|\s?(?:\(at\)|\[at\])\s?)[\w\-]+(?:(?:\.|\[\.\])[\w\-]+)+")
 _URL = re.compile(
     r"\b(?:https?|hxxps?)(?::|\[:\])//[^\s<>\"'()]+|\bwww(?:\.|\[\.\])[^\s<>\"'()]+", re.I
 )

@@ -176,7 +176,7 @@ def _parse_document(name: str, data: bytes, fmt: str, region: str,
                     csv_columns: dict[str, list[str]] | None) -> Parsed:  # fmt: skip
     if len(data) > MAX_DOCUMENT_BYTES:
         raise ReferralError(f"{name}: larger than {MAX_DOCUMENT_BYTES >> 20} MB")
-    if not data.strip():
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise ReferralError(f"{name}: empty file")
     recs = None
     if fmt == "auto":

@@ -3,6 +3,7 @@ store (referrals plus the P2P sharers that meet them), and cases rebuilt from it
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,7 @@ from ocsea.store.db import (
 )
 
 _IN = 500
+log = logging.getLogger(__name__)
 ARCHIVE_LIMITS = ArchiveLimits(
     max_member_bytes=64 << 20, max_total_bytes=2 << 30, max_members=50_000
 )
@@ -155,6 +157,11 @@ def import_documents(engine: Engine, docs: Iterable[tuple[str, bytes | None, str
         except ReferralError as exc:
             res.rejected.append(str(exc))
             continue
+        except Exception as exc:  # a reader's bug must not stop the other documents
+            log.exception("reading %s", name)
+            res.rejected.append(f"{name}: could not be read ({type(exc).__name__}: {exc}); "
+                                "please report this file's format")  # fmt: skip
+            continue
         res.rejected += parsed.errors
         res.warnings += parsed.warnings
         now = datetime.now(UTC)
@@ -234,6 +241,18 @@ def _flags_of(summary: dict) -> dict[tuple[str, str], frozenset[str]]:
         if m.get("kind") == "ip" and str(m.get("proxy") or "").lower() in ("true", "yes", "1"):
             out[("ip", m["value"])] = frozenset({"proxy"})
     return out
+
+
+def needs_relink(engine: Engine) -> bool:
+    """True when referrals wait for a case: an import stored them and was killed or failed before
+    linking. The state is its own marker: no flag to forget to clear."""
+    with engine.connect() as conn:
+        return (
+            conn.execute(
+                select(referrals.c.id).where(referrals.c.case_key.is_(None)).limit(1)
+            ).first()
+            is not None
+        )
 
 
 def _chunks(values: list, n: int = _IN) -> Iterator[list]:

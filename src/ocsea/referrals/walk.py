@@ -281,7 +281,10 @@ class TreeReader:
                             )
                         )
             elif kk == "promptpay":
-                self.add(self._m("promptpay", norm_promptpay(scalar(v)), scalar(v), role, sub))
+                pp = norm_promptpay(scalar(v))
+                self.add(self._m("promptpay", pp, scalar(v), role, sub))
+                if pp and pp.startswith("+"):  # a PromptPay proxy that is a mobile number
+                    self.add(Mention("phone", pp, scalar(v), role, sub, None, {"via": "promptpay"}))
             elif kk in ("bankaccount", "accountnumber"):
                 self.add(
                     self._m("bank_account", norm_bank_account(scalar(v)), scalar(v), role, sub)

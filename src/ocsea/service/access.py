@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "referrals:read": frozenset({"investigator", "supervisor", "admin"}),
     "referrals:write": frozenset({"investigator", "supervisor", "admin"}),
     "networks:read": frozenset({"investigator", "supervisor", "admin"}),
+    "networks:correct": frozenset({"investigator", "supervisor", "admin"}),
     "cases:read": frozenset({"investigator", "supervisor", "admin"}),
     "requests:read": frozenset({"investigator", "supervisor", "admin"}),
     "requests:write": frozenset({"investigator", "supervisor", "admin"}),

@@ -68,6 +68,41 @@ class JoinOut(BaseModel):
     strength: str
     actors: list[str]
     evidence: list[dict[str, Any]]
+    weight: float | None = Field(
+        default=None, description="specificity weight in bits (docs/referrals.md)"
+    )
+
+
+class DecisionIn(BaseModel):
+    """An analyst's correction: ``split`` (``case`` and the ``referral_ids`` to keep apart from the
+    rest of it), ``merge`` (two or more ``cases``), ``not_identifying`` (``kind`` and ``value``)."""
+
+    action: str = Field(pattern="^(split|merge|not_identifying)$")
+    case: str | None = Field(default=None, pattern=r"^C\d{1,12}$")
+    cases: list[Annotated[str, Field(pattern=r"^C\d{1,12}$")]] = Field(
+        default_factory=list, max_length=50
+    )
+    referral_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=10_000
+    )
+    kind: str | None = Field(default=None, pattern="^[a-z0-9_]{2,30}$")
+    value: str | None = Field(default=None, max_length=600)
+    note: str = Field(default="", max_length=2000)
+
+
+class DecisionOut(BaseModel):
+    id: int
+    action: str
+    kind: str
+    value: str
+    side_a: list[int]
+    side_b: list[int]
+    note: str
+    created_by: str
+    created_at: str
+    revoked_by: str | None
+    revoked_at: str | None
+    cases_updating: bool = False
 
 
 class NetworkOut(BaseModel):
@@ -224,9 +259,11 @@ def register(
             body.format,
             settings,
         )
+        from ocsea.referrals.store import needs_relink
+
         if (
-            res.new and not rebuild_queued.is_set()
-        ):  # one queued rebuild covers every import before it
+            res.new or needs_relink(engine)
+        ) and not rebuild_queued.is_set():  # one queued rebuild covers every import before it
             rebuild_queued.set()
             background.add_task(relink, p.name)
         if res.rejected and not res.new and not res.duplicates:
@@ -303,9 +340,80 @@ def register(
         g, nets = networks(engine, s, central_top=limit)
         audit.record(engine, p.name, "networks.read", "", {"networks": len(nets)})
         return [NetworkOut(actors=[{"id": a, "label": str(g.nodes[a].get("label", a))} for a in n.actors],
-                           joined_by=[JoinOut(kind=j.kind, value=j.value, strength=j.strength, actors=j.actors, evidence=j.evidence[:5])
+                           joined_by=[JoinOut(kind=j.kind, value=j.value, strength=j.strength, actors=j.actors, evidence=j.evidence[:5], weight=j.weight)
                                       for j in n.joins],
                            central=[{"node": x, "betweenness": c} for x, c in n.central]) for n in nets[:limit]]  # fmt: skip
+
+    def decision_out(r, updating: bool = False) -> DecisionOut:
+        return DecisionOut(id=r.id, action=r.action, kind=r.kind, value=r.value, side_a=r.side_a, side_b=r.side_b,
+                           note=r.note, created_by=r.created_by, created_at=str(r.created_at),
+                           revoked_by=r.revoked_by, revoked_at=str(r.revoked_at) if r.revoked_at else None,
+                           cases_updating=updating)  # fmt: skip
+
+    @app.get("/v1/networks/decisions", response_model=list[DecisionOut], tags=["investigators"])
+    def get_decisions(
+        p: Annotated[Principal, Depends(principal("networks:read"))], revoked: bool = False
+    ) -> list[DecisionOut]:
+        """Analysts' corrections of the network graph (in force; with ``revoked``, all)."""
+        from ocsea.referrals.decisions import list_decisions
+
+        rows = list_decisions(engine, revoked)
+        audit.record(engine, p.name, "networks.decisions", "", {"returned": len(rows)})
+        return [decision_out(r) for r in rows]
+
+    @app.post(
+        "/v1/networks/decisions",
+        response_model=DecisionOut,
+        status_code=201,
+        tags=["investigators"],
+    )
+    def post_decision(
+        body: DecisionIn,
+        p: Annotated[Principal, Depends(principal("networks:correct"))],
+        background: BackgroundTasks,
+    ) -> DecisionOut:
+        """Split a network, merge two, or mark an identifier as not identifying. Audited, applied
+        on every relink; cases are relinked after the answer (``cases_updating``)."""
+        from ocsea.referrals import decisions as dec
+
+        try:
+            if body.action == "split":
+                if not body.case or not body.referral_ids:
+                    raise dec.DecisionError("a split needs case and referral_ids")
+                did = dec.split_case(engine, p.name, body.case, body.referral_ids, body.note)
+            elif body.action == "merge":
+                did = dec.merge_cases(engine, p.name, body.cases, body.note)
+            else:
+                if not body.kind or not body.value:
+                    raise dec.DecisionError("not_identifying needs kind and value")
+                did = dec.mark_not_identifying(
+                    engine, p.name, body.kind, body.value, body.note, settings.region
+                )
+        except dec.DecisionError as exc:
+            raise problem(422, "decision rejected", str(exc)) from None
+        if not rebuild_queued.is_set():
+            rebuild_queued.set()
+            background.add_task(relink, p.name)
+        row = next(r for r in dec.list_decisions(engine) if r.id == did)
+        return decision_out(row, True)
+
+    @app.delete("/v1/networks/decisions/{decision_id}", status_code=204, tags=["investigators"])
+    def delete_decision(
+        decision_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        p: Annotated[Principal, Depends(principal("networks:correct"))],
+        background: BackgroundTasks,
+    ) -> Response:
+        """Revoke a decision (the row stays, with who revoked it and when) and relink."""
+        from ocsea.referrals import decisions as dec
+
+        try:
+            dec.revoke(engine, p.name, decision_id)
+        except dec.DecisionError as exc:
+            raise problem(404, "not found", str(exc)) from None
+        if not rebuild_queued.is_set():
+            rebuild_queued.set()
+            background.add_task(relink, p.name)
+        return Response(status_code=204)
 
     @app.get(
         "/v1/networks/graphml",

@@ -1,0 +1,224 @@
+"""Linking by identifier specificity, analysts' corrections, and linking that survives a kill
+(issue 15)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from typer.testing import CliRunner
+
+from ocsea.config import ReferralSettings
+from ocsea.referrals.decisions import list_decisions, mark_not_identifying, merge_cases, split_case
+from ocsea.referrals.graph import build_graph, components
+from ocsea.referrals.linking import Decision, LinkPolicy, Sighting, link
+from ocsea.referrals.store import import_documents, needs_relink, rebuild_cases
+from ocsea.store.db import make_engine, referrals
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+POL = LinkPolicy()
+
+
+def _groups(sightings, reporters=None, decisions=()) -> list[list[str]]:
+    result = link(sightings, reporters or {}, POL, list(decisions))
+    by: dict[str, list[str]] = {}
+    for a, g in result.group.items():
+        by.setdefault(g, []).append(a)
+    return sorted(sorted(v) for v in by.values() if len(v) > 1)
+
+
+def test_a_personal_identifier_joins_and_says_how_much_it_weighs():
+    s = [Sighting("R:1", "email", "a@example.com", display="A@Example.com"),
+         Sighting("R:2", "email", "a@example.com", display="a@example.com")]  # fmt: skip
+    g = build_graph(s, {}, POL)
+    (net,) = components(g)
+    (j,) = net.joins
+    assert j.kind == "email" and j.weight == 16.0 - 3.0  # prior less 3 bits × log2(2 groups)
+    assert {e["written"] for e in j.evidence} == {"A@Example.com", "a@example.com"}
+
+
+def test_a_value_carried_by_many_otherwise_unrelated_groups_joins_no_one():
+    vpn = [
+        Sighting(f"R:{i}", "ip", "203.0.113.50", T0 + timedelta(minutes=5 * i)) for i in range(6)
+    ]
+    assert _groups(vpn) == []
+    # four unrelated groups within the window are still specific enough
+    assert _groups(vpn[:2]) == [["R:0", "R:1"]]
+    contact = [Sighting(f"R:{i}", "email", "desk@partner.example") for i in range(12)]
+    assert _groups(contact) == []
+    assert _groups(contact[:10]) == [[f"R:{i}" for i in range(10)]]
+
+
+def test_fan_out_counts_groups_not_reports():
+    """Eight reports about one account (joined by its id) and one other report share a phone: two
+    groups, so the phone joins them."""
+    s = [Sighting(f"R:{i}", "platform_id", "chat|77") for i in range(8)]
+    s += [Sighting(f"R:{i}", "phone", "+66815550120") for i in range(9)]
+    assert _groups(s) == [sorted(f"R:{i}" for i in range(9))]
+
+
+def test_what_never_joins():
+    cases = {
+        "party contact": [Sighting("R:1", "email", "legal@chat.example", role="reporting_party"),
+                          Sighting("R:2", "email", "legal@chat.example", role="text")],
+        "host alone": [Sighting("R:1", "domain", "chat.example"), Sighting("R:2", "domain", "chat.example"),
+                       Sighting("R:1", "url", "chat.example"), Sighting("R:2", "url", "chat.example")],
+        "no platform": [Sighting("R:1", "platform_id", "unknown|5"), Sighting("R:2", "platform_id", "unknown|5")],
+        "viral file": [Sighting("R:1", "md5", "a" * 32, flags=frozenset({"viral"})),
+                       Sighting("R:2", "md5", "a" * 32)],
+        "ip a day apart": [Sighting("R:1", "ip", "192.0.2.1", T0),
+                           Sighting("R:2", "ip", "192.0.2.1", T0 + timedelta(hours=25))],
+        "cgnat": [Sighting("R:1", "ip", "100.64.0.1", T0), Sighting("R:2", "ip", "100.64.0.1", T0)],
+        "proxy": [Sighting("R:1", "ip", "192.0.2.2", T0, flags=frozenset({"proxy"})),
+                  Sighting("R:2", "ip", "192.0.2.2", T0)],
+    }  # fmt: skip
+    for name, s in cases.items():
+        assert _groups(s) == [], name
+
+
+def test_a_file_from_many_reporters_circulates_but_one_reporters_repeat_joins():
+    same = [Sighting("R:1", "md5", "b" * 32), Sighting("R:2", "md5", "b" * 32)]
+    assert _groups(same, {"R:1": "chat", "R:2": "chat"}) == [["R:1", "R:2"]]
+    many = [Sighting(f"R:{i}", "md5", "c" * 32) for i in range(3)]
+    assert _groups(many, {"R:0": "a", "R:1": "b", "R:2": "c"}) == []
+
+
+def test_configured_party_contacts_never_join():
+    s = [Sighting("R:1", "phone", "+6625550177"), Sighting("R:2", "phone", "+6625550177")]
+    pol = LinkPolicy(party_contacts=frozenset({("phone", "+6625550177")}))
+    assert link(s, {}, pol).verdicts[("phone", "+6625550177")].joins is False
+
+
+def test_a_split_holds_whatever_joins_the_two_sides_and_a_merge_joins():
+    s = [Sighting("R:1", "email", "x@example.com"), Sighting("R:2", "email", "x@example.com"),
+         Sighting("R:2", "phone", "+66815550121"), Sighting("R:3", "phone", "+66815550121")]  # fmt: skip
+    assert _groups(s) == [["R:1", "R:2", "R:3"]]
+    split = Decision(1, "split", side_a=frozenset({"R:3"}), side_b=frozenset({"R:1", "R:2"}))
+    assert _groups(s, decisions=[split]) == [["R:1", "R:2"]]
+    merge = Decision(2, "merge", side_a=frozenset({"R:1"}), side_b=frozenset({"R:9"}))
+    assert _groups([*s, Sighting("R:9", "email", "z@example.com")], decisions=[split, merge]) == [
+        ["R:1", "R:2", "R:9"]
+    ]
+
+
+def _doc(rid: str, **person) -> dict:
+    return {"reportId": rid, "reportedInformation": {"reportingEsp": {"espName": "ExampleChat"},
+            "reportedPeople": {"reportedPersons": [{"espService": "ExampleChat", **person}]}}}  # fmt: skip
+
+
+def _import(engine, docs, name="d.json"):
+    return import_documents(engine, [(name, json.dumps(docs).encode(), None)], "t",
+                            settings=ReferralSettings())  # fmt: skip
+
+
+def _case_sets(engine) -> list[set[str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(referrals.c.report_id, referrals.c.case_key)).all()
+    by: dict[str, set[str]] = {}
+    for rid, key in rows:
+        by.setdefault(key, set()).add(rid)
+    return sorted((v for v in by.values() if len(v) > 1), key=sorted)
+
+
+def test_decisions_survive_every_rebuild_and_are_audited(tmp_path):
+    from ocsea.store.db import audit_log
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    s = ReferralSettings()
+    _import(engine, [_doc("A", emails=["one@example.com"]), _doc("B", emails=["one@example.com"],
+                     ipCaptureEvents=[{"ipAddress": "192.0.2.77", "dateTime": T0.isoformat()}]),
+                     _doc("C", ipCaptureEvents=[{"ipAddress": "192.0.2.77",
+                                                 "dateTime": (T0 + timedelta(minutes=10)).isoformat()}])])  # fmt: skip
+    rebuild_cases(engine, s)
+    assert _case_sets(engine) == [{"A", "B", "C"}]
+    with engine.connect() as conn:
+        ids = dict(conn.execute(select(referrals.c.report_id, referrals.c.id)).all())
+        key = conn.execute(select(referrals.c.case_key)).scalar()
+    mark_not_identifying(engine, "analyst1", "ip", "192.0.2.77", "café Wi-Fi")
+    rebuild_cases(engine, s)
+    assert _case_sets(engine) == [{"A", "B"}]
+    key = f"C{ids['A']}"
+    split_case(engine, "analyst1", key, [ids["B"]], "different people")
+    rebuild_cases(engine, s)
+    assert _case_sets(engine) == []
+    _import(engine, [_doc("D", emails=["one@example.com"])], "later.json")
+    rebuild_cases(engine, s)  # a new report with the same e-mail joins one side, not both
+    assert _case_sets(engine) in ([{"A", "D"}], [{"B", "D"}])
+    merge_cases(engine, "analyst1", [f"C{ids['C']}", f"C{ids['A']}"], "same subscriber")
+    rebuild_cases(engine, s)
+    assert any({"A", "C"} <= c for c in _case_sets(engine))
+    assert [d.action for d in list_decisions(engine)] == ["not_identifying", "split", "merge"]
+    with engine.connect() as conn:
+        actions = [r.action for r in conn.execute(select(audit_log.c.action))]
+    assert {"networks.not_identifying", "networks.split", "networks.merge"} <= set(actions)
+    engine.dispose()
+
+
+def test_a_kill_between_storing_and_linking_is_repaired_by_the_next_import(tmp_path):
+    from ocsea.cli import app
+
+    db = f"sqlite:///{tmp_path / 'k.db'}"
+    engine = make_engine(db)
+    _import(engine, [_doc("A", emails=["k@example.com"]), _doc("B", emails=["k@example.com"])])
+    # what a kill after the import's commit and before linking leaves: referrals without a case
+    with engine.begin() as conn:
+        conn.execute(update(referrals).values(case_key=None))
+    assert needs_relink(engine)
+    runner = CliRunner()
+    got = runner.invoke(app, ["cases", "rebuild", "--if-needed", "--db", db])
+    assert got.exit_code == 0 and not needs_relink(engine)
+    got = runner.invoke(app, ["cases", "rebuild", "--if-needed", "--db", db])
+    assert "nothing to relink" in got.output
+    with engine.begin() as conn:
+        conn.execute(update(referrals).values(case_key=None))
+    # the next import, even of nothing new, relinks
+    f = tmp_path / "again.json"
+    f.write_text(json.dumps([_doc("A", emails=["k@example.com"])]))
+    got = runner.invoke(app, ["referrals", "import", str(f), "--db", db])
+    assert got.exit_code == 0, got.output
+    assert not needs_relink(engine) and _case_sets(engine) == [{"A", "B"}]
+    engine.dispose()
+
+
+def test_one_unreadable_file_does_not_stop_the_others(tmp_path, monkeypatch):
+    import ocsea.referrals.store as store
+
+    real = store.parse_document
+
+    def flaky(name, data, *a, **k):
+        if name == "bad.json":
+            raise KeyError("a reader bug")
+        return real(name, data, *a, **k)
+
+    monkeypatch.setattr(store, "parse_document", flaky)
+    engine = make_engine(f"sqlite:///{tmp_path / 'f.db'}")
+    res = import_documents(engine, [("bad.json", b"{}", None),
+                                    ("good.json", json.dumps(_doc("G")).encode(), None)], "t")  # fmt: skip
+    assert res.new == 1 and len(res.rejected) == 1 and "bad.json" in res.rejected[0]
+    engine.dispose()
+
+
+def test_cli_corrections(tmp_path):
+    from ocsea.cli import app
+
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    engine = make_engine(db)
+    _import(engine, [_doc("A", emails=["c@example.com"]), _doc("B", emails=["c@example.com"])])
+    rebuild_cases(engine, ReferralSettings())
+    with engine.connect() as conn:
+        ids = dict(conn.execute(select(referrals.c.report_id, referrals.c.id)).all())
+    runner = CliRunner()
+    got = runner.invoke(app, ["cases", "split", f"C{ids['A']}", "--referrals", str(ids["B"]),
+                              "--note", "two people", "--db", db])  # fmt: skip
+    assert got.exit_code == 0 and "kept apart" in got.output, got.output
+    assert _case_sets(engine) == []
+    got = runner.invoke(app, ["cases", "decisions", "--db", db])
+    assert "split" in got.output and "two people" in got.output
+    got = runner.invoke(app, ["cases", "revoke", "1", "--db", db])
+    assert got.exit_code == 0 and _case_sets(engine) == [{"A", "B"}]
+    got = runner.invoke(app, ["cases", "not-identifying", "email", "nonsense", "--db", db])
+    assert got.exit_code != 0 and "not a valid email" in str(got.exception)  # main() prints it
+    got = runner.invoke(app, ["cases", "split", "C999", "--referrals", "1", "--db", db])
+    assert got.exit_code != 0 and "no case" in str(got.exception)
+    engine.dispose()
