@@ -216,6 +216,9 @@ def _read_into(out: Parsed, ref: Referral, tree: dict, region: str) -> None:
         out.errors.append(f"{out.name} {ref.locator} (report {ref.report_id}): {exc}")
         return
     out.warnings += [f"{out.name} report {ref.report_id}: {w}" for w in ref.warnings]
+    if ref.unknown_fields:
+        out.warnings.append(f"{out.name} report {ref.report_id}: fields not read (kept in the "
+                            f"original): {', '.join(ref.unknown_fields[:10])}")  # fmt: skip
     out.referrals.append(ref)
 
 

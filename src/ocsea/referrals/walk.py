@@ -46,13 +46,34 @@ def key(k: object) -> str:
     return _key(k if isinstance(k, str) else str(k))
 
 
+@functools.lru_cache(maxsize=1024)
+def _ranks(names: tuple[str, ...]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i, n in enumerate(names):
+        out.setdefault(_key(n), i)
+    return out
+
+
 def get(d: Any, *names: str) -> Any:
-    """``d[name]`` for the first name present, compared without case or punctuation."""
+    """``d[name]`` for the first name present, compared without case or punctuation. One pass
+    over the (small) dict, no copy: this is the importer's innermost call."""
     if not isinstance(d, dict):
         return None
-    keys = {key(k): v for k, v in d.items()}
+    ranks = _ranks(names)
+    best, best_rank = None, len(names)
+    for k, v in d.items():
+        r = ranks.get(_key(k) if type(k) is str else key(k))
+        if r is not None and r < best_rank and v is not None and v != "":
+            best, best_rank = v, r
+            if r == 0:
+                break
+    return best
+
+
+def _pick(nk: dict, *names: str) -> Any:
+    """``get`` over a dict whose keys are already compared forms."""
     for n in names:
-        v = keys.get(key(n))
+        v = nk.get(n)
         if v is not None and v != "":
             return v
     return None
@@ -198,14 +219,15 @@ class TreeReader:
             return
         if not isinstance(node, dict):
             return
-        platform = scalar(get(node, "espService", "platform", "service")) or platform
-        if get(node, "ipAddress") is not None or (
-            get(node, "ip") is not None and get(node, "dateTime", "captureDate") is not None
+        nk = {key(k): v for k, v in node.items()}  # once a node, not once a lookup
+        platform = scalar(_pick(nk, "espservice", "platform", "service")) or platform
+        if _pick(nk, "ipaddress") is not None or (
+            _pick(nk, "ip") is not None and _pick(nk, "datetime", "capturedate") is not None
         ):
             self.ip_capture(node, path, role)
-        if get(node, "idType") is not None and get(node, "idValue") is not None:
-            dev = norm_device(scalar(get(node, "idType")), scalar(get(node, "idValue")))
-            self.add(dev and Mention("device", dev, scalar(get(node, "idValue")), role, path))
+        if _pick(nk, "idtype") is not None and _pick(nk, "idvalue") is not None:
+            dev = norm_device(scalar(nk["idtype"]), scalar(nk["idvalue"]))
+            self.add(dev and Mention("device", dev, scalar(nk["idvalue"]), role, path))
         for k, v in node.items():
             kk, sub = key(k), f"{path}.{k}"
             if kk not in KNOWN_KEYS and len(self.ref.unknown_fields) < 50:
