@@ -6,11 +6,19 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from ocsea.config import ReferralSettings
-from ocsea.referrals.decisions import list_decisions, mark_not_identifying, merge_cases, split_case
+from ocsea.referrals.decisions import (
+    DecisionError,
+    list_decisions,
+    mark_not_identifying,
+    merge_cases,
+    normalise,
+    split_case,
+)
 from ocsea.referrals.graph import build_graph, components
 from ocsea.referrals.linking import Decision, LinkPolicy, Sighting, link
 from ocsea.referrals.store import import_documents, needs_relink, rebuild_cases
@@ -77,11 +85,35 @@ def test_what_never_joins():
         assert _groups(s) == [], name
 
 
-def test_a_file_from_many_reporters_circulates_but_one_reporters_repeat_joins():
-    same = [Sighting("R:1", "md5", "b" * 32), Sighting("R:2", "md5", "b" * 32)]
-    assert _groups(same, {"R:1": "chat", "R:2": "chat"}) == [["R:1", "R:2"]]
-    many = [Sighting(f"R:{i}", "md5", "c" * 32) for i in range(3)]
-    assert _groups(many, {"R:0": "a", "R:1": "b", "R:2": "c"}) == []
+def test_a_file_never_joins_referrals_but_brings_sharers_in_as_context():
+    same = [Sighting("R:1", "md5", "b" * 32), Sighting("R:2", "md5", "b" * 32),
+            Sighting("S:7", "md5", "b" * 32)]  # fmt: skip
+    assert _groups(same, {"R:1": "chat", "R:2": "chat"}) == []
+    nets = components(build_graph(same, {}, POL), min_actors=1)
+    assert all(n.context == ["S:7"] for n in nets if n.referrals)
+
+
+def test_mentions_that_may_not_join_do_not_poison_the_value_elsewhere():
+    """A phone named beside 'police' in one report's free text joins nothing from there, but the
+    same phone in two other reports' suspect fields still joins them."""
+    s = [Sighting("R:1", "phone", "+66815550130", role="party_text"),
+         Sighting("R:2", "phone", "+66815550130", role="reported"),
+         Sighting("R:3", "phone", "+66815550130", role="reported")]  # fmt: skip
+    assert _groups(s) == [["R:2", "R:3"]]
+
+
+def test_a_hosting_server_address_joins_no_one():
+    s = [Sighting("R:1", "ip", "198.51.100.80", T0, role="hosting"),
+         Sighting("R:2", "ip", "198.51.100.80", T0 + timedelta(minutes=20), role="hosting")]  # fmt: skip
+    assert _groups(s) == []
+
+
+def test_the_join_threshold_is_the_documented_one():
+    """User names join up to five otherwise unrelated groups, IPs up to four."""
+    names = [Sighting(f"R:{i}", "screen_name", "chat|x") for i in range(6)]
+    assert _groups(names[:5]) == [[f"R:{i}" for i in range(5)]] and _groups(names) == []
+    ips = [Sighting(f"R:{i}", "ip", "192.0.2.90", T0 + timedelta(minutes=i)) for i in range(5)]
+    assert _groups(ips[:4]) == [[f"R:{i}" for i in range(4)]] and _groups(ips) == []
 
 
 def test_configured_party_contacts_never_join():
@@ -135,7 +167,10 @@ def test_decisions_survive_every_rebuild_and_are_audited(tmp_path):
     with engine.connect() as conn:
         ids = dict(conn.execute(select(referrals.c.report_id, referrals.c.id)).all())
         key = conn.execute(select(referrals.c.case_key)).scalar()
+    with pytest.raises(DecisionError, match="no referral names"):
+        mark_not_identifying(engine, "analyst1", "ip", "192.0.2.78", "a typo")
     mark_not_identifying(engine, "analyst1", "ip", "192.0.2.77", "café Wi-Fi")
+    assert needs_relink(engine)  # a decision newer than the last relink
     rebuild_cases(engine, s)
     assert _case_sets(engine) == [{"A", "B"}]
     key = f"C{ids['A']}"
@@ -222,3 +257,11 @@ def test_cli_corrections(tmp_path):
     got = runner.invoke(app, ["cases", "split", "C999", "--referrals", "1", "--db", db])
     assert got.exit_code != 0 and "no case" in str(got.exception)
     engine.dispose()
+
+
+def test_an_analyst_types_identifiers_as_documents_write_them():
+    assert normalise("screen_name", "Facebook|@John") == "facebook|john"
+    assert normalise("device", "IMEI|49-015420-323751-8") == "imei|490154203237518"
+    assert normalise("phone", "081 555 0101") == "+66815550101"
+    with pytest.raises(DecisionError):
+        normalise("screen_name", "no platform")

@@ -128,7 +128,7 @@ def test_a_contact_quoted_with_a_reporting_party_is_the_partys():
         "f",
     )
     roles = {m.value: m.role for m in ms if m.kind == "email"}
-    assert roles == {"intake@hotline.example": "reporting_party", "a.b@example.org": "text"}
+    assert roles == {"intake@hotline.example": "party_text", "a.b@example.org": "text"}
 
 
 def test_hotline_rows_read_notes_contacts_and_the_handler():
@@ -207,3 +207,50 @@ def test_no_csv_crashes_the_generic_reader(header, rows):
     w.writerows(rows)
     with contextlib.suppress(ReferralError):
         parse_document("x.csv", buf.getvalue().encode("utf-8"), fmt="csv")
+
+
+def _ips(doc: dict) -> list[tuple[str, str | None]]:
+    r = parse_document("r.json", json.dumps(doc).encode()).referrals[0]
+    return sorted(
+        (m.value, m.at.isoformat() if m.at else None) for m in r.mentions if m.kind == "ip"
+    )
+
+
+def test_an_ip_time_is_read_to_the_minute_or_not_at_all():
+    def person(ev):
+        return {
+            "reportId": "T",
+            "reportedPeople": {"reportedPersons": [{"ipCaptureEvents": ev}]},
+        }
+
+    # a date alone would put uses hours apart in one window: the IP is kept without a time
+    assert _ips(person([{"ipAddress": "192.0.2.5", "dateTime": "2024-03-05"}])) == [
+        ("192.0.2.5", None)
+    ]
+    # Thai reports write Thailand's clock as ICT
+    assert _ips(person([{"ipAddress": "192.0.2.5", "dateTime": "2024-03-05 22:30:00 ICT"}])) == [
+        ("192.0.2.5", "2024-03-05T15:30:00+00:00")
+    ]
+    # several addresses in one capture, and 'ip' + 'time' spellings
+    assert [v for v, _ in _ips(person([{"ipAddress": ["192.0.2.6", "192.0.2.7"]}]))] == [
+        "192.0.2.6", "192.0.2.7"]  # fmt: skip
+    assert _ips(person([{"ip": "192.0.2.8", "time": "2024-03-05T01:00:00Z"}])) == [
+        ("192.0.2.8", "2024-03-05T01:00:00+00:00")
+    ]
+
+
+def test_thai_text_written_against_an_address_is_not_part_of_it():
+    got = {
+        (m.kind, m.value)
+        for m in extract("badguy@example.comหรือไลน์ abc_1 https://x.example/u/aหรือ", "f")
+    }
+    assert ("email", "badguy@example.com") in got and ("url", "x.example/u/a") in got
+    assert ("line_id", "abc_1") in got
+
+
+def test_english_after_line_is_not_an_id_and_bare_long_numbers_are_not_phones():
+    assert not extract("contacted via LINE and in line with policy", "f")
+    assert not [m for m in extract("order 16175551234 paid", "f") if m.kind == "phone"]
+    assert [m.value for m in extract("call 16175550134", "f") if m.kind == "phone"] == [
+        "+16175550134"
+    ]

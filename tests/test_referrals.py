@@ -88,9 +88,7 @@ def test_hotline_csv_and_json(demo):
     p = parse_document("h.csv", (demo.folder / "hotline-reports.csv").read_bytes())
     assert p.format == "hotline" and len(p.referrals) == 4
     last = p.referrals[-1]
-    assert any(
-        m.kind == "url" and m.value == "other.example.org/x" for m in last.mentions
-    )
+    assert any(m.kind == "url" and m.value == "other.example.org/x" for m in last.mentions)
     assert last.hotline["classification"] == "national" and last.countries == ["NL"]
     doc = [{"reportId": "H1", "url": "https://a.example.com/1", "hostingCountry": "TH", "ageGroup": "infant",
             "classification": "baseline"}, {"url": "", "classification": "baseline"}]  # fmt: skip
@@ -301,21 +299,26 @@ def test_referrals_meet_p2p_sharers(db_url, demo):
     import_documents(engine, [("p.json", json.dumps(docs).encode(), None)], "t", settings=s)
     g, _ = load_graph(engine, s)
     nets = components(g, LinkPolicy())
-    assert len(nets) == 1 and "S:1" in nets[0].actors and nets[0].findings == ["F:1"]
+    assert len(nets) == 1 and "S:1" in nets[0].actors
     with engine.connect() as conn:
         rid = dict(conn.execute(select(referrals.c.id, referrals.c.report_id)).all())
-    assert {rid[int(a[2:])] for a in nets[0].referrals} == {
-        "P1",
-        "P2",
-        "P3",
-    }  # not P4: 5 days later
+    # P1 by the IP (40 minutes apart), P3 by the GUID; not P4 (5 days later), and not P2: a file
+    # held by both is a lead shown with P2's case, never a merge (unrelated people hold one file)
+    assert {rid[int(a[2:])] for a in nets[0].referrals} == {"P1", "P3"}
+    p2 = next(f"R:{i}" for i, r in rid.items() if r == "P2")
+    alone = next(n for n in components(g, min_actors=1, central_top=0) if p2 in n.actors)
+    assert alone.actors == [p2] and alone.context == ["S:1", "F:1"]
     rebuild_cases(engine, s)
     with engine.connect() as conn:
         c = conn.execute(
             select(cases).where(cases.c.status == "open").order_by(cases.c.priority.desc())
         ).first()
     assert c.sharer_ids == [1] and "triage_findings" in c.breakdown
-    assert any("finding 1 (unknown-flagged)" in e for e in c.evidence["triage_findings"])
+    with engine.connect() as conn:
+        p2_case = conn.execute(select(cases).where(cases.c.referral_ids == [next(
+            i for i, r in rid.items() if r == "P2")])).first()  # fmt: skip
+    assert p2_case.sharer_ids == [1]
+    assert any("finding 1 (unknown-flagged)" in e for e in p2_case.evidence["triage_findings"])
     engine.dispose()
 
 

@@ -232,6 +232,7 @@ def _network_json(g, net) -> dict:
         "joined_by": [{"kind": j.kind, "value": j.value, "strength": j.strength, "weight": j.weight,
                        "actors": j.actors, "evidence": j.evidence[:5]} for j in net.joins],
         "central": [{"node": n, "betweenness": c} for n, c in net.central],
+        "context": [{"id": a, "label": g.nodes[a].get("label", a)} for a in net.context],
     }  # fmt: skip
 
 
@@ -311,6 +312,9 @@ def register(app: typer.Typer) -> None:
                 written = sorted({e["written"] for e in j.evidence if e.get("written")})
                 if len(written) > 1:
                     out.print(f"    written as: {escape(' | '.join(written[:5]))}", highlight=False)
+            if net.context:
+                out.print("  holds files also held by: " + escape(", ".join(
+                    str(g.nodes[a].get("label", a)) for a in net.context[:6])), highlight=False)  # fmt: skip
             out.print("  most central: " + escape(", ".join(f"{g.nodes[n].get('label', n)} ({c:.2f})" for n, c in net.central[:3])),
                       highlight=False)  # fmt: skip
         if len(nets) > top:

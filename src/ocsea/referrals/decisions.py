@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ocsea.referrals.linking import Decision
 from ocsea.service import audit
-from ocsea.store.db import cases, link_decisions
+from ocsea.store.db import cases, entities, link_decisions
 
 ACTIONS = ("not_identifying", "split", "merge")
 
@@ -69,6 +69,13 @@ def mark_not_identifying(engine: Engine, actor: str, kind: str, raw: str, note: 
     """An identifier that names no one person (a shared Wi-Fi, a school gateway): never joins."""
     value = normalise(kind, raw, region)
     with engine.begin() as conn:
+        known = conn.execute(select(entities.c.id).where(
+            entities.c.kind == kind, entities.c.value == value)).first()  # fmt: skip
+        if known is None:
+            # A mark that matches nothing would leave the analyst believing a link is gone.
+            raise DecisionError(
+                f"no referral names {kind} {value!r} (as normalised from {raw[:80]!r})"
+            )
         return _add(conn, actor, "not_identifying", note, kind, value)
 
 
@@ -97,8 +104,18 @@ def merge_cases(engine: Engine, actor: str, keys: list[str], note: str = "") -> 
         return _add(conn, actor, "merge", note, side_a=firsts[:1], side_b=firsts[1:])
 
 
-def revoke(engine: Engine, actor: str, decision_id: int) -> None:
+def revoke(engine: Engine, actor: str, decision_id: int, may_revoke_others: bool = True) -> None:
+    """Revoke a decision in force. ``may_revoke_others`` False: only its author may (the API passes
+    False for investigators; supervisors and admins revoke anyone's)."""
     with engine.begin() as conn:
+        row = conn.execute(select(link_decisions.c.created_by).where(
+            link_decisions.c.id == decision_id)).first()  # fmt: skip
+        if row is not None and not may_revoke_others and row.created_by != actor:
+            audit.append(conn, actor, "networks.revoke.refused", str(decision_id),
+                         {"created_by": row.created_by})  # fmt: skip
+            raise PermissionError(
+                f"decision {decision_id} is {row.created_by}'s: a supervisor revokes it"
+            )
         got = conn.execute(update(link_decisions).where(
             link_decisions.c.id == decision_id, link_decisions.c.revoked_at.is_(None)
         ).values(revoked_by=actor, revoked_at=datetime.now(UTC)))  # fmt: skip
@@ -143,10 +160,13 @@ def normalise(kind: str, raw: str, region: str = "TH") -> str:
         got = e.norm_promptpay(text)
     elif kind == "bank_account":
         got = e.norm_bank_account(text)
-    elif kind in ("platform_id", "screen_name", "device", "p2p_guid"):
-        got = text if "|" in text or kind == "p2p_guid" else None
-        if kind == "p2p_guid":
-            got = e.norm_guid(text)
+    elif kind in ("platform_id", "screen_name", "device"):
+        platform, sep, ident = text.partition("|")
+        norm = {"platform_id": e.norm_platform_id, "screen_name": e.norm_screen_name,
+                "device": e.norm_device}[kind]  # fmt: skip
+        got = norm(platform, ident) if sep else None
+    elif kind == "p2p_guid":
+        got = e.norm_guid(text)
     else:
         raise DecisionError(f"unknown identifier kind {kind!r}")
     if not got:

@@ -7,7 +7,7 @@ too common to trust. A number is a phone or a bank account by its own grouping f
 
 An identifier in the same clause as words that name a reporting party ("forwarded by … hotline,
 contact …", "ทีมรับแจ้ง") is that party's contact, not the suspect's: it is kept with the role
-``reporting_party`` and never joins referrals (docs/referrals.md, Links).
+``party_text``: it joins no referral (docs/referrals.md, Links).
 """
 
 from __future__ import annotations
@@ -37,9 +37,15 @@ MAX_TEXT = 100_000  # characters of one free-text field that are searched
 
 # '@' written plainly takes no spaces around it ("LINE ID @name.x" is no address); the defanged
 # "(at)" and "[at]" may have them.
-_EMAIL = re.compile(r"[\w.%+\-]{1,64}(?:@|\s?(?:\(at\)|\[at\])\s?)[\w\-]+(?:(?:\.|\[\.\])[\w\-]+)+")
+# The domain part is ASCII: Thai text written straight after an address ("a@b.example หรือ …")
+# is not part of it.
+_EMAIL = re.compile(
+    r"[\w.%+\-]{1,64}(?:@|\s?(?:\(at\)|\[at\])\s?)[A-Za-z0-9\-]+(?:(?:\.|\[\.\])[A-Za-z0-9\-]+)+"
+)
 _URL = re.compile(
-    r"\b(?:https?|hxxps?)(?::|\[:\])//[^\s<>\"'()]+|\bwww(?:\.|\[\.\])[^\s<>\"'()]+", re.I
+    r"\b(?:https?|hxxps?)(?::|\[:\])//[^\s<>\"'()\u0e00-\u0e7f]+"
+    r"|\bwww(?:\.|\[\.\])[^\s<>\"'()\u0e00-\u0e7f]+",
+    re.I,
 )
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}(?:\.|\[\.\])){3}\d{1,3}(?![\d.])")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{0,4}(?:::?[0-9a-fA-F]{1,4})*")
@@ -67,11 +73,16 @@ _TRUEMONEY = re.compile(
     r"\s*(\+?\d[\d\s\-]{8,16}\d)",
     re.I,
 )
+# A LINE id only where the text says it is one: "LINE id x", "LINE: x", "LINE @x", "ไลน์ x". A bare
+# "LINE" followed by a word is English ("via LINE and …", "in line with …").
 _LINE = re.compile(
-    r"(?<![A-Za-z])(?:line\s*id|line|ไอดีไลน์|ไลน์ไอดี|ไลน์)(?![A-Za-z])\s*(?:id)?\s*[:：=]?\s*"
+    r"(?<![A-Za-z])(?:(?:line|ไลน์)\s*(?:id|ไอดี)\s*[:：=]?\s*|line\s*[:：=]\s*|line\s+(?=@)"
+    r"|(?:ไอดีไลน์|ไลน์ไอดี|ไลน์)\s*[:：=]?\s*)"
     r"(@?[A-Za-z0-9][A-Za-z0-9._\-]{2,19})(?![A-Za-z0-9._\-@])",
     re.I,
 )
+_NOT_LINE_IDS = frozenset({"and", "with", "the", "for", "from", "chat", "group", "app", "only",
+                           "account", "user", "number", "unknown", "none", "ไม่ทราบ"})  # fmt: skip
 # Words that name a reporting party: an identifier in the same clause is its contact.
 _PARTY = re.compile(
     r"forwarded by|on behalf of|hotline|helpline|help desk|helpdesk|intake|law enforcement"
@@ -79,6 +90,13 @@ _PARTY = re.compile(
     r"requests?)|support team|ทีมรับแจ้ง|สายด่วน|ศูนย์รับแจ้ง|ตำรวจ|เจ้าหน้าที่|มูลนิธิ",
     re.I,
 )
+_BARE_INTL = re.compile(r"(?<![\d+])(?:66|1)\d{9,10}(?!\d)")
+_PHONE_CUE = re.compile(
+    r"โทร|เบอร์|มือถือ|ติดต่อ|phone|tel\b|call|mobile|whats\s?app|viber|sms|wallet|วอลเล็ท", re.I
+)
+# A mention named with a reporting party in free text: it joins no one, but unlike a party's own
+# block it does not make the value a party's everywhere (linking.py).
+PARTY_TEXT_ROLE = "party_text"
 _CLAUSE_END = re.compile(r"[.;\n|]\s|[\n|]")
 _ZERO_ZERO = re.compile(r"(?<![\d+])00(?=\s?[1-9])")
 
@@ -102,7 +120,8 @@ def extract(text: str, field: str, role: str = "text", region: str = "TH") -> li
         if value and (kind, value) not in found:
             who = role
             if at >= 0 and any(a <= at < b for a, b in party):
-                who, attrs = "reporting_party", {**attrs, "why": "named with a reporting party"}
+                # This mention only: the same value as a suspect's field elsewhere still joins.
+                who, attrs = PARTY_TEXT_ROLE, {**attrs, "why": "named with a reporting party"}
             found[(kind, value)] = Mention(kind, value, display.strip(), who, field, None, attrs)
 
     for m in _EMAIL.finditer(text):
@@ -128,7 +147,10 @@ def extract(text: str, field: str, role: str = "text", region: str = "TH") -> li
             add(got[0], got[1], m.group(), m.start())
     taken = email_spans + url_spans
     for m in _LINE.finditer(text):
-        if not any(a <= m.start(1) < b for a, b in taken):
+        if (
+            not any(a <= m.start(1) < b for a, b in taken)
+            and m.group(1).lower() not in _NOT_LINE_IDS
+        ):
             add("line_id", norm_line_id(m.group(1)), m.group(1), m.start(1))
     payment_spans: list[tuple[int, int]] = []
     for m in _PROMPTPAY.finditer(text):
@@ -164,9 +186,12 @@ def extract(text: str, field: str, role: str = "text", region: str = "TH") -> li
         start = match.start - (text[match.start - 1 : match.start + 1] == "00")
         raw = text[start : match.end].strip()
         add("phone", e164, raw, match.start, region=phonenumbers.region_code_for_number(num))
-    # '66812345678': a country code without '+', which the matcher does not take.
-    for m in re.finditer(r"(?<![\d+])(?:66|1)\d{9,10}(?!\d)", text):
+    # '66812345678': a country code without '+', which the matcher does not take; only after a
+    # word that says a phone follows (an 11-digit number alone may be anything: an order, a QQ id).
+    for m in _BARE_INTL.finditer(text):
         if any(a <= m.start() < b for a, b in taken + payment_spans):
+            continue
+        if not _PHONE_CUE.search(text[max(0, m.start() - 24) : m.start()]):
             continue
         phone = norm_phone(m.group(), region)
         if phone and phone.valid:

@@ -423,7 +423,8 @@ def _row_person(val: dict[str, str]) -> dict:
     ips, times = _cells(val.get("ip", "")), _cells(val.get("ip_time", ""))
     if ips:
         person["ipCaptureEvent"] = [
-            {"ipAddress": ip, "dateTime": times[i] if i < len(times) else (times[-1] if times else None)}
+            # one time for all the IPs, or one each; never a neighbour's time for an IP without one
+            {"ipAddress": ip, "dateTime": times[i] if i < len(times) else (times[0] if len(times) == 1 else None)}
             for i, ip in enumerate(ips)
         ]  # fmt: skip
     return {k: v for k, v in person.items() if v}

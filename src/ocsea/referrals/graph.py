@@ -113,6 +113,9 @@ class Network:
     actors: list[str]
     joins: list[Join]
     central: list[tuple[str, float]]  # nodes by betweenness centrality
+    # P2P sharers and triage findings that hold a file the network's referrals name: leads shown
+    # with the network, never merged into it (unrelated people hold the same files).
+    context: list[str] = field(default_factory=list)
 
     @property
     def referrals(self) -> list[str]:
@@ -152,7 +155,7 @@ def components(
         joins: list[Join] = []
         if len(actors) > 1:
             joins = _joins(g, view, set(actors))
-        out.append(Network(actors, joins, []))
+        out.append(Network(actors, joins, [], context_of(g, actors)))
     out.sort(key=lambda net: (-len(net.actors), _actor_order(net.actors[0])))
     for net in out[:central_top]:
         if len(net.actors) < 2:
@@ -169,6 +172,20 @@ def components(
             (n, round(c, 4)) for n, c in sorted(bc.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
         ]
     return out
+
+
+def context_of(g: nx.Graph, actors: list[str]) -> list[str]:
+    """Sharers and findings that hold a file one of ``actors`` (referrals) names."""
+    members = set(actors)
+    out: set[str] = set()
+    for a in actors:
+        if not a.startswith("R:"):
+            continue
+        for n in g.neighbors(a):
+            d = g.nodes[n]
+            if d["node_type"] == "entity" and d["kind"] in ("md5", "sha1", "sha256"):
+                out.update(x for x in g.neighbors(n) if x[:2] in ("S:", "F:") and x not in members)
+    return sorted(out, key=_actor_order)
 
 
 def _joins(g: nx.Graph, view, members: set[str]) -> list[Join]:

@@ -10,8 +10,9 @@ Each identifier gets a verdict before it may join anyone:
    - a host alone (a domain, a URL without a path): it names everyone on a platform;
    - a platform account or user name with no platform: the same number names different people on
      different platforms;
-   - a file annotated viral or potential meme, or reported by several unrelated reporters: it
-     circulates, it does not identify;
+   - a file: unrelated people hold the same file, so a file hash never joins two referrals. It
+     brings a P2P sharer or a triage finding that holds the file into the case as context
+     (``context_of``) without merging anything;
    - an IP in a shared range (private, CGNAT), flagged as a possible proxy, or without a time;
    - what an analyst marked as not identifying (a café's Wi-Fi, a school's gateway).
 2. **How specific it is** (Fellegi–Sunter with frequency adjustment, as in Splink): an identifier
@@ -20,8 +21,8 @@ Each identifier gets a verdict before it may join anyone:
    most specific (fewest actors) to the least; each one's weight is its kind's prior less
    ``FANOUT_BITS`` × log2 of the number of groups it would join. It joins when the weight reaches
    ``JOIN_BITS``. With the default priors that is: personal identifiers (e-mail, phone, payment,
-   wallet, account, device, LINE id) join up to 10 unrelated groups; user names, profile URLs,
-   file hashes and IPs up to 4.
+   wallet, account, device, LINE id) join up to 10 unrelated groups; user names and URLs up to 5;
+   IPs up to 4.
 3. **The analyst's decisions** hold over everything: a split keeps two sets of actors apart
    whatever joins them (the union that would bring them together is refused and shown), a merge
    joins two actors whatever the data says.
@@ -49,10 +50,11 @@ PRIOR_BITS: dict[str, float] = {
 }  # fmt: skip
 FANOUT_BITS = 3.0
 JOIN_BITS = 6.0
-FILE_MAX_REPORTERS = 2  # a file from more unrelated reporters than this circulates
-FILE_FLAGS = frozenset({"viral", "potentialMeme"})
-NEVER_JOIN_KINDS = frozenset({"domain", "name"})
+HASH_KINDS = frozenset({"md5", "sha1", "sha256"})
+NEVER_JOIN_KINDS = frozenset({"domain", "name"}) | HASH_KINDS
 PARTY_ROLE = "reporting_party"
+PARTY_TEXT_ROLE = "party_text"  # named with a reporting party in free text: this mention only
+HOSTING_ROLE = "hosting"  # a server's address or URL in a hotline report, not a person's
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,12 @@ class Linking:
     merges: list[Decision]
 
 
+_SILENT = {
+    PARTY_TEXT_ROLE: "named in free text with a reporting party (forwarded by, contact …)",
+    HOSTING_ROLE: "a hosting server's address: many sites share one",
+}
+
+
 def strength_of(kind: str) -> str:
     return "confirmed" if kind in CONFIRMED_KINDS else "tentative"
 
@@ -184,12 +192,12 @@ def _category(kind: str, value: str, group: list[Sighting], policy: LinkPolicy,
     d = marked.get((kind, value))
     if d is not None:
         return f"marked not identifying (decision {d.id}{': ' + d.note if d.note else ''})"
+    if kind == "domain":
+        return "a host alone names everyone on it"
+    if kind in HASH_KINDS:
+        return "a file: unrelated people hold the same file (shown as context, joins no one)"
     if kind in NEVER_JOIN_KINDS:
-        return (
-            "a host alone names everyone on it"
-            if kind == "domain"
-            else f"a {kind} is not an identifier"
-        )
+        return f"a {kind} is not an identifier"
     if kind == "url" and not url_names_a_resource(value):
         return "a host alone names everyone on it"
     if (kind, value) in policy.party_contacts:
@@ -201,13 +209,6 @@ def _category(kind: str, value: str, group: list[Sighting], policy: LinkPolicy,
         return "no platform named: the same id names different accounts on different platforms"
     if not policy.allows(strength_of(kind)):
         return "tentative kind (confirmed links only)"
-    if kind in ("md5", "sha1", "sha256"):
-        flags = {f for s in group for f in s.flags} & FILE_FLAGS
-        if flags:
-            return f"a file annotated {', '.join(sorted(flags))}: it circulates"
-        who = {reporters.get(s.actor, s.actor) for s in group if s.actor.startswith("R:")}
-        if len(who) > FILE_MAX_REPORTERS:
-            return f"a file reported by {len(who)} unrelated reporters: it circulates"
     if kind == "ip":
         if ip_is_shared(value):
             return "a shared address range (private, CGNAT, loopback)"
@@ -220,10 +221,14 @@ def link(sightings: list[Sighting], reporters: dict[str, str], policy: LinkPolic
          decisions: list[Decision] = ()) -> Linking:  # fmt: skip
     """Verdicts for every identifier and the groups of actors they join."""
     by_id: dict[tuple[str, str], list[Sighting]] = defaultdict(list)
+    silent: dict[tuple[str, str], str] = {}  # identifiers all of whose mentions may not join
     actors: set[str] = set(reporters)
     for s in sightings:
-        by_id[(s.kind, s.value)].append(s)
         actors.add(s.actor)
+        if s.role == PARTY_TEXT_ROLE or (s.kind == "ip" and s.role == HOSTING_ROLE):
+            silent.setdefault((s.kind, s.value), s.role)
+            continue  # shown in the graph, never a carrier
+        by_id[(s.kind, s.value)].append(s)
     # Values that a reporting party's block states are that party's in every report.
     party_values = {k for k, g in by_id.items() if any(s.role == PARTY_ROLE for s in g)}
     marked = {(d.kind, d.value): d for d in decisions if d.action == "not_identifying"}
@@ -237,7 +242,10 @@ def link(sightings: list[Sighting], reporters: dict[str, str], policy: LinkPolic
             why = uf.union(members[0], b)
             if why is not None:
                 refused.append({"decision": why, "by": f"merge {d.id}", "actors": [members[0], b]})
-    verdicts: dict[tuple[str, str], Verdict] = {}
+    verdicts: dict[tuple[str, str], Verdict] = {
+        k: Verdict(k[0], k[1], False, None, _SILENT[role], 0)
+        for k, role in silent.items() if k not in by_id
+    }  # fmt: skip
     candidates = []
     for (kind, value), group in by_id.items():
         n = len({s.actor for s in group})
@@ -257,8 +265,9 @@ def link(sightings: list[Sighting], reporters: dict[str, str], policy: LinkPolic
         group = by_id[(kind, value)]
         carriers = sorted({s.actor for s in group})
         groups = len({uf.find(a) for a in carriers})
+        exact = PRIOR_BITS.get(kind, 10.0) - FANOUT_BITS * math.log2(max(1, groups))
         w = weight_of(kind, groups)
-        v = Verdict(kind, value, w >= JOIN_BITS, w, "", n, groups)
+        v = Verdict(kind, value, exact >= JOIN_BITS, w, "", n, groups)
         verdicts[(kind, value)] = v
         if not v.joins:
             v.reason = (f"carried by {groups} otherwise unrelated groups: shared, not personal "
@@ -272,6 +281,7 @@ def link(sightings: list[Sighting], reporters: dict[str, str], policy: LinkPolic
                     f"no two actors used it within {_hours(policy.ip_window)}",
                 )
                 continue
+            joined_here: set[str] = set()
             for a, b in pairs:
                 why = uf.union(a.actor, b.actor)
                 if why is not None:
@@ -280,7 +290,8 @@ def link(sightings: list[Sighting], reporters: dict[str, str], policy: LinkPolic
                     )
                     continue
                 ip_links.append(PairLink(a.actor, b.actor, value, (a.at, b.at), w))
-            v.joined = sorted({x for p in ip_links if p.ip == value for x in (p.a, p.b)})
+                joined_here.update((a.actor, b.actor))
+            v.joined = sorted(joined_here)
             v.reason = f"used by two actors within {_hours(policy.ip_window)}"
             continue
         joined = [carriers[0]]
@@ -304,8 +315,8 @@ def _hours(window: timedelta) -> str:
 
 
 def _ip_pairs(group: list[Sighting], window: timedelta) -> list[tuple[Sighting, Sighting]]:
-    """Pairs of different actors that used the address within the window of each other (each
-    actor paired with the nearest later use by another, so n uses give at most n pairs)."""
+    """Each pair of different actors that used the address within the window of each other,
+    once (the first such pair of uses in time)."""
     timed = sorted((s for s in group if s.at is not None), key=lambda s: (s.at, s.actor))
     out = []
     seen: set[tuple[str, str]] = set()

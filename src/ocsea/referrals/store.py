@@ -244,15 +244,25 @@ def _flags_of(summary: dict) -> dict[tuple[str, str], frozenset[str]]:
 
 
 def needs_relink(engine: Engine) -> bool:
-    """True when referrals wait for a case: an import stored them and was killed or failed before
-    linking. The state is its own marker: no flag to forget to clear."""
+    """True when referrals wait for a case (an import stored them and was killed or failed before
+    linking), or an analyst's decision is newer than the last relink. The state is its own marker:
+    no flag to forget to clear."""
+    from ocsea.store.db import link_decisions
+
     with engine.connect() as conn:
-        return (
-            conn.execute(
-                select(referrals.c.id).where(referrals.c.case_key.is_(None)).limit(1)
-            ).first()
-            is not None
-        )
+        if conn.execute(
+            select(referrals.c.id).where(referrals.c.case_key.is_(None)).limit(1)
+        ).first():
+            return True
+        # A correction made (or revoked) after the last relink: that relink was killed or failed.
+        last_link = conn.execute(select(func.max(cases.c.updated_at))).scalar()
+        last_decision = conn.execute(select(func.max(func.coalesce(
+            link_decisions.c.revoked_at, link_decisions.c.created_at)))).scalar()  # fmt: skip
+    if last_decision is None or last_link is None:
+        return last_decision is not None
+    last_link, last_decision = (t.replace(tzinfo=UTC) if t.tzinfo is None else t
+                                for t in (last_link, last_decision))  # fmt: skip
+    return last_decision > last_link
 
 
 def _chunks(values: list, n: int = _IN) -> Iterator[list]:
@@ -408,8 +418,8 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
             rids = sorted(int(a[2:]) for a in net.referrals)
             if not rids:
                 continue
-            sids = sorted(int(a[2:]) for a in net.sharers)
-            fids = [a for a in net.actors if a.startswith("F:")]
+            sids = sorted({int(a[2:]) for a in [*net.sharers, *net.context] if a.startswith("S:")})
+            fids = [a for a in [*net.actors, *net.context] if a.startswith("F:")]
             found = _sharer_findings(conn, sids)
             linked = [f"sharer {g.nodes[f'S:{s}'].get('label', s)}: {found.get(s, (0, 0))[0]} findings, "
                       f"top priority {found.get(s, (0, 0.0))[1]:.1f}" for s in sids]  # fmt: skip

@@ -102,6 +102,24 @@ def scalar(v: Any) -> str:
     return "" if v is None or isinstance(v, dict | list) else str(v).strip()
 
 
+_ZONES = {"ICT": "+07:00", "THA": "+07:00", "UTC": "+00:00", "GMT": "+00:00", "Z": "+00:00"}
+_ZONE = re.compile(r"\s+(ICT|THA|UTC|GMT)\s*$", re.I)
+
+
+def exact_time(v: Any) -> datetime | None:
+    """A time to the minute, or None: never a date alone (an IP's window needs the clock)."""
+    text = scalar(v)
+    if not text or (len(text.strip()) <= 10 and "-" in text):
+        return None
+    zone = _ZONE.search(text)
+    if zone:  # "2024-03-05 22:30 ICT": Thailand's clock, as Thai reports write it
+        text = text[: zone.start()].strip() + _ZONES[zone.group(1).upper()]
+    try:
+        return parse_time(text)
+    except RowError:
+        return None
+
+
 def when(v: Any) -> datetime | None:
     text = scalar(v)
     if not text:
@@ -198,16 +216,25 @@ class TreeReader:
                     self.add(m)
 
     def ip_capture(self, d: dict, path: str, role: str) -> None:
-        raw = scalar(get(d, "ipAddress", "ip"))
-        value = norm_ip(raw)
-        if not value:
-            if raw:
-                self.warnings.append(f"{path}: not an IP address: {raw[:60]!r}")
-            return
-        at = when(get(d, "dateTime", "captureDate", "date", "time", "timestamp"))
+        raw_time = get(d, "dateTime", "captureDate", "date", "time", "timestamp")
+        at = exact_time(raw_time)
+        if raw_time not in (None, "") and at is None:
+            # A date alone, or a time this reader cannot place on the clock, would put two uses
+            # hours apart into one window: the IP is kept, without a time (it then joins no one).
+            self.warnings.append(
+                f"{path}: capture time not read to the minute: {scalar(raw_time)[:40]!r}"
+            )
         attrs = {"event": scalar(get(d, "eventName")) or None, "port": scalar(get(d, "port")) or None,
                  "proxy": scalar(get(d, "possibleProxy")) or None}  # fmt: skip
-        self.add(Mention("ip", value, raw, role, path, at, {k: v for k, v in attrs.items() if v}))
+        attrs = {k: v for k, v in attrs.items() if v}
+        for i, item in enumerate(as_list(get(d, "ipAddress", "ip"))):
+            raw = scalar(item)
+            value = norm_ip(raw)
+            where = path if i == 0 else f"{path}.ipAddress[{i}]"
+            if value:
+                self.add(Mention("ip", value, raw, role, where, at, attrs))
+            elif raw:
+                self.warnings.append(f"{where}: not an IP address: {raw[:60]!r}")
 
     def walk(self, node: Any, path: str, role: str, platform: str) -> None:
         self.seen_nodes += 1
@@ -221,9 +248,7 @@ class TreeReader:
             return
         nk = {key(k): v for k, v in node.items()}  # once a node, not once a lookup
         platform = scalar(_pick(nk, "espservice", "platform", "service")) or platform
-        if _pick(nk, "ipaddress") is not None or (
-            _pick(nk, "ip") is not None and _pick(nk, "datetime", "capturedate") is not None
-        ):
+        if _pick(nk, "ipaddress", "ip") is not None:
             self.ip_capture(node, path, role)
         if _pick(nk, "idtype") is not None and _pick(nk, "idvalue") is not None:
             dev = norm_device(scalar(nk["idtype"]), scalar(nk["idvalue"]))
@@ -277,8 +302,11 @@ class TreeReader:
                         self._m("screen_name", norm_screen_name(platform, raw), raw, role, sub)
                     )
             elif kk in ("espuserid", "espidentifier", "userid", "accountid"):
-                raw = scalar(v)
-                self.add(self._m("platform_id", norm_platform_id(platform, raw), raw, role, sub))
+                for x in as_list(v):
+                    raw = scalar(x)
+                    self.add(
+                        self._m("platform_id", norm_platform_id(platform, raw), raw, role, sub, x)
+                    )
             elif kk in ("profileurl", "url", "urls", "locationoffile", "webpageurl"):
                 for x in as_list(v):
                     got = norm_url(scalar(x))

@@ -407,9 +407,13 @@ def register(
         from ocsea.referrals import decisions as dec
 
         try:
-            dec.revoke(engine, p.name, decision_id)
+            dec.revoke(
+                engine, p.name, decision_id, may_revoke_others=p.role in ("supervisor", "admin")
+            )
         except dec.DecisionError as exc:
             raise problem(404, "not found", str(exc)) from None
+        except PermissionError as exc:
+            raise problem(403, "forbidden", str(exc)) from None
         if not rebuild_queued.is_set():
             rebuild_queued.set()
             background.add_task(relink, p.name)
