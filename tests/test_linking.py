@@ -22,7 +22,7 @@ from ocsea.referrals.decisions import (
 from ocsea.referrals.graph import build_graph, components
 from ocsea.referrals.linking import Decision, LinkPolicy, Sighting, link
 from ocsea.referrals.store import import_documents, needs_relink, rebuild_cases
-from ocsea.store.db import make_engine, referrals
+from ocsea.store.db import cases, make_engine, referrals
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POL = LinkPolicy()
@@ -153,10 +153,10 @@ def _case_sets(engine) -> list[set[str]]:
     return sorted((v for v in by.values() if len(v) > 1), key=sorted)
 
 
-def test_decisions_survive_every_rebuild_and_are_audited(tmp_path):
+def test_decisions_survive_every_rebuild_and_are_audited(db_url):
     from ocsea.store.db import audit_log
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    engine = make_engine(db_url)
     s = ReferralSettings()
     _import(engine, [_doc("A", emails=["one@example.com"]), _doc("B", emails=["one@example.com"],
                      ipCaptureEvents=[{"ipAddress": "192.0.2.77", "dateTime": T0.isoformat()}]),
@@ -265,3 +265,67 @@ def test_an_analyst_types_identifiers_as_documents_write_them():
     assert normalise("phone", "081 555 0101") == "+66815550101"
     with pytest.raises(DecisionError):
         normalise("screen_name", "no platform")
+
+
+def _random_docs(rng, start: int, n: int) -> list[dict]:
+    """Reports whose identifiers come from small pools, so that networks, hubs (an IP most of them
+    used), platform-less ids and reporting-party contacts all occur."""
+    docs = []
+    for i in range(start, start + n):
+        at = T0 + timedelta(minutes=rng.randrange(0, 600))
+        person = {"espService": rng.choice(["ChatA", "ChatB", ""]),
+                  "espUserId": f"{rng.randrange(12)}",
+                  "emails": [f"p{rng.randrange(40)}@example.com"],
+                  "phones": [f"081555{rng.randrange(60):04d}"] if rng.random() < 0.4 else [],
+                  "ipCaptureEvents": [{"ipAddress": rng.choice(["192.0.2.1", f"198.51.100.{rng.randrange(30)}"]),
+                                       "dateTime": at.isoformat()}]}  # fmt: skip
+        docs.append({"reportId": f"X{i}", "reportedInformation": {
+            "reportingEsp": {"espName": "ChatA", "email": "legal@chata.example"},
+            "reportedPeople": {"reportedPersons": [person]}}})  # fmt: skip
+    return docs
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_partial_relink_gives_the_cases_a_full_relink_gives(db_url, seed):
+    import random
+
+    rng = random.Random(seed)
+    engine = make_engine(db_url)
+    s = ReferralSettings()
+    first = _import(engine, _random_docs(rng, 0, 120), "a.json")
+    rebuild_cases(engine, s, new=first.new_ids)
+    second = _import(engine, _random_docs(rng, 120, 30), "b.json")
+    rebuild_cases(engine, s, new=second.new_ids)
+    partial = _case_sets(engine)
+    with engine.connect() as conn:
+        open_partial = sorted(
+            r[0] for r in conn.execute(select(cases.c.key).where(cases.c.status == "open"))
+        )
+    rebuild_cases(engine, s)
+    assert _case_sets(engine) == partial
+    with engine.connect() as conn:
+        open_full = sorted(
+            r[0] for r in conn.execute(select(cases.c.key).where(cases.c.status == "open"))
+        )
+    assert open_full == open_partial
+    engine.dispose()
+
+
+def test_a_partial_relink_reads_only_what_the_new_referrals_can_change(tmp_path):
+    from ocsea.referrals.store import _closure
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'q.db'}")
+    s = ReferralSettings()
+    old = _import(
+        engine, [_doc(f"O{i}", emails=[f"o{i // 2}@example.com"]) for i in range(40)], "o.json"
+    )
+    rebuild_cases(engine, s, new=old.new_ids)
+    new = _import(engine, [_doc("N1", emails=["o3@example.com"]), _doc("N2", emails=["fresh@example.com"])],
+                  "n.json")  # fmt: skip
+    with engine.connect() as conn:
+        got = _closure(conn, set(new.new_ids))
+        ids = dict(conn.execute(select(referrals.c.report_id, referrals.c.id)).all())
+    assert got == {ids["N1"], ids["N2"], ids["O6"], ids["O7"]}
+    rebuild_cases(engine, s, new=new.new_ids)
+    assert {"O6", "O7", "N1"} in _case_sets(engine)
+    engine.dispose()

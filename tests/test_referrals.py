@@ -315,8 +315,8 @@ def test_referrals_meet_p2p_sharers(db_url, demo):
         ).first()
     assert c.sharer_ids == [1] and "triage_findings" in c.breakdown
     with engine.connect() as conn:
-        p2_case = conn.execute(select(cases).where(cases.c.referral_ids == [next(
-            i for i, r in rid.items() if r == "P2")])).first()  # fmt: skip
+        p2 = next(i for i, r in rid.items() if r == "P2")
+        p2_case = conn.execute(select(cases).where(cases.c.key == f"C{p2}")).first()
     assert p2_case.sharer_ids == [1]
     assert any("finding 1 (unknown-flagged)" in e for e in p2_case.evidence["triage_findings"])
     engine.dispose()

@@ -94,7 +94,7 @@ def referrals_import(
     document or record was rejected; the others are imported."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from ocsea.referrals.store import import_documents, needs_relink, read_inputs, rebuild_cases
+    from ocsea.referrals.store import import_documents, read_inputs, rebuild_cases, relink_reason
 
     settings, engine = _ctx(db)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err,
@@ -106,13 +106,16 @@ def referrals_import(
         )  # fmt: skip
         bar.update(task, description="linking cases")
         # Also when a run before this one stopped between storing and linking (killed, failed).
-        n_cases = (
-            rebuild_cases(engine, settings, _actor()) if res.new or needs_relink(engine) else None
-        )
+        why = relink_reason(engine)
+        n_cases = None
+        if res.new or why:
+            # Only the cases the new referrals can change, unless a correction waits to be applied.
+            new = None if why == "decision" else res.new_ids
+            n_cases = rebuild_cases(engine, settings, _actor(), new=new)
     out.print(f"{res.new} new referrals from {res.documents} documents"
               f"{f', {res.documents_already} documents already imported' if res.documents_already else ''}; "
               f"{len(res.duplicates)} duplicates, {len(res.rejected)} rejected, {len(res.warnings)} warnings"
-              + (f"; {n_cases} cases" if n_cases is not None else ""), highlight=False, soft_wrap=True)  # fmt: skip
+              + (f"; {n_cases} cases linked" if n_cases is not None else ""), highlight=False, soft_wrap=True)  # fmt: skip
     for d in res.duplicates[:20]:
         err.print(f"duplicate: {escape(d)}", highlight=False)
     for r in res.rejected:
@@ -336,7 +339,7 @@ def cases_rebuild(
 
     settings, engine = _ctx(db)
     if if_needed and not needs_relink(engine):
-        out.print("nothing to relink: every referral is in a case")
+        out.print("nothing to relink: every referral is in a case, every correction applied")
         return
     out.print(f"{rebuild_cases(engine, settings, _actor())} cases")
 

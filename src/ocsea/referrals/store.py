@@ -244,25 +244,31 @@ def _flags_of(summary: dict) -> dict[tuple[str, str], frozenset[str]]:
 
 
 def needs_relink(engine: Engine) -> bool:
-    """True when referrals wait for a case (an import stored them and was killed or failed before
-    linking), or an analyst's decision is newer than the last relink. The state is its own marker:
-    no flag to forget to clear."""
+    return relink_reason(engine) is not None
+
+
+def relink_reason(engine: Engine) -> str | None:
+    """``waiting`` when referrals wait for a case (an import stored them and was killed or failed
+    before linking), ``decision`` when an analyst's decision is newer than the last relink, else
+    None. The state is its own marker: no flag to forget to clear."""
     from ocsea.store.db import link_decisions
 
     with engine.connect() as conn:
         if conn.execute(
             select(referrals.c.id).where(referrals.c.case_key.is_(None)).limit(1)
         ).first():
-            return True
+            return "waiting"
         # A correction made (or revoked) after the last relink: that relink was killed or failed.
         last_link = conn.execute(select(func.max(cases.c.updated_at))).scalar()
         last_decision = conn.execute(select(func.max(func.coalesce(
             link_decisions.c.revoked_at, link_decisions.c.created_at)))).scalar()  # fmt: skip
-    if last_decision is None or last_link is None:
-        return last_decision is not None
+    if last_decision is None:
+        return None
+    if last_link is None:
+        return "decision"
     last_link, last_decision = (t.replace(tzinfo=UTC) if t.tzinfo is None else t
                                 for t in (last_link, last_decision))  # fmt: skip
-    return last_decision > last_link
+    return "decision" if last_decision > last_link else None
 
 
 def _chunks(values: list, n: int = _IN) -> Iterator[list]:
@@ -277,15 +283,26 @@ def load_graph(engine: Engine, settings: ReferralSettings) -> tuple[nx.Graph, di
         return _load_graph(conn, settings)
 
 
-def _load_graph(conn: Connection, settings: ReferralSettings) -> tuple[nx.Graph, dict[int, dict]]:
+def _in_chunks(q, col, ids: set[int] | None):
+    """``q``, or ``q`` for each chunk of ``ids`` (the referrals a partial relink reads)."""
+    if ids is None:
+        yield q
+        return
+    for chunk in _chunks(sorted(ids)):
+        yield q.where(col.in_(chunk))
+
+
+def _load_graph(conn: Connection, settings: ReferralSettings,
+                only: set[int] | None = None) -> tuple[nx.Graph, dict[int, dict]]:  # fmt: skip
+    """The graph of every referral, or of the referrals ``only`` (a set closed under shared
+    identifiers, ``_closure``) with the sharers and findings that meet them."""
     sightings: list[Sighting] = []
     actors: dict[str, dict] = {}
     summaries: dict[int, dict] = {}
     flags: dict[int, dict] = {}
-    for r in conn.execute(
-        select(referrals.c.id, referrals.c.source, referrals.c.report_id, referrals.c.reporter,
-               referrals.c.summary)
-    ):  # fmt: skip
+    rq = select(referrals.c.id, referrals.c.source, referrals.c.report_id, referrals.c.reporter,
+                referrals.c.summary)  # fmt: skip
+    for r in (r for q in _in_chunks(rq, referrals.c.id, only) for r in conn.execute(q)):
         summaries[r.id] = r.summary
         flags[r.id] = _flags_of(r.summary)
         actors[f"R:{r.id}"] = {"actor_type": "referral", "label": f"{r.source} {r.report_id}",
@@ -295,7 +312,7 @@ def _load_graph(conn: Connection, settings: ReferralSettings) -> tuple[nx.Graph,
                ).join(entities, entities.c.id == mentions.c.entity_id)  # fmt: skip
     ips, hashes, guids = set(), {"md5": set(), "sha1": set()}, set()
     no_flags: frozenset[str] = frozenset()
-    for m in conn.execute(q):
+    for m in (m for mq in _in_chunks(q, mentions.c.referral_id, only) for m in conn.execute(mq)):
         at = m.seen_at.replace(tzinfo=UTC) if m.seen_at and m.seen_at.tzinfo is None else m.seen_at
         fl = flags[m.referral_id].get((m.kind, m.value), no_flags)
         sightings.append(Sighting(f"R:{m.referral_id}", m.kind, m.value, at, m.field, m.role,
@@ -396,9 +413,65 @@ def _sharer_findings(conn: Connection, sharer_ids: list[int]) -> dict[int, tuple
     return out
 
 
-def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "system") -> int:
+# Kinds and roles that never join, whatever the graph: a partial relink does not follow them.
+_NEVER_FOLLOWED_KINDS = ("domain", "md5", "sha1", "sha256", "name")
+_NEVER_FOLLOWED_ROLES = ("reporting_party", "party_text")
+PARTIAL_LIMIT = 20_000  # a partial relink that would read more referrals relinks everything
+
+
+def _closure(conn: Connection, seed: set[int], limit: int = PARTIAL_LIMIT) -> set[int] | None:
+    """The referrals whose cases new referrals ``seed`` can change: every referral that shares an
+    identifier that may join (with its whole case), followed until nothing new comes, and the
+    referrals an analyst's merge ties to them. Identifiers that never join (reporting parties'
+    contacts, hosts, files) are not followed. None when the set passes ``limit`` (then everything
+    is relinked). Linking is exact on such a set: no identifier outside it touches its referrals."""
+    from ocsea.store.db import link_decisions
+
+    merges = [set(r.side_a) | set(r.side_b) for r in conn.execute(
+        select(link_decisions.c.side_a, link_decisions.c.side_b).where(
+            link_decisions.c.action == "merge", link_decisions.c.revoked_at.is_(None)))]  # fmt: skip
+    done: set[int] = set(seed)
+    frontier = set(seed)
+    followed: set[int] = set()
+    while frontier:
+        ents: set[int] = set()
+        for chunk in _chunks(sorted(frontier)):
+            q = (select(mentions.c.entity_id).join(entities, entities.c.id == mentions.c.entity_id)
+                 .where(mentions.c.referral_id.in_(chunk), entities.c.kind.not_in(_NEVER_FOLLOWED_KINDS),
+                        mentions.c.role.not_in(_NEVER_FOLLOWED_ROLES)).distinct())  # fmt: skip
+            ents.update(r[0] for r in conn.execute(q))
+        ents -= followed
+        followed |= ents
+        for chunk in _chunks(sorted(ents)):  # a value a reporting party's block states: never joins
+            ents -= {r[0] for r in conn.execute(select(mentions.c.entity_id).where(
+                mentions.c.entity_id.in_(chunk), mentions.c.role == "reporting_party").distinct())}  # fmt: skip
+        carriers: set[int] = set()
+        for chunk in _chunks(sorted(ents)):
+            carriers.update(r[0] for r in conn.execute(
+                select(mentions.c.referral_id).where(mentions.c.entity_id.in_(chunk)).distinct()))  # fmt: skip
+        for m in merges:
+            if m & (done | carriers):
+                carriers |= m
+        keys: set[str] = set()
+        for chunk in _chunks(sorted(carriers | frontier)):
+            keys.update(r[0] for r in conn.execute(select(referrals.c.case_key).where(
+                referrals.c.id.in_(chunk), referrals.c.case_key.is_not(None)).distinct()))  # fmt: skip
+        for chunk in _chunks(sorted(keys)):
+            carriers.update(r[0] for r in conn.execute(
+                select(referrals.c.id).where(referrals.c.case_key.in_(chunk))))  # fmt: skip
+        frontier = carriers - done
+        done |= frontier
+        if len(done) > limit:
+            return None
+    return done
+
+
+def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "system",
+                  new: Iterable[int] | None = None) -> int:  # fmt: skip
     """Cases = groups of linked referrals (a referral alone is a case too), each keyed by its
-    lowest referral id; a case absorbed by another is kept as merged, pointing at it."""
+    lowest referral id; a case absorbed by another is kept as merged, pointing at it. With ``new``
+    (referral ids just imported), only the cases they can change are relinked (``_closure``);
+    returns the number of cases written."""
     ranges = load_ip_ranges(settings.thai_ip_ranges)
     computed: dict[str, dict] = {}
     with engine.begin() as conn:
@@ -410,8 +483,18 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
             conn.exec_driver_sql(
                 "UPDATE cases SET status = status WHERE 0"
             )  # takes SQLite's write lock
-        g, summaries = _load_graph(conn, settings)
+        only = None
+        if new is not None:
+            waiting = {r[0] for r in conn.execute(
+                select(referrals.c.id).where(referrals.c.case_key.is_(None)))}  # fmt: skip
+            only = _closure(conn, set(new) | waiting)
+        g, summaries = _load_graph(conn, settings, only)
         groups = components(g, policy_of(settings), min_actors=1, central_top=0)
+        if only is not None and any(len(n.actors) > 1 and n.sharers for n in groups):
+            # A P2P sharer joins referrals through addresses the closure does not follow.
+            only = None
+            g, summaries = _load_graph(conn, settings)
+            groups = components(g, policy_of(settings), min_actors=1, central_top=0)
         now = datetime.now(UTC)
         on_lists = _hash_matches(conn, summaries.values())
         for net in groups:
@@ -435,7 +518,21 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
             )
             computed[f"C{rids[0]}"] = {"referral_ids": rids, "sharer_ids": sids, "priority": p.score,
                                        "breakdown": p.breakdown, "evidence": p.evidence}  # fmt: skip
-        existing = {r.key: r for r in conn.execute(select(cases.c.key, cases.c.status))}
+        if only is None:
+            existing = {r.key: r for r in conn.execute(select(cases.c.key, cases.c.status))}
+        else:  # the cases of the referrals read, and any case a new grouping takes the key of
+            keys = {
+                r[0]
+                for chunk in _chunks(sorted(only))
+                for r in conn.execute(
+                    select(referrals.c.case_key).where(
+                        referrals.c.id.in_(chunk), referrals.c.case_key.is_not(None)
+                    )
+                )
+            }
+            keys |= set(computed)
+            existing = {r.key: r for chunk in _chunks(sorted(keys)) for r in conn.execute(
+                select(cases.c.key, cases.c.status).where(cases.c.key.in_(chunk)))}  # fmt: skip
         case_of = {rid: key for key, c in computed.items() for rid in c["referral_ids"]}
         rows = [
             {"k": key, **c, "status": "open", "merged_into": None, "updated_at": now}
@@ -457,7 +554,8 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
         if merged:
             conn.execute(update(cases).where(cases.c.key == bindparam("k")).values(
                 status="merged", merged_into=bindparam("into"), updated_at=bindparam("at")), merged)  # fmt: skip
-        now_key = dict(conn.execute(select(referrals.c.id, referrals.c.case_key)).all())
+        now_key = {r[0]: r[1] for q in _in_chunks(select(referrals.c.id, referrals.c.case_key),
+                                                  referrals.c.id, only) for r in conn.execute(q)}  # fmt: skip
         moves = [{"rid": rid, "ck": key} for rid, key in case_of.items() if now_key.get(rid) != key]
         if moves:
             conn.execute(
@@ -466,7 +564,9 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
                 .values(case_key=bindparam("ck")),
                 moves,
             )
-        audit.append(conn, actor, "cases.rebuild", "", {"cases": len(computed)})
+        audit.append(conn, actor, "cases.rebuild", "",
+                     {"cases": len(computed), "partial": only is not None,
+                      "referrals_read": len(summaries)})  # fmt: skip
     return len(computed)
 
 
