@@ -42,7 +42,8 @@ def make_docs(n: int, per_doc: int, seed: int = 7) -> list[tuple[str, bytes, Non
             "espUserId": f"u{rng.randrange(n)}",
             "screenName": f"user_{rng.randrange(n)}",
             "emails": [f"p{k}@example.com"] if rng.random() < 0.3 else [f"x{i}@example.org"],
-            "phones": [{"number": f"08{k % 10}-555-{k % 10_000:04d}"}] if rng.random() < 0.2 else [],
+            # one phone per pool index (a fixed 10,000 made one giant network at 200,000 reports)
+            "phones": [{"number": f"08{k % 10}-{5 + (k // 10_000) % 5}55-{k % 10_000:04d}"}] if rng.random() < 0.2 else [],
             "ipCaptureEvents": [{"ipAddress": f"2001:db8:{rng.randrange(4096):x}::{rng.randrange(256):x}",
                                  "dateTime": at.isoformat()}],
         }  # fmt: skip

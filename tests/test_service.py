@@ -46,6 +46,9 @@ ENDPOINTS = {
     "referral-original": ("get", "/v1/referrals/1/original", None, "referrals:read"),
     "networks": ("get", "/v1/networks", None, "networks:read"),
     "graphml": ("get", "/v1/networks/graphml", None, "networks:read"),
+    "decisions": ("get", "/v1/networks/decisions", None, "networks:read"),
+    "decision-add": ("post", "/v1/networks/decisions", {"action": "not_identifying", "kind": "email", "value": "a@example.com"},
+                     "networks:correct"),
     "cases": ("get", "/v1/cases", None, "cases:read"),
     "case": ("get", "/v1/cases/C1", None, "cases:read"),
     "request-add": ("post", "/v1/requests", {"type": "mlat", "requesting_state": "Thailand", "requested_state": "Japan"},
@@ -448,3 +451,48 @@ def test_casework_api_flow(engine, client):
     assert hist[-1]["changes"]["status"] == ["sent", "acknowledged"]
     assert client.get("/v1/requests/99", headers=h).status_code == 404
     assert client.get("/v1/cases/C999", headers=h).status_code == 404
+
+
+def test_network_corrections_through_the_api(engine, client):
+    inv = {"Authorization": f"Bearer {key_for(engine, 'investigator')}"}
+    sup = {"Authorization": f"Bearer {key_for(engine, 'supervisor')}"}
+    doc = '{"reportId": "R9", "reportedInformation": {"reportedPeople": {"reportedPersons": [{"emails": ["a@example.com"]}]}}}'
+    assert (
+        client.post(
+            "/v1/referrals", json={"content": doc, "file_name": "r9.json"}, headers=inv
+        ).status_code
+        == 201
+    )
+    (case,) = client.get("/v1/cases", headers=inv).json()["cases"]
+    r = client.post("/v1/networks/decisions", json={"action": "split", "case": case["key"],
+                    "referral_ids": case["referral_ids"][1:], "note": "two people"}, headers=inv)  # fmt: skip
+    assert r.status_code == 201 and r.json()["cases_updating"], r.text
+    assert len(client.get("/v1/cases", headers=inv).json()["cases"]) == 2
+    did = r.json()["id"]
+    bad = client.post("/v1/networks/decisions", json={"action": "not_identifying", "kind": "email",
+                      "value": "nobody@example.com"}, headers=inv)  # fmt: skip
+    assert bad.status_code == 422 and "no referral names" in bad.json()["detail"]
+    other_key = create_api_key(
+        engine, "another-investigator", "investigator", [], timedelta(days=1)
+    )[1]
+    other = {"Authorization": f"Bearer {other_key}"}
+    refused = client.delete(f"/v1/networks/decisions/{did}", headers=other)
+    assert refused.status_code == 403 and "supervisor" in refused.json()["detail"]
+    assert client.delete(f"/v1/networks/decisions/{did}", headers=sup).status_code == 204
+    assert client.delete(f"/v1/networks/decisions/{did}", headers=sup).status_code == 404
+    listed = client.get("/v1/networks/decisions?revoked=true", headers=inv).json()
+    assert listed[0]["revoked_at"] and listed[0]["note"] == "two people"
+
+
+@pytest.mark.parametrize(
+    "content, name",
+    [
+        ("\ufeff", "bom.csv"),
+        ("report_id,email\nR1,a@example.com,extra\n", "x.csv"),
+        ("<report>", "r.xml"),
+    ],
+)
+def test_unreadable_referral_documents_are_422_not_500(engine, client, content, name):
+    h = {"Authorization": f"Bearer {key_for(engine, 'investigator')}"}
+    r = client.post("/v1/referrals", json={"content": content, "file_name": name}, headers=h)
+    assert r.status_code == 422, r.text
