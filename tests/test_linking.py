@@ -329,3 +329,24 @@ def test_a_partial_relink_reads_only_what_the_new_referrals_can_change(tmp_path)
     rebuild_cases(engine, s, new=new.new_ids)
     assert {"O6", "O7", "N1"} in _case_sets(engine)
     engine.dispose()
+
+
+def test_partial_relinks_over_many_batches_match_a_full_relink(tmp_path):
+    """Ten seeds, five batches each relinked partially: the cases are the ones a full relink
+    makes."""
+    import random
+
+    for seed in range(10):
+        rng = random.Random(100 + seed)
+        engine = make_engine(f"sqlite:///{tmp_path / f's{seed}.db'}")
+        s = ReferralSettings()
+        start = 0
+        for batch in range(5):
+            n = rng.randrange(5, 40)
+            got = _import(engine, _random_docs(rng, start, n), f"b{batch}.json")
+            start += n
+            rebuild_cases(engine, s, new=got.new_ids)
+        partial = _case_sets(engine)
+        rebuild_cases(engine, s)
+        assert _case_sets(engine) == partial, seed
+        engine.dispose()

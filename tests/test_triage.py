@@ -204,7 +204,7 @@ def test_priority_is_monotone_in_each_factor(f):
 
 def test_cli_end_to_end(tmp_path, demo):
     db = f"sqlite:///{tmp_path / 'cli.db'}"
-    key = {"OCSEA_PSEUDONYM_KEY": "k"}
+    key = {"OCSEA_PSEUDONYM_KEY": "5f" * 32}
     run("hashes", "import", str(demo.hash_list), "--list", "demo", "--db", db)
     run("ingest", "p2p", str(demo.p2p_log), "--db", db)
     p = run("ingest", "queries", str(demo.query_log), "--db", db, check=False)

@@ -7,6 +7,7 @@ import json
 import re
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -146,14 +147,107 @@ def users_passwd(username: str, db: DbOption = None) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(db: DbOption = None) -> None:
-    """Check the hash chain: exit 1 and name the first bad entry if anything was changed."""
-    from ocsea.service.audit import verify
+def audit_verify(
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="A signed checkpoint (ocsea audit checkpoint) to check the head against."
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None, typer.Option(help="The checkpoint signer's public key (PEM).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Check the whole chain and list every bad entry; with a checkpoint, also a truncated or
+    rewritten tail. Exit 1 when anything was changed."""
+    from ocsea.service.audit import check_checkpoint, configured_key, read_checkpoint, verify_chain
 
-    ok, n, why = verify(_engine(db))
-    (out if ok else err).print(f"audit log: {n} entries, {why}")
-    if not ok:
-        raise typer.Exit(1)
+    cp = None
+    if checkpoint is not None:
+        if public_key is None:
+            raise typer.BadParameter("a checkpoint is checked with the signer's --public-key")
+        cp = check_checkpoint(read_checkpoint(checkpoint), _read(public_key))
+    rep = verify_chain(_engine(db), configured_key(), cp)
+    if rep.intact:
+        out.print(f"audit log: {rep.entries} entries, {rep.summary()}", highlight=False)
+        return
+    err.print(f"audit log: {rep.entries} entries, {len(rep.problems)} problem(s):", highlight=False)
+    for p in rep.problems:
+        err.print(f"  {p}", highlight=False)
+    raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    signing_key: Annotated[
+        Path, typer.Option(help="Ed25519 private key (PEM), kept away from the database.")
+    ],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the checkpoint (JSON).")],
+    db: DbOption = None,
+) -> None:
+    """Sign the chain's head now. Keep checkpoints where the database's administrators cannot
+    change them (another machine, a printed copy, a ticket); verify --checkpoint finds a later
+    truncation or rewrite."""
+    from ocsea.service.audit import make_checkpoint
+
+    if out_file.exists():
+        raise typer.BadParameter(f"{out_file} exists: checkpoints are never overwritten")
+    cp = make_checkpoint(_engine(db), _read(signing_key))
+    out_file.write_text(json.dumps(cp, indent=2) + "\n", encoding="utf-8")
+    out.print(f"checkpoint: entry {cp['last_id']} ({cp['entries']} entries) signed at {cp['at']} → {out_file}",
+              highlight=False)  # fmt: skip
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise typer.BadParameter(f"{path} is a directory, not a key file") from None
+    except OSError as exc:
+        raise typer.BadParameter(f"{path}: {exc.strerror or exc}") from None
+
+
+keys_app = typer.Typer(
+    help="Keys: pseudonym and audit HMAC keys, checkpoint signing keys.", no_args_is_help=True
+)
+
+
+@keys_app.command("generate")
+def keys_generate(
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Key file to write (mode 600; never overwritten).")
+    ],
+    signing: Annotated[
+        bool,
+        typer.Option(
+            "--signing", help="An Ed25519 key pair for audit checkpoints (public key in OUT.pub)."
+        ),
+    ] = False,
+) -> None:
+    """A new key: 32 random bytes as hex (for [pseudonymise] key_file or [audit] key_file), or an
+    Ed25519 signing key pair."""
+    import os
+    import secrets
+
+    from ocsea.service.audit import signing_keypair
+
+    targets = [out_file, out_file.with_name(out_file.name + ".pub")] if signing else [out_file]
+    for t in targets:
+        if t.exists():
+            raise typer.BadParameter(f"{t} exists: keys are never overwritten")
+    if signing:
+        private, public = signing_keypair()
+    else:
+        private, public = (secrets.token_hex(32) + "\n").encode(), b""
+    fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(private)
+    if signing:
+        targets[1].write_bytes(public)
+        out.print(f"wrote {out_file} (private, mode 600) and {targets[1]} (public)")
+    else:
+        out.print(f"wrote {out_file} (32 random bytes as hex, mode 600)")
 
 
 @audit_app.command("export")
@@ -169,6 +263,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(apikeys_app, name="apikeys")
     app.add_typer(users_app, name="users")
     app.add_typer(audit_app, name="audit")
+    app.add_typer(keys_app, name="keys")
     app.add_typer(reviews_app, name="reviews")
 
     @app.command("serve")

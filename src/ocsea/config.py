@@ -77,6 +77,9 @@ class Settings:
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_QUERY_COLUMNS.items()}
     )
     pseudonym_key: bytes | None = None
+    audit_key: bytes | None = (
+        None  # HMAC key of the audit chain ([audit] key_file, OCSEA_AUDIT_KEY)
+    )
     text_threshold: float = 0.5
     # CSV/TSV query logs through DuckDB (docs/architecture.md, Ingest); false: row by row.
     ingest_columnar: bool = True
@@ -149,6 +152,22 @@ def load_settings(path: Path | str | None = None) -> Settings:
                 s.pseudonym_key = kp.read_bytes().strip()
             except OSError as exc:
                 raise ConfigError(f"{cfg_path}: pseudonymise.key_file: {exc}") from None
+            _check_key_length(s.pseudonym_key, f"{cfg_path}: pseudonymise.key_file")
+        audit_file = doc.get("audit", {}).get("key_file")
+        if audit_file:
+            ap = (
+                (cfg_path.parent / audit_file)
+                if not Path(audit_file).is_absolute()
+                else Path(audit_file)
+            )
+            from ocsea.service.audit import AuditKeyError, parse_key
+
+            try:
+                s.audit_key = parse_key(ap.read_bytes(), f"{cfg_path}: audit.key_file")
+            except OSError as exc:
+                raise ConfigError(f"{cfg_path}: audit.key_file: {exc}") from None
+            except AuditKeyError as exc:
+                raise ConfigError(str(exc)) from None
         _load_referral_settings(s.referrals, doc, cfg_path)
         t = doc.get("text", {}).get("threshold")
         if t is not None:
@@ -157,7 +176,20 @@ def load_settings(path: Path | str | None = None) -> Settings:
     env_key = os.environ.get("OCSEA_PSEUDONYM_KEY")
     if env_key:
         s.pseudonym_key = env_key.encode()
+        _check_key_length(s.pseudonym_key, "OCSEA_PSEUDONYM_KEY")
     return s
+
+
+def _check_key_length(key: bytes, where: str) -> None:
+    """A pseudonym key must be at least 32 random bytes (a short one can be guessed, and with it
+    every pseudonym reversed). The key's bytes are used as written, so pseudonyms made with an
+    existing key stay the same."""
+    from ocsea.service.audit import AuditKeyError, parse_key
+
+    try:
+        parse_key(key, where)
+    except AuditKeyError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _load_referral_settings(r: ReferralSettings, doc: dict, cfg_path: Path) -> None:

@@ -419,12 +419,28 @@ _NEVER_FOLLOWED_ROLES = ("reporting_party", "party_text")
 PARTIAL_LIMIT = 20_000  # a partial relink that would read more referrals relinks everything
 
 
+def _spanning(conn: Connection, ents: set[int]) -> set[int]:
+    """The identifiers among ``ents`` whose carriers lie in more than one case."""
+    out: set[int] = set()
+    for chunk in _chunks(sorted(ents)):
+        q = (select(mentions.c.entity_id).join(referrals, referrals.c.id == mentions.c.referral_id)
+             .where(mentions.c.entity_id.in_(chunk)).group_by(mentions.c.entity_id)
+             .having(func.count(func.distinct(referrals.c.case_key)) > 1))  # fmt: skip
+        out.update(r[0] for r in conn.execute(q))
+    return out
+
+
 def _closure(conn: Connection, seed: set[int], limit: int = PARTIAL_LIMIT) -> set[int] | None:
-    """The referrals whose cases new referrals ``seed`` can change: every referral that shares an
-    identifier that may join (with its whole case), followed until nothing new comes, and the
-    referrals an analyst's merge ties to them. Identifiers that never join (reporting parties'
-    contacts, hosts, files) are not followed. None when the set passes ``limit`` (then everything
-    is relinked). Linking is exact on such a set: no identifier outside it touches its referrals."""
+    """The referrals whose cases new referrals ``seed`` can change, with their whole cases:
+    1. every referral that shares an identifier with the new ones (a new carrier can make an
+       identifier join, or make it too common to);
+    2. from the cases so reached, the identifiers whose carriers lie in more than one case (the
+       ones that did not join all their carriers: too common, out of the IP window, or kept
+       apart by a split) — merging cases can make them join — followed until nothing new comes;
+    3. the referrals an analyst's merge ties to any of these.
+    An identifier whose carriers are all in one case needs no following: they are all read.
+    Identifiers that never join (reporting parties' contacts, hosts, files) are not followed.
+    None when the set passes ``limit`` (then everything is relinked)."""
     from ocsea.store.db import link_decisions
 
     merges = [set(r.side_a) | set(r.side_b) for r in conn.execute(
@@ -433,6 +449,7 @@ def _closure(conn: Connection, seed: set[int], limit: int = PARTIAL_LIMIT) -> se
     done: set[int] = set(seed)
     frontier = set(seed)
     followed: set[int] = set()
+    first = True
     while frontier:
         ents: set[int] = set()
         for chunk in _chunks(sorted(frontier)):
@@ -441,6 +458,9 @@ def _closure(conn: Connection, seed: set[int], limit: int = PARTIAL_LIMIT) -> se
                         mentions.c.role.not_in(_NEVER_FOLLOWED_ROLES)).distinct())  # fmt: skip
             ents.update(r[0] for r in conn.execute(q))
         ents -= followed
+        if not first:
+            ents = _spanning(conn, ents)
+        first = False
         followed |= ents
         for chunk in _chunks(sorted(ents)):  # a value a reporting party's block states: never joins
             ents -= {r[0] for r in conn.execute(select(mentions.c.entity_id).where(

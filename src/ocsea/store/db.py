@@ -272,6 +272,9 @@ audit_log = Table(
     Column("detail", JSON),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("key_id", String(16)),  # the HMAC key's id (ocsea.service.audit.key_id); None: SHA-256
+    # One entry follows each entry: a second one would fork the chain (0008).
+    Index("uq_audit_prev_hash", "prev_hash", unique=True),
 )
 
 
