@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from ocsea.service import audit
 from ocsea.service.access import (
@@ -500,3 +500,114 @@ def test_unreadable_referral_documents_are_422_not_500(engine, client, content, 
     h = {"Authorization": f"Bearer {key_for(engine, 'investigator')}"}
     r = client.post("/v1/referrals", json={"content": content, "file_name": name}, headers=h)
     assert r.status_code == 422, r.text
+
+
+def test_failed_logins_lock_the_account_for_a_growing_time(engine, client):
+    from ocsea.service.access import unlock
+
+    add_user(engine, "target", "correct horse battery", "admin")
+    wrong = {"username": "target", "password": "wrong password!!"}
+    codes = [client.post("/v1/session/login", json=wrong).status_code for _ in range(10)]
+    assert codes[:5] == [401] * 5 and 429 in codes[5:]
+    r = client.post(
+        "/v1/session/login", json={"username": "target", "password": "correct horse battery"}
+    )
+    assert (
+        r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    )  # not even the right password
+    assert r.headers["content-type"] == "application/problem+json"
+    with engine.connect() as conn:
+        from ocsea.store.db import login_throttle
+
+        lock = conn.execute(
+            select(login_throttle).where(login_throttle.c.key == "user:target")
+        ).first()
+    assert lock.failures >= 6
+    assert unlock(engine, "user:target") and unlock(engine, "ip:testclient")
+    ok = client.post(
+        "/v1/session/login", json={"username": "target", "password": "correct horse battery"}
+    )
+    assert ok.status_code == 200
+
+
+def test_failures_lock_for_twice_as_long_each_time():
+    from datetime import UTC, datetime
+
+    from ocsea.service.access import FREE_FAILURES, login_failed
+
+    e = make_engine("sqlite://")
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    locks = [login_failed(e, ["user:x"], t) for _ in range(FREE_FAILURES + 4)]
+    assert locks[:FREE_FAILURES] == [0.0] * FREE_FAILURES and locks[FREE_FAILURES:] == [
+        2.0,
+        4.0,
+        8.0,
+        16.0,
+    ]
+
+
+def test_a_new_password_or_disabling_ends_every_session(engine, client):
+    from ocsea.service.access import disable_user, set_password
+
+    add_user(engine, "sess", "correct horse battery", "analyst")
+    tokens = []
+    for _ in range(2):
+        r = client.post(
+            "/v1/session/login", json={"username": "sess", "password": "correct horse battery"}
+        )
+        tokens.append(r.cookies.get("ocsea_session") or client.cookies.get("ocsea_session"))
+        client.cookies.clear()
+    for t in tokens:
+        assert (
+            TestClient(client.app, cookies={"ocsea_session": t}).get("/v1/findings").status_code
+            == 200
+        )
+    set_password(engine, "sess", "another long password")
+    for t in tokens:
+        assert (
+            TestClient(client.app, cookies={"ocsea_session": t}).get("/v1/findings").status_code
+            == 401
+        )
+    r = client.post(
+        "/v1/session/login", json={"username": "sess", "password": "another long password"}
+    )
+    token = r.cookies.get("ocsea_session") or client.cookies.get("ocsea_session")
+    client.cookies.clear()
+    disable_user(engine, "sess")
+    assert (
+        TestClient(client.app, cookies={"ocsea_session": token}).get("/v1/findings").status_code
+        == 401
+    )
+
+
+def test_an_idle_session_ends(engine, client):
+    from datetime import UTC, datetime, timedelta
+
+    from ocsea.service.access import IDLE_MINUTES
+    from ocsea.store.db import sessions
+
+    add_user(engine, "idle", "correct horse battery", "analyst")
+    r = client.post(
+        "/v1/session/login", json={"username": "idle", "password": "correct horse battery"}
+    )
+    token = r.cookies.get("ocsea_session") or client.cookies.get("ocsea_session")
+    client.cookies.clear()
+    c = TestClient(client.app, cookies={"ocsea_session": token})
+    assert c.get("/v1/findings").status_code == 200
+    with engine.begin() as conn:
+        old = datetime.now(UTC) - timedelta(minutes=IDLE_MINUTES + 1)
+        conn.execute(update(sessions).values(last_seen_at=old, created_at=old))
+    assert c.get("/v1/findings").status_code == 401
+
+
+def test_key_lifetimes_are_positive(engine):
+    from typer.testing import CliRunner
+
+    from ocsea.cli import app
+
+    with pytest.raises(AccessError, match="positive"):
+        create_api_key(engine, "k", "service", [], timedelta(0))
+    got = CliRunner().invoke(
+        app, ["apikeys", "create", "--name", "k", "--expires", "0h", "--db", "sqlite://"]
+    )
+    assert got.exit_code == 2 and "positive" in got.output

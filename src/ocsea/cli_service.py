@@ -36,12 +36,14 @@ def _engine(db: str | None):
 
 
 def _duration(text: str) -> timedelta | None:
-    if text in ("", "never"):
+    if text == "never":
         return None
     m = re.fullmatch(r"(\d+)([dh])", text)
     if not m:
         raise typer.BadParameter("use e.g. 90d, 12h or never")
     n = int(m.group(1))
+    if n <= 0:
+        raise typer.BadParameter("a lifetime is positive (e.g. 12h), or 'never'")
     return timedelta(days=n) if m.group(2) == "d" else timedelta(hours=n)
 
 
@@ -124,8 +126,44 @@ def users_add(
     err.print(f"user {username!r} added ({role})")
 
 
+@users_app.command("list")
+def users_list(db: DbOption = None) -> None:
+    """User accounts: role, disabled or not, failed logins and lock."""
+    from ocsea.service import audit
+    from ocsea.service.access import list_users
+
+    engine = _engine(db)
+    rows = list_users(engine)
+    audit.record(engine, f"cli:{getpass.getuser()}", "user.list", "", {"returned": len(rows)})
+    t = Table("user", "role", "state", "created", "failed logins", "locked until")
+    for u, lock in rows:
+        t.add_row(u.username, u.role, "disabled" if u.disabled else "active", str(u.created_at)[:16],
+                  str(lock.failures) if lock else "0", str(lock.locked_until)[:19] if lock and lock.locked_until else "")  # fmt: skip
+    out.print(t)
+
+
+@users_app.command("unlock")
+def users_unlock(
+    username: Annotated[str | None, typer.Argument(help="The account to unlock.")] = None,
+    address: Annotated[str | None, typer.Option(help="A client address to unlock instead.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Lift the lock failed logins put on an account (or a client address)."""
+    from ocsea.service import audit
+    from ocsea.service.access import unlock
+
+    if (username is None) == (address is None):
+        raise typer.BadParameter("give a user name or --address")
+    key = f"user:{username}" if username else f"ip:{address}"
+    engine = _engine(db)
+    found = unlock(engine, key)
+    audit.record(engine, f"cli:{getpass.getuser()}", "user.unlock", key, {"was_locked": found})
+    err.print(f"{key} unlocked" if found else f"{key} had no failed logins")
+
+
 @users_app.command("disable")
 def users_disable(username: str, db: DbOption = None) -> None:
+    """Disable an account; its sessions end at once."""
     from ocsea.service import audit
     from ocsea.service.access import disable_user
 
@@ -137,6 +175,7 @@ def users_disable(username: str, db: DbOption = None) -> None:
 
 @users_app.command("passwd")
 def users_passwd(username: str, db: DbOption = None) -> None:
+    """Set a new password (read from the terminal); every session of the user ends."""
     from ocsea.service import audit
     from ocsea.service.access import set_password
 

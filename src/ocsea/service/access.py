@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError, VerifyMismatchError
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from ocsea.store.db import api_keys, users
@@ -74,6 +74,8 @@ def create_api_key(
     """(key id, the full key). The full key is shown once and never stored."""
     if role not in ROLES:
         raise AccessError(f"role must be one of {ROLES}")
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise AccessError("a key's lifetime must be positive (or 'never')")
     bad = [s for s in scopes if s not in PERMISSIONS]
     if bad:
         raise AccessError(f"unknown scopes {bad}; known: {sorted(PERMISSIONS)}")
@@ -149,6 +151,7 @@ def add_user(engine: Engine, username: str, password: str, role: str) -> None:
 
 
 def set_password(engine: Engine, username: str, password: str) -> None:
+    """A new password ends every session of the user (someone may have been using the old one)."""
     if len(password) < 12:
         raise AccessError("password must have at least 12 characters")
     with engine.begin() as conn:
@@ -159,13 +162,97 @@ def set_password(engine: Engine, username: str, password: str) -> None:
         )
         if r.rowcount != 1:
             raise AccessError(f"no user {username!r}")
+        _end_sessions_of(conn, username)
 
 
 def disable_user(engine: Engine, username: str) -> None:
+    """Disabled now: every session of the user ends."""
     with engine.begin() as conn:
         r = conn.execute(update(users).where(users.c.username == username).values(disabled=1))
         if r.rowcount != 1:
             raise AccessError(f"no user {username!r}")
+        _end_sessions_of(conn, username)
+
+
+def _end_sessions_of(conn, username: str) -> int:
+    from ocsea.store.db import sessions
+
+    return conn.execute(update(sessions).where(
+        sessions.c.username == username, sessions.c.revoked_at.is_(None)
+    ).values(revoked_at=datetime.now(UTC))).rowcount  # fmt: skip
+
+
+def list_users(engine: Engine) -> list:
+    from ocsea.store.db import login_throttle
+
+    with engine.connect() as conn:
+        locks = {r.key: r for r in conn.execute(select(login_throttle))}
+        rows = conn.execute(select(users.c.username, users.c.role, users.c.disabled,
+                                   users.c.created_at).order_by(users.c.username)).all()  # fmt: skip
+    return [(r, locks.get(f"user:{r.username}")) for r in rows]
+
+
+# ---- failed logins ---------------------------------------------------------------------------
+FREE_FAILURES = 5  # then each failure locks the account (and the address) for twice as long
+MAX_LOCK = timedelta(hours=1)
+FORGET_AFTER = timedelta(hours=24)  # failures older than this no longer count
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+
+
+def login_locked(engine: Engine, keys: list[str], now: datetime | None = None) -> float:
+    """Seconds until the first of ``keys`` (``user:<name>``, ``ip:<addr>``) may try again; 0."""
+    from ocsea.store.db import login_throttle
+
+    now = now or datetime.now(UTC)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(login_throttle.c.locked_until).where(login_throttle.c.key.in_(keys))
+        ).all()
+    waits = [(_utc(r.locked_until) - now).total_seconds() for r in rows if r.locked_until]
+    return max([0.0, *waits])
+
+
+def login_failed(engine: Engine, keys: list[str], now: datetime | None = None) -> float:
+    """Count a failure against each key; returns the longest lock it set (seconds)."""
+    from ocsea.store.db import login_throttle
+
+    now = now or datetime.now(UTC)
+    longest = 0.0
+    with engine.begin() as conn:
+        for k in keys:
+            r = conn.execute(select(login_throttle).where(login_throttle.c.key == k)).first()
+            n = 1 if r is None or now - _utc(r.last_failure_at) > FORGET_AFTER else r.failures + 1
+            lock = None
+            if n > FREE_FAILURES:
+                secs = min(2.0 ** (n - FREE_FAILURES), MAX_LOCK.total_seconds())
+                lock = now + timedelta(seconds=secs)
+                longest = max(longest, secs)
+            values = {"failures": n, "last_failure_at": now, "locked_until": lock}
+            if r is None:
+                conn.execute(insert(login_throttle).values(key=k[:300], **values))
+            else:
+                conn.execute(
+                    update(login_throttle).where(login_throttle.c.key == k).values(**values)
+                )
+    return longest
+
+
+def login_succeeded(engine: Engine, username: str) -> None:
+    from ocsea.store.db import login_throttle
+
+    with engine.begin() as conn:
+        conn.execute(delete(login_throttle).where(login_throttle.c.key == f"user:{username}"))
+
+
+def unlock(engine: Engine, key: str) -> bool:
+    """An admin lifts a lock (``user:<name>`` or ``ip:<addr>``)."""
+    from ocsea.store.db import login_throttle
+
+    with engine.begin() as conn:
+        return conn.execute(delete(login_throttle).where(login_throttle.c.key == key)).rowcount > 0
 
 
 def check_password(engine: Engine, username: str, password: str) -> Principal | None:
@@ -182,7 +269,8 @@ def check_password(engine: Engine, username: str, password: str) -> Principal | 
 
 
 # ---- browser sessions -----------------------------------------------------------------------------
-SESSION_HOURS = 8
+SESSION_HOURS = 8  # absolute lifetime
+IDLE_MINUTES = 30  # a session unused this long ends
 
 
 def start_session(engine: Engine, p: Principal) -> tuple[str, str]:
@@ -206,13 +294,18 @@ def session_principal(engine: Engine, token: str) -> tuple[Principal, str] | Non
         if r is None or r.revoked_at is not None:
             return None
         exp = r.expires_at.replace(tzinfo=UTC) if r.expires_at.tzinfo is None else r.expires_at
-        if exp <= datetime.now(UTC):
+        now = datetime.now(UTC)
+        seen = _utc(r.last_seen_at) or _utc(r.created_at)
+        if exp <= now or now - seen > timedelta(minutes=IDLE_MINUTES):
             return None
         u = conn.execute(
             select(users.c.disabled, users.c.role).where(users.c.username == r.username)
         ).first()
     if u is None or u.disabled:
         return None
+    if now - seen > timedelta(seconds=60):  # one write a minute at most, not one a request
+        with engine.begin() as conn:
+            conn.execute(update(sessions).where(sessions.c.id == r.id).values(last_seen_at=now))
     return Principal(f"user:{r.username}", u.role, frozenset()), r.csrf
 
 

@@ -5,6 +5,7 @@ Raw queries sent to /v1/query-check are never stored; per-action counts are (GET
 
 import asyncio
 import hmac
+import math
 import threading
 import time
 from collections import Counter
@@ -26,6 +27,9 @@ from ocsea.service.access import (
     Principal,
     check_password,
     end_session,
+    login_failed,
+    login_locked,
+    login_succeeded,
     session_principal,
     start_session,
     verify_api_key,
@@ -662,10 +666,25 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         client = request.client.host if request.client else ""
         if not limiter.allow(f"login:{client}"):
             raise Problem(429, "too many requests", "too many login attempts", {"Retry-After": "1"})
+        keys = [f"user:{body.username[:100]}", f"ip:{client}"]
+        wait = login_locked(engine, keys)
+        if wait > 0:  # no password is checked while locked, not even the right one
+            audit.record(
+                engine,
+                f"user:{body.username[:100]}",
+                "login.locked",
+                client,
+                {"retry_after_s": round(wait)},
+            )
+            raise Problem(429, "too many failed logins", f"try again in {math.ceil(wait)} s",
+                          {"Retry-After": str(math.ceil(wait))})  # fmt: skip
         p = check_password(engine, body.username, body.password)
         if p is None:
-            audit.record(engine, f"user:{body.username}", "login.failed", client)
+            lock = login_failed(engine, keys)
+            audit.record(engine, f"user:{body.username[:100]}", "login.failed", client,
+                         {"locked_s": round(lock)} if lock else None)  # fmt: skip
             raise Problem(401, "wrong user name or password")
+        login_succeeded(engine, body.username)
         token, csrf = start_session(engine, p)
         response.set_cookie("ocsea_session", token, httponly=True, secure=True, samesite="strict",
                             max_age=8 * 3600, path="/")  # fmt: skip
