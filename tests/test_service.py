@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 import pytest
@@ -611,3 +612,43 @@ def test_key_lifetimes_are_positive(engine):
         app, ["apikeys", "create", "--name", "k", "--expires", "0h", "--db", "sqlite://"]
     )
     assert got.exit_code == 2 and "positive" in got.output
+
+
+def test_malformed_json_without_credentials_is_401_not_422(client):
+    r = client.post(
+        "/v1/classify", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_a_dot_file_name_is_422_not_500(engine, client):
+    h = {"Authorization": f"Bearer {key_for(engine, 'admin')}"}
+    for name in (".", ".."):
+        r = client.post("/v1/lists/x/entries", json={"format": "text", "content": "c4ca4238a0b923820dcc509a6f75849b\n",
+                                                     "file_name": name}, headers=h)  # fmt: skip
+        assert r.status_code == 422, r.text
+
+
+def test_a_rejected_request_writes_nothing(engine, client):
+    from ocsea.store.db import legal_requests
+
+    h = {"Authorization": f"Bearer {key_for(engine, 'investigator')}"}
+    with engine.connect() as conn:
+        before = conn.execute(select(legal_requests.c.id)).all()
+    r = client.post("/v1/requests", json={"type": "mlat", "requesting_state": "Thailand", "requested_state": "Japan",
+                                          "follows_up": 9999}, headers=h)  # fmt: skip
+    assert r.status_code == 422
+    with engine.connect() as conn:
+        assert conn.execute(select(legal_requests.c.id)).all() == before
+
+
+def test_classify_answers_stay_near_the_size_of_the_request(engine, client):
+    from ocsea.service.app import MAX_REASONS
+
+    h = {"Authorization": f"Bearer {key_for(engine, 'analyst')}"}
+    text = " ".join(["teen xxx clip 13yo"] * 100)[:2000]
+    body = {"texts": [text] * 50}
+    r = client.post("/v1/classify", json=body, headers=h)
+    assert r.status_code == 200
+    assert all(len(x["reasons"]) <= MAX_REASONS for x in r.json()["results"])
+    assert len(r.content) < 6 * len(json.dumps(body))

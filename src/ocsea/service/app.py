@@ -205,12 +205,18 @@ class ReasonOut(BaseModel):
     detail: str | None = None
 
 
+MAX_REASONS = (
+    20  # reasons returned per text, strongest first: a response stays near its request's size
+)
+
+
 class VerdictOut(BaseModel):
     text: str
     label: str
     score: float
     probs: dict[str, float]
-    reasons: list[ReasonOut]
+    reasons: list[ReasonOut] = Field(description=f"the {MAX_REASONS} strongest reasons")
+    reasons_total: int = 0
     normalized: str
 
 
@@ -330,7 +336,8 @@ class ListImportIn(BaseModel):
     format: str = Field(default="auto", pattern="^(auto|vics|icse|ncmec|text|jsonl)$")
     content: str = Field(min_length=1, max_length=MAX_BODY_BYTES)
     source: str = Field(default="", max_length=500)
-    file_name: str = Field(default="upload", max_length=200, pattern=r"^[\w.\-]+$")
+    # a plain file name: letters, digits, '.', '-', '_', and not '.' or '..' (it names a temporary file)
+    file_name: str = Field(default="upload", max_length=200, pattern=r"^([\w\-][\w.\-]*|\.[\w\-][\w.\-]*|\.\.[\w.\-]+)$")
 
 
 class ListImportOut(BaseModel):
@@ -345,6 +352,15 @@ class ListOut(BaseModel):
     name: str
     source: str
     entries: int
+
+
+def _verdict_out(d: dict) -> VerdictOut:
+    reasons = d.get("reasons", [])
+    keep = set(
+        sorted(range(len(reasons)), key=lambda i: -abs(reasons[i].get("weight", 0.0)))[:MAX_REASONS]
+    )
+    return VerdictOut(**{**d, "reasons": [r for i, r in enumerate(reasons) if i in keep],
+                         "reasons_total": len(reasons)})  # fmt: skip
 
 
 def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
@@ -367,10 +383,25 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         return _problem(exc.status_code, str(exc.detail) if exc.detail else "error")
 
     @app.exception_handler(RequestValidationError)
-    async def _v(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _v(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid" and not _has_credentials(request):
+            # FastAPI decodes the body before any dependency runs: say 401 first, as for any
+            # other request without credentials.
+            return _problem(401, "authentication required", "send an API key (Authorization: Bearer …)",
+                            {"WWW-Authenticate": "Bearer"})  # fmt: skip
         where = ".".join(str(x) for x in first.get("loc", ()))
         return _problem(422, "invalid request", f"{where}: {first.get('msg', 'invalid')}")
+
+    def _has_credentials(request: Request) -> bool:
+        auth = request.headers.get("authorization", "")
+        key = request.headers.get("x-api-key") or (
+            auth[7:] if auth.lower().startswith("bearer ") else ""
+        )
+        if key:
+            return key_cache.get(key) is not None
+        token = request.cookies.get("ocsea_session")
+        return bool(token) and session_principal(engine, token) is not None
 
     def principal(scope: str):
         def dep(
@@ -458,7 +489,7 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
     ) -> ClassifyOut:
         counts["classify"] += len(body.texts)
         return ClassifyOut(
-            results=[VerdictOut(**detector.classify(t).to_dict()) for t in body.texts]
+            results=[_verdict_out(detector.classify(t).to_dict()) for t in body.texts]
         )
 
     @app.post("/v1/hashes/lookup", response_model=LookupOut, tags=["analysts"])

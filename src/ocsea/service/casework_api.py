@@ -478,7 +478,12 @@ def register(
         req = LegalRequest(
             **{**data, "referrals": tuple(body.referrals), "entities": tuple(body.entities)}
         )
+        from ocsea.referrals.requests_store import get as get_request_row
+
         try:
+            if body.follows_up is not None:  # checked first: a rejected request writes nothing
+                with engine.connect() as conn:
+                    get_request_row(conn, body.follows_up)
             r = add(engine, req, p.name, settings)
             if body.follows_up is not None:
                 change(engine, body.follows_up, p.name, settings, follow_up_id=r.id)
