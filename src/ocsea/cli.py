@@ -22,7 +22,9 @@ from ocsea import __version__
 
 app = typer.Typer(
     name="ocsea",
-    help="Find, triage and refer online child sexual exploitation and abuse (OCSEA).",
+    help="Find, triage and refer online child sexual exploitation and abuse (OCSEA).\n\n"
+    "Exit codes: 0 all done; 1 some inputs failed or were rejected (named on stderr); "
+    "2 nothing done (usage, unreadable input, no database).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -133,10 +135,26 @@ def _open_input(source: str) -> Iterator[tuple[BinaryIO, int | None]]:
         yield sys.stdin.buffer, None
         return
     path = Path(source)
+    if path.is_dir():
+        raise ValueError(f"{source} is a directory: give a file with one text per line")
     if not path.is_file():
         raise FileNotFoundError(f"{source}: no such file")
     with path.open("rb") as fh:
+        head = fh.read(8192)
+        if _is_binary(head):
+            raise ValueError(
+                f"{source} is binary data, not text: give a file with one text per line"
+            )
+        fh.seek(0)
         yield fh, path.stat().st_size
+
+
+def _is_binary(head: bytes) -> bool:
+    """NUL bytes, or mostly bytes that are not UTF-8 text (an image, an archive, a model)."""
+    if b"\x00" in head:
+        return True
+    text = head.decode("utf-8", errors="replace")
+    return bool(head) and text.count("\ufffd") > max(8, len(text) // 20)
 
 
 def _reasons_short(reasons: list[dict]) -> str:
@@ -220,6 +238,7 @@ def classify(
     sys.stdout.flush()
     if n_err:
         err.print(f"{n_err} line(s) could not be classified (see above)")
+        raise typer.Exit(1)
 
 
 @text_app.command("explain")
@@ -401,8 +420,10 @@ def main() -> None:
     except Exception as exc:  # one clear line unless --debug
         if _state["debug"] or "--debug" in sys.argv:
             raise
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-        sys.exit(2)
+        from ocsea.cli_common import EXIT_NOTHING_DONE, plain_error
+
+        err.print(f"[red]error:[/] {escape(plain_error(exc) or str(exc))}", highlight=False)
+        sys.exit(EXIT_NOTHING_DONE)
 
 
 if __name__ == "__main__":

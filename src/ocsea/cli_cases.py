@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ocsea.cli_common import read_only
+
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole (logs, grep)
 out = Console()
 referrals_app = typer.Typer(
@@ -130,6 +132,7 @@ def referrals_import(
 
 
 @referrals_app.command("list")
+@read_only
 def referrals_list(
     source: Annotated[str | None, typer.Option(help="ncmec, cybertip-xml, hotline or csv.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
@@ -169,6 +172,7 @@ def referrals_list(
 
 
 @referrals_app.command("show")
+@read_only
 def referrals_show(
     ident: Annotated[str, typer.Argument(help="Referral id or report id.")],
     original: Annotated[bool, typer.Option(help="Print the untouched original document.")] = False,
@@ -245,6 +249,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(requests_app, name="requests")
 
     @app.command("networks")
+    @read_only
     def networks_cmd(
         fmt: Annotated[NetFormat, typer.Option("--format")] = NetFormat.table,
         output: Annotated[
@@ -413,6 +418,7 @@ def cases_not_identifying(
 
 
 @cases_app.command("decisions")
+@read_only
 def cases_decisions(
     revoked: Annotated[bool, typer.Option(help="Include revoked decisions.")] = False,
     db: DbOption = None,
@@ -457,6 +463,7 @@ def _ids(text: str) -> list[int]:
 
 
 @cases_app.command("report")
+@read_only
 def cases_report(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for cases.html, CSV and JSON.")],
     top: Annotated[int, typer.Option(min=1, max=100_000)] = 100,
@@ -474,6 +481,7 @@ def cases_report(
 
 
 @cases_app.command("list")
+@read_only
 def cases_list(
     top: Annotated[int, typer.Option(min=1, max=100_000)] = 20,
     fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
@@ -500,6 +508,7 @@ def cases_list(
 
 
 @cases_app.command("show")
+@read_only
 def cases_show(
     key: Annotated[str, typer.Argument(help="Case key, e.g. C12.")],
     fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
@@ -629,6 +638,7 @@ def requests_update(
 
 
 @requests_app.command("show")
+@read_only
 def requests_show(request_id: Annotated[int, typer.Argument(min=1)], db: DbOption = None) -> None:
     """One request with its history: every change, who made it and when (from the audit log)."""
     from ocsea.referrals.requests_store import get, history
@@ -654,6 +664,7 @@ def requests_show(request_id: Annotated[int, typer.Argument(min=1)], db: DbOptio
 
 
 @requests_app.command("list")
+@read_only
 def requests_list(
     status: Annotated[str | None, typer.Option()] = None, db: DbOption = None
 ) -> None:
@@ -666,6 +677,7 @@ def requests_list(
 
 
 @requests_app.command("due")
+@read_only
 def requests_due(
     within: Annotated[str, typer.Option(help="Horizon in days, e.g. 14d.")] = "14d",
     fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,

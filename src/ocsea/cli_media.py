@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ocsea.cli_common import finish, read_only
+
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole (logs, grep)
 out = Console()
 
@@ -99,6 +101,7 @@ def hashes_import(
 
 
 @hashes_app.command("lists")
+@read_only
 def hashes_lists(db: DbOption = None) -> None:
     """The stored lists with their provenance and categories."""
     from ocsea.hashlists.store import list_lists
@@ -118,6 +121,7 @@ def hashes_lists(db: DbOption = None) -> None:
 
 
 @hashes_app.command("export")
+@read_only
 def hashes_export(
     list_name: Annotated[str, typer.Option("--list")],
     fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.jsonl,
@@ -202,8 +206,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """MD5, SHA-1, SHA-256; PDQ for images; vPDQ for video. One JSON object a file."""
         rows = []
+        done = failed = 0
         for p in _walk(paths):
             rec = hash_one(p, video_seconds)
+            failed += "error" in rec
+            done += "error" not in rec
             if "vpdq" in rec and vpdq_out is not None:
                 vpdq_out.mkdir(parents=True, exist_ok=True)
                 hf = vpdq_out / f"{rec['sha256']}.vpdq.txt"
@@ -237,8 +244,10 @@ def register(app: typer.Typer) -> None:
                     str(r.get("pdq_quality", "")),
                 )
             out.print(t)
+        finish(done, failed)
 
     @app.command("match")
+    @read_only
     def match_cmd(
         paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
         fmt: Annotated[RecordFormat, typer.Option("--format")] = RecordFormat.jsonl,
@@ -263,7 +272,11 @@ def register(app: typer.Typer) -> None:
         matcher = Matcher.from_store(
             _engine(db), lists, max_distance=max_distance, quality_floor=quality
         )
+        if not matcher.entries:
+            err.print("warning: no hash list is loaded (ocsea hashes import …): nothing can match",
+                      highlight=False)  # fmt: skip
         rows = []
+        done = failed = 0
         for p in _walk(paths):
             rec: dict[str, Any] = {"path": str(p)}
             try:
@@ -271,6 +284,7 @@ def register(app: typer.Typer) -> None:
             except OSError as exc:
                 rec["error"] = f"cannot read: {exc.strerror or exc}"
                 err.print(f"{p}: {rec['error']}", highlight=False)
+                failed += 1
             else:
                 rec.update(size=d.size, sha256=d.sha256)
                 hits = matcher.match_digests(d)
@@ -284,6 +298,7 @@ def register(app: typer.Typer) -> None:
                 except MediaError as exc:
                     rec["media_error"] = str(exc)
                 rec["matches"] = [h.to_dict() for h in hits]
+                done += 1
             if fmt is RecordFormat.jsonl:
                 sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
             else:
@@ -300,6 +315,7 @@ def register(app: typer.Typer) -> None:
                     or r.get("error", "-"),
                 )
             out.print(t)
+        finish(done, failed)
 
 
 def register_scan(app: typer.Typer) -> None:
@@ -402,6 +418,7 @@ def db_upgrade(db: DbOption = None) -> None:
 
 
 @db_app.command("status")
+@read_only
 def db_status(db: DbOption = None) -> None:
     """Where the database is, its revision, and its row counts."""
     from sqlalchemy import func, select

@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ocsea.cli_common import read_only
+
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole (logs, grep)
 out = Console()
 apikeys_app = typer.Typer(
@@ -93,6 +95,7 @@ def apikeys_revoke(key_id: str, db: DbOption = None) -> None:
 
 
 @apikeys_app.command("list")
+@read_only
 def apikeys_list(db: DbOption = None) -> None:
     from ocsea.service.access import list_api_keys
 
@@ -127,6 +130,7 @@ def users_add(
 
 
 @users_app.command("list")
+@read_only
 def users_list(db: DbOption = None) -> None:
     """User accounts: role, disabled or not, failed logins and lock."""
     from ocsea.service import audit
@@ -186,6 +190,7 @@ def users_passwd(username: str, db: DbOption = None) -> None:
 
 
 @audit_app.command("verify")
+@read_only
 def audit_verify(
     checkpoint: Annotated[
         Path | None,
@@ -218,6 +223,7 @@ def audit_verify(
 
 
 @audit_app.command("checkpoint")
+@read_only
 def audit_checkpoint(
     signing_key: Annotated[
         Path, typer.Option(help="Ed25519 private key (PEM), kept away from the database.")
@@ -290,6 +296,7 @@ def keys_generate(
 
 
 @audit_app.command("export")
+@read_only
 def audit_export(db: DbOption = None) -> None:
     """Every entry as JSON lines (with its hashes, so the export can be verified elsewhere)."""
     from ocsea.service.audit import entries

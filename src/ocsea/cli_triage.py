@@ -12,6 +12,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from ocsea.cli_common import finish, read_only
+
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole (logs, grep)
 out = Console()
 
@@ -51,15 +53,20 @@ def _run_ingest(kind: str, files: list[Path], db: str | None) -> None:
     from ocsea.ingest.p2p import ingest_p2p
     from ocsea.ingest.queries import ingest_queries
     from ocsea.ingest.stream import IngestError
+    from ocsea.service import audit
 
     settings, engine, detector = _ctx(db)
     failed = False
+    done = 0
     for f in files:
         if not f.is_file():
-            err.print(f"[red]error[/] {f}: no such file")
+            err.print(
+                f"[red]error[/] {f}: {'a directory, not a file' if f.is_dir() else 'no such file'}"
+            )
             failed = True
             continue
-        total = _count_lines(f)
+        # data rows: a CSV/TSV header line is not one
+        total = max(0, _count_lines(f) - (f.suffix.lower() not in (".jsonl", ".ndjson", ".json")))
         with Progress(TextColumn(f"{f.name}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=err, disable=not err.is_terminal, transient=True) as prog:  # fmt: skip
             task = prog.add_task("rows", total=total)
@@ -82,11 +89,15 @@ def _run_ingest(kind: str, files: list[Path], db: str | None) -> None:
             err.print(f"  … and {r.rows_rejected - 20} more rejected rows")
         if r.already_done:
             err.print(f"{f}: already ingested (same content); nothing added")
+            done += 1
         else:
             resumed = f", resumed after line {r.resumed_from_line}" if r.resumed_from_line else ""
             err.print(f"{f}: {r.rows_done} rows ingested, {r.rows_rejected} rejected{resumed}")
-    if failed:
-        raise typer.Exit(1)
+            done += r.rows_done > 0
+            failed = failed or r.rows_rejected > 0
+        audit.record(engine, f"cli:{getpass.getuser()}", f"ingest.{kind}", str(f)[-300:],
+                     {"rows": getattr(r, "rows_done", 0), "rejected": getattr(r, "rows_rejected", 0)})  # fmt: skip
+    finish(done, failed)
 
 
 @ingest_app.command("p2p")
@@ -176,6 +187,7 @@ def register(app: typer.Typer) -> None:
             out.print(f"report: {path} (also findings.csv, sharers.csv, terms.csv, report.json)")
 
     @app.command("sharers")
+    @read_only
     def sharers_cmd(
         top: Annotated[int, typer.Option(min=1, max=10000)] = 20, db: DbOption = None
     ) -> None:

@@ -337,7 +337,11 @@ class ListImportIn(BaseModel):
     content: str = Field(min_length=1, max_length=MAX_BODY_BYTES)
     source: str = Field(default="", max_length=500)
     # a plain file name: letters, digits, '.', '-', '_', and not '.' or '..' (it names a temporary file)
-    file_name: str = Field(default="upload", max_length=200, pattern=r"^([\w\-][\w.\-]*|\.[\w\-][\w.\-]*|\.\.[\w.\-]+)$")
+    file_name: str = Field(
+        default="upload",
+        max_length=200,
+        pattern=r"^([\w\-][\w.\-]*|\.[\w\-][\w.\-]*|\.\.[\w.\-]+)$",
+    )
 
 
 class ListImportOut(BaseModel):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 from pathlib import Path
 
@@ -455,9 +456,34 @@ def default_url() -> str:
     return f"sqlite:///{home / 'ocsea.db'}"
 
 
+# Set by read-only CLI commands (ocsea.cli_common.read_only): never create a database.
+READ_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("ocsea_read_only", default=False)
+
+
+class DatabaseMissing(FileNotFoundError):
+    """A read-only command pointed at a database file that does not exist."""
+
+
+def database_url(url: str) -> str:
+    """A URL from what users type: a plain path is a SQLite file; ``postgres://`` and
+    ``postgresql://`` use the psycopg driver this project installs."""
+    text = url.strip()
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser().resolve()}"
+    scheme, rest = text.split("://", 1)
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
+    return text
+
+
 def make_engine(url: str | None = None, upgrade: bool = True) -> Engine:
     """Engine for ``url`` (default: settings); brings the schema to the newest migration."""
-    url = url or default_url()
+    url = database_url(url or default_url())
+    if READ_ONLY.get() and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            raise DatabaseMissing(f"no database at {path} (a read-only command creates none; "
+                                  "check --db, or `ocsea db upgrade --db PATH` to create one)")  # fmt: skip
     engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
 

@@ -1,0 +1,60 @@
+"""What every CLI command shares: the exit-code convention, read-only commands, plain-word errors.
+
+Exit codes (``ocsea --help`` says the same):
+- 0: everything asked was done;
+- 1: some inputs failed or were rejected (each named on stderr with its file and line);
+- 2: nothing was done: a usage error, an unreadable input, no database.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
+import typer
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_NOTHING_DONE = 0, 1, 2
+EXIT_CODES_HELP = (
+    "Exit codes: 0 all done; 1 some inputs failed or were rejected (named on stderr); "
+    "2 nothing done (usage, unreadable input, no database)."
+)
+
+F = TypeVar("F", bound=Callable)
+
+
+def finish(done: int, failed: int) -> None:
+    """Exit by the convention: 1 when some inputs failed, 2 when all did."""
+    if failed and not done:
+        raise typer.Exit(EXIT_NOTHING_DONE)
+    if failed:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
+def read_only(fn: F) -> F:
+    """A command that only reads: it never creates a database (a typo'd path is an error)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from ocsea.store.db import READ_ONLY
+
+        token = READ_ONLY.set(True)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            READ_ONLY.reset(token)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def plain_error(exc: BaseException) -> str | None:
+    """A one-line message for errors users meet (database unreachable, missing, wrong URL)."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+    if isinstance(exc, OperationalError):
+        orig = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        return f"the database cannot be used: {orig}"
+    if isinstance(exc, NoSuchModuleError | ArgumentError):
+        return (f"not a database URL or path: {exc}. Use a file path, sqlite:///PATH or "
+                "postgresql://user@host/db")  # fmt: skip
+    return None

@@ -1,0 +1,92 @@
+"""The CLI says what happened: one exit-code convention, one-line errors (issue 16)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ocsea.cli import app
+
+
+def run(
+    *args: str, cwd: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "ocsea.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, **(env or {})}, check=False)  # fmt: skip
+
+
+def test_hashing_a_missing_file_is_exit_2_and_one_missing_of_two_is_1(tmp_path):
+    good = tmp_path / "a.txt"
+    good.write_text("x")
+    r = run("hash", str(tmp_path / "missing.jpg"))
+    assert r.returncode == 2 and "missing.jpg" in r.stderr
+    r = run("hash", str(good), str(tmp_path / "missing.jpg"))
+    assert r.returncode == 1
+
+
+def test_match_warns_when_no_list_is_loaded_and_fails_on_a_missing_file(tmp_path):
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    assert run("db", "upgrade", "--db", db).returncode == 0
+    r = run("match", str(tmp_path / "nothere.png"), "--db", db)
+    assert r.returncode == 2 and "no hash list is loaded" in r.stderr
+
+
+def test_classify_refuses_binary_input_and_directories_in_one_line(tmp_path):
+    png = tmp_path / "image.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20)
+    r = run("classify", str(png))
+    assert (
+        r.returncode == 2 and "binary data" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    )
+    r = run("classify", str(tmp_path))
+    assert r.returncode == 2 and "is a directory" in r.stderr
+
+
+def test_a_read_only_command_never_creates_a_database(tmp_path):
+    typo = tmp_path / "tpyo.db"
+    r = run("referrals", "list", "--db", str(typo))
+    assert r.returncode == 2 and "no database at" in r.stderr and not typo.exists()
+
+
+def test_db_takes_a_plain_path_and_postgres_urls():
+    from ocsea.store.db import database_url
+
+    assert database_url("x.db").startswith("sqlite:////") and database_url("x.db").endswith("/x.db")
+    assert database_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert database_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert database_url("sqlite:///a.db") == "sqlite:///a.db"
+
+
+def test_an_unreachable_database_is_said_in_plain_words(tmp_path):
+    r = run("referrals", "list", "--db", "postgresql://nobody@127.0.0.1:9/none")
+    assert (
+        r.returncode == 2
+        and "the database cannot be used" in r.stderr
+        and "Traceback" not in r.stderr
+    )
+
+
+def test_ingest_with_every_row_rejected_is_not_success(tmp_path):
+    f = tmp_path / "p2p.csv"
+    f.write_text(
+        "timestamp,network,ip,port,guid,client,filename,size\nnot a time,x,y,z,,,,\nbad,x,y,z,,,,\n"
+    )
+    r = run("ingest", "p2p", str(f), "--db", f"sqlite:///{tmp_path / 'i.db'}")
+    assert r.returncode == 2 and "0 rows ingested, 2 rejected" in r.stderr
+
+
+def test_the_help_states_the_exit_codes():
+    got = CliRunner().invoke(app, ["--help"])
+    assert "Exit codes: 0 all done" in " ".join(got.output.split())
+
+
+@pytest.mark.parametrize("args", [["apikeys", "create", "--name", "k", "--expires", "0h"]])
+def test_usage_errors_are_exit_2(tmp_path, args):
+    r = run(*args, "--db", f"sqlite:///{tmp_path / 'u.db'}")
+    assert r.returncode == 2
