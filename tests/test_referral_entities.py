@@ -184,3 +184,19 @@ def test_deep_nesting_is_rejected_not_a_crash():
         parse_document("deep.json", b"[" * 100_000 + b"]" * 100_000)
     with pytest.raises(ReferralError):
         parse_document("deep.xml", b"<report>" + b"<a>" * 50_000 + b"</a>" * 50_000 + b"</report>")
+
+
+@given(st.ip_addresses())
+def test_the_fast_shared_address_check_agrees_with_the_parsed_one(ip):
+    from ocsea.referrals.entities import _ip_is_shared_parsed, ip_is_shared
+
+    value = norm_ip(str(ip))
+    assert ip_is_shared(value) == _ip_is_shared_parsed(value)
+
+
+@pytest.mark.parametrize("v", ["10.1.2.3", "100.64.0.1", "100.127.255.255", "100.128.0.1", "172.16.0.1",
+                               "172.32.0.1", "192.168.1.1", "169.254.0.1", "127.0.0.1", "224.0.0.1", "8.8.8.8"])  # fmt: skip
+def test_the_fast_shared_address_check_at_the_edges(v):
+    from ocsea.referrals.entities import _ip_is_shared_parsed, ip_is_shared
+
+    assert ip_is_shared(v) == _ip_is_shared_parsed(v)

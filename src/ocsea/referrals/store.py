@@ -3,6 +3,7 @@ store (referrals plus the P2P sharers that meet them), and cases rebuilt from it
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import networkx as nx
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Text, bindparam, func, insert, select, tuple_, type_coerce, update
 from sqlalchemy.engine import Connection, Engine
 
 from ocsea.config import ReferralSettings
@@ -18,6 +19,7 @@ from ocsea.referrals.decisions import load_decisions
 from ocsea.referrals.entities import norm_guid
 from ocsea.referrals.formats import parse_document
 from ocsea.referrals.graph import LinkPolicy, Network, Sighting, build_graph, components
+from ocsea.referrals.linking import link
 from ocsea.referrals.model import Referral, ReferralError
 from ocsea.referrals.priority import CaseFacts, case_priority, load_ip_ranges
 from ocsea.scan.archives import ArchiveLimits, is_archive_name, iter_members
@@ -296,15 +298,25 @@ def _load_graph(conn: Connection, settings: ReferralSettings,
                 only: set[int] | None = None) -> tuple[nx.Graph, dict[int, dict]]:  # fmt: skip
     """The graph of every referral, or of the referrals ``only`` (a set closed under shared
     identifiers, ``_closure``) with the sharers and findings that meet them."""
+    sightings, actors, raw = _load_sightings(conn, only)
+    summaries = {rid: json.loads(text) for rid, text in raw.items()}
+    return build_graph(sightings, actors, policy_of(settings), load_decisions(conn)), summaries
+
+
+def _load_sightings(conn: Connection, only: set[int] | None = None
+                    ) -> tuple[list[Sighting], dict[str, dict], dict[int, str]]:  # fmt: skip
+    """(sightings, actors, referral id → summary as JSON text): what linking reads. Summaries
+    stay text until a case needs them (decoding them all took 11 s of a 200,000-referral relink)."""
     sightings: list[Sighting] = []
     actors: dict[str, dict] = {}
-    summaries: dict[int, dict] = {}
+    raw: dict[int, str] = {}
     flags: dict[int, dict] = {}
     rq = select(referrals.c.id, referrals.c.source, referrals.c.report_id, referrals.c.reporter,
-                referrals.c.summary)  # fmt: skip
+                type_coerce(referrals.c.summary, Text).label("summary"))  # fmt: skip
     for r in (r for q in _in_chunks(rq, referrals.c.id, only) for r in conn.execute(q)):
-        summaries[r.id] = r.summary
-        flags[r.id] = _flags_of(r.summary)
+        raw[r.id] = r.summary
+        if '"proxy"' in r.summary:  # the only flag linking reads
+            flags[r.id] = _flags_of(json.loads(r.summary))
         actors[f"R:{r.id}"] = {"actor_type": "referral", "label": f"{r.source} {r.report_id}",
                                "reporter": (r.reporter or r.source).strip().lower()}  # fmt: skip
     q = select(mentions.c.referral_id, mentions.c.field, mentions.c.seen_at, mentions.c.role,
@@ -314,7 +326,11 @@ def _load_graph(conn: Connection, settings: ReferralSettings,
     no_flags: frozenset[str] = frozenset()
     for m in (m for mq in _in_chunks(q, mentions.c.referral_id, only) for m in conn.execute(mq)):
         at = m.seen_at.replace(tzinfo=UTC) if m.seen_at and m.seen_at.tzinfo is None else m.seen_at
-        fl = flags[m.referral_id].get((m.kind, m.value), no_flags)
+        fl = (
+            flags[m.referral_id].get((m.kind, m.value), no_flags)
+            if m.referral_id in flags
+            else no_flags
+        )
         sightings.append(Sighting(f"R:{m.referral_id}", m.kind, m.value, at, m.field, m.role,
                                   m.display, fl))  # fmt: skip
         if m.kind == "ip":
@@ -364,7 +380,7 @@ def _load_graph(conn: Connection, settings: ReferralSettings,
                 sightings.append(Sighting(f"F:{f.id}", kind, f[4], None, "triage finding"))
                 actors[f"F:{f.id}"] = {"actor_type": "finding", "priority": float(f.priority),
                                        "label": f"finding {f.id} ({f.kind}) {f.text or ''}".strip()}  # fmt: skip
-    return build_graph(sightings, actors, policy_of(settings), load_decisions(conn)), summaries
+    return sightings, actors, raw
 
 
 def networks(
@@ -416,7 +432,8 @@ def _sharer_findings(conn: Connection, sharer_ids: list[int]) -> dict[int, tuple
 # Kinds and roles that never join, whatever the graph: a partial relink does not follow them.
 _NEVER_FOLLOWED_KINDS = ("domain", "md5", "sha1", "sha256", "name")
 _NEVER_FOLLOWED_ROLES = ("reporting_party", "party_text")
-PARTIAL_LIMIT = 20_000  # a partial relink that would read more referrals relinks everything
+# A partial relink that would read more than half the store relinks everything instead.
+PARTIAL_SHARE = 0.5
 
 
 def _spanning(conn: Connection, ents: set[int]) -> set[int]:
@@ -430,7 +447,7 @@ def _spanning(conn: Connection, ents: set[int]) -> set[int]:
     return out
 
 
-def _closure(conn: Connection, seed: set[int], limit: int = PARTIAL_LIMIT) -> set[int] | None:
+def _closure(conn: Connection, seed: set[int], limit: int | None = None) -> set[int] | None:
     """The referrals whose cases new referrals ``seed`` can change, with their whole cases:
     1. every referral that shares an identifier with the new ones (a new carrier can make an
        identifier join, or make it too common to);
@@ -443,6 +460,10 @@ def _closure(conn: Connection, seed: set[int], limit: int = PARTIAL_LIMIT) -> se
     None when the set passes ``limit`` (then everything is relinked)."""
     from ocsea.store.db import link_decisions
 
+    if limit is None:
+        limit = int(
+            conn.execute(select(func.count()).select_from(referrals)).scalar_one() * PARTIAL_SHARE
+        )
     merges = [set(r.side_a) | set(r.side_b) for r in conn.execute(
         select(link_decisions.c.side_a, link_decisions.c.side_b).where(
             link_decisions.c.action == "merge", link_decisions.c.revoked_at.is_(None)))]  # fmt: skip
@@ -508,26 +529,43 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
             waiting = {r[0] for r in conn.execute(
                 select(referrals.c.id).where(referrals.c.case_key.is_(None)))}  # fmt: skip
             only = _closure(conn, set(new) | waiting)
-        g, summaries = _load_graph(conn, settings, only)
-        groups = components(g, policy_of(settings), min_actors=1, central_top=0)
-        if only is not None and any(len(n.actors) > 1 and n.sharers for n in groups):
+        sightings, actors, raw = _load_sightings(conn, only)
+        result = link(sightings, _reporters(actors), policy_of(settings), load_decisions(conn))
+        groups = _groups_of(result, actors)
+        if only is not None and any(len(rids) > 1 and sids for rids, sids in groups.values()):
             # A P2P sharer joins referrals through addresses the closure does not follow.
             only = None
-            g, summaries = _load_graph(conn, settings)
-            groups = components(g, policy_of(settings), min_actors=1, central_top=0)
+            sightings, actors, raw = _load_sightings(conn)
+            result = link(sightings, _reporters(actors), policy_of(settings), load_decisions(conn))
+            groups = _groups_of(result, actors)
         now = datetime.now(UTC)
-        on_lists = _hash_matches(conn, summaries.values())
-        for net in groups:
-            rids = sorted(int(a[2:]) for a in net.referrals)
+        context = _file_context(sightings)
+        before: dict[str, tuple] = {}
+        if only is not None:  # a case whose members did not change keeps its score and row
+            keys = {f"C{rids[0]}" for rids, _ in groups.values() if rids}
+            for chunk in _chunks(sorted(keys)):
+                for r in conn.execute(select(cases.c.key, cases.c.status, cases.c.referral_ids,
+                                             cases.c.sharer_ids).where(cases.c.key.in_(chunk))):  # fmt: skip
+                    before[r.key] = (r.status, list(r.referral_ids), list(r.sharer_ids))
+        todo = []
+        for rids, sids_joined in groups.values():
             if not rids:
                 continue
-            sids = sorted({int(a[2:]) for a in [*net.sharers, *net.context] if a.startswith("S:")})
-            fids = [a for a in [*net.actors, *net.context] if a.startswith("F:")]
-            found = _sharer_findings(conn, sids)
-            linked = [f"sharer {g.nodes[f'S:{s}'].get('label', s)}: {found.get(s, (0, 0))[0]} findings, "
-                      f"top priority {found.get(s, (0, 0.0))[1]:.1f}" for s in sids]  # fmt: skip
+            ctx = sorted({c for r in rids for c in context.get(f"R:{r}", ())}, key=_actor_key)
+            sids = sorted({*sids_joined, *(int(c[2:]) for c in ctx if c.startswith("S:"))})
+            fids = [c for c in ctx if c.startswith("F:")]
+            key = f"C{rids[0]}"
+            if before.get(key) == ("open", rids, sids):
+                continue
+            todo.append((key, rids, sids, fids))
+        summaries = {r: json.loads(raw[r]) for _, rids, _, _ in todo for r in rids}
+        on_lists = _hash_matches(conn, summaries.values())
+        found_all = _sharer_findings(conn, sorted({s_ for _, _, sids, _ in todo for s_ in sids}))
+        for key, rids, sids, fids in todo:
+            linked = [f"sharer {actors.get(f'S:{x}', {}).get('label', x)}: {found_all.get(x, (0, 0))[0]} findings, "
+                      f"top priority {found_all.get(x, (0, 0.0))[1]:.1f}" for x in sids]  # fmt: skip
             linked += [
-                f"{g.nodes[f].get('label', f)}, priority {g.nodes[f].get('priority', 0.0):.1f}"
+                f"{actors[f].get('label', f)}, priority {actors[f].get('priority', 0.0):.1f}"
                 for f in fids
             ]
             summ = [summaries[r] for r in rids]
@@ -536,8 +574,9 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
                 settings.case_weights,
                 ranges,
             )
-            computed[f"C{rids[0]}"] = {"referral_ids": rids, "sharer_ids": sids, "priority": p.score,
-                                       "breakdown": p.breakdown, "evidence": p.evidence}  # fmt: skip
+            computed[key] = {"referral_ids": rids, "sharer_ids": sids, "priority": p.score,
+                             "breakdown": p.breakdown, "evidence": p.evidence}  # fmt: skip
+        unchanged = {f"C{rids[0]}" for rids, _ in groups.values() if rids} - set(computed)
         if only is None:
             existing = {r.key: r for r in conn.execute(select(cases.c.key, cases.c.status))}
         else:  # the cases of the referrals read, and any case a new grouping takes the key of
@@ -550,10 +589,10 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
                     )
                 )
             }
-            keys |= set(computed)
+            keys |= set(computed) | unchanged
             existing = {r.key: r for chunk in _chunks(sorted(keys)) for r in conn.execute(
                 select(cases.c.key, cases.c.status).where(cases.c.key.in_(chunk)))}  # fmt: skip
-        case_of = {rid: key for key, c in computed.items() for rid in c["referral_ids"]}
+        case_of = {rid: f"C{rids[0]}" for rids, _ in groups.values() for rid in rids}
         rows = [
             {"k": key, **c, "status": "open", "merged_into": None, "updated_at": now}
             for key, c in computed.items()
@@ -570,7 +609,8 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
         if fresh:
             conn.execute(insert(cases), fresh)
         merged = [{"k": key, "into": case_of.get(int(key[1:])), "at": now}
-                  for key, old in existing.items() if key not in computed and old.status == "open"]  # fmt: skip
+                  for key, old in existing.items()
+                  if key not in computed and key not in unchanged and old.status == "open"]  # fmt: skip
         if merged:
             conn.execute(update(cases).where(cases.c.key == bindparam("k")).values(
                 status="merged", merged_into=bindparam("into"), updated_at=bindparam("at")), merged)  # fmt: skip
@@ -585,9 +625,49 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
                 moves,
             )
         audit.append(conn, actor, "cases.rebuild", "",
-                     {"cases": len(computed), "partial": only is not None,
-                      "referrals_read": len(summaries)})  # fmt: skip
+                     {"cases_written": len(computed), "partial": only is not None,
+                      "referrals_read": len(raw)})  # fmt: skip
     return len(computed)
+
+
+def _reporters(actors: dict[str, dict]) -> dict[str, str]:
+    return {a: str(d.get("reporter") or a) for a, d in actors.items()}
+
+
+def _actor_key(a: str) -> tuple[int, int]:
+    kind, _, num = a.partition(":")
+    return ("RSF".find(kind) % 3, int(num) if num.isdigit() else 0)
+
+
+def _groups_of(result, actors: dict[str, dict]) -> dict[str, tuple[list[int], list[int]]]:
+    """group → (referral ids, sharer ids joined), each sorted."""
+    out: dict[str, tuple[list[int], list[int]]] = {}
+    for a, g in result.group.items():
+        rids, sids = out.setdefault(g, ([], []))
+        if a.startswith("R:"):
+            rids.append(int(a[2:]))
+        elif a.startswith("S:"):
+            sids.append(int(a[2:]))
+    for rids, sids in out.values():
+        rids.sort()
+        sids.sort()
+    return out
+
+
+def _file_context(sightings: list[Sighting]) -> dict[str, set[str]]:
+    """referral → the sharers and findings that hold a file it names (leads, never joins)."""
+    by_hash: dict[tuple[str, str], set[str]] = {}
+    for x in sightings:
+        if x.kind in ("md5", "sha1", "sha256"):
+            by_hash.setdefault((x.kind, x.value), set()).add(x.actor)
+    out: dict[str, set[str]] = {}
+    for holders in by_hash.values():
+        others = {h for h in holders if h[:2] in ("S:", "F:")}
+        if others:
+            for h in holders:
+                if h.startswith("R:"):
+                    out.setdefault(h, set()).update(others)
+    return out
 
 
 def top_cases(engine: Engine, limit: int) -> list:
