@@ -90,3 +90,27 @@ def test_the_help_states_the_exit_codes():
 def test_usage_errors_are_exit_2(tmp_path, args):
     r = run(*args, "--db", f"sqlite:///{tmp_path / 'u.db'}")
     assert r.returncode == 2
+
+
+def test_terms_list_and_remove_and_every_lexicon_change_is_audited(tmp_path):
+    db = f"sqlite:///{tmp_path / 't.db'}"
+    assert run("terms", "accept", "zqvxterm", "--analyst", "ana", "--db", db).returncode == 0
+    listed = run("terms", "list", "--db", db)
+    assert listed.returncode == 0 and "zqvxterm" in listed.stdout
+    assert run("terms", "remove", "zqvxterm", "--db", db).returncode == 0
+    assert "zqvxterm" not in run("terms", "list", "--db", db).stdout
+    assert run("terms", "remove", "zqvxterm", "--db", db).returncode == 1
+    actions = [
+        __import__("json").loads(x)["action"]
+        for x in run("audit", "export", "--db", db).stdout.splitlines()
+    ]
+    assert "lexicon.accept" in actions and "lexicon.remove" in actions
+
+
+def test_hash_list_imports_are_audited(tmp_path):
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    f = tmp_path / "list.txt"
+    f.write_text("c4ca4238a0b923820dcc509a6f75849b\n")
+    assert run("hashes", "import", str(f), "--list", "l1", "--db", db).returncode == 0
+    out = run("audit", "export", "--db", db).stdout
+    assert '"hashes.import"' in out and '"l1"' in out

@@ -78,11 +78,14 @@ def hashes_import(
     db: DbOption = None,
 ) -> None:
     """Import hash lists. Re-importing a file changes nothing; a bad file is rejected whole."""
+    import getpass
+
     from ocsea.hashlists.formats import HashListError
     from ocsea.hashlists.store import import_file
+    from ocsea.service import audit
 
     engine = _engine(db)
-    failed = 0
+    failed = done = 0
     for f in files:
         try:
             r = import_file(engine, f, list_name, source, fmt.value, text_type.value)
@@ -90,14 +93,17 @@ def hashes_import(
             failed += 1
             err.print(f"[red]rejected[/] {escape(str(exc))}", highlight=False)
             continue
+        done += 1
         if r.already_imported:
             err.print(
                 f"{f}: already imported into {list_name!r} ({r.n_entries} entries); nothing changed"
             )
         else:
             err.print(f"{f}: {r.format}, {r.n_entries} entries, {r.n_new} new in {list_name!r}")
-    if failed:
-        raise typer.Exit(1)
+        audit.record(engine, f"cli:{getpass.getuser()}", "hashes.import", list_name[:300],
+                     {"file": str(f)[-300:], "format": r.format, "entries": r.n_entries,
+                      "new": r.n_new, "already_imported": r.already_imported})  # fmt: skip
+    finish(done, failed)
 
 
 @hashes_app.command("lists")

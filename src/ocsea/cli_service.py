@@ -319,15 +319,23 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[
             int, typer.Option(min=1, max=64, help="Processes (2 for this 2-core machine).")
         ] = 2,
+        access_log: Annotated[
+            bool, typer.Option(help="Log every request (method, path, status) to stderr.")
+        ] = False,
     ) -> None:
-        """Run the HTTP API (settings from ocsea.toml / environment)."""
+        """Run the HTTP API (settings from ocsea.toml / environment). Prints where it listens."""
         import uvicorn
 
         from ocsea.store.db import make_engine
 
-        make_engine()  # migrate once, before the workers start
+        engine = make_engine()  # migrate once, before the workers start
+        shown = engine.url.render_as_string(hide_password=True)
+        err.print(f"ocsea {__import__('ocsea').__version__} serving http://{host}:{port} "
+                  f"({workers} worker{'s' if workers > 1 else ''}; database {shown}); "
+                  f"API docs at http://{host}:{port}/docs; Ctrl-C stops", highlight=False)  # fmt: skip
         uvicorn.run("ocsea.service.server:app_factory", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning", timeout_keep_alive=5)  # fmt: skip
+                    workers=workers, log_level="info" if access_log else "warning",
+                    access_log=access_log, timeout_keep_alive=5)  # fmt: skip
 
 
 reviews_app = typer.Typer(help="Analyst reviews of findings.", no_args_is_help=True)

@@ -279,3 +279,35 @@ def terms_accept(
         raise typer.BadParameter("terms must be 1..200 characters")
     n = accept_terms(make_engine(db), clean, category, lang, weight, analyst or getpass.getuser())
     err.print(f"{n} term(s) accepted into category {category!r}; later verdicts use them")
+
+
+@terms_app.command("list")
+@read_only
+def terms_list(db: DbOption = None) -> None:
+    """Terms analysts accepted into the local lexicon overlay, with who and when."""
+    from ocsea.store.db import make_engine
+    from ocsea.triage.run import list_terms
+
+    t = Table("term", "category", "lang", "weight", "source", "accepted")
+    for r in list_terms(make_engine(db)):
+        t.add_row(escape(r.term), r.category, r.lang, f"{r.weight:+.2f}", escape(r.source or ""),
+                  str(r.accepted_at)[:16])  # fmt: skip
+    out.print(t)
+
+
+@terms_app.command("remove")
+def terms_remove(
+    terms: Annotated[list[str], typer.Argument(help="Accepted terms to take out of the lexicon.")],
+    category: Annotated[str | None, typer.Option(help="Only from this category.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Take accepted terms out of the local lexicon overlay (audited); later verdicts stop using them."""
+    from ocsea.store.db import make_engine
+    from ocsea.triage.run import remove_terms
+
+    n = remove_terms(
+        make_engine(db), [t.strip() for t in terms], category, f"cli:{getpass.getuser()}"
+    )
+    err.print(f"{n} term(s) removed" if n else "no such accepted term")
+    if not n:
+        raise typer.Exit(1)

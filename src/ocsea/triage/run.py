@@ -306,7 +306,37 @@ def accept_terms(
                 .where(term_candidates.c.term == t)
                 .values(status="accepted")
             )
+        from ocsea.service import audit
+
+        audit.append(conn, f"cli:{analyst}", "lexicon.accept", category,
+                     {"terms": terms[:100], "lang": lang, "weight": weight})  # fmt: skip
     return len(terms)
+
+
+def remove_terms(engine: Engine, terms: list[str], category: str | None, actor: str) -> int:
+    """Take accepted terms out of the lexicon overlay (audited); returns how many rows went."""
+    from sqlalchemy import delete
+
+    from ocsea.service import audit
+
+    with engine.begin() as conn:
+        q = delete(lexicon_terms).where(lexicon_terms.c.term.in_(terms))
+        if category:
+            q = q.where(lexicon_terms.c.category == category)
+        n = conn.execute(q).rowcount
+        audit.append(
+            conn, actor, "lexicon.remove", category or "", {"terms": terms[:100], "removed": n}
+        )
+    return n
+
+
+def list_terms(engine: Engine) -> list:
+    from sqlalchemy import select
+
+    with engine.connect() as conn:
+        return conn.execute(
+            select(lexicon_terms).order_by(lexicon_terms.c.category, lexicon_terms.c.term)
+        ).all()
 
 
 def overlay_entries(engine: Engine) -> list[Entry]:
