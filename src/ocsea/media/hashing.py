@@ -28,6 +28,15 @@ VIDEO_TIMEOUT_S = 600.0
 # bridge rotations stay within 10 bits of the original (128 px: a synthetic 180° copy drifted to
 # 24 bits; 256 px: bridge drifted to 16).
 DIHEDRAL_SIDE = 192
+# Decoding is refused above this many bytes of pixels (checked from the header, before decoding):
+# a 772 KB PNG of 250 megapixels peaked at 2.98 GB. JPEGs are decoded reduced (draft) and pass.
+MAX_DECODED_BYTES = 384 << 20
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    """What Pillow holds a pixel in: one byte for 1/L/P, four for the rest (RGB is stored 32-bit)."""
+    return 1 if mode in ("1", "L", "P") else 4
+
 
 IMAGE_EXTENSIONS = frozenset(
     [
@@ -131,7 +140,16 @@ def _load_rgb(source: Path | str | BinaryIO) -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source) as im:
                 im.draft("RGB", (PDQ_MAX_SIDE, PDQ_MAX_SIDE))  # JPEG: decode at reduced size
+                need = im.size[0] * im.size[1] * _bytes_per_pixel(im.mode)
+                if need > MAX_DECODED_BYTES:
+                    raise MediaError(
+                        f"image of {im.size[0]}×{im.size[1]} pixels would take {need >> 20} MB to "
+                        f"decode (limit {MAX_DECODED_BYTES >> 20} MB): not hashed"
+                    )
                 im.load()
+                if max(im.size) > PDQ_MAX_SIDE and im.mode in ("RGB", "RGBA", "L", "LA"):
+                    # reduce before any copy (transpose, alpha, convert): the peak is one decode
+                    im.thumbnail((PDQ_MAX_SIDE, PDQ_MAX_SIDE), Image.Resampling.BOX)
                 im = ImageOps.exif_transpose(im)
                 if im.mode in ("RGBA", "LA", "PA") or (
                     im.mode == "P" and "transparency" in im.info

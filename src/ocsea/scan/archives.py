@@ -57,11 +57,27 @@ class LimitExceeded(Exception):
     pass
 
 
-def _read_limited(fh: IO[bytes], limit: int) -> bytes:
-    data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise LimitExceeded(f"member larger than {limit} bytes")
-    return data
+def _read_limited(fh: IO[bytes], limit: int, ratio_budget: int | None = None) -> bytes:
+    """Up to ``limit`` bytes, read in 1 MB steps; past ``ratio_budget`` bytes (what the packed
+    archive may expand to), stop at once: a bomb is found while decompressing, not after (a 0.5 MB
+    tar.gz holding 500 MiB of zeros was read whole first: 1.08 GB peak)."""
+    parts: list[bytes] = []
+    n = 0
+    while True:
+        chunk = fh.read(min(1 << 20, limit + 1 - n))
+        if not chunk:
+            break
+        parts.append(chunk)
+        n += len(chunk)
+        if n > limit:
+            raise LimitExceeded(f"member larger than {limit} bytes")
+        if ratio_budget is not None and n > ratio_budget:
+            raise RatioExceeded("compression ratio above the limit (bomb?)")
+    return b"".join(parts)
+
+
+class RatioExceeded(LimitExceeded):
+    pass
 
 
 def safe_member_name(name: str) -> str:
@@ -179,8 +195,15 @@ def _tar_members(source, name: str, limits: ArchiveLimits, depth: int) -> Iterat
             fh = tf.extractfile(info)
             if fh is None:
                 continue
+            budget = None
+            if packed:
+                budget = max(int(packed * limits.max_ratio) - total, 1 << 20)
             try:
-                data = _read_limited(fh, limits.max_member_bytes)
+                data = _read_limited(fh, limits.max_member_bytes, budget)
+            except RatioExceeded:
+                yield Member(mname, info.size, None,
+                             f"compression ratio above {limits.max_ratio:.0f}:1 (tar bomb?)")  # fmt: skip
+                return
             except LimitExceeded as exc:
                 yield Member(mname, info.size, None, str(exc))
                 continue
