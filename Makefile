@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHAINLP_OFFLINE := 1
 
-.PHONY: demo test bench lint format model clean help
+.PHONY: demo test bench lint format model clean help fuzz
 
 help:
 	@echo "make demo | test | bench | lint | format | model | clean"
@@ -48,6 +48,10 @@ bench: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python bench/bench_service.py --out bench/results/service.json
 	$(BIN)/python bench/bench_referrals.py --out bench/results/referrals.json
+	OCSEA_BENCH_POSTGRES_URL="$$(bash scripts/start-test-postgres.sh ocsea_bench)" $(BIN)/python bench/bench_audit.py --out bench/results/audit.json
+
+fuzz: $(STAMP)
+	OCSEA_FUZZ_EXAMPLES=100 $(BIN)/pytest -q tests/test_openapi_fuzz.py
 
 clean:
 	rm -rf $(VENV) demo-out .cache .pytest_cache .hypothesis build

@@ -1,5 +1,9 @@
-"""schemathesis over our own OpenAPI document: no 5xx, and responses match the schema."""
+"""schemathesis over our own OpenAPI document: no 5xx, and responses match the schema.
 
+15 examples an operation in `make test`; OCSEA_FUZZ_EXAMPLES=100 (or more) for the opt-in deep run
+(`make fuzz`)."""
+
+import os
 from datetime import timedelta
 
 import pytest
@@ -23,7 +27,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=int(os.environ.get("OCSEA_FUZZ_EXAMPLES", "15")), deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_api_never_fails_and_matches_its_schema(case):
     case.call_and_validate(
         headers={"Authorization": f"Bearer {KEY}"},
