@@ -114,3 +114,25 @@ def test_hash_list_imports_are_audited(tmp_path):
     assert run("hashes", "import", str(f), "--list", "l1", "--db", db).returncode == 0
     out = run("audit", "export", "--db", db).stdout
     assert '"hashes.import"' in out and '"l1"' in out
+
+
+def _commands(c, path=()):
+    if hasattr(c, "commands"):
+        for name, sub in c.commands.items():
+            yield from _commands(sub, (*path, name))
+    else:
+        yield " ".join(path), c
+
+
+def test_every_command_and_option_has_help_and_no_python_type_names():
+    import typer
+
+    root = typer.main.get_command(app)
+    for name, cmd in _commands(root):
+        assert (cmd.help or "").strip(), f"{name}: no help"
+        for p in cmd.params:
+            if p.name not in ("help",):
+                assert (getattr(p, "help", "") or "").strip(), f"{name} {p.name}: no help"
+        shown = CliRunner().invoke(app, [*name.split(), "--help"], env={"COLUMNS": "200"}).output
+        for bad in ("<bool>", "<str>", "list[", "<int>", "<path>"):
+            assert bad not in shown, (name, bad)

@@ -208,7 +208,7 @@ def test_cli_end_to_end(tmp_path, demo):
     run("hashes", "import", str(demo.hash_list), "--list", "demo", "--db", db)
     run("ingest", "p2p", str(demo.p2p_log), "--db", db)
     p = run("ingest", "queries", str(demo.query_log), "--db", db, check=False)
-    assert p.returncode == 1 and "[pseudonymise] key_file" in " ".join(p.stderr.decode().split())
+    assert p.returncode == 2 and "[pseudonymise] key_file" in " ".join(p.stderr.decode().split())
     run("ingest", "queries", str(demo.query_log), "--db", db, env=key)
     p = run("triage", "--report", str(tmp_path / "rep"), "--db", db)
     assert "unknown-flagged" in p.stdout.decode()

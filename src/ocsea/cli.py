@@ -32,6 +32,9 @@ app = typer.Typer(
 
 
 def _register_media() -> None:
+    from ocsea.cli_common import plain_metavars
+
+    plain_metavars()
     from ocsea import cli_cases, cli_media, cli_service, cli_triage
 
     cli_media.register(app)
@@ -245,7 +248,10 @@ def classify(
 def explain(
     text: Annotated[str, typer.Argument(help="The text to explain.")],
     model: Annotated[Path | None, typer.Option(help="A model from `ocsea text train`.")] = None,
-    threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="P(csa) at or above which the label is csa."),
+    ] = None,
 ) -> None:
     """The verdict on one text with every reason behind it."""
     det = _load_detector(model, threshold)
@@ -268,14 +274,18 @@ def train(
     data: Annotated[Path, typer.Argument(help="CSV/TSV/JSONL with text,label columns.")],
     out_path: Annotated[Path, typer.Option("--out", help="Where to write the model (.npz).")],
     c: Annotated[float, typer.Option(min=1e-4, help="Inverse regularisation strength.")] = 4.0,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Random seed (the same seed gives the same result).")
+    ] = 0,
     reviews: Annotated[
         list[Path] | None,
         typer.Option(
             help="Analysts' reviews (`ocsea reviews export`), counted --review-weight times."
         ),
     ] = None,
-    review_weight: Annotated[float, typer.Option(min=1.0, max=1000.0)] = 20.0,
+    review_weight: Annotated[
+        float, typer.Option(min=1.0, max=1000.0, help="How many times each review counts.")
+    ] = 20.0,
 ) -> None:
     """Train a model on labelled data (an agency's own, or `ocsea text corpus` output), with
     analysts' reviews counted more than the base rows so that a correction takes hold."""
@@ -315,7 +325,10 @@ def evaluate(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Write metrics.json, pr-curve.png.")
     ] = None,
-    threshold: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="P(csa) at or above which the label is csa."),
+    ] = None,
 ) -> None:
     """Precision/recall/F1 per class; csa recall and false alarms per language, kind and intent;
     confusion matrix, PR curve."""
@@ -381,8 +394,12 @@ def corpus(
     out_path: Annotated[
         Path, typer.Option("--out", help="TSV to write (label, lang, kind, template, text).")
     ],
-    per_label: Annotated[int, typer.Option(min=1, max=1_000_000)] = 1000,
-    seed: Annotated[int, typer.Option()] = 0,
+    per_label: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="Examples per label.")
+    ] = 1000,
+    seed: Annotated[
+        int, typer.Option(help="Random seed (the same seed gives the same result).")
+    ] = 0,
 ) -> None:
     """Generate the synthetic keyword-level training corpus."""
     from ocsea.text.corpus import CorpusGenerator
@@ -400,7 +417,7 @@ def corpus(
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path("demo-out"),
-    top: Annotated[int, typer.Option(min=1, max=1000)] = 15,
+    top: Annotated[int, typer.Option(min=1, max=1000, help="Findings shown.")] = 15,
     text_only: Annotated[
         bool, typer.Option("--text-only", help="Only the text-detection part.")
     ] = False,

@@ -135,8 +135,10 @@ def referrals_import(
 @read_only
 def referrals_list(
     source: Annotated[str | None, typer.Option(help="ncmec, cybertip-xml, hotline or csv.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
-    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="Referrals shown.")] = 50,
+    fmt: Annotated[
+        ListFormat, typer.Option("--format", help="table for reading, json for tools.")
+    ] = ListFormat.table,
     db: DbOption = None,
 ) -> None:
     """Referrals, newest first."""
@@ -176,7 +178,9 @@ def referrals_list(
 def referrals_show(
     ident: Annotated[str, typer.Argument(help="Referral id or report id.")],
     original: Annotated[bool, typer.Option(help="Print the untouched original document.")] = False,
-    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    fmt: Annotated[
+        ListFormat, typer.Option("--format", help="table for reading, json for tools.")
+    ] = ListFormat.table,
     db: DbOption = None,
 ) -> None:
     """One referral: what was read from it, its identifiers and its case."""
@@ -251,12 +255,17 @@ def register(app: typer.Typer) -> None:
     @app.command("networks")
     @read_only
     def networks_cmd(
-        fmt: Annotated[NetFormat, typer.Option("--format")] = NetFormat.table,
+        fmt: Annotated[
+            NetFormat,
+            typer.Option("--format", help="table; json; graphml or csv for i2/Maltego/Gephi."),
+        ] = NetFormat.table,
         output: Annotated[
             Path | None, typer.Option("--out", help="Write here (csv: a folder).")
         ] = None,
         confirmed_only: Annotated[bool, typer.Option(help="Join only on confirmed links.")] = False,
-        top: Annotated[int, typer.Option(min=1, max=10_000)] = 20,
+        top: Annotated[
+            int, typer.Option(min=1, max=10_000, help="Networks shown (largest first).")
+        ] = 20,
         db: DbOption = None,
     ) -> None:
         """Offender networks: actors joined through shared identifiers, with what joins them."""
@@ -466,7 +475,7 @@ def _ids(text: str) -> list[int]:
 @read_only
 def cases_report(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for cases.html, CSV and JSON.")],
-    top: Annotated[int, typer.Option(min=1, max=100_000)] = 100,
+    top: Annotated[int, typer.Option(min=1, max=100_000, help="Cases in the report.")] = 100,
     within: Annotated[str, typer.Option(help="Requests due within, e.g. 14d.")] = "14d",
     db: DbOption = None,
 ) -> None:
@@ -483,8 +492,12 @@ def cases_report(
 @cases_app.command("list")
 @read_only
 def cases_list(
-    top: Annotated[int, typer.Option(min=1, max=100_000)] = 20,
-    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    top: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Cases shown, highest priority first.")
+    ] = 20,
+    fmt: Annotated[
+        ListFormat, typer.Option("--format", help="table for reading, json for tools.")
+    ] = ListFormat.table,
     db: DbOption = None,
 ) -> None:
     """Open cases by priority."""
@@ -511,7 +524,9 @@ def cases_list(
 @read_only
 def cases_show(
     key: Annotated[str, typer.Argument(help="Case key, e.g. C12.")],
-    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    fmt: Annotated[
+        ListFormat, typer.Option("--format", help="table for reading, json for tools.")
+    ] = ListFormat.table,
     db: DbOption = None,
 ) -> None:
     """One case: its score breakdown and why, and its referrals."""
@@ -586,7 +601,7 @@ def requests_add(
     follows_up: Annotated[
         int | None, typer.Option(help="The preservation request this follows up.")
     ] = None,
-    notes: Annotated[str, typer.Option()] = "",
+    notes: Annotated[str, typer.Option(help="Free notes kept with the request.")] = "",
     db: DbOption = None,
 ) -> None:
     """Record a request (as a draft, or as sent with --sent)."""
@@ -605,7 +620,7 @@ def requests_add(
 
 @requests_app.command("update")
 def requests_update(
-    request_id: Annotated[int, typer.Argument(min=1)],
+    request_id: Annotated[int, typer.Argument(min=1, help="Request id (ocsea requests list).")],
     status: Annotated[
         str | None,
         typer.Option(help="sent, acknowledged, in_execution, completed, refused, postponed."),
@@ -613,10 +628,10 @@ def requests_update(
     on: Annotated[str | None, typer.Option(help="When the step happened (default today).")] = None,
     reason: Annotated[str, typer.Option(help="Why refused or postponed.")] = "",
     extend: Annotated[int | None, typer.Option(help="Extend the preservation by N days.")] = None,
-    due: Annotated[str | None, typer.Option()] = None,
-    provider: Annotated[str | None, typer.Option()] = None,
-    authority: Annotated[str | None, typer.Option()] = None,
-    notes: Annotated[str | None, typer.Option()] = None,
+    due: Annotated[str | None, typer.Option(help="New due date (YYYY-MM-DD).")] = None,
+    provider: Annotated[str | None, typer.Option(help="Service provider concerned.")] = None,
+    authority: Annotated[str | None, typer.Option(help="Central authority.")] = None,
+    notes: Annotated[str | None, typer.Option(help="Free notes kept with the request.")] = None,
     referral: Annotated[list[str] | None, typer.Option(help="Link a referral (repeat).")] = None,
     entity: Annotated[
         list[str] | None, typer.Option(help="Link an entity kind:value (repeat).")
@@ -639,7 +654,9 @@ def requests_update(
 
 @requests_app.command("show")
 @read_only
-def requests_show(request_id: Annotated[int, typer.Argument(min=1)], db: DbOption = None) -> None:
+def requests_show(
+    request_id: Annotated[int, typer.Argument(min=1, help="Request id.")], db: DbOption = None
+) -> None:
     """One request with its history: every change, who made it and when (from the audit log)."""
     from ocsea.referrals.requests_store import get, history
 
@@ -666,7 +683,8 @@ def requests_show(request_id: Annotated[int, typer.Argument(min=1)], db: DbOptio
 @requests_app.command("list")
 @read_only
 def requests_list(
-    status: Annotated[str | None, typer.Option()] = None, db: DbOption = None
+    status: Annotated[str | None, typer.Option(help="Only requests with this status.")] = None,
+    db: DbOption = None,
 ) -> None:
     """All requests."""
     from ocsea.referrals.requests_store import list_requests
@@ -680,7 +698,9 @@ def requests_list(
 @read_only
 def requests_due(
     within: Annotated[str, typer.Option(help="Horizon in days, e.g. 14d.")] = "14d",
-    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    fmt: Annotated[
+        ListFormat, typer.Option("--format", help="table for reading, json for tools.")
+    ] = ListFormat.table,
     db: DbOption = None,
 ) -> None:
     """What is overdue, falls due, or whose preservation expires within the horizon."""

@@ -58,3 +58,36 @@ def plain_error(exc: BaseException) -> str | None:
         return (f"not a database URL or path: {exc}. Use a file path, sqlite:///PATH or "
                 "postgresql://user@host/db")  # fmt: skip
     return None
+
+
+_WORDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "int range": "INTEGER",
+          "float range": "NUMBER", "datetime": "TIME", "date": "DATE"}  # fmt: skip
+
+
+def plain_metavars() -> None:
+    """Help shows value kinds in words (TEXT, PATH…), no Python type names (``<list[Path]>``,
+    ``<bool>`` on flags): Typer 0.29 prints those by default."""
+    from typer import core
+
+    def humane(original):
+        def display(self, ctx):
+            if getattr(self, "metavar", None) is not None:
+                return self.metavar
+            got = original(self, ctx)
+            if got is None:
+                return None
+            text = str(got).strip("<>").removesuffix("...")
+            many = text.startswith("list[") or str(got).endswith("...")
+            text = text.removeprefix("list[").removesuffix("]").strip("<>")
+            if text == "bool":
+                return None
+            word = f"[{text}]" if "|" in text else _WORDS.get(text.lower(), text.upper())
+            return word + ("…" if many else "")
+
+        return display
+
+    for cls in (core.TyperOption, core.TyperArgument):
+        if not getattr(cls.display_type_rich, "_ocsea", False):
+            patched = humane(cls.display_type_rich)
+            patched._ocsea = True
+            cls.display_type_rich = patched

@@ -71,7 +71,9 @@ def hashes_import(
     files: Annotated[list[Path], typer.Argument(help="Hash list files.")],
     list_name: Annotated[str, typer.Option("--list", help="Name of the list to add to.")],
     source: Annotated[str, typer.Option(help="Where the list comes from (provenance).")] = "",
-    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.auto,
+    fmt: Annotated[
+        ListFormat, typer.Option("--format", help="The list's format (auto: detected).")
+    ] = ListFormat.auto,
     text_type: Annotated[
         TextType, typer.Option(help="Hash type of 64-digit lines in text lists.")
     ] = TextType.auto,
@@ -129,8 +131,10 @@ def hashes_lists(db: DbOption = None) -> None:
 @hashes_app.command("export")
 @read_only
 def hashes_export(
-    list_name: Annotated[str, typer.Option("--list")],
-    fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.jsonl,
+    list_name: Annotated[str, typer.Option("--list", help="The list to export.")],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="Output format.")
+    ] = ExportFormat.jsonl,
     out_path: Annotated[
         Path | None, typer.Option("--out", help="File to write (default stdout).")
     ] = None,
@@ -202,7 +206,9 @@ def register(app: typer.Typer) -> None:
     @app.command("hash")
     def hash_cmd(
         paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
-        fmt: Annotated[RecordFormat, typer.Option("--format")] = RecordFormat.jsonl,
+        fmt: Annotated[
+            RecordFormat, typer.Option("--format", help="jsonl for tools, table for reading.")
+        ] = RecordFormat.jsonl,
         video_seconds: Annotated[
             float, typer.Option(min=0, help="Seconds between vPDQ frames (0: every frame).")
         ] = 1.0,
@@ -256,7 +262,9 @@ def register(app: typer.Typer) -> None:
     @read_only
     def match_cmd(
         paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
-        fmt: Annotated[RecordFormat, typer.Option("--format")] = RecordFormat.jsonl,
+        fmt: Annotated[
+            RecordFormat, typer.Option("--format", help="jsonl for tools, table for reading.")
+        ] = RecordFormat.jsonl,
         max_distance: Annotated[
             int, typer.Option(min=0, max=63, help="PDQ Hamming distance.")
         ] = 31,
@@ -342,12 +350,16 @@ def register_scan(app: typer.Typer) -> None:
         video: Annotated[
             bool, typer.Option("--video/--no-video", help="vPDQ for video files.")
         ] = True,
-        video_seconds: Annotated[float, typer.Option(min=0)] = 1.0,
+        video_seconds: Annotated[
+            float, typer.Option(min=0, help="Seconds between vPDQ frames (0: every frame).")
+        ] = 1.0,
         workers: Annotated[int, typer.Option(min=1, max=64, help="Hashing processes.")] = max(
             1, min(2, os.cpu_count() or 1)
         ),
-        max_distance: Annotated[int, typer.Option(min=0, max=63)] = 31,
-        quality: Annotated[int, typer.Option(min=0, max=100)] = 50,
+        max_distance: Annotated[
+            int, typer.Option(min=0, max=63, help="PDQ Hamming distance for a match.")
+        ] = 31,
+        quality: Annotated[int, typer.Option(min=0, max=100, help="PDQ quality floor.")] = 50,
         db: DbOption = None,
     ) -> None:
         """Hash every file (and archive member), match against the stored lists, check names with
@@ -424,15 +436,22 @@ def db_upgrade(db: DbOption = None) -> None:
 
 
 @db_app.command("status")
-@read_only
 def db_status(db: DbOption = None) -> None:
-    """Where the database is, its revision, and its row counts."""
+    """Where the database is, its revision, and its row counts (creates nothing)."""
     from sqlalchemy import func, select
 
     from ocsea.store import db as schema
     from ocsea.store.migrate import current_revision, head_revision
 
-    engine = schema.make_engine(db, upgrade=False)
+    url = schema.database_url(db or schema.default_url())
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        out.print(
+            f"no database at {url.removeprefix('sqlite:///')} (run ocsea db upgrade to create it)",
+            soft_wrap=True,
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    engine = schema.make_engine(url, upgrade=False)
     rev = current_revision(engine)
     out.print(f"url: {engine.url.render_as_string(hide_password=True)}")
     out.print(f"revision: {rev or 'none (run ocsea db upgrade)'}; newest: {head_revision()}")

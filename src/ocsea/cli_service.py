@@ -82,7 +82,10 @@ def apikeys_create(
 
 
 @apikeys_app.command("revoke")
-def apikeys_revoke(key_id: str, db: DbOption = None) -> None:
+def apikeys_revoke(
+    key_id: Annotated[str, typer.Argument(help="Key id (ocsea apikeys list).")], db: DbOption = None
+) -> None:
+    """Revoke a key (effective within 10 s)."""
     from ocsea.service import audit
     from ocsea.service.access import revoke_api_key
 
@@ -97,6 +100,7 @@ def apikeys_revoke(key_id: str, db: DbOption = None) -> None:
 @apikeys_app.command("list")
 @read_only
 def apikeys_list(db: DbOption = None) -> None:
+    """API keys: id, name, role, scopes, created, expires, revoked (never the key)."""
     from ocsea.service.access import list_api_keys
 
     t = Table("key id", "name", "role", "scopes", "created", "expires", "revoked")
@@ -117,7 +121,11 @@ def _password(prompt: bool) -> str:
 
 @users_app.command("add")
 def users_add(
-    username: str, role: Annotated[str, typer.Option()] = "analyst", db: DbOption = None
+    username: Annotated[str, typer.Argument(help="The new user's name.")],
+    role: Annotated[
+        str, typer.Option(help="analyst, investigator, supervisor or admin.")
+    ] = "analyst",
+    db: DbOption = None,
 ) -> None:
     """Add a user; the password is read from the terminal (or one line of stdin)."""
     from ocsea.service import audit
@@ -166,7 +174,9 @@ def users_unlock(
 
 
 @users_app.command("disable")
-def users_disable(username: str, db: DbOption = None) -> None:
+def users_disable(
+    username: Annotated[str, typer.Argument(help="The user to disable.")], db: DbOption = None
+) -> None:
     """Disable an account; its sessions end at once."""
     from ocsea.service import audit
     from ocsea.service.access import disable_user
@@ -178,7 +188,10 @@ def users_disable(username: str, db: DbOption = None) -> None:
 
 
 @users_app.command("passwd")
-def users_passwd(username: str, db: DbOption = None) -> None:
+def users_passwd(
+    username: Annotated[str, typer.Argument(help="The user whose password changes.")],
+    db: DbOption = None,
+) -> None:
     """Set a new password (read from the terminal); every session of the user ends."""
     from ocsea.service import audit
     from ocsea.service.access import set_password
@@ -314,8 +327,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("serve")
     def serve(
-        host: Annotated[str, typer.Option()] = "127.0.0.1",
-        port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
+        host: Annotated[
+            str,
+            typer.Option(
+                help="Address to listen on (loopback by default; put a TLS proxy in front for more)."
+            ),
+        ] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
         workers: Annotated[
             int, typer.Option(min=1, max=64, help="Processes (2 for this 2-core machine).")
         ] = 2,

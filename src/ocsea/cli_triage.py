@@ -158,7 +158,9 @@ def register(app: typer.Typer) -> None:
         report: Annotated[
             Path | None, typer.Option("--report", help="Write the report to this folder.")
         ] = None,
-        top: Annotated[int, typer.Option(min=1, max=1000)] = 15,
+        top: Annotated[
+            int, typer.Option(min=1, max=1000, help="Findings shown, most important first.")
+        ] = 15,
         db: DbOption = None,
     ) -> None:
         """Match against the hash lists, score every finding and sharer, show the top ones."""
@@ -189,7 +191,8 @@ def register(app: typer.Typer) -> None:
     @app.command("sharers")
     @read_only
     def sharers_cmd(
-        top: Annotated[int, typer.Option(min=1, max=10000)] = 20, db: DbOption = None
+        top: Annotated[int, typer.Option(min=1, max=10000, help="Sharers shown.")] = 20,
+        db: DbOption = None,
     ) -> None:
         """Sharer profiles, highest priority first (run `ocsea triage` first)."""
         from ocsea.store.db import make_engine
@@ -223,7 +226,7 @@ def _tokenizer(detector):
 
 @terms_app.command("discover")
 def terms_discover(
-    top: Annotated[int, typer.Option(min=1, max=1000)] = 30,
+    top: Annotated[int, typer.Option(min=1, max=1000, help="Candidate terms shown.")] = 30,
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Also write the candidates as CSV.")
     ] = None,
@@ -261,7 +264,9 @@ def terms_accept(
     terms: Annotated[list[str], typer.Argument(help="Terms to add to the lexicon.")],
     category: Annotated[str, typer.Option(help="Lexicon category.")] = "csa_code",
     lang: Annotated[str, typer.Option(help="en, th, th-Latn or mixed.")] = "mixed",
-    weight: Annotated[float, typer.Option(min=-5, max=5)] = 0.8,
+    weight: Annotated[
+        float, typer.Option(min=-5, max=5, help="How strongly each term counts.")
+    ] = 0.8,
     analyst: Annotated[str, typer.Option(help="Who accepts them (provenance).")] = "",
     db: DbOption = None,
 ) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import networkx as nx
-from sqlalchemy import Text, bindparam, func, insert, select, tuple_, type_coerce, update
+from sqlalchemy import Text, bindparam, cast, func, insert, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 
 from ocsea.config import ReferralSettings
@@ -312,7 +312,7 @@ def _load_sightings(conn: Connection, only: set[int] | None = None
     raw: dict[int, str] = {}
     flags: dict[int, dict] = {}
     rq = select(referrals.c.id, referrals.c.source, referrals.c.report_id, referrals.c.reporter,
-                type_coerce(referrals.c.summary, Text).label("summary"))  # fmt: skip
+                cast(referrals.c.summary, Text).label("summary"))  # fmt: skip
     for r in (r for q in _in_chunks(rq, referrals.c.id, only) for r in conn.execute(q)):
         raw[r.id] = r.summary
         if '"proxy"' in r.summary:  # the only flag linking reads
