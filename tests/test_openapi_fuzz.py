@@ -27,7 +27,12 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @schema.parametrize()
-@settings(max_examples=int(os.environ.get("OCSEA_FUZZ_EXAMPLES", "15")), deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(
+    max_examples=int(os.environ.get("OCSEA_FUZZ_EXAMPLES", "15")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
 def test_api_never_fails_and_matches_its_schema(case):
     case.call_and_validate(
         headers={"Authorization": f"Bearer {KEY}"},

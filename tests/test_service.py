@@ -176,7 +176,9 @@ def test_scopes_narrow_a_role_and_revocation_and_expiry(engine, client):
     key_id = svc.split("_")[1]
     revoke_api_key(engine, key_id)
     assert client.post("/v1/query-check", json={"query": "x"}, headers=h).status_code == 401
-    expired_id, expired = create_api_key(engine, "old", "service", ["query-check"], timedelta(hours=1))
+    expired_id, expired = create_api_key(
+        engine, "old", "service", ["query-check"], timedelta(hours=1)
+    )
     from datetime import UTC, datetime
 
     from ocsea.store.db import api_keys
