@@ -292,6 +292,10 @@ def register(app: typer.Typer) -> None:
             return
         if fmt is NetFormat.csv:
             folder = output or Path(".")
+            if folder.exists() and not folder.is_dir():
+                raise typer.BadParameter(
+                    f"{folder} is a file: csv writes nodes.csv and edges.csv into a folder"
+                )
             folder.mkdir(parents=True, exist_ok=True)
             nodes, edges = to_csv(g)
             (folder / "nodes.csv").write_text(nodes, encoding="utf-8")

@@ -367,7 +367,6 @@ def register_scan(app: typer.Typer) -> None:
         from rich.progress import (
             BarColumn,
             DownloadColumn,
-            MofNCompleteColumn,
             Progress,
             TextColumn,
             TimeRemainingColumn,
@@ -382,22 +381,27 @@ def register_scan(app: typer.Typer) -> None:
         if not root.exists():
             raise FileNotFoundError(f"{root}: no such file or folder")
         opts = ScanOptions(archives=archives, media=media, video=video, video_seconds=video_seconds)
+        # the bar and the byte figure follow bytes; the file count is its own field
         progress = Progress(
-            TextColumn("hashing"), BarColumn(), MofNCompleteColumn(), DownloadColumn(), TimeRemainingColumn(),
-            console=err, disable=not err.is_terminal, transient=True,
+            TextColumn("hashing"), BarColumn(), TextColumn("{task.fields[files]} files"), DownloadColumn(),
+            TimeRemainingColumn(), console=err, disable=not err.is_terminal, transient=True,
         )  # fmt: skip
         with progress:
-            task = progress.add_task("hashing", total=None)
-            bytes_task = {"total": 0}
+            task = progress.add_task("hashing", total=None, files="0")
+            seen = {"files": 0, "of": None}
 
             def on_total(n: int, b: int) -> None:
-                bytes_task["total"] = b
-                progress.update(task, total=n)
+                seen["of"] = n
+                progress.update(task, total=b, files=f"{seen['files']}/{n}")
+
+            def on_progress(n: int, b: int) -> None:
+                seen["files"] += n
+                of = f"/{seen['of']}" if seen["of"] is not None else ""
+                progress.update(task, advance=b, files=f"{seen['files']}{of}")
 
             summary = run_scan(
-                root, out_dir, opts, workers,
-                progress=lambda n, b: progress.update(task, advance=n), on_total=on_total,
-            )  # fmt: skip
+                root, out_dir, opts, workers, progress=on_progress, on_total=on_total
+            )
         matcher = Matcher.from_store(_engine(db), max_distance=max_distance, quality_floor=quality)
         findings = rank_records(summary.records, root, matcher, Detector.load())
         meta = {"archives": archives, "video": video, "max_distance": max_distance, "quality_floor": quality,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -164,8 +165,13 @@ class LinearModel:
                 bias = z["bias"].astype(np.float64)
         except FileNotFoundError:
             raise ModelError(f"{path}: no such model file") from None
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-            raise ModelError(f"{path}: not an ocsea text model ({exc})") from exc
+        except IsADirectoryError:
+            raise ModelError(f"{path}: a directory, not a model file") from None
+        except (OSError, ValueError, KeyError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
+            # numpy's own words (allow_pickle, zip internals) mean nothing to a user: say what it is
+            raise ModelError(
+                f"{path}: not an ocsea text model (make one with `ocsea text train`)"
+            ) from exc
         if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
             raise ModelError(f"{path}: unsupported model format {meta.get('format')!r}")
         if tuple(meta.get("dense", ())) != DENSE_NAMES:
