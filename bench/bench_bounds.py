@@ -3,7 +3,8 @@
 Each input is scanned by the command a user runs, in a fresh process under `/usr/bin/time -v`;
 its "Maximum resident set size" is the figure. Inputs, made here from zeros (no content):
 - a tar.gz of about 0.5 MB holding one 500 MiB member (a decompression bomb);
-- a PNG of about 0.8 MB declaring 16,000 × 16,000 pixels (250 megapixels);
+- PNGs of about 0.25 MB declaring 16,000 × 16,000 pixels (256 megapixels, over Pillow's own
+  limit) and 15,780 × 15,780 (249 megapixels, under it: our decoded-size check refuses it);
 - a zip holding the same 500 MiB of zeros.
 Target: every peak below 1 GB.
 """
@@ -86,11 +87,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         for name, make in (("tar_gz_500MiB_member", tar_bomb), ("png_250_megapixels", png_bomb),
+                           ("png_249_megapixels", lambda p: png_bomb(p, 15_780)),
                            ("zip_500MiB_member", zip_bomb)):  # fmt: skip
             folder = t / name
             folder.mkdir()
             f = folder / {"tar_gz_500MiB_member": "bomb.tar.gz", "png_250_megapixels": "bomb.png",
-                          "zip_500MiB_member": "bomb.zip"}[name]  # fmt: skip
+                          "png_249_megapixels": "bomb.png", "zip_500MiB_member": "bomb.zip"}[name]  # fmt: skip
             make(f)
             mb, code, tail = peak_mb([sys.executable, "-m", "ocsea.cli", "scan", str(folder), "--out",
                                       str(t / f"out-{name}"), "--db", f"sqlite:///{t / 'b.db'}", "--workers", "1"])  # fmt: skip
