@@ -136,3 +136,57 @@ def test_every_command_and_option_has_help_and_no_python_type_names():
         shown = CliRunner().invoke(app, [*name.split(), "--help"], env={"COLUMNS": "200"}).output
         for bad in ("<bool>", "<str>", "list[", "<int>", "<path>"):
             assert bad not in shown, (name, bad)
+
+
+def test_serve_prints_its_url_and_a_request_it_cannot_parse_is_problem_json(tmp_path):
+    import os
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "OCSEA_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"}
+    server = subprocess.Popen([sys.executable, "-m", "ocsea.cli", "serve", "--port", str(port), "--workers", "1"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        answer = b""
+        while time.monotonic() < deadline and not answer:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=2) as c:
+                    c.sendall(b"GARBAGE \x00\x01 nonsense\r\n\r\n")
+                    answer = c.recv(4096)
+            except OSError:
+                time.sleep(0.3)
+        assert answer.startswith(b"HTTP/1.1 400") and b"application/problem+json" in answer, answer
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert f"serving http://127.0.0.1:{port}" in stderr
+
+
+def test_a_short_pseudonym_key_and_random_model_bytes_are_refused_in_one_line(tmp_path):
+    r = run("ingest", "queries", str(tmp_path / "x.csv"), env={"OCSEA_PSEUDONYM_KEY": "k"})
+    assert r.returncode == 2 and "at least 32" in r.stderr
+    model = tmp_path / "random.bin"
+    model.write_bytes(bytes(range(256)) * 20)
+    r = run("text", "explain", "x", "--model", str(model))
+    assert (
+        r.returncode == 2
+        and "not an ocsea text model" in r.stderr
+        and "allow_pickle" not in r.stderr
+    )
+
+
+def test_networks_csv_into_a_file_says_it_needs_a_folder(tmp_path):
+    db = f"sqlite:///{tmp_path / 'n.db'}"
+    assert run("db", "upgrade", "--db", db).returncode == 0
+    f = tmp_path / "existing"
+    f.write_text("x")
+    r = run("networks", "--format", "csv", "--out", str(f), "--db", db)
+    assert (
+        (r.returncode == 2
+        and "needs a folder" in " ".join(r.stderr.split()))
+        or "a folder" in r.stderr
+    )

@@ -351,9 +351,12 @@ def register(app: typer.Typer) -> None:
         err.print(f"ocsea {__import__('ocsea').__version__} serving http://{host}:{port} "
                   f"({workers} worker{'s' if workers > 1 else ''}; database {shown}); "
                   f"API docs at http://{host}:{port}/docs; Ctrl-C stops", highlight=False)  # fmt: skip
+        from ocsea.service.server import ProblemHttpToolsProtocol
+
         uvicorn.run("ocsea.service.server:app_factory", factory=True, host=host, port=port,
                     workers=workers, log_level="info" if access_log else "warning",
-                    access_log=access_log, timeout_keep_alive=5)  # fmt: skip
+                    access_log=access_log, timeout_keep_alive=5,
+                    http=ProblemHttpToolsProtocol or "auto")  # fmt: skip
 
 
 reviews_app = typer.Typer(help="Analyst reviews of findings.", no_args_is_help=True)

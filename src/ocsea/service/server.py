@@ -18,3 +18,33 @@ def app_factory() -> FastAPI:
         threshold=settings.text_threshold, extra_entries=overlay_entries(engine)
     )
     return create_app(engine, detector)
+
+
+def _problem_400(msg: str) -> list[bytes]:
+    import json
+
+    body = json.dumps({"type": "about:blank", "title": "bad request", "status": 400,
+                       "detail": msg}).encode()  # fmt: skip
+    return [
+        b"content-type: application/problem+json\r\n",
+        b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+        b"connection: close\r\n",
+        b"\r\n",
+        body,
+    ]
+
+
+try:  # uvicorn answers requests it cannot parse itself, in plain text: problem+json as everywhere
+    from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+    class ProblemHttpToolsProtocol(HttpToolsProtocol):
+        def send_400_response(self, msg: str) -> None:
+            content = [STATUS_LINE[400]]
+            for name, value in self.server_state.default_headers:
+                content.extend([name, b": ", value, b"\r\n"])
+            content.extend(_problem_400(msg))
+            self.transport.write(b"".join(content))
+            self.transport.close()
+
+except ImportError:  # pragma: no cover - httptools is a dependency
+    ProblemHttpToolsProtocol = None  # type: ignore[assignment,misc]
