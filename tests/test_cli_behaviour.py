@@ -186,3 +186,22 @@ def test_networks_csv_into_a_file_says_it_needs_a_folder(tmp_path):
     f.write_text("x")
     r = run("networks", "--format", "csv", "--out", str(f), "--db", db)
     assert r.returncode == 2 and "into a folder" in " ".join(r.stderr.split())
+
+
+def test_users_list_shows_failed_logins_and_ingests_are_audited(tmp_path):
+    from ocsea.service.access import add_user, login_failed
+    from ocsea.store.db import make_engine
+
+    db = f"sqlite:///{tmp_path / 'u.db'}"
+    engine = make_engine(db)
+    add_user(engine, "ana", "correct horse battery", "analyst")
+    for _ in range(6):
+        login_failed(engine, ["user:ana"])
+    engine.dispose()
+    r = run("users", "list", "--db", db)
+    assert r.returncode == 0 and "ana" in r.stdout and "6" in r.stdout
+    f = tmp_path / "p2p.csv"
+    f.write_text("timestamp,network,ip,port,guid,client,filename,size\n2026-01-01T00:00:00Z,gnutella,192.0.2.1,6346,"
+                 "AABBCCDDEEFF00112233445566778899,LimeWire,a.jpg,10\n")  # fmt: skip
+    assert run("ingest", "p2p", str(f), "--db", db).returncode == 0
+    assert '"ingest.p2p"' in run("audit", "export", "--db", db).stdout
