@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ocsea.cli_common import finish, read_only
+from ocsea.match.vpdq import Frame, format_meta_file, frames_from_json, frames_to_json
 
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole (logs, grep)
 out = Console()
@@ -32,6 +33,7 @@ class ListFormat(StrEnum):
     ncmec = "ncmec"
     text = "text"
     jsonl = "jsonl"
+    vpdq = "vpdq"
 
 
 class ExportFormat(StrEnum):
@@ -190,8 +192,7 @@ def hash_one(path: Path, video_seconds: float = 1.0) -> dict[str, Any]:
             frames = vpdq_video(path, seconds_per_hash=video_seconds)
             rec.update(
                 vpdq_frames=len(frames),
-                vpdq=[f.hex for f in frames],
-                vpdq_quality=[f.quality for f in frames],
+                vpdq=frames_to_json(Frame(f.hex, f.quality, f.frame, f.timestamp) for f in frames),
             )
     except MediaError as exc:
         rec["media_error"] = str(exc)
@@ -224,21 +225,13 @@ def register(app: typer.Typer) -> None:
             failed += "error" in rec
             done += "error" not in rec
             if "vpdq" in rec and vpdq_out is not None:
+                # Meta's per-frame format (frame_number,quality,hash,timestamp): `hashes import`
+                # and Meta's own tools read it
                 vpdq_out.mkdir(parents=True, exist_ok=True)
                 hf = vpdq_out / f"{rec['sha256']}.vpdq.txt"
-                hf.write_text(
-                    "".join(
-                        f"{i},{q},{h}\n"
-                        for i, (h, q) in enumerate(
-                            zip(rec["vpdq"], rec["vpdq_quality"], strict=True)
-                        )
-                    )
-                )
+                hf.write_text(format_meta_file(frames_from_json(rec["vpdq"])))
                 rec["vpdq_file"] = str(hf)
-            if "vpdq" in rec:
-                del rec["vpdq_quality"]
-                if vpdq_out is not None:
-                    del rec["vpdq"]
+                del rec["vpdq"]
             if fmt is RecordFormat.jsonl:
                 sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
             else:
@@ -270,6 +263,20 @@ def register(app: typer.Typer) -> None:
         ] = 31,
         quality: Annotated[int, typer.Option(min=0, max=100, help="PDQ quality floor.")] = 50,
         lists: Annotated[list[str] | None, typer.Option("--list", help="Only these lists.")] = None,
+        video_seconds: Annotated[
+            float,
+            typer.Option(min=0, help="Seconds between vPDQ frames of the query (0: every frame)."),
+        ] = 1.0,
+        vpdq_query_percent: Annotated[
+            float,
+            typer.Option(min=0, max=100, help="vPDQ: share of the query's frames that must match."),
+        ] = 80.0,
+        vpdq_index_percent: Annotated[
+            float,
+            typer.Option(
+                min=0, max=100, help="vPDQ: share of the listed video's frames that must match."
+            ),
+        ] = 0.0,
         db: DbOption = None,
     ) -> None:
         """Each file with its matches: list, category, hash type, distance."""
@@ -284,8 +291,9 @@ def register(app: typer.Typer) -> None:
         )
 
         matcher = Matcher.from_store(
-            _engine(db), lists, max_distance=max_distance, quality_floor=quality
-        )
+            _engine(db), lists, max_distance=max_distance, quality_floor=quality,
+            vpdq_percent=vpdq_query_percent, vpdq_index_percent=vpdq_index_percent,
+        )  # fmt: skip
         if not matcher.entries:
             err.print("warning: no hash list is loaded (ocsea hashes import …): nothing can match",
                       highlight=False)  # fmt: skip
@@ -308,7 +316,7 @@ def register(app: typer.Typer) -> None:
                         rec.update(pdq=variants[0].hex, pdq_quality=variants[0].quality)
                         hits += matcher.match_pdq(variants)
                     elif p.suffix.lower() in VIDEO_EXTENSIONS and matcher.videos:
-                        hits += matcher.match_vpdq(vpdq_video(p))
+                        hits += matcher.match_vpdq(vpdq_video(p, seconds_per_hash=video_seconds))
                 except MediaError as exc:
                     rec["media_error"] = str(exc)
                 rec["matches"] = [h.to_dict() for h in hits]

@@ -3,7 +3,8 @@ entries out. Unknown fields are kept in ``extra``; nothing is dropped silently.
 
 Formats: Project VIC VICS JSON (1.x ``odata.metadata`` and 2.0 ``@odata.context``; ``value[]`` of
 Media, or of cases holding ``Media[]``), INTERPOL ICSE CSV export (``;``), NCMEC-style CSV (any
-delimiter, hash columns by name), plain text (one hash a line) and ocsea JSONL.
+delimiter, hash columns by name), plain text (one hash a line), ocsea JSONL, and Meta's vPDQ
+per-frame files (``frame,quality,hash,timestamp``; one video a file).
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FORMATS = ("vics", "icse", "ncmec", "text", "jsonl")
+from ocsea.match.vpdq import (
+    VpdqFormatError,
+    frames_from_json,
+    frames_to_json,
+    looks_like_meta_file,
+    parse_meta_file,
+)
+
+FORMATS = ("vics", "icse", "ncmec", "text", "jsonl", "vpdq")
 HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
 _HEX = re.compile(r"[0-9a-f]+")
 ICSE_HEADER = (
@@ -39,7 +48,7 @@ class HashEntry:
     photodna: str | None = None
     category: str | None = None
     media_id: str | None = None
-    vpdq: list[str] | None = None
+    vpdq: list[dict] | None = None  # frames: {"hash", "quality", "frame", "timestamp"}
     extra: dict[str, Any] = field(default_factory=dict)
 
     def has_hash(self) -> bool:
@@ -78,6 +87,8 @@ def detect_format(name: str, head: str) -> str:
     stripped = head.lstrip("\ufeff \t\r\n")
     if lower.endswith((".jsonl", ".ndjson")):
         return "jsonl"
+    if looks_like_meta_file(stripped[:4000]):
+        return "vpdq"
     if stripped.startswith("{") and (
         "odata" in head[:2000] or '"value"' in head[:2000] or '"Cases"' in head[:2000]
     ):
@@ -97,13 +108,28 @@ def detect_format(name: str, head: str) -> str:
 def parse(fmt: str, text: str, name: str, text_type: str = "auto") -> list[HashEntry]:
     if fmt not in FORMATS:
         raise HashListError(f"{name}: unknown format {fmt!r}; one of {FORMATS}")
-    parser = {"vics": parse_vics, "icse": parse_icse, "ncmec": parse_ncmec, "jsonl": parse_jsonl}
+    parser = {"vics": parse_vics, "icse": parse_icse, "ncmec": parse_ncmec, "jsonl": parse_jsonl,
+              "vpdq": parse_vpdq_file}  # fmt: skip
     entries = parse_text(text, name, text_type) if fmt == "text" else parser[fmt](text, name)
     if not entries:
         raise HashListError(f"{name}: no hash entries found")
     if len(entries) > MAX_ENTRIES:
         raise HashListError(f"{name}: more than {MAX_ENTRIES} entries")
     return entries
+
+
+# ---- vPDQ: Meta's per-frame file, one video a file ---------------------------------------------
+def parse_vpdq_file(text: str, name: str) -> list[HashEntry]:
+    """``frame_number,quality,hash,timestamp`` lines (what Meta's vpdq tools and ``ocsea hash
+    --vpdq-out`` write): one entry, the video, named by the file."""
+    try:
+        frames = parse_meta_file(text, name)
+    except VpdqFormatError as exc:
+        raise HashListError(str(exc)) from None
+    stem = name.replace("\\", "/").rsplit("/", 1)[-1]
+    for suffix in (".vpdq.txt", ".txt", ".vpdq"):
+        stem = stem.removesuffix(suffix)
+    return [HashEntry(media_id=stem or None, vpdq=frames_to_json(frames))]
 
 
 # ---- VICS -------------------------------------------------------------------------------------
@@ -295,9 +321,10 @@ def parse_jsonl(text: str, name: str) -> list[HashEntry]:
                     raise HashListError(f"{where}: field 'pdq_quality' must be an integer 0..100")
                 e.pdq_quality = value
             elif key == "vpdq":
-                if not isinstance(value, list):
-                    raise HashListError(f"{where}: field 'vpdq' must be a list of PDQ hex hashes")
-                e.vpdq = [check_hash("pdq", v, f"{where} vpdq") or "" for v in value]
+                try:
+                    e.vpdq = frames_to_json(frames_from_json(value, f"{where} vpdq"))
+                except VpdqFormatError as exc:
+                    raise HashListError(str(exc)) from None
             elif key in ("category", "media_id", "photodna"):
                 setattr(e, key, _text(value))
             elif key == "extra" and isinstance(value, dict):

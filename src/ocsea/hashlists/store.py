@@ -42,7 +42,7 @@ class ListInfo:
 
 def dedupe_key(e: HashEntry) -> str:
     parts = [e.md5 or "", e.sha1 or "", e.sha256 or "", e.pdq or "", e.photodna or "",
-             ",".join(e.vpdq or [])]  # fmt: skip
+             ",".join(f["hash"] if isinstance(f, dict) else str(f) for f in e.vpdq or [])]  # fmt: skip
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 

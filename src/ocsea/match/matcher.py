@@ -12,11 +12,13 @@ from sqlalchemy.engine import Engine
 
 from ocsea.match.exact import ExactIndex
 from ocsea.match.pdq_index import DEFAULT_MAX_DISTANCE, PdqIndex
+from ocsea.match.vpdq import INDEX_PERCENT, QUERY_PERCENT, Frame, frames_from_json, usable
 from ocsea.media.hashing import Digests, PdqHash, VpdqFrame
 from ocsea.store.db import hash_entries, hash_lists
 
 DEFAULT_PDQ_QUALITY = 50
-DEFAULT_VPDQ_PERCENT = 80.0
+DEFAULT_VPDQ_PERCENT = QUERY_PERCENT  # the query's share of matched frames (Meta: 80 %)
+DEFAULT_VPDQ_INDEX_PERCENT = INDEX_PERCENT  # the list video's share (Meta: 0 %)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +79,10 @@ class Matcher:
         max_distance: int = DEFAULT_MAX_DISTANCE,
         quality_floor: int = DEFAULT_PDQ_QUALITY,
         vpdq_percent: float = DEFAULT_VPDQ_PERCENT,
+        vpdq_index_percent: float = DEFAULT_VPDQ_INDEX_PERCENT,
     ) -> None:
         self.entries = entries
+        self.vpdq_index_percent = vpdq_index_percent
         self.exact = exact
         self.pdq = pdq
         self.max_distance = max_distance
@@ -121,7 +125,10 @@ class Matcher:
                     pdq_hex.append(pdq)
                     pdq_ids.append(eid)
                 if vpdq:
-                    videos[eid] = [h for h in vpdq if h]
+                    # Meta's rule on the list side too: quality-filtered, each hash once
+                    frames = usable(frames_from_json(vpdq, f"entry {eid}"), floor)
+                    if frames:
+                        videos[eid] = frames
         sizes = {"md5": 16, "sha1": 20, "sha256": 32}
         exact = {t: ExactIndex(h, i, sizes[t]) for t, (h, i) in by_type.items()}
         return cls(entries, exact, PdqIndex(pdq_hex, pdq_ids), videos, **kw)
@@ -151,15 +158,17 @@ class Matcher:
             for eid, (d, t) in sorted(best.items(), key=lambda x: x[1][0])
         ]
 
-    def match_vpdq(self, frames: Sequence[VpdqFrame]) -> list[HashMatch]:
-        """Video-to-video by the share of matching frames, both ways (Meta's vPDQ rule)."""
-        good = [f for f in frames if f.quality >= self.quality_floor]
+    def match_vpdq(self, frames: Sequence[VpdqFrame | Frame]) -> list[HashMatch]:
+        """Video-to-video as Meta's vPDQ reference does it: both sides quality-filtered and each
+        hash counted once; the query's share of frames with a match must reach ``vpdq_percent``
+        (80 %), the list video's share ``vpdq_index_percent`` (0 %)."""
+        good = usable([Frame(f.hex, f.quality) for f in frames], self.quality_floor)
         if not good or not self.videos:
             return []
         query_hits: dict[int, set[int]] = defaultdict(set)  # entry -> matched query frames
         compared_hits: dict[int, set[int]] = defaultdict(set)  # entry -> matched entry frames
-        for qi, f in enumerate(good):
-            for gid, _ in self._frames.query(f.hex, self.max_distance):
+        for qi, hx in enumerate(good):
+            for gid, _ in self._frames.query(hx, self.max_distance):
                 eid = self._frame_owner[gid]
                 query_hits[eid].add(qi)
                 compared_hits[eid].add(gid)
@@ -167,7 +176,7 @@ class Matcher:
         for eid, qset in query_hits.items():
             q_pct = 100.0 * len(qset) / len(good)
             c_pct = 100.0 * len(compared_hits[eid]) / max(1, len(self.videos[eid]))
-            if q_pct >= self.vpdq_percent and c_pct >= self.vpdq_percent:
+            if q_pct >= self.vpdq_percent and c_pct >= self.vpdq_index_percent:
                 out.append(
                     self._hit(
                         eid,
