@@ -79,9 +79,14 @@ def hashes_import(
     text_type: Annotated[
         TextType, typer.Option(help="Hash type of 64-digit lines in text lists.")
     ] = TextType.auto,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Refuse a file whole when one row cannot be read.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
-    """Import hash lists. Re-importing a file changes nothing; a bad file is rejected whole."""
+    """Import hash lists. Re-importing a file changes nothing. A row that cannot be read is named
+    with its line and the others are imported (--strict: the file is refused); every row is kept
+    as a source of its entry, and a changed category is reported (ocsea hashes show HASH)."""
     import getpass
 
     from ocsea.hashlists.formats import HashListError
@@ -92,12 +97,19 @@ def hashes_import(
     failed = done = 0
     for f in files:
         try:
-            r = import_file(engine, f, list_name, source, fmt.value, text_type.value)
+            r = import_file(engine, f, list_name, source, fmt.value, text_type.value, strict)
         except HashListError as exc:
             failed += 1
             err.print(f"[red]rejected[/] {escape(str(exc))}", highlight=False)
             continue
         done += 1
+        for why in r.rejected[:50]:
+            err.print(f"[red]rejected[/] {escape(why)}", highlight=False)
+        if len(r.rejected) > 50:
+            err.print(f"  … and {len(r.rejected) - 50} more rejected rows")
+        for c in r.conflicts[:50]:
+            err.print(f"category changed: {escape(c)}", highlight=False)
+        failed += bool(r.rejected)
         if r.already_imported:
             err.print(
                 f"{f}: already imported into {list_name!r} ({r.n_entries} entries); nothing changed"
@@ -108,6 +120,32 @@ def hashes_import(
                      {"file": str(f)[-300:], "format": r.format, "entries": r.n_entries,
                       "new": r.n_new, "already_imported": r.already_imported})  # fmt: skip
     finish(done, failed)
+
+
+@hashes_app.command("show")
+@read_only
+def hashes_show(
+    value: Annotated[str, typer.Argument(help="An MD5, SHA-1, SHA-256, PDQ or PhotoDNA value.")],
+    db: DbOption = None,
+) -> None:
+    """Every list entry holding a hash, with every source row behind it: file, line, category,
+    media id, case."""
+    from ocsea.hashlists.store import entry_history
+
+    found = entry_history(_engine(db), value)
+    if not found:
+        err.print(f"{value[:80]}: on no list")
+        raise typer.Exit(1)
+    for item in found:
+        e = item["entry"]
+        out.print(f"[bold]{escape(e['list_name'])}[/] entry {e['id']}: category {e['category'] or '-'}, "
+                  f"media id {escape(e['media_id'] or '-')}", highlight=False)  # fmt: skip
+        t = Table("imported", "file", "line", "category", "media id", "other fields")
+        for s in item["sources"]:
+            t.add_row(str(s["imported_at"])[:16], escape(s["file_name"]), str(s["line"] or ""),
+                      s["category"] or "", escape(s["media_id"] or ""),
+                      escape(json.dumps(s["extra"], ensure_ascii=False)[:80]) if s["extra"] else "")  # fmt: skip
+        out.print(t)
 
 
 @hashes_app.command("lists")

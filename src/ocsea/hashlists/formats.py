@@ -50,12 +50,13 @@ class HashEntry:
     media_id: str | None = None
     vpdq: list[dict] | None = None  # frames: {"hash", "quality", "frame", "timestamp"}
     extra: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None  # where in its file (provenance; not exported)
 
     def has_hash(self) -> bool:
         return any((self.md5, self.sha1, self.sha256, self.pdq, self.photodna, self.vpdq))
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, {}, [])}
+        return {k: v for k, v in asdict(self).items() if v not in (None, {}, []) and k != "line"}
 
 
 def check_hash(kind: str, value: Any, where: str) -> str | None:
@@ -96,8 +97,9 @@ def detect_format(name: str, head: str) -> str:
     if stripped.startswith("{"):
         return "jsonl"
     first = stripped.splitlines()[0] if stripped else ""
-    if first.replace('"', "").startswith("MD5;SHA1;PhotoDNA"):
-        return "icse"
+    cells = {c.strip().lower() for c in first.replace('"', "").split(";")}
+    if ";" in first and {"image id", "photodna"} <= cells and cells & {"md5", "sha1"}:
+        return "icse"  # ICSE's export, whatever the column order
     if any(h in first.lower() for h in ("md5", "sha1", "sha-1", "sha256", "photodna", "pdq")) and (
         "," in first or ";" in first or "\t" in first
     ):
@@ -105,13 +107,38 @@ def detect_format(name: str, head: str) -> str:
     return "text"
 
 
-def parse(fmt: str, text: str, name: str, text_type: str = "auto") -> list[HashEntry]:
+class _Rows:
+    """Row errors: raised at once (strict), or collected while the other rows go on."""
+
+    def __init__(self, rejects: list[str] | None) -> None:
+        self.rejects = rejects
+
+    def bad(self, exc: HashListError) -> None:
+        if self.rejects is None:
+            raise exc
+        self.rejects.append(str(exc))
+
+
+def parse(fmt: str, text: str, name: str, text_type: str = "auto",
+          rejects: list[str] | None = None) -> list[HashEntry]:  # fmt: skip
+    """Every entry of a list. A row that cannot be read raises, or with ``rejects`` (a list) is
+    named there with its line and the other rows are kept; a file that cannot be read raises."""
     if fmt not in FORMATS:
         raise HashListError(f"{name}: unknown format {fmt!r}; one of {FORMATS}")
     parser = {"vics": parse_vics, "icse": parse_icse, "ncmec": parse_ncmec, "jsonl": parse_jsonl,
               "vpdq": parse_vpdq_file}  # fmt: skip
-    entries = parse_text(text, name, text_type) if fmt == "text" else parser[fmt](text, name)
+    rows = _Rows(rejects)
+    if fmt == "text":
+        entries = parse_text(text, name, text_type, rows)
+    elif fmt == "vpdq":
+        entries = parse_vpdq_file(text, name)
+    else:
+        entries = parser[fmt](text, name, rows)
     if not entries:
+        if rejects:
+            raise HashListError(
+                f"{name}: no readable entries ({len(rejects)} rows rejected; first: {rejects[0]})"
+            )
         raise HashListError(f"{name}: no hash entries found")
     if len(entries) > MAX_ENTRIES:
         raise HashListError(f"{name}: more than {MAX_ENTRIES} entries")
@@ -152,7 +179,20 @@ def _vics_media(doc: Any, path: str) -> Iterator[tuple[str, dict]]:
             yield path, doc
 
 
-def parse_vics(text: str, name: str) -> list[HashEntry]:
+def _line_of(text: str, media: dict) -> int | None:
+    """The line a VICS media object sits on, found by one of its hash values (JSON keeps no
+    positions)."""
+    for key in ("MD5", "SHA1", "SHA256", "MediaID", "md5", "sha1", "sha256", "mediaID"):
+        v = media.get(key)
+        if isinstance(v, str | int) and str(v).strip():
+            pos = text.find(str(v))
+            if pos >= 0:
+                return text.count("\n", 0, pos) + 1
+    return None
+
+
+def parse_vics(text: str, name: str, rows: _Rows | None = None) -> list[HashEntry]:
+    rows = rows or _Rows(None)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -162,52 +202,97 @@ def parse_vics(text: str, name: str) -> list[HashEntry]:
     ):
         raise HashListError(f"{name}: not a VICS document (no odata.metadata/@odata.context/value)")
     out: list[HashEntry] = []
+    case_fields = {k: v for k, v in doc.items() if k.lower() in ("caseid", "casenumber", "case")}
     for path, media in _vics_media(doc, ""):
-        where = f"{name}: {path}"
-        e = HashEntry()
-        for key, value in media.items():
-            known = _VICS_KNOWN.get(key.lower())
-            if known in ("md5", "sha1", "sha256", "pdq"):
-                setattr(e, known, check_hash(known, value, where))
-            elif known in ("category", "media_id", "photodna"):
-                setattr(e, known, _text(value))
-            else:
-                e.extra[key] = value
-        if not e.has_hash():
-            raise HashListError(f"{where}: media has no MD5, SHA1, SHA256 or PhotoDNA")
+        line = _line_of(text, media)
+        where = f"{name}:{line}: {path}" if line else f"{name}: {path}"
+        e = HashEntry(line=line)
+        try:
+            for key, value in media.items():
+                known = _VICS_KNOWN.get(key.lower())
+                if known in ("md5", "sha1", "sha256", "pdq"):
+                    setattr(e, known, check_hash(known, value, where))
+                elif known in ("category", "media_id", "photodna"):
+                    setattr(e, known, _text(value))
+                else:
+                    e.extra[key] = value
+            if not e.has_hash():
+                raise HashListError(f"{where}: media has no MD5, SHA1, SHA256 or PhotoDNA")
+        except HashListError as exc:
+            rows.bad(exc)
+            continue
+        for k, v in _case_of(doc, path).items():
+            e.extra.setdefault(k, v)
+        for k, v in case_fields.items():
+            e.extra.setdefault(k, v)
         out.append(e)
     return out
 
 
+def _case_of(doc: Any, path: str) -> dict:
+    """The case-level fields (CaseID, case number) of the case a media object sits in."""
+    parts = path.split(".")
+    node = doc
+    found: dict = {}
+    for part in parts:
+        key, _, idx = part.partition("[")
+        if not isinstance(node, dict) or key not in node:
+            break
+        node = node[key]
+        if idx and isinstance(node, list):
+            node = node[int(idx.rstrip("]"))]
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k.lower() in ("caseid", "casenumber", "casenum", "case") and not isinstance(
+                    v, list | dict
+                ):
+                    found[k] = v
+    return found
+
+
 # ---- ICSE -------------------------------------------------------------------------------------
-def parse_icse(text: str, name: str) -> list[HashEntry]:
+ICSE_COLUMNS = {"md5": "MD5", "sha1": "SHA1", "photodna": "PhotoDNA", "media_id": "Image ID",
+                "baseline": "Baseline"}  # fmt: skip
+
+
+def parse_icse(text: str, name: str, rows: _Rows | None = None) -> list[HashEntry]:
+    """ICSE export: columns found by name (an export with reordered or extra columns reads)."""
+    rows = rows or _Rows(None)
     lines = text.lstrip("\ufeff").splitlines()
     reader = csv.reader(lines, delimiter=";")
-    header = next(reader, None)
-    if header is None or ";".join(h.strip() for h in header) != ICSE_HEADER:
-        raise HashListError(f"{name}:1: header is not the ICSE export header {ICSE_HEADER!r}")
+    header = [h.strip() for h in next(reader, None) or []]
+    at = {h.lower(): i for i, h in enumerate(header)}
+    col = {k: at.get(v.lower()) for k, v in ICSE_COLUMNS.items()}
+    if col["md5"] is None and col["sha1"] is None and col["photodna"] is None:
+        raise HashListError(
+            f"{name}:1: an ICSE header names MD5, SHA1 or PhotoDNA (got {';'.join(header)[:200]!r})"
+        )
     out: list[HashEntry] = []
     for row in reader:
         lineno = reader.line_num
         if not any(c.strip() for c in row):
             continue
-        if len(row) != len(header):
-            raise HashListError(f"{name}:{lineno}: expected {len(header)} fields, got {len(row)}")
-        rec = dict(zip(header, row, strict=True))
         where = f"{name}:{lineno}"
-        baseline = (rec.get("Baseline") or "").strip().lower()
-        e = HashEntry(
-            md5=check_hash("md5", rec["MD5"], where),
-            sha1=check_hash("sha1", rec["SHA1"], where),
-            photodna=_text(rec["PhotoDNA"]),
-            media_id=_text(rec["Image ID"]),
-            category="baseline" if baseline in ("yes", "true", "1", "y") else "icse",
-            extra={
-                k: v for k, v in rec.items() if k not in ("MD5", "SHA1", "PhotoDNA", "Image ID")
-            },
-        )
-        if not e.has_hash():
-            raise HashListError(f"{where}: row has no MD5, SHA1 or PhotoDNA")
+        try:
+            if len(row) != len(header):
+                raise HashListError(f"{where}: expected {len(header)} fields, got {len(row)}")
+
+            def cell(k: str, row=row) -> str:
+                return row[col[k]] if col[k] is not None else ""
+
+            baseline = cell("baseline").strip().lower()
+            e = HashEntry(
+                md5=check_hash("md5", cell("md5"), where), sha1=check_hash("sha1", cell("sha1"), where),
+                photodna=_text(cell("photodna")), media_id=_text(cell("media_id")),
+                category="baseline" if baseline in ("yes", "true", "1", "y") else "icse",
+                extra={h: row[i] for i, h in enumerate(header) if i not in col.values() or h == "Baseline"},
+                line=lineno,
+            )  # fmt: skip
+            if not e.has_hash():
+                raise HashListError(f"{where}: row has no MD5, SHA1 or PhotoDNA")
+        except HashListError as exc:
+            rows.bad(exc)
+            continue
         out.append(e)
     return out
 
@@ -218,13 +303,14 @@ _COLUMN_ALIASES = {
     "sha1": ("sha1", "sha-1", "sha1 hash", "sha1hash", "sha1_hash", "hash_sha1"),
     "sha256": ("sha256", "sha-256", "sha256 hash", "sha256hash", "sha256_hash", "hash_sha256"),
     "pdq": ("pdq", "pdq hash", "pdq_hash"),
-    "photodna": ("photodna", "photo dna", "photodna hash", "photodna_hash"),
+    "photodna": ("photodna", "photo dna", "photodna hash", "photodna_hash", "pdna", "pdna hash"),
     "category": ("category", "classification", "ncmec classification", "label"),
     "media_id": ("id", "media id", "mediaid", "media_id", "hash id", "file id", "fileid"),
 }
 
 
-def parse_ncmec(text: str, name: str) -> list[HashEntry]:
+def parse_ncmec(text: str, name: str, rows: _Rows | None = None) -> list[HashEntry]:
+    rows = rows or _Rows(None)
     lines = text.lstrip("\ufeff").splitlines()
     if not lines:
         raise HashListError(f"{name}: empty file")
@@ -249,92 +335,115 @@ def parse_ncmec(text: str, name: str) -> list[HashEntry]:
         lineno = reader.line_num
         if not any(c.strip() for c in row):
             continue
-        if len(row) != len(header):
-            raise HashListError(f"{name}:{lineno}: expected {len(header)} fields, got {len(row)}")
         where = f"{name}:{lineno}"
-        e = HashEntry()
-        for kind, i in cols.items():
-            if kind in HASH_LENGTHS:
-                setattr(e, kind, check_hash(kind, row[i], where))
-            else:
-                setattr(e, kind, _text(row[i]))
+        e = HashEntry(line=lineno)
+        try:
+            if len(row) != len(header):
+                raise HashListError(f"{where}: expected {len(header)} fields, got {len(row)}")
+            for kind, i in cols.items():
+                if kind in HASH_LENGTHS:
+                    setattr(e, kind, check_hash(kind, row[i], where))
+                else:
+                    setattr(e, kind, _text(row[i]))
+            if not e.has_hash():
+                raise HashListError(f"{where}: row has no hash value")
+        except HashListError as exc:
+            rows.bad(exc)
+            continue
         used = set(cols.values())
         e.extra = {header[i]: row[i] for i in range(len(header)) if i not in used and row[i] != ""}
-        if not e.has_hash():
-            raise HashListError(f"{where}: row has no hash value")
         out.append(e)
     return out
 
 
 # ---- plain text ---------------------------------------------------------------------------------
-def parse_text(text: str, name: str, text_type: str = "auto") -> list[HashEntry]:
+def parse_text(
+    text: str, name: str, text_type: str = "auto", rows: _Rows | None = None
+) -> list[HashEntry]:
     """One hash a line; ``type:hash`` also accepted. 64 hex digits are SHA-256 unless
     ``text_type`` says pdq."""
     if text_type not in ("auto", *HASH_LENGTHS):
         raise HashListError(f"{name}: unknown text hash type {text_type!r}")
     by_len = {32: "md5", 40: "sha1", 64: "sha256"}
+    rows = rows or _Rows(None)
     out: list[HashEntry] = []
     for lineno, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
+        try:
+            e = _text_line(raw, lineno, name, text_type, by_len)
+        except HashListError as exc:
+            rows.bad(exc)
             continue
-        kind = text_type
-        value = line
-        if ":" in line:
-            prefix, value = (p.strip() for p in line.split(":", 1))
-            prefix = prefix.lower().replace("-", "")
-            if prefix not in HASH_LENGTHS:
-                raise HashListError(f"{name}:{lineno}: unknown hash type {prefix!r}")
-            kind = prefix
-        value = value.split()[0] if value.split() else ""
-        if kind == "auto":
-            kind = by_len.get(len(value), "")
-            if not kind:
-                raise HashListError(
-                    f"{name}:{lineno}: {len(value)} characters is no known hash length"
-                )
-        e = HashEntry()
-        setattr(e, kind, check_hash(kind, value, f"{name}:{lineno}"))
-        out.append(e)
+        if e is not None:
+            out.append(e)
     return out
 
 
+def _text_line(raw: str, lineno: int, name: str, text_type: str, by_len: dict) -> HashEntry | None:
+    line = raw.split("#", 1)[0].strip()
+    if not line:
+        return None
+    kind = text_type
+    value = line
+    if ":" in line:
+        prefix, value = (p.strip() for p in line.split(":", 1))
+        prefix = prefix.lower().replace("-", "")
+        if prefix not in HASH_LENGTHS:
+            raise HashListError(f"{name}:{lineno}: unknown hash type {prefix!r}")
+        kind = prefix
+    value = value.split()[0] if value.split() else ""
+    if kind == "auto":
+        kind = by_len.get(len(value), "")
+        if not kind:
+            raise HashListError(f"{name}:{lineno}: {len(value)} characters is no known hash length")
+    e = HashEntry(line=lineno)
+    setattr(e, kind, check_hash(kind, value, f"{name}:{lineno}"))
+    return e
+
+
 # ---- ocsea JSONL --------------------------------------------------------------------------------
-def parse_jsonl(text: str, name: str) -> list[HashEntry]:
+def parse_jsonl(text: str, name: str, rows: _Rows | None = None) -> list[HashEntry]:
+    rows = rows or _Rows(None)
     out: list[HashEntry] = []
     for lineno, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{name}:{lineno}"
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise HashListError(f"{where}: invalid JSON ({exc.msg})") from None
-        if not isinstance(obj, dict):
-            raise HashListError(f"{where}: expected a JSON object")
-        e = HashEntry()
-        for key, value in obj.items():
-            if key in HASH_LENGTHS:
-                setattr(e, key, check_hash(key, value, where))
-            elif key == "pdq_quality":
-                if value is not None and (not isinstance(value, int) or not 0 <= value <= 100):
-                    raise HashListError(f"{where}: field 'pdq_quality' must be an integer 0..100")
-                e.pdq_quality = value
-            elif key == "vpdq":
-                try:
-                    e.vpdq = frames_to_json(frames_from_json(value, f"{where} vpdq"))
-                except VpdqFormatError as exc:
-                    raise HashListError(str(exc)) from None
-            elif key in ("category", "media_id", "photodna"):
-                setattr(e, key, _text(value))
-            elif key == "extra" and isinstance(value, dict):
-                e.extra.update(value)
-            else:
-                e.extra[key] = value
-        if not e.has_hash():
-            raise HashListError(f"{where}: object has no hash field")
-        out.append(e)
+            out.append(_jsonl_row(line, where, lineno))
+        except HashListError as exc:
+            rows.bad(exc)
     return out
+
+
+def _jsonl_row(line: str, where: str, lineno: int) -> HashEntry:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise HashListError(f"{where}: invalid JSON ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise HashListError(f"{where}: expected a JSON object")
+    e = HashEntry(line=lineno)
+    for key, value in obj.items():
+        if key in HASH_LENGTHS:
+            setattr(e, key, check_hash(key, value, where))
+        elif key == "pdq_quality":
+            if value is not None and (not isinstance(value, int) or not 0 <= value <= 100):
+                raise HashListError(f"{where}: field 'pdq_quality' must be an integer 0..100")
+            e.pdq_quality = value
+        elif key == "vpdq":
+            try:
+                e.vpdq = frames_to_json(frames_from_json(value, f"{where} vpdq"))
+            except VpdqFormatError as exc:
+                raise HashListError(str(exc)) from None
+        elif key in ("category", "media_id", "photodna"):
+            setattr(e, key, _text(value))
+        elif key == "extra" and isinstance(value, dict):
+            e.extra.update(value)
+        else:
+            e.extra[key] = value
+    if not e.has_hash():
+        raise HashListError(f"{where}: object has no hash field")
+    return e
 
 
 # ---- export -------------------------------------------------------------------------------------

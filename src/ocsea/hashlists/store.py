@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from ocsea.hashlists.formats import HashEntry, HashListError, detect_format, parse
-from ocsea.store.db import hash_entries, hash_list_imports, hash_lists
+from ocsea.store.db import hash_entries, hash_entry_sources, hash_list_imports, hash_lists
 
 MAX_FILE_BYTES = 4 << 30
 _BATCH = 5000
@@ -27,6 +27,8 @@ class ImportResult:
     n_entries: int
     n_new: int
     already_imported: bool
+    rejected: tuple[str, ...] = ()  # rows not imported, each with file and line
+    conflicts: tuple[str, ...] = ()  # entries whose category this import changed
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,65 @@ def dedupe_key(e: HashEntry) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+def _keep_sources(conn, list_id: int, import_id: int, entries: list[HashEntry], rows: list[dict],
+                  file_name: str) -> list[str]:  # fmt: skip
+    """A source row for every parsed row; categories this import changes, as conflicts."""
+    keys = sorted({r["dedupe_key"] for r in rows})
+    found: dict[str, tuple[int, str | None, int | None]] = {}
+    for i in range(0, len(keys), 500):
+        q = select(hash_entries.c.dedupe_key, hash_entries.c.id, hash_entries.c.category,
+                   hash_entries.c.import_id).where(hash_entries.c.list_id == list_id,
+                                                   hash_entries.c.dedupe_key.in_(keys[i : i + 500]))  # fmt: skip
+        found.update({k: (eid, cat, imp) for k, eid, cat, imp in conn.execute(q)})
+    sources, conflicts, recategorise = [], [], {}
+    for e, r in zip(entries, rows, strict=True):
+        eid, cat, imp = found[r["dedupe_key"]]
+        sources.append({"entry_id": eid, "import_id": import_id, "line": e.line, "category": e.category,
+                        "media_id": e.media_id, "extra": e.extra or None})  # fmt: skip
+        if (
+            e.category is not None
+            and cat is not None
+            and e.category != cat
+            and eid not in recategorise
+        ):
+            where = f"{file_name}:{e.line}" if e.line else file_name
+            conflicts.append(f"{where}: {_hash_of(e)} was {cat!r}, now {e.category!r}"
+                             + (" (in this file)" if imp == import_id else " (an earlier import)"))  # fmt: skip
+            recategorise[eid] = e.category
+    for i in range(0, len(sources), _BATCH):
+        conn.execute(insert(hash_entry_sources), sources[i : i + _BATCH])
+    for eid, cat in recategorise.items():
+        conn.execute(hash_entries.update().where(hash_entries.c.id == eid).values(category=cat))
+    return conflicts
+
+
+def _hash_of(e: HashEntry) -> str:
+    for k in ("md5", "sha1", "sha256", "pdq", "photodna"):
+        v = getattr(e, k)
+        if v:
+            return f"{k} {v[:64]}"
+    return "vpdq video"
+
+
+def entry_history(engine: Engine, value: str) -> list[dict]:
+    """Every entry holding ``value`` (any hash type) with every source row behind it."""
+    v = value.strip().lower()
+    cols = [hash_entries.c.md5, hash_entries.c.sha1, hash_entries.c.sha256, hash_entries.c.pdq]
+    out = []
+    with engine.connect() as conn:
+        q = (select(hash_entries, hash_lists.c.name.label("list_name"))
+             .join(hash_lists, hash_lists.c.id == hash_entries.c.list_id)
+             .where(or_(*(c == v for c in cols), hash_entries.c.photodna == value.strip())))  # fmt: skip
+        for e in conn.execute(q).mappings():
+            srcs = conn.execute(
+                select(hash_entry_sources, hash_list_imports.c.file_name, hash_list_imports.c.imported_at)
+                .join(hash_list_imports, hash_list_imports.c.id == hash_entry_sources.c.import_id)
+                .where(hash_entry_sources.c.entry_id == e["id"]).order_by(hash_entry_sources.c.id)
+            ).mappings().all()  # fmt: skip
+            out.append({"entry": dict(e), "sources": [dict(s) for s in srcs]})
+    return out
+
+
 def import_file(
     engine: Engine,
     path: Path | str,
@@ -53,8 +114,13 @@ def import_file(
     source: str = "",
     fmt: str = "auto",
     text_type: str = "auto",
+    strict: bool = False,
 ) -> ImportResult:
-    """Parse the whole file first; write it in one transaction, or not at all."""
+    """Parse the whole file first; write it in one transaction, or not at all. A row that cannot
+    be read is named (file and line) and the others are imported; ``strict``: the file is
+    refused whole. Every row is kept as a source of its entry; a row that gives an entry another
+    category is reported as a conflict, and the newest import's category holds (the older ones
+    stay in the sources: ``hashes show``)."""
     path = Path(path)
     if not list_name.strip() or len(list_name) > 200:
         raise HashListError("list name must be 1..200 characters")
@@ -70,7 +136,9 @@ def import_file(
         raise HashListError(f"{path}: not valid UTF-8 at byte {exc.start}") from None
     if fmt == "auto":
         fmt = detect_format(path.name, text[:4096])
-    entries = parse(fmt, text, str(path), text_type)
+    rejects: list[str] | None = None if strict else []
+    entries = parse(fmt, text, str(path), text_type, rejects)
+    rejected = tuple(rejects or ())
     now = datetime.now(UTC)
     with engine.begin() as conn:
         row = conn.execute(select(hash_lists.c.id).where(hash_lists.c.name == list_name)).first()
@@ -88,7 +156,7 @@ def import_file(
             )
         ).first()
         if done is not None:
-            return ImportResult(list_name, str(path), fmt, len(entries), 0, True)
+            return ImportResult(list_name, str(path), fmt, len(entries), 0, True, rejected)
         import_id = conn.execute(
             insert(hash_list_imports).values(
                 list_id=list_id,
@@ -125,6 +193,7 @@ def import_file(
         stmt = ins(hash_entries).on_conflict_do_nothing(index_elements=["list_id", "dedupe_key"])
         for i in range(0, len(rows), _BATCH):
             conn.execute(stmt, rows[i : i + _BATCH])
+        conflicts = _keep_sources(conn, list_id, import_id, entries, rows, path.name)
         after = conn.execute(
             select(func.count()).select_from(hash_entries).where(hash_entries.c.list_id == list_id)
         ).scalar_one()
@@ -138,7 +207,9 @@ def import_file(
         if source:
             upd["source"] = source
         conn.execute(hash_lists.update().where(hash_lists.c.id == list_id).values(**upd))
-    return ImportResult(list_name, str(path), fmt, len(entries), n_new, False)
+    return ImportResult(
+        list_name, str(path), fmt, len(entries), n_new, False, rejected, tuple(conflicts)
+    )
 
 
 def list_lists(engine: Engine) -> list[ListInfo]:

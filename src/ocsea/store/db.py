@@ -80,6 +80,21 @@ hash_entries = Table(
     Index("ix_entries_pdq", "pdq"),
 )
 
+# Every source row behind an entry (0010): the same hash in two rows, two files or two imports of
+# an updated list keeps each row's category, media id, case and line; nothing is lost to dedupe.
+hash_entry_sources = Table(
+    "hash_entry_sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", ForeignKey("hash_entries.id", ondelete="CASCADE"), nullable=False),
+    Column("import_id", ForeignKey("hash_list_imports.id", ondelete="CASCADE"), nullable=False),
+    Column("line", Integer),
+    Column("category", String(100)),
+    Column("media_id", String(200)),
+    Column("extra", JSON),
+    Index("ix_entry_sources_entry", "entry_id"),
+)
+
 
 # ---- triage store (DESIGN §2: items, signals, findings) ------------------------------------------
 items = Table(

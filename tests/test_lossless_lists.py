@@ -1,0 +1,101 @@
+"""Lossless hash lists: every row kept as a source, per-row rejects with lines, PhotoDNA columns,
+ICSE columns by name, updated lists re-categorise with history (issue 17)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ocsea.hashlists.formats import HashListError, detect_format, parse
+from ocsea.hashlists.store import entry_history, import_file
+from ocsea.store.db import make_engine
+
+H1, H2, H3 = (
+    "45c48cce2e2d7fbdea1afc51c7c6ad26",
+    "c4ca4238a0b923820dcc509a6f75849b",
+    "c81e728d9d4c2f636f067f89cc14862c",
+)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    e = make_engine(f"sqlite:///{tmp_path / 'l.db'}")
+    yield e
+    e.dispose()
+
+
+def test_bad_rows_are_named_with_their_line_and_the_others_imported(engine, tmp_path):
+    f = tmp_path / "list.csv"
+    f.write_text(f"MD5,Category\n{H1},1\nnothex,2\n{H2},2\n,,\n{H3}\n")
+    r = import_file(engine, f, "l")
+    assert r.n_new == 2 and len(r.rejected) == 2
+    assert r.rejected[0].endswith("list.csv:3: field 'md5' is not a 32-digit hex MD5 hash")
+    assert "list.csv:6" in r.rejected[1]
+    with pytest.raises(HashListError, match=r"list\.csv:3"):
+        import_file(engine, f, "strict", strict=True)
+
+
+def test_a_vics_row_error_names_its_line(tmp_path):
+    doc = '{"value": [\n  {"MediaID": 1, "MD5": "' + H1 + '"},\n  {"MediaID": 2, "MD5": "12"}\n]}'
+    rejects: list[str] = []
+    got = parse("vics", doc, "v.json", rejects=rejects)
+    assert len(got) == 1 and rejects == [
+        "v.json:3: value[1]: field 'md5' is not a 32-digit hex MD5 hash"
+    ]
+
+
+def test_vics_case_fields_are_kept():
+    doc = json.dumps({"@odata.context": "x", "Cases": [{"CaseID": "K-7", "CaseNumber": "2026/11",
+                      "Media": [{"MediaID": 1, "MD5": H1, "Category": 1}]}]})  # fmt: skip
+    (e,) = parse("vics", doc, "c.json")
+    assert e.extra["CaseID"] == "K-7" and e.extra["CaseNumber"] == "2026/11"
+
+
+def test_photodna_columns_are_stored_even_alone():
+    got = parse("ncmec", "pdna,category\nAAAA,1\n", "n.csv")
+    assert got[0].photodna == "AAAA"
+
+
+def test_icse_columns_are_found_by_name():
+    text = f"SHA1;Image ID;MD5;PhotoDNA;Baseline;Extra column\n;42;{H1};;yes;x\n"
+    assert detect_format("export.csv", text) == "icse"
+    (e,) = parse("icse", text, "export.csv")
+    assert (e.md5, e.media_id, e.category, e.extra["Extra column"]) == (H1, "42", "baseline", "x")
+
+
+def test_a_second_row_and_an_updated_list_keep_their_provenance(engine, tmp_path):
+    a = tmp_path / "v1.csv"
+    a.write_text(f"MD5,Category,ID\n{H1},1,m-1\n{H1},1,m-2\n")
+    r1 = import_file(engine, a, "l")
+    assert r1.n_new == 1 and not r1.conflicts
+    b = tmp_path / "v2.csv"
+    b.write_text(f"MD5,Category,ID\n{H1},2,m-1\n")
+    r2 = import_file(engine, b, "l")
+    assert r2.n_new == 0 and len(r2.conflicts) == 1 and "was '1', now '2'" in r2.conflicts[0]
+    (item,) = entry_history(engine, H1.upper())
+    assert item["entry"]["category"] == "2"
+    assert [(s["file_name"], s["line"], s["category"], s["media_id"]) for s in item["sources"]] == [
+        ("v1.csv", 2, "1", "m-1"), ("v1.csv", 3, "1", "m-2"), ("v2.csv", 2, "2", "m-1")]  # fmt: skip
+
+
+def test_cli_hashes_import_and_show(tmp_path):
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    f = tmp_path / "list.csv"
+    f.write_text(f"MD5,Category\n{H1},1\nnothex,2\n")
+
+    def run(*a):
+        return subprocess.run(
+            [sys.executable, "-m", "ocsea.cli", *a], capture_output=True, text=True, check=False
+        )
+
+    r = run("hashes", "import", str(f), "--list", "l", "--db", db)
+    assert (
+        r.returncode == 1 and "list.csv:3" in r.stderr and "1 new" in r.stderr
+    )  # the good row is in
+    shown = run("hashes", "show", H1, "--db", db)
+    assert shown.returncode == 0 and "list.csv" in shown.stdout
+    assert run("hashes", "show", H2, "--db", db).returncode == 1
+    assert run("hashes", "import", str(f), "--list", "s", "--strict", "--db", db).returncode == 2
