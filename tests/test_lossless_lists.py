@@ -99,3 +99,22 @@ def test_cli_hashes_import_and_show(tmp_path):
     assert shown.returncode == 0 and "list.csv" in shown.stdout
     assert run("hashes", "show", H2, "--db", db).returncode == 1
     assert run("hashes", "import", str(f), "--list", "s", "--strict", "--db", db).returncode == 2
+
+
+@pytest.mark.parametrize("fmt_header", [("ncmec", "MD5,Category\n"), ("text", "")])
+def test_a_list_read_in_blocks_keeps_file_line_numbers(engine, tmp_path, monkeypatch, fmt_header):
+    import ocsea.hashlists.store as store
+
+    monkeypatch.setattr(store, "BLOCK_ROWS", 3)
+    fmt, header = fmt_header
+    rows = [f"{i:032x}" + (",1" if header else "") for i in range(10)]
+    rows[6] = "nothex" + (",1" if header else "")  # a bad row in the third block
+    rows.append(rows[0])  # the same hash again, in a later block
+    f = tmp_path / f"big.{'csv' if header else 'txt'}"
+    f.write_text(header + "\n".join(rows) + "\n")
+    r = import_file(engine, f, f"l-{fmt}", fmt=fmt)
+    first = 2 if header else 1
+    assert r.n_entries == 10 and r.n_new == 9
+    assert len(r.rejected) == 1 and f"big.{'csv' if header else 'txt'}:{first + 6}" in r.rejected[0]
+    (item,) = entry_history(engine, f"{0:032x}")
+    assert [s["line"] for s in item["sources"]] == [first, first + 10]

@@ -110,8 +110,9 @@ def detect_format(name: str, head: str) -> str:
 class _Rows:
     """Row errors: raised at once (strict), or collected while the other rows go on."""
 
-    def __init__(self, rejects: list[str] | None) -> None:
+    def __init__(self, rejects: list[str] | None, shift: int = 0) -> None:
         self.rejects = rejects
+        self.shift = shift  # added to line numbers: a block of a file read in blocks
 
     def bad(self, exc: HashListError) -> None:
         if self.rejects is None:
@@ -120,21 +121,21 @@ class _Rows:
 
 
 def parse(fmt: str, text: str, name: str, text_type: str = "auto",
-          rejects: list[str] | None = None) -> list[HashEntry]:  # fmt: skip
+          rejects: list[str] | None = None, shift: int = 0, allow_empty: bool = False) -> list[HashEntry]:  # fmt: skip
     """Every entry of a list. A row that cannot be read raises, or with ``rejects`` (a list) is
     named there with its line and the other rows are kept; a file that cannot be read raises."""
     if fmt not in FORMATS:
         raise HashListError(f"{name}: unknown format {fmt!r}; one of {FORMATS}")
     parser = {"vics": parse_vics, "icse": parse_icse, "ncmec": parse_ncmec, "jsonl": parse_jsonl,
               "vpdq": parse_vpdq_file}  # fmt: skip
-    rows = _Rows(rejects)
+    rows = _Rows(rejects, shift)
     if fmt == "text":
         entries = parse_text(text, name, text_type, rows)
     elif fmt == "vpdq":
         entries = parse_vpdq_file(text, name)
     else:
         entries = parser[fmt](text, name, rows)
-    if not entries:
+    if not entries and not allow_empty:
         if rejects:
             raise HashListError(
                 f"{name}: no readable entries ({len(rejects)} rows rejected; first: {rejects[0]})"
@@ -269,7 +270,7 @@ def parse_icse(text: str, name: str, rows: _Rows | None = None) -> list[HashEntr
         )
     out: list[HashEntry] = []
     for row in reader:
-        lineno = reader.line_num
+        lineno = reader.line_num + rows.shift
         if not any(c.strip() for c in row):
             continue
         where = f"{name}:{lineno}"
@@ -332,7 +333,7 @@ def parse_ncmec(text: str, name: str, rows: _Rows | None = None) -> list[HashEnt
         )
     out: list[HashEntry] = []
     for row in reader:
-        lineno = reader.line_num
+        lineno = reader.line_num + rows.shift
         if not any(c.strip() for c in row):
             continue
         where = f"{name}:{lineno}"
@@ -367,7 +368,7 @@ def parse_text(
     by_len = {32: "md5", 40: "sha1", 64: "sha256"}
     rows = rows or _Rows(None)
     out: list[HashEntry] = []
-    for lineno, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+    for lineno, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1 + rows.shift):
         try:
             e = _text_line(raw, lineno, name, text_type, by_len)
         except HashListError as exc:
@@ -404,7 +405,7 @@ def _text_line(raw: str, lineno: int, name: str, text_type: str, by_len: dict) -
 def parse_jsonl(text: str, name: str, rows: _Rows | None = None) -> list[HashEntry]:
     rows = rows or _Rows(None)
     out: list[HashEntry] = []
-    for lineno, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+    for lineno, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1 + rows.shift):
         if not line.strip():
             continue
         where = f"{name}:{lineno}"

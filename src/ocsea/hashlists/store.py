@@ -116,11 +116,14 @@ def import_file(
     text_type: str = "auto",
     strict: bool = False,
 ) -> ImportResult:
-    """Parse the whole file first; write it in one transaction, or not at all. A row that cannot
-    be read is named (file and line) and the others are imported; ``strict``: the file is
-    refused whole. Every row is kept as a source of its entry; a row that gives an entry another
-    category is reported as a conflict, and the newest import's category holds (the older ones
-    stay in the sources: ``hashes show``)."""
+    """Import a list in one transaction (all of it, or on a file-level error nothing). Line-based
+    formats (text, JSONL, NCMEC-style CSV, ICSE) are read and written in blocks of rows, so a
+    national-size list never sits in memory whole; VICS and vPDQ files are read whole.
+
+    A row that cannot be read is named (file and line) and the others are imported; ``strict``:
+    the file is refused whole. Every row is kept as a source of its entry; a row that gives an
+    entry another category is reported as a conflict, and the newest import's category holds (the
+    older ones stay in the sources: ``hashes show``)."""
     path = Path(path)
     if not list_name.strip() or len(list_name) > 200:
         raise HashListError("list name must be 1..200 characters")
@@ -128,17 +131,12 @@ def import_file(
         raise HashListError(f"{path}: no such file")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise HashListError(f"{path}: larger than {MAX_FILE_BYTES >> 30} GiB")
-    raw = path.read_bytes()
-    file_sha = hashlib.sha256(raw).hexdigest()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise HashListError(f"{path}: not valid UTF-8 at byte {exc.start}") from None
+    file_sha = _file_sha256(path)
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
     if fmt == "auto":
-        fmt = detect_format(path.name, text[:4096])
+        fmt = detect_format(path.name, head.decode("utf-8-sig", errors="ignore"))
     rejects: list[str] | None = None if strict else []
-    entries = parse(fmt, text, str(path), text_type, rejects)
-    rejected = tuple(rejects or ())
     now = datetime.now(UTC)
     with engine.begin() as conn:
         row = conn.execute(select(hash_lists.c.id).where(hash_lists.c.name == list_name)).first()
@@ -151,65 +149,110 @@ def import_file(
         else:
             list_id = row[0]
         done = conn.execute(
-            select(hash_list_imports.c.id).where(
+            select(hash_list_imports.c.id, hash_list_imports.c.n_entries).where(
                 hash_list_imports.c.list_id == list_id, hash_list_imports.c.file_sha256 == file_sha
             )
         ).first()
         if done is not None:
-            return ImportResult(list_name, str(path), fmt, len(entries), 0, True, rejected)
+            return ImportResult(list_name, str(path), fmt, done.n_entries, 0, True)
         import_id = conn.execute(
             insert(hash_list_imports).values(
-                list_id=list_id,
-                file_name=path.name,
-                file_sha256=file_sha,
-                format=fmt,
-                imported_at=now,
-                n_entries=len(entries),
-                n_new=0,
+                list_id=list_id, file_name=path.name, file_sha256=file_sha, format=fmt,
+                imported_at=now, n_entries=0, n_new=0,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # fmt: skip
         before = conn.execute(
             select(func.count()).select_from(hash_entries).where(hash_entries.c.list_id == list_id)
         ).scalar_one()
         ins = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        rows = [
-            {
-                "list_id": list_id,
-                "import_id": import_id,
-                "dedupe_key": dedupe_key(e),
-                "md5": e.md5,
-                "sha1": e.sha1,
-                "sha256": e.sha256,
-                "pdq": e.pdq,
-                "pdq_quality": e.pdq_quality,
-                "photodna": e.photodna,
-                "category": e.category,
-                "media_id": e.media_id,
-                "vpdq": e.vpdq,
-                "extra": e.extra or None,
-            }
-            for e in entries
-        ]
         stmt = ins(hash_entries).on_conflict_do_nothing(index_elements=["list_id", "dedupe_key"])
-        for i in range(0, len(rows), _BATCH):
-            conn.execute(stmt, rows[i : i + _BATCH])
-        conflicts = _keep_sources(conn, list_id, import_id, entries, rows, path.name)
+        n_entries = 0
+        conflicts: list[str] = []
+        for entries in _entry_blocks(path, fmt, text_type, rejects):
+            rows = [_row(e, list_id, import_id) for e in entries]
+            for k in range(0, len(rows), _BATCH):
+                conn.execute(stmt, rows[k : k + _BATCH])
+            conflicts += _keep_sources(conn, list_id, import_id, entries, rows, path.name)
+            n_entries += len(entries)
+        if not n_entries:
+            if rejects:
+                raise HashListError(
+                    f"{path}: no readable entries ({len(rejects)} rows rejected; first: {rejects[0]})"
+                )
+            raise HashListError(f"{path}: no hash entries found")
         after = conn.execute(
             select(func.count()).select_from(hash_entries).where(hash_entries.c.list_id == list_id)
         ).scalar_one()
         n_new = after - before
-        conn.execute(
-            hash_list_imports.update()
-            .where(hash_list_imports.c.id == import_id)
-            .values(n_new=n_new)
-        )
+        conn.execute(hash_list_imports.update().where(hash_list_imports.c.id == import_id)
+                     .values(n_new=n_new, n_entries=n_entries))  # fmt: skip
         upd = {"updated_at": now}
         if source:
             upd["source"] = source
         conn.execute(hash_lists.update().where(hash_lists.c.id == list_id).values(**upd))
-    return ImportResult(
-        list_name, str(path), fmt, len(entries), n_new, False, rejected, tuple(conflicts)
-    )
+    return ImportResult(list_name, str(path), fmt, n_entries, n_new, False,
+                        tuple(rejects or ()), tuple(conflicts))  # fmt: skip
+
+
+BLOCK_ROWS = (
+    100_000  # rows parsed and written at a time: memory stays flat whatever the list's size
+)
+_STREAMED = ("text", "jsonl", "ncmec", "icse")
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _entry_blocks(path: Path, fmt: str, text_type: str, rejects: list[str] | None):
+    """Lists of entries, a block of rows at a time (line numbers are the file's)."""
+    if fmt not in _STREAMED:
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise HashListError(f"{path}: not valid UTF-8 at byte {exc.start}") from None
+        yield parse(fmt, text, str(path), text_type, rejects)
+        return
+    header = ""
+    lines: list[str] = []
+    first = 1  # file line of lines[0]
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise HashListError(
+                    f"{path}:{lineno}: not valid UTF-8 (byte {exc.start} of the line)"
+                ) from None
+            if lineno == 1 and fmt in ("ncmec", "icse"):
+                header = line
+                first = 2
+                continue
+            lines.append(line)
+            if len(lines) >= BLOCK_ROWS:
+                yield _parse_block(fmt, header, lines, first, path, text_type, rejects)
+                first += len(lines)
+                lines = []
+    if lines or first <= 2:  # at least once: a header that names no hash column is refused
+        yield _parse_block(fmt, header, lines, first, path, text_type, rejects)
+
+
+def _parse_block(fmt: str, header: str, lines: list[str], first: int, path: Path, text_type: str,
+                 rejects: list[str] | None) -> list[HashEntry]:  # fmt: skip
+    text = (header if header.endswith("\n") or not header else header + "\n") + "".join(lines)
+    shift = first - (2 if header else 1)
+    return parse(fmt, text, str(path), text_type, rejects, shift=shift, allow_empty=True)
+
+
+def _row(e: HashEntry, list_id: int, import_id: int) -> dict:
+    return {"list_id": list_id, "import_id": import_id, "dedupe_key": dedupe_key(e), "md5": e.md5,
+            "sha1": e.sha1, "sha256": e.sha256, "pdq": e.pdq, "pdq_quality": e.pdq_quality,
+            "photodna": e.photodna, "category": e.category, "media_id": e.media_id, "vpdq": e.vpdq,
+            "extra": e.extra or None}  # fmt: skip
 
 
 def list_lists(engine: Engine) -> list[ListInfo]:
