@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, insert, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from ocsea.hashlists.formats import HashEntry, HashListError, detect_format, parse
@@ -48,21 +47,56 @@ def dedupe_key(e: HashEntry) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+_ENTRY_COLS = ("list_id", "import_id", "dedupe_key", "md5", "sha1", "sha256", "pdq", "pdq_quality",
+               "photodna", "category", "media_id", "vpdq", "extra")  # fmt: skip
+_SOURCE_COLS = ("entry_id", "import_id", "line", "category", "media_id", "extra")
+
+
+def _marks(conn, n: int) -> str:
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return ", ".join([mark] * n)
+
+
+def _json(v) -> str | None:
+    return None if v in (None, {}, []) else json.dumps(v, ensure_ascii=False)
+
+
+def _write_entries(conn, rows: list[dict]) -> None:
+    """Straight to the driver's executemany: the ORM-level parameter processing took 60 % of an
+    import (1 M PDQ hashes: 62 s through SQLAlchemy Core)."""
+    sql = (f"INSERT INTO hash_entries ({', '.join(_ENTRY_COLS)}) VALUES ({_marks(conn, len(_ENTRY_COLS))}) "
+           "ON CONFLICT (list_id, dedupe_key) DO NOTHING")  # fmt: skip
+    params = [
+        tuple(_json(r[c]) if c in ("vpdq", "extra") else r[c] for c in _ENTRY_COLS) for r in rows
+    ]
+    for k in range(0, len(params), _BATCH):
+        conn.exec_driver_sql(sql, params[k : k + _BATCH])
+
+
 def _keep_sources(conn, list_id: int, import_id: int, entries: list[HashEntry], rows: list[dict],
                   file_name: str) -> list[str]:  # fmt: skip
-    """A source row for every parsed row; categories this import changes, as conflicts."""
+    """A source row for every parsed row; categories this import changes, as conflicts. The
+    block's entry ids come from one join with a temporary table of its keys."""
+    m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS ocsea_block_keys (k VARCHAR(64) PRIMARY KEY)"
+    )
+    conn.exec_driver_sql("DELETE FROM ocsea_block_keys")
     keys = sorted({r["dedupe_key"] for r in rows})
-    found: dict[str, tuple[int, str | None, int | None]] = {}
-    for i in range(0, len(keys), 500):
-        q = select(hash_entries.c.dedupe_key, hash_entries.c.id, hash_entries.c.category,
-                   hash_entries.c.import_id).where(hash_entries.c.list_id == list_id,
-                                                   hash_entries.c.dedupe_key.in_(keys[i : i + 500]))  # fmt: skip
-        found.update({k: (eid, cat, imp) for k, eid, cat, imp in conn.execute(q)})
+    for k in range(0, len(keys), _BATCH):
+        conn.exec_driver_sql(
+            f"INSERT INTO ocsea_block_keys (k) VALUES ({m})", [(x,) for x in keys[k : k + _BATCH]]
+        )
+    found = {
+        key: (eid, cat, imp)
+        for key, eid, cat, imp in conn.exec_driver_sql(
+            "SELECT e.dedupe_key, e.id, e.category, e.import_id FROM hash_entries e "
+            f"JOIN ocsea_block_keys b ON b.k = e.dedupe_key WHERE e.list_id = {m}", (list_id,))
+    }  # fmt: skip
     sources, conflicts, recategorise = [], [], {}
     for e, r in zip(entries, rows, strict=True):
         eid, cat, imp = found[r["dedupe_key"]]
-        sources.append({"entry_id": eid, "import_id": import_id, "line": e.line, "category": e.category,
-                        "media_id": e.media_id, "extra": e.extra or None})  # fmt: skip
+        sources.append((eid, import_id, e.line, e.category, e.media_id, _json(e.extra)))
         if (
             e.category is not None
             and cat is not None
@@ -73,8 +107,9 @@ def _keep_sources(conn, list_id: int, import_id: int, entries: list[HashEntry], 
             conflicts.append(f"{where}: {_hash_of(e)} was {cat!r}, now {e.category!r}"
                              + (" (in this file)" if imp == import_id else " (an earlier import)"))  # fmt: skip
             recategorise[eid] = e.category
-    for i in range(0, len(sources), _BATCH):
-        conn.execute(insert(hash_entry_sources), sources[i : i + _BATCH])
+    sql = f"INSERT INTO hash_entry_sources ({', '.join(_SOURCE_COLS)}) VALUES ({_marks(conn, len(_SOURCE_COLS))})"
+    for k in range(0, len(sources), _BATCH):
+        conn.exec_driver_sql(sql, sources[k : k + _BATCH])
     for eid, cat in recategorise.items():
         conn.execute(hash_entries.update().where(hash_entries.c.id == eid).values(category=cat))
     return conflicts
@@ -164,14 +199,11 @@ def import_file(
         before = conn.execute(
             select(func.count()).select_from(hash_entries).where(hash_entries.c.list_id == list_id)
         ).scalar_one()
-        ins = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        stmt = ins(hash_entries).on_conflict_do_nothing(index_elements=["list_id", "dedupe_key"])
         n_entries = 0
         conflicts: list[str] = []
         for entries in _entry_blocks(path, fmt, text_type, rejects):
             rows = [_row(e, list_id, import_id) for e in entries]
-            for k in range(0, len(rows), _BATCH):
-                conn.execute(stmt, rows[k : k + _BATCH])
+            _write_entries(conn, rows)
             conflicts += _keep_sources(conn, list_id, import_id, entries, rows, path.name)
             n_entries += len(entries)
         if not n_entries:
