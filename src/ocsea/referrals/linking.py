@@ -57,7 +57,7 @@ PARTY_TEXT_ROLE = "party_text"  # named with a reporting party in free text: thi
 HOSTING_ROLE = "hosting"  # a server's address or URL in a hotline report, not a person's
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sighting:
     """An actor seen with an identifier: ``R:<referral id>``, ``S:<sharer id>`` (P2P sharer) or
     ``F:<finding id>`` (triage finding)."""

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from sys import intern
 
 import networkx as nx
 from sqlalchemy import Text, bindparam, cast, func, insert, select, tuple_, update
@@ -198,7 +199,10 @@ def import_documents(engine: Engine, docs: Iterable[tuple[str, bytes | None, str
             doc_id = conn.execute(insert(referral_documents).values(
                 sha256=parsed.sha256, file_name=name[-1000:], format=parsed.format, size=len(data),
                 raw=data, imported_at=now, imported_by=actor)).inserted_primary_key[0]  # fmt: skip
-            ids = _store_referrals(conn, fresh, doc_id, now)
+            # in blocks: the rows of 60,000 referrals at once took 0.7 GB beside the parsed document
+            ids = []
+            for k in range(0, len(fresh), 2000):
+                ids += _store_referrals(conn, fresh[k : k + 2000], doc_id, now)
             audit.append(conn, actor, "referrals.import", name[-300:],
                          {"format": parsed.format, "sha256": parsed.sha256, "referrals": len(ids)})  # fmt: skip
         res.documents += 1
@@ -324,6 +328,7 @@ def _load_sightings(conn: Connection, only: set[int] | None = None
                ).join(entities, entities.c.id == mentions.c.entity_id)  # fmt: skip
     ips, hashes, guids = set(), {"md5": set(), "sha1": set()}, set()
     no_flags: frozenset[str] = frozenset()
+    names: dict[int, str] = {}
     for m in (m for mq in _in_chunks(q, mentions.c.referral_id, only) for m in conn.execute(mq)):
         at = m.seen_at.replace(tzinfo=UTC) if m.seen_at and m.seen_at.tzinfo is None else m.seen_at
         fl = (
@@ -331,7 +336,9 @@ def _load_sightings(conn: Connection, only: set[int] | None = None
             if m.referral_id in flags
             else no_flags
         )
-        sightings.append(Sighting(f"R:{m.referral_id}", m.kind, m.value, at, m.field, m.role,
+        actor = names.get(m.referral_id) or names.setdefault(m.referral_id, f"R:{m.referral_id}")
+        # one string per actor, field path and role: a store's sightings repeat them endlessly
+        sightings.append(Sighting(actor, intern(m.kind), m.value, at, intern(m.field), intern(m.role),
                                   m.display, fl))  # fmt: skip
         if m.kind == "ip":
             ips.add(m.value)
@@ -558,24 +565,13 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
             if before.get(key) == ("open", rids, sids):
                 continue
             todo.append((key, rids, sids, fids))
-        summaries = {r: json.loads(raw[r]) for _, rids, _, _ in todo for r in rids}
-        on_lists = _hash_matches(conn, summaries.values())
         found_all = _sharer_findings(conn, sorted({s_ for _, _, sids, _ in todo for s_ in sids}))
-        for key, rids, sids, fids in todo:
-            linked = [f"sharer {actors.get(f'S:{x}', {}).get('label', x)}: {found_all.get(x, (0, 0))[0]} findings, "
-                      f"top priority {found_all.get(x, (0, 0.0))[1]:.1f}" for x in sids]  # fmt: skip
-            linked += [
-                f"{actors[f].get('label', f)}, priority {actors[f].get('priority', 0.0):.1f}"
-                for f in fids
-            ]
-            summ = [summaries[r] for r in rids]
-            p = case_priority(
-                CaseFacts(summ, _case_matches(summ, on_lists), linked),
-                settings.case_weights,
-                ranges,
+        # Scored a block of cases at a time: the decoded summaries of a whole store at once took
+        # more memory than the graph.
+        for b in range(0, len(todo), 2000):
+            _score_block(
+                conn, todo[b : b + 2000], raw, actors, found_all, settings, ranges, computed
             )
-            computed[key] = {"referral_ids": rids, "sharer_ids": sids, "priority": p.score,
-                             "breakdown": p.breakdown, "evidence": p.evidence}  # fmt: skip
         unchanged = {f"C{rids[0]}" for rids, _ in groups.values() if rids} - set(computed)
         if only is None:
             existing = {r.key: r for r in conn.execute(select(cases.c.key, cases.c.status))}
@@ -628,6 +624,24 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
                      {"cases_written": len(computed), "partial": only is not None,
                       "referrals_read": len(raw)})  # fmt: skip
     return len(computed)
+
+
+def _score_block(conn, todo, raw, actors, found_all, settings, ranges, computed) -> None:
+    summaries = {r: json.loads(raw[r]) for _, rids, _, _ in todo for r in rids}
+    on_lists = _hash_matches(conn, summaries.values())
+    for key, rids, sids, fids in todo:
+        linked = [f"sharer {actors.get(f'S:{x}', {}).get('label', x)}: {found_all.get(x, (0, 0))[0]} findings, "
+                  f"top priority {found_all.get(x, (0, 0.0))[1]:.1f}" for x in sids]  # fmt: skip
+        linked += [
+            f"{actors[f].get('label', f)}, priority {actors[f].get('priority', 0.0):.1f}"
+            for f in fids
+        ]
+        summ = [summaries[r] for r in rids]
+        p = case_priority(
+            CaseFacts(summ, _case_matches(summ, on_lists), linked), settings.case_weights, ranges
+        )
+        computed[key] = {"referral_ids": rids, "sharer_ids": sids, "priority": p.score,
+                         "breakdown": p.breakdown, "evidence": p.evidence}  # fmt: skip
 
 
 def _reporters(actors: dict[str, dict]) -> dict[str, str]:
