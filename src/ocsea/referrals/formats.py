@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element, tostring
 
@@ -131,23 +132,66 @@ def _decode(name: str, data: bytes) -> str:
         raise ReferralError(f"{name}: not UTF-8 text (byte {exc.start})") from None
 
 
-def _load_records(name: str, data: bytes) -> list | None:
+_WRAPPER = re.compile(r'\s*\{\s*"(?:reports|cybertipReports|referrals|data|items)"\s*:\s*\[', re.I)
+_WS = " \t\r\n"
+
+
+def _load_records(name: str, data: bytes) -> tuple[bool, Iterator] | None:
+    """(one report?, the records one at a time). A list of reports, or a wrapper whose first key
+    holds the list, is decoded a record at a time: the whole tree of a 37 MB export took 0.5 GB
+    and sat beside everything made from it."""
+    text = _decode(name, data).lstrip("\ufeff" + _WS)
     try:
-        return _json_records(json.loads(_decode(name, data)))
+        m = _WRAPPER.match(text)
+        if text.startswith("[") or m:
+            return False, _array_items(name, text, m.end() if m else 1)
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReferralError(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    recs = _json_records(doc)
+    if recs is None:
+        return None
+    return (isinstance(doc, dict) and len(recs) == 1 and recs[0] is doc), iter(recs)
 
 
-def _detect(name: str, data: bytes) -> tuple[str, list | None]:
-    """The format, and for JSON the records already decoded (so they are decoded once)."""
+def _array_items(name: str, text: str, i: int) -> Iterator:
+    dec = json.JSONDecoder()
+    n = len(text)
+
+    def skip(j: int) -> int:
+        while j < n and text[j] in _WS:
+            j += 1
+        return j
+
+    i = skip(i)
+    if i < n and text[i] == "]":
+        return
+    while True:
+        try:
+            obj, i = dec.raw_decode(text, skip(i))
+        except json.JSONDecodeError as exc:
+            raise ReferralError(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        yield obj
+        i = skip(i)
+        if i < n and text[i] == ",":
+            i += 1
+            continue
+        if i < n and text[i] == "]":
+            return
+        line = text.count("\n", 0, i) + 1
+        raise ReferralError(f"{name}: not valid JSON: expected ',' or ']' at line {line}")
+
+
+def _detect(name: str, data: bytes) -> tuple[str, None]:
+    """The format (JSON by its first record)."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     lower = name.lower()
     if head.startswith(b"<") or lower.endswith(".xml"):
         return "cybertip-xml", None
     if head[:1] in (b"{", b"[") or lower.endswith(".json"):
-        recs = _load_records(name, data)
-        first = next((r for r in recs or [] if isinstance(r, dict)), {})
-        return ("hotline" if _is_hotline(first) else "ncmec"), recs
+        loaded = _load_records(name, data)
+        first = next((r for r in (loaded[1] if loaded else ()) if isinstance(r, dict)), {})
+        return ("hotline" if _is_hotline(first) else "ncmec"), None
     # Only the first line is wanted: a window cut inside a Thai character must not make the whole
     # file "not UTF-8" (the full text is decoded strictly when it is read).
     window = data[:4096].decode("utf-8-sig", errors="ignore")
@@ -178,9 +222,8 @@ def _parse_document(name: str, data: bytes, fmt: str, region: str,
         raise ReferralError(f"{name}: larger than {MAX_DOCUMENT_BYTES >> 20} MB")
     if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise ReferralError(f"{name}: empty file")
-    recs = None
     if fmt == "auto":
-        fmt, recs = _detect(name, data)
+        fmt, _ = _detect(name, data)
     if fmt not in FORMATS:
         raise ReferralError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
     out = Parsed(name, fmt, data)
@@ -191,14 +234,14 @@ def _parse_document(name: str, data: bytes, fmt: str, region: str,
     elif fmt == "hotline" and data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
         _parse_hotline_rows(out, _csv_rows(name, data), region)
     else:
-        if recs is None:
-            recs = _load_records(name, data)
-        if recs is None:
+        loaded = _load_records(name, data)
+        if loaded is None:
             raise ReferralError(f"{name}: a report is a JSON object (or a list of them)")
+        single, recs = loaded
         if fmt == "hotline":
-            _parse_hotline_rows(out, [(f"$[{i}]", r) for i, r in enumerate(recs)], region)
+            _parse_hotline_rows(out, ((f"$[{i}]", r) for i, r in enumerate(recs)), region)
         else:
-            _parse_ncmec_json(out, recs, region)
+            _parse_ncmec_json(out, recs, region, single)
     if len(out.referrals) > MAX_RECORDS:
         raise ReferralError(f"{name}: more than {MAX_RECORDS} referrals in one document")
     return out
@@ -222,9 +265,11 @@ def _read_into(out: Parsed, ref: Referral, tree: dict, region: str) -> None:
     out.referrals.append(ref)
 
 
-def _parse_ncmec_json(out: Parsed, recs: list, region: str) -> None:
+def _parse_ncmec_json(out: Parsed, recs, region: str, single: bool = False) -> None:
     for i, rec in enumerate(recs):
-        where = "$" if len(recs) == 1 else f"$[{i}]"
+        if i >= MAX_RECORDS:
+            raise ReferralError(f"{out.name}: more than {MAX_RECORDS} referrals in one document")
+        where = "$" if single else f"$[{i}]"
         if not isinstance(rec, dict):
             out.errors.append(
                 f"{out.name} {where}: a report is a JSON object, not {type(rec).__name__}"
