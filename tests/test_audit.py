@@ -168,3 +168,22 @@ def test_cli_keys_checkpoint_verify(tmp_path, monkeypatch):
         )
     audit._KEY.clear()
     engine.dispose()
+
+
+def test_entries_after_the_checkpoint_rewritten_without_the_key_are_found(tmp_path, keyed):
+    engine = make_engine(f"sqlite:///{tmp_path / 'k.db'}")
+    _fill(engine, 4)
+    private, public = audit.signing_keypair()
+    cp = audit.check_checkpoint(audit.make_checkpoint(engine, private), public)
+    _fill(engine, 3)
+    rows = list(audit.entries(engine))
+    with engine.begin() as conn:  # rewrite the tail unkeyed, as someone without the key would
+        prev = rows[3]["hash"]
+        for r in rows[4:]:
+            h = audit.entry_hash(prev, r["at"], r["actor"], r["action"], "forged", r["detail"])
+            conn.execute(update(audit_log).where(audit_log.c.id == r["id"]).values(
+                target="forged", prev_hash=prev, hash=h, key_id=None))  # fmt: skip
+            prev = h
+    rep = audit.verify_chain(engine, KEY, cp)
+    assert not rep.intact and any("not keyed" in p for p in rep.problems)
+    engine.dispose()

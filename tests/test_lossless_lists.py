@@ -118,3 +118,32 @@ def test_a_list_read_in_blocks_keeps_file_line_numbers(engine, tmp_path, monkeyp
     assert len(r.rejected) == 1 and f"big.{'csv' if header else 'txt'}:{first + 6}" in r.rejected[0]
     (item,) = entry_history(engine, f"{0:032x}")
     assert [s["line"] for s in item["sources"]] == [first, first + 10]
+
+
+def test_the_last_row_for_a_hash_holds_and_every_change_is_named(engine, tmp_path):
+    f = tmp_path / "abc.csv"
+    f.write_text(f"MD5,Category\n{H1},A\n{H1},B\n{H1},C\n")
+    r = import_file(engine, f, "l")
+    assert len(r.conflicts) == 2 and "now 'C'" in r.conflicts[-1]
+    (item,) = entry_history(engine, H1)
+    assert item["entry"]["category"] == "C"
+
+
+def test_an_over_long_category_is_cut_not_refused(engine, tmp_path):
+    f = tmp_path / "long.csv"
+    f.write_text(f"MD5,Category,ID\n{H1},{'x' * 300},{'m' * 400}\n")
+    assert import_file(engine, f, "l").n_new == 1
+
+
+def test_vpdq_frames_stored_before_frames_were_checked_do_not_break_matching(engine):
+    from sqlalchemy import insert
+
+    from ocsea.match.matcher import Matcher
+    from ocsea.store.db import hash_entries, hash_lists
+
+    with engine.begin() as conn:
+        lid = conn.execute(insert(hash_lists).values(name="old", source="", created_at=__import__("datetime").datetime.now(),
+                                                     updated_at=__import__("datetime").datetime.now())).inserted_primary_key[0]  # fmt: skip
+        conn.execute(insert(hash_entries).values(list_id=lid, dedupe_key="k", vpdq=["", "a" * 64]))
+    m = Matcher.from_store(engine)
+    assert list(m.videos.values()) == [["a" * 64]]

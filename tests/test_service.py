@@ -661,3 +661,21 @@ def test_classify_answers_stay_near_the_size_of_the_request(engine, client):
     assert r.status_code == 200
     assert all(len(x["reasons"]) <= MAX_REASONS for x in r.json()["results"])
     assert len(r.content) < 6 * len(json.dumps(body))
+
+
+def test_parallel_wrong_passwords_cannot_all_pass_the_lock(engine, client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ocsea.service.access import FREE_FAILURES
+
+    add_user(engine, "par", "correct horse battery", "admin")
+
+    def attempt(_):
+        c = TestClient(client.app)
+        return c.post(
+            "/v1/session/login", json={"username": "par", "password": "wrong password!!"}
+        ).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(attempt, range(24)))
+    assert set(codes) <= {401, 429} and codes.count(401) <= FREE_FAILURES + 1, codes

@@ -344,8 +344,10 @@ def register(app: typer.Typer) -> None:
         """Run the HTTP API (settings from ocsea.toml / environment). Prints where it listens."""
         import uvicorn
 
+        from ocsea.service import audit
         from ocsea.store.db import make_engine
 
+        audit.configured_key()  # a bad OCSEA_AUDIT_KEY is one line here, not a 500 per request
         engine = make_engine()  # migrate once, before the workers start
         shown = engine.url.render_as_string(hide_password=True)
         err.print(f"ocsea {__import__('ocsea').__version__} serving http://{host}:{port} "

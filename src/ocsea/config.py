@@ -76,10 +76,9 @@ class Settings:
     query_columns: dict[str, list[str]] = field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_QUERY_COLUMNS.items()}
     )
-    pseudonym_key: bytes | None = None
-    audit_key: bytes | None = (
-        None  # HMAC key of the audit chain ([audit] key_file, OCSEA_AUDIT_KEY)
-    )
+    pseudonym_key: bytes | None = field(default=None, repr=False)  # never printed
+    # HMAC key of the audit chain ([audit] key_file, OCSEA_AUDIT_KEY); never printed
+    audit_key: bytes | None = field(default=None, repr=False)
     text_threshold: float = 0.5
     # CSV/TSV query logs through DuckDB (docs/architecture.md, Ingest); false: row by row.
     ingest_columnar: bool = True

@@ -180,16 +180,24 @@ def _vics_media(doc: Any, path: str) -> Iterator[tuple[str, dict]]:
             yield path, doc
 
 
-def _line_of(text: str, media: dict) -> int | None:
-    """The line a VICS media object sits on, found by one of its hash values (JSON keeps no
-    positions)."""
-    for key in ("MD5", "SHA1", "SHA256", "MediaID", "md5", "sha1", "sha256", "mediaID"):
-        v = media.get(key)
-        if isinstance(v, str | int) and str(v).strip():
-            pos = text.find(str(v))
-            if pos >= 0:
-                return text.count("\n", 0, pos) + 1
-    return None
+class _LineFinder:
+    """The line a VICS media object sits on, found by one of its values (JSON keeps no
+    positions). Media come in document order, so each search starts where the last one ended:
+    searching from the start each time made 80,000 media take 153 s."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.pos, self.line = text, 0, 1
+
+    def __call__(self, media: dict) -> int | None:
+        for key in ("MD5", "SHA1", "SHA256", "MediaID", "md5", "sha1", "sha256", "mediaID"):
+            v = media.get(key)
+            if isinstance(v, str | int) and str(v).strip():
+                pos = self.text.find(str(v), self.pos)
+                if pos >= 0:
+                    self.line += self.text.count("\n", self.pos, pos)
+                    self.pos = pos
+                    return self.line
+        return None
 
 
 def parse_vics(text: str, name: str, rows: _Rows | None = None) -> list[HashEntry]:
@@ -204,8 +212,9 @@ def parse_vics(text: str, name: str, rows: _Rows | None = None) -> list[HashEntr
         raise HashListError(f"{name}: not a VICS document (no odata.metadata/@odata.context/value)")
     out: list[HashEntry] = []
     case_fields = {k: v for k, v in doc.items() if k.lower() in ("caseid", "casenumber", "case")}
+    line_of = _LineFinder(text)
     for path, media in _vics_media(doc, ""):
-        line = _line_of(text, media)
+        line = line_of(media)
         where = f"{name}:{line}: {path}" if line else f"{name}: {path}"
         e = HashEntry(line=line)
         try:

@@ -94,19 +94,20 @@ def _keep_sources(conn, list_id: int, import_id: int, entries: list[HashEntry], 
             f"JOIN ocsea_block_keys b ON b.k = e.dedupe_key WHERE e.list_id = {m}", (list_id,))
     }  # fmt: skip
     sources, conflicts, recategorise = [], [], {}
+    current: dict[int, str | None] = {}
     for e, r in zip(entries, rows, strict=True):
         eid, cat, imp = found[r["dedupe_key"]]
-        sources.append((eid, import_id, e.line, e.category, e.media_id, _json(e.extra)))
-        if (
-            e.category is not None
-            and cat is not None
-            and e.category != cat
-            and eid not in recategorise
-        ):
+        cat = current.get(eid, cat)
+        new = r["category"]
+        sources.append((eid, import_id, e.line, new, r["media_id"], _json(e.extra)))
+        if new is not None and cat is not None and new != cat:
+            # every change is named, and the last row holds
             where = f"{file_name}:{e.line}" if e.line else file_name
-            conflicts.append(f"{where}: {_hash_of(e)} was {cat!r}, now {e.category!r}"
+            conflicts.append(f"{where}: {_hash_of(e)} was {cat!r}, now {new!r}"
                              + (" (in this file)" if imp == import_id else " (an earlier import)"))  # fmt: skip
-            recategorise[eid] = e.category
+            recategorise[eid] = new
+        if new is not None:
+            current[eid] = new
     sql = f"INSERT INTO hash_entry_sources ({', '.join(_SOURCE_COLS)}) VALUES ({_marks(conn, len(_SOURCE_COLS))})"
     for k in range(0, len(sources), _BATCH):
         conn.exec_driver_sql(sql, sources[k : k + _BATCH])
@@ -283,7 +284,8 @@ def _parse_block(fmt: str, header: str, lines: list[str], first: int, path: Path
 def _row(e: HashEntry, list_id: int, import_id: int) -> dict:
     return {"list_id": list_id, "import_id": import_id, "dedupe_key": dedupe_key(e), "md5": e.md5,
             "sha1": e.sha1, "sha256": e.sha256, "pdq": e.pdq, "pdq_quality": e.pdq_quality,
-            "photodna": e.photodna, "category": e.category, "media_id": e.media_id, "vpdq": e.vpdq,
+            "photodna": e.photodna, "category": e.category[:100] if e.category else e.category,
+            "media_id": e.media_id[:200] if e.media_id else e.media_id, "vpdq": e.vpdq,
             "extra": e.extra or None}  # fmt: skip
 
 

@@ -126,7 +126,7 @@ class Matcher:
                     pdq_ids.append(eid)
                 if vpdq:
                     # Meta's rule on the list side too: quality-filtered, each hash once
-                    frames = usable(frames_from_json(vpdq, f"entry {eid}"), floor)
+                    frames = usable(frames_from_json(vpdq, f"entry {eid}", skip_bad=True), floor)
                     if frames:
                         videos[eid] = frames
         sizes = {"md5": 16, "sha1": 20, "sha256": 32}

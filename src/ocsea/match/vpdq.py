@@ -35,7 +35,7 @@ class Frame:
     timestamp: float | None = None
 
 
-def frames_from_json(value: Any, where: str = "vpdq") -> list[Frame]:
+def frames_from_json(value: Any, where: str = "vpdq", skip_bad: bool = False) -> list[Frame]:
     """Frames from a list of hex strings, of ``{"hash"|"hex", "quality", "frame", "timestamp"}``
     objects, or of ``[frame, quality, hash, timestamp]`` rows."""
     if not isinstance(value, list):
@@ -54,13 +54,20 @@ def frames_from_json(value: Any, where: str = "vpdq") -> list[Frame]:
             fr, q, hx = item[0], item[1], item[2]
             ts = item[3] if len(item) == 4 else None
         else:
+            if skip_bad:
+                continue
             raise VpdqFormatError(
                 f"{at}: a frame is a hex hash, an object or [frame, quality, hash, timestamp]"
             )
         if not isinstance(hx, str) or not _HEX64.fullmatch(hx.strip().lower()):
+            if skip_bad:  # lists stored before frames were checked hold "" for unreadable frames
+                continue
             raise VpdqFormatError(f"{at}: hash is not 64 hex digits")
         if q is not None and (isinstance(q, bool) or not isinstance(q, int) or not 0 <= q <= 100):
-            raise VpdqFormatError(f"{at}: quality is an integer 0..100")
+            if skip_bad:
+                q = None
+            else:
+                raise VpdqFormatError(f"{at}: quality is an integer 0..100")
         out.append(Frame(hx.strip().lower(), q, int(fr) if isinstance(fr, int | float) else None,
                          float(ts) if isinstance(ts, int | float) else None))  # fmt: skip
     return out

@@ -136,7 +136,10 @@ def _load_rgb(source: Path | str | BinaryIO) -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source) as im:
                 im.draft("RGB", (PDQ_MAX_SIDE, PDQ_MAX_SIDE))  # JPEG: decode at reduced size
-                need = im.size[0] * im.size[1] * _bytes_per_pixel(im.mode)
+                # modes reduced at once cost one decode; the others (palette, 16-bit, CMYK) are
+                # converted at full size first: count those copies too
+                early = im.mode in ("RGB", "RGBA", "L", "LA")
+                need = im.size[0] * im.size[1] * (_bytes_per_pixel(im.mode) if early else 16)
                 if need > MAX_DECODED_BYTES:
                     raise MediaError(
                         f"image of {im.size[0]}×{im.size[1]} pixels would take {need >> 20} MB to "

@@ -215,36 +215,73 @@ def login_locked(engine: Engine, keys: list[str], now: datetime | None = None) -
     return max([0.0, *waits])
 
 
-def login_failed(engine: Engine, keys: list[str], now: datetime | None = None) -> float:
-    """Count a failure against each key; returns the longest lock it set (seconds)."""
+def login_attempt(engine: Engine, keys: list[str], now: datetime | None = None) -> float:
+    """Before a password is checked: seconds to wait when any key is locked (the attempt is then
+    refused and not counted); otherwise the attempt is counted as a failure at once, under a
+    lock, so that parallel attempts cannot all pass the check before any failure is recorded.
+    A login that succeeds takes its count back (``login_succeeded``)."""
     from ocsea.store.db import login_throttle
 
     now = now or datetime.now(UTC)
-    longest = 0.0
     with engine.begin() as conn:
-        for k in keys:
-            r = conn.execute(select(login_throttle).where(login_throttle.c.key == k)).first()
-            n = 1 if r is None or now - _utc(r.last_failure_at) > FORGET_AFTER else r.failures + 1
-            lock = None
-            if n > FREE_FAILURES:
-                secs = min(2.0 ** (n - FREE_FAILURES), MAX_LOCK.total_seconds())
-                lock = now + timedelta(seconds=secs)
-                longest = max(longest, secs)
-            values = {"failures": n, "last_failure_at": now, "locked_until": lock}
-            if r is None:
-                conn.execute(insert(login_throttle).values(key=k[:300], **values))
-            else:
-                conn.execute(
-                    update(login_throttle).where(login_throttle.c.key == k).values(**values)
-                )
+        _lock_throttle(conn)
+        rows = conn.execute(
+            select(login_throttle.c.locked_until).where(login_throttle.c.key.in_(keys))
+        ).all()
+        waits = [(_utc(r.locked_until) - now).total_seconds() for r in rows if r.locked_until]
+        wait = max([0.0, *waits])
+        if wait > 0:
+            return wait
+        _count_failure(conn, keys, now)
+    return 0.0
+
+
+def _lock_throttle(conn) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE login_throttle IN EXCLUSIVE MODE")
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("UPDATE login_throttle SET failures = failures WHERE 0")
+
+
+def login_failed(engine: Engine, keys: list[str], now: datetime | None = None) -> float:
+    """Count a failure against each key; returns the longest lock it set (seconds)."""
+    now = now or datetime.now(UTC)
+    with engine.begin() as conn:
+        _lock_throttle(conn)
+        return _count_failure(conn, keys, now)
+
+
+def _count_failure(conn, keys: list[str], now: datetime) -> float:
+    from ocsea.store.db import login_throttle
+
+    longest = 0.0
+    for k in keys:
+        r = conn.execute(select(login_throttle).where(login_throttle.c.key == k)).first()
+        n = 1 if r is None or now - _utc(r.last_failure_at) > FORGET_AFTER else r.failures + 1
+        lock = None
+        if n > FREE_FAILURES:
+            secs = min(2.0 ** (n - FREE_FAILURES), MAX_LOCK.total_seconds())
+            lock = now + timedelta(seconds=secs)
+            longest = max(longest, secs)
+        values = {"failures": n, "last_failure_at": now, "locked_until": lock}
+        if r is None:
+            conn.execute(insert(login_throttle).values(key=k[:300], **values))
+        else:
+            conn.execute(update(login_throttle).where(login_throttle.c.key == k).values(**values))
     return longest
 
 
-def login_succeeded(engine: Engine, username: str) -> None:
+def login_succeeded(engine: Engine, username: str, address: str | None = None) -> None:
+    """The account's failures are forgotten; the address's count gives back this attempt."""
     from ocsea.store.db import login_throttle
 
     with engine.begin() as conn:
+        _lock_throttle(conn)
         conn.execute(delete(login_throttle).where(login_throttle.c.key == f"user:{username}"))
+        if address is not None:
+            k = f"ip:{address}"
+            conn.execute(update(login_throttle).where(login_throttle.c.key == k, login_throttle.c.failures > 0)
+                         .values(failures=login_throttle.c.failures - 1))  # fmt: skip
 
 
 def unlock(engine: Engine, key: str) -> bool:

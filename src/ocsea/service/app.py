@@ -27,8 +27,7 @@ from ocsea.service.access import (
     Principal,
     check_password,
     end_session,
-    login_failed,
-    login_locked,
+    login_attempt,
     login_succeeded,
     session_principal,
     start_session,
@@ -675,7 +674,7 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
             path = FsPath(tmp) / body.file_name
             path.write_text(body.content, encoding="utf-8")
             try:
-                r = import_file(engine, path, name, body.source, body.format)
+                r = import_file(engine, path, name, body.source, body.format, strict=True)
             except HashListError as exc:
                 raise Problem(422, "hash list rejected", str(exc).replace(tmp + "/", "")) from None
         state["matcher"] = None  # rebuilt on the next lookup
@@ -702,7 +701,7 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         if not limiter.allow(f"login:{client}"):
             raise Problem(429, "too many requests", "too many login attempts", {"Retry-After": "1"})
         keys = [f"user:{body.username[:100]}", f"ip:{client}"]
-        wait = login_locked(engine, keys)
+        wait = login_attempt(engine, keys)  # counted before the password is checked
         if wait > 0:  # no password is checked while locked, not even the right one
             audit.record(
                 engine,
@@ -715,11 +714,9 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
                           {"Retry-After": str(math.ceil(wait))})  # fmt: skip
         p = check_password(engine, body.username, body.password)
         if p is None:
-            lock = login_failed(engine, keys)
-            audit.record(engine, f"user:{body.username[:100]}", "login.failed", client,
-                         {"locked_s": round(lock)} if lock else None)  # fmt: skip
+            audit.record(engine, f"user:{body.username[:100]}", "login.failed", client)
             raise Problem(401, "wrong user name or password")
-        login_succeeded(engine, body.username)
+        login_succeeded(engine, body.username, client)
         token, csrf = start_session(engine, p)
         response.set_cookie("ocsea_session", token, httponly=True, secure=True, samesite="strict",
                             max_age=8 * 3600, path="/")  # fmt: skip

@@ -177,6 +177,8 @@ def verify_chain(
     prev = GENESIS
     by_id: dict[int, str] = {}
     seen_prev: dict[str, int] = {}
+    keyed_seen = False
+    keyed_upto: dict[int, int] = {}
     for e in entries(engine):
         rep.entries += 1
         by_id[e["id"]] = e["hash"]
@@ -190,6 +192,12 @@ def verify_chain(
                 f"entry {e['id']}: does not follow the entry before it (an entry deleted or reordered)"
             )
         ekid = e.get("key_id")
+        if key is not None and not ekid and keyed_seen:
+            # once the log is keyed, an unkeyed entry is one written (or rewritten) without the key
+            rep.problems.append(
+                f"entry {e['id']}: not keyed, after keyed entries (written without the key)"
+            )
+        keyed_seen = keyed_seen or bool(ekid)
         if ekid:
             if key is None or ekid != kid:
                 rep.problems.append(
@@ -200,6 +208,7 @@ def verify_chain(
             rep.keyed += 1
         else:
             rep.unkeyed += 1
+        keyed_upto[e["id"]] = rep.keyed
         want = entry_hash(e["prev_hash"], e["at"], e["actor"], e["action"], e["target"], e["detail"],
                           key if ekid else None)  # fmt: skip
         if not hmac.compare_digest(want, e["hash"]):
@@ -219,6 +228,13 @@ def verify_chain(
             rep.problems.append(
                 f"checkpoint of {checkpoint['at']}: entry {last_id} has another hash (rewritten)"
             )
+        elif (
+            "keyed" in checkpoint
+            and key is not None
+            and keyed_upto.get(last_id) != checkpoint["keyed"]
+        ):
+            rep.problems.append(f"checkpoint of {checkpoint['at']}: {checkpoint['keyed']} keyed entries up to "
+                                f"{last_id}, now {keyed_upto.get(last_id)} (entries rewritten without the key)")  # fmt: skip
         elif sum(1 for i in by_id if i <= last_id) != count:
             rep.problems.append(f"checkpoint of {checkpoint['at']}: {count} entries up to {last_id}, now "
                                 f"{sum(1 for i in by_id if i <= last_id)} (entries deleted or added)")  # fmt: skip
@@ -252,10 +268,14 @@ def make_checkpoint(engine: Engine, private_key_pem: bytes) -> dict:
         last = conn.execute(
             select(audit_log.c.id, audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)
         ).first()
-        count = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
-    if last is None:
-        raise AuditKeyError("the audit log is empty: nothing to checkpoint")
-    body = {"last_id": last.id, "last_hash": last.hash, "entries": count,
+        if last is None:
+            raise AuditKeyError("the audit log is empty: nothing to checkpoint")
+        # counted up to that entry: an append meanwhile must not make the checkpoint unverifiable
+        upto = audit_log.c.id <= last.id
+        count = conn.execute(select(func.count()).select_from(audit_log).where(upto)).scalar_one()
+        keyed = conn.execute(select(func.count()).select_from(audit_log)
+                             .where(upto, audit_log.c.key_id.is_not(None))).scalar_one()  # fmt: skip
+    body = {"last_id": last.id, "last_hash": last.hash, "entries": count, "keyed": keyed,
             "at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
     sig = sk.sign(_canonical(body))
     return {**body, "signature": base64.b64encode(sig).decode()}
@@ -270,7 +290,7 @@ def check_checkpoint(cp: dict, public_key_pem: bytes) -> dict:
     pk = load_pem_public_key(public_key_pem)
     if not isinstance(pk, Ed25519PublicKey):
         raise AuditKeyError("not an Ed25519 public key")
-    body = {k: cp[k] for k in ("last_id", "last_hash", "entries", "at") if k in cp}
+    body = {k: cp[k] for k in ("last_id", "last_hash", "entries", "keyed", "at") if k in cp}
     try:
         pk.verify(base64.b64decode(cp.get("signature", "")), _canonical(body))
     except (InvalidSignature, ValueError):

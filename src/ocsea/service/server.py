@@ -13,6 +13,9 @@ def app_factory() -> FastAPI:
     from ocsea.triage.run import overlay_entries
 
     settings = load_settings()
+    from ocsea.service import audit
+
+    audit.configured_key()  # a bad OCSEA_AUDIT_KEY stops the start, not every audited request
     engine = make_engine(settings.database_url)
     detector = Detector.load(
         threshold=settings.text_threshold, extra_entries=overlay_entries(engine)
