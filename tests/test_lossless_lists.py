@@ -147,3 +147,20 @@ def test_vpdq_frames_stored_before_frames_were_checked_do_not_break_matching(eng
         conn.execute(insert(hash_entries).values(list_id=lid, dedupe_key="k", vpdq=["", "a" * 64]))
     m = Matcher.from_store(engine)
     assert list(m.videos.values()) == [["a" * 64]]
+
+
+def test_a_unicode_line_separator_inside_a_field_neither_cuts_it_nor_shifts_lines(engine, tmp_path):
+    f = tmp_path / "u.csv"
+    f.write_text(f"MD5,Category,Note\n{H1},1,a\u2028b\nnothex,2,x\n{H2},3,c\n", encoding="utf-8")
+    r = import_file(engine, f, "l")
+    assert r.n_new == 2 and len(r.rejected) == 1 and "u.csv:3" in r.rejected[0]
+    (item,) = entry_history(engine, H1)
+    assert item["sources"][0]["extra"] == {"Note": "a\u2028b"}
+    rejects: list[str] = []
+    got = parse(
+        "jsonl",
+        f'{{"md5": "{H2}", "note": "a\u2028b"}}\n{{"md5": "bad"}}\n',
+        "j.jsonl",
+        rejects=rejects,
+    )
+    assert len(got) == 1 and rejects and "j.jsonl:2" in rejects[0]

@@ -10,6 +10,7 @@ per-frame files (``frame,quality,hash,timestamp``; one video a file).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -105,6 +106,14 @@ def detect_format(name: str, head: str) -> str:
     ):
         return "ncmec"
     return "text"
+
+
+def _lines(text: str) -> list[str]:
+    """Lines at the file's own breaks (\\n, with \\r\\n), not at every break Unicode knows."""
+    out = text.lstrip("\ufeff").split("\n")
+    if out and out[-1] == "":
+        out.pop()
+    return [x[:-1] if x.endswith("\r") else x for x in out]
 
 
 class _Rows:
@@ -268,8 +277,9 @@ ICSE_COLUMNS = {"md5": "MD5", "sha1": "SHA1", "photodna": "PhotoDNA", "media_id"
 def parse_icse(text: str, name: str, rows: _Rows | None = None) -> list[HashEntry]:
     """ICSE export: columns found by name (an export with reordered or extra columns reads)."""
     rows = rows or _Rows(None)
-    lines = text.lstrip("\ufeff").splitlines()
-    reader = csv.reader(lines, delimiter=";")
+    # the file's own line breaks: splitlines() also breaks at U+2028, U+0085 or a form feed
+    # inside a field, cutting it and shifting every later line number
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=";")
     header = [h.strip() for h in next(reader, None) or []]
     at = {h.lower(): i for i, h in enumerate(header)}
     col = {k: at.get(v.lower()) for k, v in ICSE_COLUMNS.items()}
@@ -321,15 +331,16 @@ _COLUMN_ALIASES = {
 
 def parse_ncmec(text: str, name: str, rows: _Rows | None = None) -> list[HashEntry]:
     rows = rows or _Rows(None)
-    lines = text.lstrip("\ufeff").splitlines()
-    if not lines:
+    body = text.lstrip("\ufeff")
+    if not body.strip():
         raise HashListError(f"{name}: empty file")
+    first = body.split("\n", 1)[0].rstrip("\r")
     try:
-        dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t|")
+        dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.reader(lines, delimiter=delimiter)
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
     header = [h.strip() for h in next(reader)]
     cols: dict[str, int] = {}
     for i, h in enumerate(header):
@@ -377,7 +388,7 @@ def parse_text(
     by_len = {32: "md5", 40: "sha1", 64: "sha256"}
     rows = rows or _Rows(None)
     out: list[HashEntry] = []
-    for lineno, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1 + rows.shift):
+    for lineno, raw in enumerate(_lines(text), start=1 + rows.shift):
         try:
             e = _text_line(raw, lineno, name, text_type, by_len)
         except HashListError as exc:
@@ -414,7 +425,7 @@ def _text_line(raw: str, lineno: int, name: str, text_type: str, by_len: dict) -
 def parse_jsonl(text: str, name: str, rows: _Rows | None = None) -> list[HashEntry]:
     rows = rows or _Rows(None)
     out: list[HashEntry] = []
-    for lineno, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1 + rows.shift):
+    for lineno, line in enumerate(_lines(text), start=1 + rows.shift):
         if not line.strip():
             continue
         where = f"{name}:{lineno}"
