@@ -370,15 +370,16 @@ def _relinked(engine, settings, decision_id: int, what: str) -> None:
     out.print(f"decision {decision_id}: {what}; relinked, {n} cases", highlight=False)
 
 
+NoteOption = Annotated[str, typer.Option(help="Why (kept with the decision and in the audit log).")]
+
+
 @cases_app.command("split")
 def cases_split(
     key: Annotated[str, typer.Argument(help="The case to split, e.g. C12.")],
     referrals: Annotated[
         str, typer.Option(help="Referral ids to keep apart from the rest, comma-separated.")
     ],
-    note: Annotated[
-        str, typer.Option(help="Why (kept with the decision and in the audit log).")
-    ] = "",
+    note: NoteOption = "",
     db: DbOption = None,
 ) -> None:
     """Keep some of a case's referrals apart from the rest, whatever joins them, on every relink."""
@@ -398,9 +399,7 @@ def cases_split(
 @cases_app.command("merge")
 def cases_merge(
     keys: Annotated[list[str], typer.Argument(help="Two or more cases, e.g. C12 C40.")],
-    note: Annotated[
-        str, typer.Option(help="Why (kept with the decision and in the audit log).")
-    ] = "",
+    note: NoteOption = "",
     db: DbOption = None,
 ) -> None:
     """Join cases into one network, whatever the data says, on every relink."""

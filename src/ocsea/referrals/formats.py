@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from xml.etree.ElementTree import Element, tostring
 
 from defusedxml import DefusedXmlException
@@ -182,16 +183,25 @@ def _array_items(name: str, text: str, i: int) -> Iterator:
         raise ReferralError(f"{name}: not valid JSON: expected ',' or ']' at line {line}")
 
 
-def _detect(name: str, data: bytes) -> tuple[str, None]:
-    """The format (JSON by its first record)."""
+def _detect(name: str, data: bytes) -> tuple[str, tuple[bool, Iterator] | None]:
+    """The format (JSON by its first record), and for JSON the records, decoded once: the
+    records read to decide are put back in front of the rest."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     lower = name.lower()
     if head.startswith(b"<") or lower.endswith(".xml"):
         return "cybertip-xml", None
     if head[:1] in (b"{", b"[") or lower.endswith(".json"):
         loaded = _load_records(name, data)
-        first = next((r for r in (loaded[1] if loaded else ()) if isinstance(r, dict)), {})
-        return ("hotline" if _is_hotline(first) else "ncmec"), None
+        if loaded is None:
+            return "ncmec", None
+        single, recs = loaded
+        seen: list = []
+        for r in recs:
+            seen.append(r)
+            if isinstance(r, dict):
+                break
+        first = seen[-1] if seen and isinstance(seen[-1], dict) else {}
+        return ("hotline" if _is_hotline(first) else "ncmec"), (single, chain(seen, recs))
     # Only the first line is wanted: a window cut inside a Thai character must not make the whole
     # file "not UTF-8" (the full text is decoded strictly when it is read).
     window = data[:4096].decode("utf-8-sig", errors="ignore")
@@ -222,8 +232,9 @@ def _parse_document(name: str, data: bytes, fmt: str, region: str,
         raise ReferralError(f"{name}: larger than {MAX_DOCUMENT_BYTES >> 20} MB")
     if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise ReferralError(f"{name}: empty file")
+    loaded = None
     if fmt == "auto":
-        fmt, _ = _detect(name, data)
+        fmt, loaded = _detect(name, data)
     if fmt not in FORMATS:
         raise ReferralError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
     out = Parsed(name, fmt, data)
@@ -234,7 +245,8 @@ def _parse_document(name: str, data: bytes, fmt: str, region: str,
     elif fmt == "hotline" and data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
         _parse_hotline_rows(out, _csv_rows(name, data), region)
     else:
-        loaded = _load_records(name, data)
+        if loaded is None:
+            loaded = _load_records(name, data)
         if loaded is None:
             raise ReferralError(f"{name}: a report is a JSON object (or a list of them)")
         single, recs = loaded

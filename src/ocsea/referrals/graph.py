@@ -44,8 +44,7 @@ def build_graph(sightings: list[Sighting], actors: dict[str, dict], policy: Link
     for s in sightings:
         if s.actor not in g:
             g.add_node(s.actor, node_type="actor", actor_type=ACTOR_TYPES.get(s.actor[0], "actor"))
-    reporters = {a: str(d.get("reporter") or a) for a, d in g.nodes(data=True)}
-    result: Linking = link(sightings, reporters, policy, decisions)
+    result: Linking = link(sightings, reporters_of(dict(g.nodes(data=True))), policy, decisions)
     for s in sightings:
         node = entity_node(s.kind, s.value)
         if node not in g:
@@ -130,7 +129,12 @@ class Network:
         return [a for a in self.actors if a.startswith("F:")]
 
 
-def _actor_order(a: str) -> tuple[int, int]:
+def reporters_of(actors: dict[str, dict]) -> dict[str, str]:
+    """Actor → who reported it (its own id when nobody is named), as linking counts reporters."""
+    return {a: str(d.get("reporter") or a) for a, d in actors.items()}
+
+
+def actor_order(a: str) -> tuple[int, int]:
     kind, _, num = a.partition(":")
     return ("RSF".find(kind) % 3, int(num) if num.isdigit() else 0)
 
@@ -151,12 +155,12 @@ def components(
     for members in by_group.values():
         if len(members) < min_actors:
             continue
-        actors = sorted(members, key=_actor_order)
+        actors = sorted(members, key=actor_order)
         joins: list[Join] = []
         if len(actors) > 1:
             joins = _joins(g, view, set(actors))
         out.append(Network(actors, joins, [], context_of(g, actors)))
-    out.sort(key=lambda net: (-len(net.actors), _actor_order(net.actors[0])))
+    out.sort(key=lambda net: (-len(net.actors), actor_order(net.actors[0])))
     for net in out[:central_top]:
         if len(net.actors) < 2:
             continue
@@ -185,7 +189,7 @@ def context_of(g: nx.Graph, actors: list[str]) -> list[str]:
             d = g.nodes[n]
             if d["node_type"] == "entity" and d["kind"] in ("md5", "sha1", "sha256"):
                 out.update(x for x in g.neighbors(n) if x[:2] in ("S:", "F:") and x not in members)
-    return sorted(out, key=_actor_order)
+    return sorted(out, key=actor_order)
 
 
 def _joins(g: nx.Graph, view, members: set[str]) -> list[Join]:
@@ -196,7 +200,7 @@ def _joins(g: nx.Graph, view, members: set[str]) -> list[Join]:
             d = g.nodes[n]
             if d["node_type"] == "entity" and n not in seen_entities:
                 seen_entities.add(n)
-                linked = sorted((x for x in d["joined"] if x in members), key=_actor_order)
+                linked = sorted((x for x in d["joined"] if x in members), key=actor_order)
                 if len(linked) >= 2:
                     ev = [{"actor": x, **e} for x in linked for e in g.edges[x, n]["evidence"][:3]]
                     joins.append(Join(d["kind"], d["value"], strength_of(d["kind"]), linked,
@@ -204,7 +208,7 @@ def _joins(g: nx.Graph, view, members: set[str]) -> list[Join]:
     for u, v, e in g.subgraph(members).edges(data=True):
         if e["link"] == "ip":
             joins.append(Join("ip", e["evidence"][0]["ip"], "tentative",
-                              sorted((u, v), key=_actor_order), e["evidence"],
+                              sorted((u, v), key=actor_order), e["evidence"],
                               e["evidence"][0].get("weight")))  # fmt: skip
     joins.sort(key=lambda j: (j.strength != "confirmed", -len(j.actors), j.kind, j.value))
     return joins

@@ -202,9 +202,9 @@ def _category(kind: str, value: str, group: list[Sighting], policy: LinkPolicy,
         return "a host alone names everyone on it"
     if (kind, value) in policy.party_contacts:
         return "a reporting party's contact (configured)"
-    if any(s.role == PARTY_ROLE for s in group):
-        s = next(s for s in group if s.role == PARTY_ROLE)
-        return f"a reporting party's own contact ({s.where or 'contact block'})"
+    party = next((s for s in group if s.role == PARTY_ROLE), None)
+    if party is not None:
+        return f"a reporting party's own contact ({party.where or 'contact block'})"
     if kind in ("platform_id", "screen_name") and value.startswith("unknown|"):
         return "no platform named: the same id names different accounts on different platforms"
     if not policy.allows(strength_of(kind)):
@@ -229,8 +229,6 @@ def link(sightings: list[Sighting], reporters: dict[str, str], policy: LinkPolic
             silent.setdefault((s.kind, s.value), s.role)
             continue  # shown in the graph, never a carrier
         by_id[(s.kind, s.value)].append(s)
-    # Values that a reporting party's block states are that party's in every report.
-    party_values = {k for k, g in by_id.items() if any(s.role == PARTY_ROLE for s in g)}
     marked = {(d.kind, d.value): d for d in decisions if d.action == "not_identifying"}
     splits = [d for d in decisions if d.action == "split"]
     merges = [d for d in decisions if d.action == "merge"]
@@ -250,8 +248,6 @@ def link(sightings: list[Sighting], reporters: dict[str, str], policy: LinkPolic
     for (kind, value), group in by_id.items():
         n = len({s.actor for s in group})
         reason = _category(kind, value, group, policy, reporters, marked)
-        if reason is None and (kind, value) in party_values:
-            reason = "a reporting party's own contact"
         if reason is None and n > policy.max_actors:
             reason = f"seen with {n} actors (more than {policy.max_actors})"
         if reason is not None:

@@ -19,7 +19,15 @@ from ocsea.config import ReferralSettings
 from ocsea.referrals.decisions import load_decisions
 from ocsea.referrals.entities import norm_guid
 from ocsea.referrals.formats import parse_document
-from ocsea.referrals.graph import LinkPolicy, Network, Sighting, build_graph, components
+from ocsea.referrals.graph import (
+    LinkPolicy,
+    Network,
+    Sighting,
+    actor_order,
+    build_graph,
+    components,
+    reporters_of,
+)
 from ocsea.referrals.linking import link
 from ocsea.referrals.model import Referral, ReferralError
 from ocsea.referrals.priority import CaseFacts, case_priority, load_ip_ranges
@@ -537,13 +545,15 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
                 select(referrals.c.id).where(referrals.c.case_key.is_(None)))}  # fmt: skip
             only = _closure(conn, set(new) | waiting)
         sightings, actors, raw = _load_sightings(conn, only)
-        result = link(sightings, _reporters(actors), policy_of(settings), load_decisions(conn))
+        result = link(sightings, reporters_of(actors), policy_of(settings), load_decisions(conn))
         groups = _groups_of(result, actors)
         if only is not None and any(len(rids) > 1 and sids for rids, sids in groups.values()):
             # A P2P sharer joins referrals through addresses the closure does not follow.
             only = None
             sightings, actors, raw = _load_sightings(conn)
-            result = link(sightings, _reporters(actors), policy_of(settings), load_decisions(conn))
+            result = link(
+                sightings, reporters_of(actors), policy_of(settings), load_decisions(conn)
+            )
             groups = _groups_of(result, actors)
         now = datetime.now(UTC)
         context = _file_context(sightings)
@@ -558,7 +568,7 @@ def rebuild_cases(engine: Engine, settings: ReferralSettings, actor: str = "syst
         for rids, sids_joined in groups.values():
             if not rids:
                 continue
-            ctx = sorted({c for r in rids for c in context.get(f"R:{r}", ())}, key=_actor_key)
+            ctx = sorted({c for r in rids for c in context.get(f"R:{r}", ())}, key=actor_order)
             sids = sorted({*sids_joined, *(int(c[2:]) for c in ctx if c.startswith("S:"))})
             fids = [c for c in ctx if c.startswith("F:")]
             key = f"C{rids[0]}"
@@ -642,15 +652,6 @@ def _score_block(conn, todo, raw, actors, found_all, settings, ranges, computed)
         )
         computed[key] = {"referral_ids": rids, "sharer_ids": sids, "priority": p.score,
                          "breakdown": p.breakdown, "evidence": p.evidence}  # fmt: skip
-
-
-def _reporters(actors: dict[str, dict]) -> dict[str, str]:
-    return {a: str(d.get("reporter") or a) for a, d in actors.items()}
-
-
-def _actor_key(a: str) -> tuple[int, int]:
-    kind, _, num = a.partition(":")
-    return ("RSF".find(kind) % 3, int(num) if num.isdigit() else 0)
 
 
 def _groups_of(result, actors: dict[str, dict]) -> dict[str, tuple[list[int], list[int]]]:

@@ -202,19 +202,6 @@ def _utc(t: datetime | None) -> datetime | None:
     return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
 
 
-def login_locked(engine: Engine, keys: list[str], now: datetime | None = None) -> float:
-    """Seconds until the first of ``keys`` (``user:<name>``, ``ip:<addr>``) may try again; 0."""
-    from ocsea.store.db import login_throttle
-
-    now = now or datetime.now(UTC)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(login_throttle.c.locked_until).where(login_throttle.c.key.in_(keys))
-        ).all()
-    waits = [(_utc(r.locked_until) - now).total_seconds() for r in rows if r.locked_until]
-    return max([0.0, *waits])
-
-
 def login_attempt(engine: Engine, keys: list[str], now: datetime | None = None) -> float:
     """Before a password is checked: seconds to wait when any key is locked (the attempt is then
     refused and not counted); otherwise the attempt is counted as a failure at once, under a
