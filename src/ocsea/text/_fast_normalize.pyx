@@ -472,6 +472,103 @@ cdef Py_ssize_t _dotted_end(Buf* s, Py_ssize_t i) noexcept:
     return j
 
 
+cdef inline bint _leet_digit(uint32_t c) noexcept:
+    return c == 0x30 or c == 0x31 or c == 0x33 or c == 0x34 or c == 0x35 or c == 0x37
+
+
+cdef inline uint32_t _unleet(uint32_t c) noexcept:
+    if c == 0x30:
+        return 0x6F
+    if c == 0x31:
+        return 0x69
+    if c == 0x33:
+        return 0x65
+    if c == 0x34:
+        return 0x61
+    if c == 0x35:
+        return 0x73
+    if c == 0x37:
+        return 0x74
+    return c
+
+
+cdef Py_ssize_t _leet_spread_end(Buf* s, Py_ssize_t i) noexcept:
+    # _LEET_SPREAD_RX at i:
+    # (?<![a-z0-9])[a-z] [a-z013457](?: [a-z013457](?![a-z0-9]))+ ; -1 if none
+    if not _lower(s.c[i]) or (i > 0 and _lower_or_digit(s.c[i - 1])) or i + 2 >= s.n:
+        return -1
+    cdef uint32_t sep = 0x20
+    if s.c[i + 1] != sep:
+        return -1
+    if not (_lower(s.c[i + 2]) or _leet_digit(s.c[i + 2])):
+        return -1
+    cdef Py_ssize_t j = i + 3, reps = 0
+    while (
+        j + 1 < s.n and s.c[j] == sep and (_lower(s.c[j + 1]) or _leet_digit(s.c[j + 1]))
+        and not (j + 2 < s.n and _lower_or_digit(s.c[j + 2]))
+    ):
+        j += 2
+        reps += 1
+    return j if reps >= 1 else -1
+
+
+cdef bint _leet_spread_ok(Buf* s, Py_ssize_t a, Py_ssize_t b) noexcept:
+    # _join_leet_spread's test: a digit, two letters or more, no two digits in a row
+    cdef Py_ssize_t k, letters = 0, digits = 0
+    cdef bint prev = False
+    for k in range(a, b, 2):
+        if _digit(s.c[k]):
+            if prev:
+                return False
+            digits += 1
+            prev = True
+        else:
+            letters += 1
+            prev = False
+    return digits > 0 and letters >= 2
+
+
+cdef int _join_leet(Buf* d, Buf* s) except -1:
+    # _LEET_SPREAD_RX -> _join_leet_spread: every other character, de-leeted, mapped to the
+    # whole piece; a piece that fails the test is copied as it is and scanning goes on after it
+    cdef Py_ssize_t i = 0, e, k, rn
+    cdef uint32_t* r
+    while i < s.n:
+        e = _leet_spread_end(s, i)
+        if e < 0:
+            _push(d, s.c[i], s.st[i], s.en[i])
+            i += 1
+        elif not _leet_spread_ok(s, i, e):
+            _copy(d, s, i, e)
+            i = e
+        else:
+            r = <uint32_t*>malloc((e - i + 1) * sizeof(uint32_t))
+            if r == NULL:
+                raise MemoryError()
+            try:
+                rn = 0
+                for k in range(i, e, 2):
+                    r[rn] = _unleet(s.c[k])
+                    rn += 1
+                _replace(d, s, i, e, r, rn)
+            finally:
+                free(r)
+            i = e
+    return 0
+
+
+cdef int _leet_stage(Buf* b, Buf* a) except -1:
+    # The leetspeak stage where a digit it could join is present (as ``_stages`` gates it);
+    # the result is left in a, as after any stage and ``_next``
+    cdef Py_ssize_t i
+    for i in range(a.n):
+        if _leet_digit(a.c[i]):
+            _join_leet(b, a)
+            _next(a, b)
+            return 0
+    return 0
+
+
 cdef Py_ssize_t _spread_end(Buf* s, Py_ssize_t i) noexcept:
     # _LATIN_SPREAD_RX at i: (?<![a-z0-9])[a-z](?: [a-z](?![a-z0-9])){2,} ; -1 if none
     if not _lower(s.c[i]) or (i > 0 and _lower_or_digit(s.c[i - 1])):
@@ -623,6 +720,7 @@ def normalize_with_map(str text):
             _join(&b, &a, 0)
             _next(&a, &b)
         _separators(&a)
+        _leet_stage(&b, &a)
         # Letters spread out within a word are joined before runs of spaces merge, so that
         # the gaps between words stay ("P R E T E E N   X X X" is two words).
         _join(&b, &a, 1)
@@ -632,6 +730,7 @@ def normalize_with_map(str text):
         while True:
             # Joining and collapsing until nothing changes; a change always shortens the text.
             before = a.n
+            _leet_stage(&b, &a)
             _join(&b, &a, 1)
             _next(&a, &b)
             if not ascii_only:

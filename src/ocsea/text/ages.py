@@ -32,6 +32,15 @@ _UNDER_RX = re.compile(
     r"(?<![a-z0-9])(?:u|under ?|below ?|uder ?|not yet ?|yang mai ?|ไม่ถึง ?|ต่ำกว่า ?|ยังไม่ ?)"
     r"([0-9]{1,2})(?![0-9+])"
 )
+# "ยังไม่ 18", "not yet 18": younger than eighteen, not a notice as "under 18" is.
+_NOT_YET_RX = re.compile(r"(?<![a-z0-9])(?:not yet ?|yang mai ?|ยังไม่ ?|ยังไม่ถึง ?)18(?![0-9+])")
+# "อายุไม่เกิน 15", "age under 14": a person's age bound, named as such.
+_AGE_BOUND_RX = re.compile(
+    r"(?:อายุ|(?<![a-z])age|(?<![a-z])ayu) ?(?:ไม่เกิน|ต่ำกว่า|ไม่ถึง|under|below|mai koen|mai kern) ?"
+    r"([0-9]{1,2})(?![0-9+])"
+)
+# "she's 15", "i'm 14": a person's own age.
+_PRONOUN_AGE_RX = re.compile(r"(?<![a-z])(?:she|he|i) ?(?:s|is|m|am) ([0-9]{1,2})(?![0-9+])")
 _FEMALE_RX = re.compile(r"(?<![0-9.+])(1[0-7]) ?f(?![a-z0-9])")
 # A number of years: a person's age or a thing's ("ประกัน 5 ปี"), so a stated age only.
 _YEARS_RX = re.compile(r"(?<![\d.+])(\d{1,2}) ?(?:ปี|pi|pee|pii)(?![a-z0-9])")
@@ -247,6 +256,21 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
                 found.append(
                     AgeMention(max(0, v - 4), v - 1, m.start(), m.end(), "range", m.group(0))
                 )
+    if "18" in text and ("yet" in text or "yang mai" in text or "ยังไม่" in text):
+        for m in _NOT_YET_RX.finditer(text):
+            found.append(AgeMention(13, 17, m.start(), m.end(), "range", m.group(0)))
+    if "อายุ" in text or "age" in text or "ayu" in text:
+        for m in _AGE_BOUND_RX.finditer(text):
+            v = int(m.group(1))
+            if 8 <= v < ADULT_AGE and not _counts_something(text, m.end()):
+                found.append(
+                    AgeMention(max(0, v - 4), v - 1, m.start(), m.end(), "range", m.group(0))
+                )
+    if "s " in text or "m " in text or "is " in text or "am " in text:
+        for m in _PRONOUN_AGE_RX.finditer(text):
+            v = int(m.group(1))
+            if 5 <= v < 30 and not _counts_something(text, m.end()):
+                found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
     if "f" in text and "1" in text and _FEMALE_GATE_RX.search(text) is not None:
         for m in _FEMALE_RX.finditer(text):
             v = int(m.group(1))

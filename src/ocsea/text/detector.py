@@ -227,6 +227,11 @@ class Detector:
         return out
 
 
+# Selling, swapping and exchange words weigh this much; shopping words (a shop, a price, an
+# order, buying) less.
+SWAP = 0.7
+
+
 def _csa_evidence(ev: Evidence) -> bool:
     """What the model needs beside it to say csa where no rule fired: a codeword, or a child
     indication together with a sexual, exploitation or hidden-camera term, and nothing that
@@ -240,10 +245,12 @@ def _csa_evidence(ev: Evidence) -> bool:
     # A bare age ("บัตรมีอายุ 2 ปี", a card valid for two years) is no child by itself, and a
     # pack, a set or a link is no intent ("educational activity pack for kids").
     child = ev.minor >= 0.7 or ev.minor_named or ev.school or (ev.minor_age and ev.minor > 0)
-    # Trade about clips or a channel, or about a child named by age or grade: "kids shoes buy"
-    # and "ตอนเป็นเด็กเขาขายเบียร์" (when I was a child they sold beer) are not. Live shows and
+    # Trade about clips or a channel, or selling or swapping a child named by age or grade
+    # ("swap boys 10-13"): "kids shoes buy", "ตอนเป็นเด็กเขาขายเบียร์" (when I was a child they
+    # sold beer) and "ชุดนักเรียน ม.ต้น ร้านไหนถูก" (a shop for a grade's uniforms: shopping
+    # words weigh less than selling and swapping) are not. Live shows and
     # "jobs" want the child's age or grade, as the rules do ("kids meet santa live").
-    trade = ev.trade and (ev.media or ev.channel or ev.minor_named)
+    trade = ev.trade and (ev.media or ev.channel or (ev.trade >= SWAP and ev.minor_named))
     aged = (ev.live or ev.solicit) and child_of_stated_age(ev)
     intent = trade or aged or ev.extort or ev.hidden or ev.channel >= 0.8
     return bool(child and (ev.sexual or intent))

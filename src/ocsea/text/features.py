@@ -82,6 +82,9 @@ class Evidence(NamedTuple):
     # ("บัตรมีอายุ 2 ปี", a card valid for two years).
     minor_named: bool = False
     abbrev_context: float = 0.0
+    # Community abbreviations at different places: two of them ("cp+pt", "ซีพี/เจบี") are each
+    # other's context, as a link or "thai" is for one.
+    abbrev_places: int = 0
 
     @property
     def minor_any(self) -> float:
@@ -97,6 +100,7 @@ _SLOTS = (
     "media", "activity", "abbrev_context",
 )  # fmt: skip
 _SLOT = {c: i for i, c in enumerate(_SLOTS)} | {"grade": 1, "age": -1}
+_ABBREV_SLOT = _SLOT["abbrev"]
 
 
 def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
@@ -105,10 +109,13 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
     best = [0.0] * len(_SLOTS)
     seen = [False] * len(_SLOTS)
     slot = _SLOT
+    abbrev_at: set[int] = set()
     for m in matches:
         j = slot[m.entry.category]
         if j < 0:
             continue
+        if j == _ABBREV_SLOT:
+            abbrev_at.add(m.start)
         w = m.weight if m.weight >= 0 else -m.weight
         seen[j] = True
         if w > best[j]:
@@ -130,7 +137,7 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
         code, minor, sexual, max(exploit, trade, channel, solicit, live, extort, payment, hidden),
         seen[4], seen[5], seen[6], minor_age, infant, adult, min_age,
         trade, channel, solicit, live, extort, payment, hidden, abbrev, school, media, seen[17],
-        named, abbrev_context,
+        named, abbrev_context, len(abbrev_at),
     )  # fmt: skip
 
 

@@ -175,7 +175,7 @@ class Lexicon:
         self.entries = list(entries)
         thai_terms = [normalize(e.term).replace(" ", "") for e in self.entries]
         thai_terms += [e.canonical for e in self.entries if e.canonical]
-        self.tokenizer = ThaiTokenizer(thai_terms)
+        self.tokenizer = ThaiTokenizer(thai_terms, prefer_extra=True)
         # Lexicon-only dictionary to find terms inside compound dictionary words ("ภาพเปลือย").
         self._compound_tokenizer = ThaiTokenizer(
             [t for t in thai_terms if len(t) >= _MIN_COMPOUND_PART], with_default_words=False
@@ -286,7 +286,9 @@ class Lexicon:
         hits = self.index.get(key)
         kind, factor = "exact", 1.0
         sk = skeleton(key) if any_thai else ""
-        if hits is None and sk:
+        # A two-letter skeleton matches a token with a mark of its own ("โป้" for "โป๊"), never a
+        # bare syllable ("โป" of "โปลิเทคนิค").
+        if hits is None and sk and (len(sk) >= 3 or sk != key):
             hits = self.skeleton_index.get(sk)
             kind, factor = "skeleton", 0.9
         extend = key in self._prefixes or bool(sk and sk in self._skeleton_prefixes)

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from ocsea.text import _fast_normalize
 
@@ -117,7 +118,8 @@ _KEEP_TOKENS = frozenset(
 )
 # One or two letters and a number ("mp4", "m3", "p5", "ep12"): a name or a grade, never leet.
 _LETTERS_AND_NUMBER_RX = re.compile(r"[a-z]{1,2}\d{1,4}")
-_ORDINAL_WORD_RX = re.compile(r"(\d{1,2})(st|nd|rd|th)(grade|grader|graders|form|year)")
+_ORDINAL_WORD_RX = re.compile(r"(\d{1,2})(st|nd|rd|th)(graders|grader|grade|form|year)")
+_ORDINAL_LEET_RX = re.compile(r"(\d{1,2})(st|nd|rd|th)([a-z][a-z0-9]*)")
 # Leading single characters treated as leet rather than as a count ("1olita", "$ex", "@nal").
 _LEET_LEADING = set("0137@$!|")
 AGE_UNITS = frozenset(
@@ -195,6 +197,11 @@ _MAX_FRAGMENT = 5
 # Letters spread out: three or more single letters, or two or more joined by dots ("c.p.").
 _LATIN_SPREAD_RX = re.compile(r"(?<![a-z0-9])[a-z](?: [a-z](?![a-z0-9])){2,}")
 _LATIN_DOTTED_RX = re.compile(r"(?<![a-z0-9.])[a-z](?:\.[a-z](?![a-z0-9])){1,}(?:\.(?![a-z0-9]))?")
+# Letters spread out with leetspeak digits among them ("l.0.l.i", "n 0 d e s", "p_3_d_o"), once
+# every separator is a space: joined and de-leeted when there are two letters or more, a digit,
+# and no two digits in a row ("v.1.2", "a 1 2" stay); letters alone are left to the next stage.
+_LEET_SPREAD_RX = re.compile(r"(?<![a-z0-9])[a-z] [a-z013457](?: [a-z013457](?![a-z0-9]))+")
+_LEET_DIGITS = frozenset("013457")
 _THAI_FRAGMENT = rf"[\u0e40-\u0e44]?[{THAI_CONSONANT}][{THAI_COMBINING}\u0e30\u0e32\u0e33\u0e45]?"
 _THAI_SPREAD_RX = re.compile(
     rf"(?<![{THAI}]){_THAI_FRAGMENT}(?: {_THAI_FRAGMENT}(?![{THAI}])){{2,}}"
@@ -330,6 +337,13 @@ def _split_latin_token(tok: str) -> str:
     m = _ORDINAL_WORD_RX.fullmatch(tok)
     if m:  # "7thgrade" is a grade, not leet for "tthgrade"
         return f"{m.group(1)} {m.group(2)} {m.group(3)}"
+    m = _ORDINAL_LEET_RX.fullmatch(tok)
+    if m:  # "7thgr4d3rnudes": the ordinal stays, leet is undone after it
+        rest = m.group(3).translate(_LEET)
+        w = _ORDINAL_WORD_RX.match(f"{m.group(1)}{m.group(2)}{rest}")
+        if w:
+            tail = rest[w.end() - len(m.group(1)) - len(m.group(2)) :]
+            return " ".join(p for p in (w.group(1), w.group(2), w.group(3), tail) if p)
     lead = re.match(r"\d+", tok)
     parts: list[str] = []
     core = tok
@@ -421,6 +435,15 @@ def _join_spread(m: re.Match[str]) -> str:
     return "".join(ch for ch in m.group(0) if ch not in " ._-*~")
 
 
+def _join_leet_spread(m: re.Match[str]) -> str:
+    piece = m.group(0)
+    chars = piece[::2]
+    digits = [c.isdigit() for c in chars]
+    if not any(digits) or len(chars) - sum(digits) < 2 or any(a and b for a, b in pairwise(digits)):
+        return piece
+    return chars.translate(_LEET)
+
+
 def _stages(text: str, sub: Callable[[re.Pattern[str], Repl, str], str]) -> str:
     """The normalisation stages, each through ``sub``: plain, keeping the span map, or noting
     the stages that move characters."""
@@ -447,6 +470,8 @@ def _stages(text: str, sub: Callable[[re.Pattern[str], Repl, str], str]) -> str:
     # Every separator becomes one space before spread-out letters are joined, so that "p_t_h_c",
     # "p:t:h:c" and "p t h c" end alike (and a second pass changes nothing).
     s = sub(_SEPARATOR_RX, " ", s)
+    if any(c in _LEET_DIGITS for c in s):
+        s = sub(_LEET_SPREAD_RX, _join_leet_spread, s)
     # Letters spread out within a word are joined before runs of spaces merge, so that the gaps
     # between words stay ("P R E T E E N   X X X" is two words, not "preteenxxx").
     s = sub(_LATIN_SPREAD_RX, _join_spread, s)
@@ -456,6 +481,8 @@ def _stages(text: str, sub: Callable[[re.Pattern[str], Repl, str], str]) -> str:
     # twice then changes nothing.
     while True:
         before = s
+        if any(c in _LEET_DIGITS for c in s):
+            s = sub(_LEET_SPREAD_RX, _join_leet_spread, s)
         s = sub(_LATIN_SPREAD_RX, _join_spread, s)
         if not ascii_only:
             s = sub(_THAI_SPREAD_RX, _join_spread, s)

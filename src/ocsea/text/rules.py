@@ -138,6 +138,7 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
                 or ev.sexual
                 or ev.school
                 or ev.abbrev_context
+                or ev.abbrev_places >= 2
                 or ev.minor > 0
                 or ev.minor_age
             ),

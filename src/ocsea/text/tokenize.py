@@ -36,11 +36,22 @@ class ThaiTokenizer:
     _lock: ClassVar[threading.Lock] = threading.Lock()
     _loaded: ClassVar[dict[int, str]] = {}
 
-    def __init__(self, extra_words: Iterable[str] = (), with_default_words: bool = True) -> None:
+    def __init__(
+        self,
+        extra_words: Iterable[str] = (),
+        with_default_words: bool = True,
+        prefer_extra: bool = False,
+    ) -> None:
         from pythainlp.corpus.common import thai_words
 
         words = set(thai_words()) if with_default_words else set()
-        words.update(w for w in extra_words if w and _THAI_RX.search(w) and " " not in w)
+        extra = {w for w in extra_words if w and _THAI_RX.search(w) and " " not in w}
+        words.update(extra)
+        # With ``prefer_extra``, two words newmm cut one way are cut the other way when that
+        # gives an extra (lexicon) word beside a dictionary word: "โลลิไทย" is "โลลิ|ไทย", not
+        # "โล|ลิไทย" (the same number of words; newmm has no reason to prefer either).
+        self._words = frozenset(words) if prefer_extra else frozenset()
+        self._prefer = frozenset(extra) if prefer_extra else frozenset()
         key = hash(frozenset(words))
         with self._lock:
             name = self._loaded.get(key)
@@ -81,13 +92,30 @@ class ThaiTokenizer:
                 tokens.append(Token(run, m.start(), m.end(), False))
         return tokens
 
+    def _prefer_extra(self, pieces: list[str]) -> tuple[str, ...]:
+        prefer, words = self._prefer, self._words
+        out = list(pieces)
+        for i in range(len(out) - 1):
+            a, b = out[i], out[i + 1]
+            if a in prefer or b in prefer:
+                continue
+            ab = a + b
+            for k in range(1, len(ab)):
+                if k == len(a):
+                    continue
+                x, y = ab[:k], ab[k:]
+                if (x in prefer and y in words) or (y in prefer and x in words):
+                    out[i], out[i + 1] = x, y
+                    break
+        return tuple(out)
+
     def _segment_run(self, run: str) -> tuple[str, ...]:
         """A Thai run's words, remembered: runs recur across filenames and queries (tokenising
         15 -> 9 µs a filename on the benchmark's unique filenames)."""
         pieces: list[str] = []
         for i in range(0, len(run), _MAX_THAI_RUN):
             pieces.extend(nlpo3.segment(run[i : i + _MAX_THAI_RUN], self.dict_name, True))
-        words = tuple(pieces)
+        words = self._prefer_extra(pieces) if self._prefer and len(pieces) > 1 else tuple(pieces)
         if len(run) <= _MEMO_RUN_CHARS:
             if len(self._memo) >= _MEMO_RUNS:
                 self._memo.clear()
