@@ -16,8 +16,9 @@ from .test_cli import run
 
 BLIND_TEST = Path(__file__).resolve().parent / "data" / "blind" / "test.tsv"
 
-# Second-hand school uniforms sold with photos: a child grade, a trade word and pictures, which the
-# trade rule reads as selling clips of a pupil. Keyword level, benign.
+# School uniforms sold with photos and free delivery ("ส่งฟรี"): a child grade, a trade word and
+# pictures, which the shipped model reads as selling clips of a pupil. Keyword level, benign.
+# (Sold second-hand, "มือสอง", they are an activity the rules know.)
 ITEMS = ["กระโปรงนักเรียน", "เสื้อนักเรียน", "ชุดพละ", "กางเกงนักเรียน", "ถุงเท้านักเรียน"]
 GRADES = ["ม.1", "ม.2", "ม.3", "ป.4", "ป.5", "ป.6"]
 EXTRAS = ["รูปจริง", "ภาพจริง", "คลิปรีวิว", "รูปสินค้า"]
@@ -32,7 +33,7 @@ def _blind(detector: Detector) -> dict:
 @pytest.fixture(scope="module")
 def agency(tmp_path_factory, detector):
     tmp = tmp_path_factory.mktemp("agency")
-    texts = [f"ขาย {i} {g} มือสอง {e}" for i, g, e in itertools.product(ITEMS, GRADES, EXTRAS)]
+    texts = [f"ขาย {i} {g} ส่งฟรี {e}" for i, g, e in itertools.product(ITEMS, GRADES, EXTRAS)]
     flagged = [t for t in texts if detector.classify(t).label == "csa"]
     assert len(flagged) >= 40, "the shipped model no longer makes this mistake: pick another kind"
     reviewed, near_duplicates = flagged[::3][:20], [t for t in flagged if t not in flagged[::3]]

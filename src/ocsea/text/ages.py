@@ -195,8 +195,12 @@ _GROUP_WORDS = {
     "ดญ": (0, 14), "ดช": (0, 14), "ทารก": (0, 1), "infant": (0, 1), "toddler": (1, 3),
     "prepubescent": (5, 11), "preteen": (9, 12), "tween": (9, 12), "tweens": (9, 12),
 }  # fmt: skip
+# Two tokens, also where a dot between a word and a grade letter kept them apart ("เด็กม.ต้น").
 _MULTI_GROUP = {("middle", "school"): (11, 14), ("junior", "high"): (12, 15),
-                ("primary", "school"): (6, 12), ("mor", "ton"): (12, 15)}  # fmt: skip
+                ("primary", "school"): (6, 12), ("mor", "ton"): (12, 15), ("mo", "ton"): (12, 15),
+                ("mor", "plai"): (15, 18), ("mo", "plai"): (15, 18),
+                ("ม", "ต้น"): (12, 15), ("ม", "ปลาย"): (15, 18), ("เด็กม", "ต้น"): (12, 15),
+                ("เด็กม", "ปลาย"): (15, 18)}  # fmt: skip
 
 
 class AgeMention(NamedTuple):

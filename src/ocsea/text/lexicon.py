@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from ocsea.text._fast_match import match_tokens
 from ocsea.text.normalize import normalize
+from ocsea.text.romanised import MIN_SKELETON, rom_skeleton
 from ocsea.text.tokenize import ThaiTokenizer, Token
 
 # What a text is about, one intent at a time: the rules combine a child indication with one of
@@ -184,6 +185,10 @@ class Lexicon:
         self.skeleton_index: dict[str, list[Entry]] = {}
         self._prefixes: set[str] = set()  # keys of the first 1..k-1 tokens of k-token terms
         self._skeleton_prefixes: set[str] = set()
+        # Romanised Thai terms by their spelling skeleton ("nuk rien" finds "nakrian"), and the
+        # skeletons' leading parts, where a window of Latin tokens may still grow into one.
+        self._rom_index: dict[str, list[Entry]] = {}
+        self._rom_prefixes: set[str] = set()
         codes: list[str] = []
         for e in self.entries:
             toks = self.tokenizer.tokenize(normalize(e.term))
@@ -202,6 +207,12 @@ class Lexicon:
                 self._prefixes.update(key[:k] for k in _thai_cuts(key))
                 self._skeleton_prefixes.update(sk[:k] for k in _thai_cuts(sk))
             self.index.setdefault(key, []).append(e)
+            # Codewords only as spelt: a codeword alone is csa, and "Saylor" is not "sai lo".
+            if e.lang == "th-Latn" and key.isascii() and e.category != "csa_code":
+                rk = rom_skeleton(key)
+                if len(rk) >= MIN_SKELETON:
+                    self._rom_index.setdefault(rk, []).append(e)
+                    self._rom_prefixes.update(rk[:k] for k in range(1, len(rk)))
             sk = skeleton(key)
             if len(sk) >= 2 and (sk != key or re.search("[\u0e00-\u0e7f]", key)):
                 self.skeleton_index.setdefault(sk, []).append(e)
@@ -292,6 +303,12 @@ class Lexicon:
             hits = self.skeleton_index.get(sk)
             kind, factor = "skeleton", 0.9
         extend = key in self._prefixes or bool(sk and sk in self._skeleton_prefixes)
+        if not any_thai and key.isascii():
+            rk = rom_skeleton(key)
+            if hits is None and rk != key.replace(" ", "") and len(rk) >= MIN_SKELETON:
+                hits = self._rom_index.get(rk)
+                kind, factor = "romanised", 0.9
+            extend = extend or rk in self._rom_prefixes
         return hits, kind, factor, extend
 
     def _first(self, text: str, thai: bool) -> _FirstToken:
