@@ -164,3 +164,23 @@ def test_a_unicode_line_separator_inside_a_field_neither_cuts_it_nor_shifts_line
         rejects=rejects,
     )
     assert len(got) == 1 and rejects and "j.jsonl:2" in rejects[0]
+
+
+def test_simultaneous_imports_of_one_new_list_both_land(engine, tmp_path):
+    """Two imports racing to create the same list, and two of the same file: no IntegrityError,
+    every entry once, the repeated file reported as already imported."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = []
+    for k in range(4):
+        f = tmp_path / f"part{k}.txt"
+        f.write_text("".join(f"{(k * 1000 + i):032x}\n" for i in range(300)))
+        files.append(f)
+    jobs = [files[0], files[1], files[2], files[2], files[3], files[3]]
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda f: import_file(engine, f, "race"), jobs))
+    assert sum(1 for r in results if r.already_imported) == 2
+    with engine.connect() as conn:
+        n = conn.exec_driver_sql("SELECT count(*) FROM hash_entries").scalar_one()
+        lists = conn.exec_driver_sql("SELECT count(*) FROM hash_lists").scalar_one()
+    assert (n, lists) == (1200, 1)

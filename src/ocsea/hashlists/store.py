@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from ocsea.hashlists.formats import HashEntry, HashListError, detect_format, parse
 from ocsea.store.db import hash_entries, hash_entry_sources, hash_list_imports, hash_lists
@@ -172,6 +173,22 @@ def import_file(
         head = fh.read(1 << 16)
     if fmt == "auto":
         fmt = detect_format(path.name, head.decode("utf-8-sig", errors="ignore"))
+    for attempt in range(_ATTEMPTS):
+        try:
+            return _import_once(engine, path, list_name, source, fmt, text_type, strict, file_sha)
+        except IntegrityError:
+            # Another import created the same list, or imported the same file, between our
+            # look and our write: once it has committed, a second look finds what it made.
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+_ATTEMPTS = 3
+
+
+def _import_once(engine: Engine, path: Path, list_name: str, source: str, fmt: str,
+                 text_type: str, strict: bool, file_sha: str) -> ImportResult:  # fmt: skip
     rejects: list[str] | None = None if strict else []
     now = datetime.now(UTC)
     with engine.begin() as conn:
