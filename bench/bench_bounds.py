@@ -5,7 +5,10 @@ its "Maximum resident set size" is the figure. Inputs, made here from zeros (no 
 - a tar.gz of about 0.5 MB holding one 500 MiB member (a decompression bomb);
 - PNGs of about 0.25 MB declaring 16,000 × 16,000 pixels (256 megapixels, over Pillow's own
   limit) and 15,780 × 15,780 (249 megapixels, under it: our decoded-size check refuses it);
-- a zip holding the same 500 MiB of zeros.
+- a zip holding the same 500 MiB of zeros;
+- the largest referral document `ocsea referrals import` takes in one piece: a CyberTipline-style
+  JSON list of 99,000 synthetic reports (59 MB, under the 64 MB and 100,000-report limits),
+  imported into an empty store and linked (bench_referrals.make_docs).
 Target: every peak below 1 GB.
 """
 
@@ -99,6 +102,17 @@ def main() -> None:
             out["inputs"][name] = {"file_bytes": f.stat().st_size, "peak_rss_mb": mb, "exit_code": code,
                                    "below_target": 0 < mb < TARGET_MB, "output": tail}  # fmt: skip
             print(name, out["inputs"][name], flush=True)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_referrals import make_docs
+
+        doc = t / "referrals.json"
+        doc.write_bytes(make_docs(99_000, 99_000, seed=3)[0][1])
+        mb, code, tail = peak_mb([sys.executable, "-m", "ocsea.cli", "referrals", "import", str(doc),
+                                  "--db", f"sqlite:///{t / 'r.db'}"])  # fmt: skip
+        out["inputs"]["referral_document_99000_reports"] = {
+            "file_bytes": doc.stat().st_size, "peak_rss_mb": mb, "exit_code": code,
+            "below_target": 0 < mb < TARGET_MB, "output": tail}  # fmt: skip
+        print("referral_document_99000_reports", out["inputs"]["referral_document_99000_reports"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2) + "\n")
 

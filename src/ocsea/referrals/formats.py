@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from xml.etree.ElementTree import Element, tostring
@@ -103,6 +103,19 @@ class Parsed:
     referrals: list[Referral] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # records that were rejected
     warnings: list[str] = field(default_factory=list)  # values that were not readable
+    # With a sink, each referral goes there as it is read instead of into ``referrals``: an
+    # import stores them in blocks, so a 59 MB document never sits in memory as 99,000 objects.
+    sink: Callable[[Referral], None] | None = None
+    count: int = 0
+
+    def keep(self, ref: Referral) -> None:
+        self.count += 1
+        if self.count > MAX_RECORDS:
+            raise ReferralError(f"{self.name}: more than {MAX_RECORDS} referrals in one document")
+        if self.sink is None:
+            self.referrals.append(ref)
+        else:
+            self.sink(ref)
 
     @property
     def sha256(self) -> str:
@@ -215,11 +228,13 @@ def detect_format(name: str, data: bytes) -> str:
 
 
 def parse_document(name: str, data: bytes, fmt: str = "auto", region: str = "TH",
-                   csv_columns: dict[str, list[str]] | None = None) -> Parsed:  # fmt: skip
-    """Every referral in one document. A record that cannot be read is listed in ``errors`` and the
-    others still come; a document that cannot be read at all raises ``ReferralError``."""
+                   csv_columns: dict[str, list[str]] | None = None,
+                   sink: Callable[[Referral], None] | None = None) -> Parsed:  # fmt: skip
+    """Every referral in one document (in ``referrals``, or each handed to ``sink`` as it is
+    read). A record that cannot be read is listed in ``errors`` and the others still come; a
+    document that cannot be read at all raises ``ReferralError``."""
     try:
-        return _parse_document(name, data, fmt, region, csv_columns)
+        return _parse_document(name, data, fmt, region, csv_columns, sink)
     except RecursionError:
         raise ReferralError(f"{name}: nested too deeply to be a report") from None
     except csv.Error as exc:
@@ -227,7 +242,8 @@ def parse_document(name: str, data: bytes, fmt: str = "auto", region: str = "TH"
 
 
 def _parse_document(name: str, data: bytes, fmt: str, region: str,
-                    csv_columns: dict[str, list[str]] | None) -> Parsed:  # fmt: skip
+                    csv_columns: dict[str, list[str]] | None,
+                    sink: Callable[[Referral], None] | None) -> Parsed:  # fmt: skip
     if len(data) > MAX_DOCUMENT_BYTES:
         raise ReferralError(f"{name}: larger than {MAX_DOCUMENT_BYTES >> 20} MB")
     if not data.removeprefix(b"\xef\xbb\xbf").strip():
@@ -237,7 +253,7 @@ def _parse_document(name: str, data: bytes, fmt: str, region: str,
         fmt, loaded = _detect(name, data)
     if fmt not in FORMATS:
         raise ReferralError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
-    out = Parsed(name, fmt, data)
+    out = Parsed(name, fmt, data, sink=sink)
     if fmt == "cybertip-xml":
         _parse_xml(out, region)
     elif fmt == "csv":
@@ -254,8 +270,6 @@ def _parse_document(name: str, data: bytes, fmt: str, region: str,
             _parse_hotline_rows(out, ((f"$[{i}]", r) for i, r in enumerate(recs)), region)
         else:
             _parse_ncmec_json(out, recs, region, single)
-    if len(out.referrals) > MAX_RECORDS:
-        raise ReferralError(f"{name}: more than {MAX_RECORDS} referrals in one document")
     return out
 
 
@@ -274,7 +288,7 @@ def _read_into(out: Parsed, ref: Referral, tree: dict, region: str) -> None:
     if ref.unknown_fields:
         out.warnings.append(f"{out.name} report {ref.report_id}: fields not read (kept in the "
                             f"original): {', '.join(ref.unknown_fields[:10])}")  # fmt: skip
-    out.referrals.append(ref)
+    out.keep(ref)
 
 
 def _parse_ncmec_json(out: Parsed, recs, region: str, single: bool = False) -> None:
@@ -416,7 +430,7 @@ def _parse_hotline_rows(out: Parsed, rows: list[tuple[str, dict]], region: str =
                  "virtual", "isvirtual", "notes", "comments", "description", "reportedcontact",
                  "contact", "handledby", "reportertype"}  # fmt: skip
         ref.unknown_fields = [k for k in row if key(k) not in known][:50]
-        out.referrals.append(ref)
+        out.keep(ref)
 
 
 def resolve_csv_columns(header: list[str], columns: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -569,4 +583,4 @@ def _parse_generic_csv(out: Parsed, region: str, columns: dict[str, list[str]]) 
         reader.walk(tree, "$", "report", val.get("platform", "") or "")
         ref.warnings = reader.warnings
         out.warnings += [f"{out.name} report {rid}: {w}" for w in reader.warnings]
-        out.referrals.append(ref)
+        out.keep(ref)
