@@ -332,7 +332,7 @@ def register(app: typer.Typer) -> None:
             _engine(db), lists, max_distance=max_distance, quality_floor=quality,
             vpdq_percent=vpdq_query_percent, vpdq_index_percent=vpdq_index_percent,
         )  # fmt: skip
-        if not matcher.entries:
+        if not matcher.n_entries:
             err.print("warning: no hash list is loaded (ocsea hashes import …): nothing can match",
                       highlight=False)  # fmt: skip
         rows = []
@@ -451,7 +451,7 @@ def register_scan(app: typer.Typer) -> None:
         matcher = Matcher.from_store(_engine(db), max_distance=max_distance, quality_floor=quality)
         findings = rank_records(summary.records, root, matcher, Detector.load())
         meta = {"archives": archives, "video": video, "max_distance": max_distance, "quality_floor": quality,
-                "hash_list_entries": len(matcher.entries)}  # fmt: skip
+                "hash_list_entries": matcher.n_entries}  # fmt: skip
         write_report(out_dir, root, summary, findings, meta)
         counts = {}
         for f in findings:

@@ -1,10 +1,11 @@
 """The matcher: every known-material index built from the stored hash lists, and the matching of
-one file's hashes against them. Pure once built (no I/O in ``match_*``)."""
+one file's hashes against them. Pure once built: ``match_*`` read only the indexes, and ask for
+the details of a matching entry through the callable they were given."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from ocsea.match.exact import ExactIndex
 from ocsea.match.pdq_index import DEFAULT_MAX_DISTANCE, PdqIndex
-from ocsea.match.vpdq import INDEX_PERCENT, QUERY_PERCENT, Frame, frames_from_json, usable
+from ocsea.match.vpdq import INDEX_PERCENT, QUERY_PERCENT, Frame, usable
 from ocsea.media.hashing import Digests, PdqHash, VpdqFrame
 from ocsea.store.db import hash_entries, hash_lists
 
@@ -70,9 +71,13 @@ DIHEDRAL_NAMES = (
 
 
 class Matcher:
+    """Matches one file's hashes against the indexes. Entry details come from ``entries``, or,
+    for a national-size list whose details stay in the store, from ``entry_info`` asked for the
+    few entries that match (``from_store`` gives it a store lookup)."""
+
     def __init__(
         self,
-        entries: dict[int, EntryInfo],
+        entries: dict[int, EntryInfo] | None,
         exact: dict[str, ExactIndex],
         pdq: PdqIndex,
         videos: dict[int, list[str]],
@@ -80,8 +85,12 @@ class Matcher:
         quality_floor: int = DEFAULT_PDQ_QUALITY,
         vpdq_percent: float = DEFAULT_VPDQ_PERCENT,
         vpdq_index_percent: float = DEFAULT_VPDQ_INDEX_PERCENT,
+        entry_info: Callable[[list[int]], dict[int, EntryInfo]] | None = None,
+        n_entries: int | None = None,
     ) -> None:
-        self.entries = entries
+        self.entries = dict(entries or {})
+        self._entry_info = entry_info
+        self.n_entries = len(self.entries) if n_entries is None else n_entries
         self.vpdq_index_percent = vpdq_index_percent
         self.exact = exact
         self.pdq = pdq
@@ -98,43 +107,34 @@ class Matcher:
         self._frames = PdqIndex(frame_hexes)
 
     @classmethod
-    def from_store(cls, engine: Engine, lists: Sequence[str] | None = None, **kw) -> Matcher:
-        entries: dict[int, EntryInfo] = {}
-        by_type: dict[str, tuple[list[str], list[int]]] = {
-            t: ([], []) for t in ("md5", "sha1", "sha256")
-        }
-        pdq_hex: list[str] = []
-        pdq_ids: list[int] = []
-        videos: dict[int, list[str]] = {}
+    def from_store(
+        cls, engine: Engine, lists: Sequence[str] | None = None, persist: bool = True, **kw
+    ) -> Matcher:
+        """The indexes of the stored lists: mapped from the copy kept beside the database when
+        no list changed since it was written, else built (and kept: ``persisted``)."""
+        from ocsea.match.persisted import load_or_build
+
         floor = kw.get("quality_floor", DEFAULT_PDQ_QUALITY)
-        q = select(
-            hash_entries.c.id, hash_lists.c.name, hash_entries.c.category, hash_entries.c.media_id,
-            hash_entries.c.md5, hash_entries.c.sha1, hash_entries.c.sha256, hash_entries.c.pdq,
-            hash_entries.c.pdq_quality, hash_entries.c.vpdq,
-        ).join(hash_lists, hash_lists.c.id == hash_entries.c.list_id)  # fmt: skip
-        if lists:
-            q = q.where(hash_lists.c.name.in_(list(lists)))
-        with engine.connect() as conn:
-            for eid, name, cat, mid, md5, sha1, sha256, pdq, pq, vpdq in conn.execute(q):
-                entries[eid] = EntryInfo(eid, name, cat, mid)
-                for t, v in (("md5", md5), ("sha1", sha1), ("sha256", sha256)):
-                    if v:
-                        by_type[t][0].append(v)
-                        by_type[t][1].append(eid)
-                if pdq and (pq is None or pq >= floor):
-                    pdq_hex.append(pdq)
-                    pdq_ids.append(eid)
-                if vpdq:
-                    # Meta's rule on the list side too: quality-filtered, each hash once
-                    frames = usable(frames_from_json(vpdq, f"entry {eid}", skip_bad=True), floor)
-                    if frames:
-                        videos[eid] = frames
-        sizes = {"md5": 16, "sha1": 20, "sha256": 32}
-        exact = {t: ExactIndex(h, i, sizes[t]) for t, (h, i) in by_type.items()}
-        return cls(entries, exact, PdqIndex(pdq_hex, pdq_ids), videos, **kw)
+        parts = load_or_build(engine, lists, floor, persist=persist)
+
+        def entry_info(ids: list[int]) -> dict[int, EntryInfo]:
+            q = select(hash_entries.c.id, hash_lists.c.name, hash_entries.c.category,
+                       hash_entries.c.media_id
+                       ).join(hash_lists, hash_lists.c.id == hash_entries.c.list_id
+                       ).where(hash_entries.c.id.in_(ids))  # fmt: skip
+            with engine.connect() as conn:
+                return {r[0]: EntryInfo(*r) for r in conn.execute(q)}
+
+        return cls(None, parts.exact, parts.pdq, parts.videos, entry_info=entry_info,
+                   n_entries=parts.n_entries, **kw)  # fmt: skip
 
     def _hit(self, eid: int, hash_type: str, distance: int, **extra) -> HashMatch:
-        e = self.entries[eid]
+        e = self.entries.get(eid)
+        if e is None and self._entry_info is not None:
+            self.entries.update(self._entry_info([eid]))
+            e = self.entries.get(eid)
+        if e is None:  # the index is newer than what the store could say: still a match
+            e = EntryInfo(eid, "?", None, None)
         return HashMatch(e.list_name, e.category, hash_type, distance, eid, e.media_id, **extra)
 
     def match_digests(self, d: Digests) -> list[HashMatch]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 from math import comb
+from pathlib import Path
 
 import numpy as np
 
@@ -161,7 +162,37 @@ class PdqIndex:
             np.concatenate(self._offsets) if self._offsets else np.zeros(1, np.int64)
         )
         self._offset_base = np.cumsum([0] + [len(o) for o in self._offsets[:-1]]).astype(np.int64)
+        self._offsets = []  # the pieces were copied into _offsets_all
         self._probe_plans: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    # The arrays that are the index, as ``save`` writes them and ``load`` maps them back.
+    _ARRAYS = ("words", "ids", "_order", "_offsets_all", "_offset_base")
+
+    def save(self, folder: Path) -> None:
+        """Write the index as plain ``.npy`` arrays (and its chunk sizes) into ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in self._ARRAYS:
+            np.save(folder / f"{name.lstrip('_')}.npy", getattr(self, name), allow_pickle=False)
+        np.save(folder / "sizes.npy", np.asarray(self.sizes, dtype=np.int64), allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path, mmap: bool = True) -> PdqIndex:
+        """An index ``save`` wrote, memory-mapped: opening a 10 M-hash index reads no hash (the
+        pages a query touches are read then, and shared between processes)."""
+        self = cls.__new__(cls)
+        self.brute_force_fallback = True
+        mode = "r" if mmap else None
+        for name in self._ARRAYS:
+            arr = np.load(folder / f"{name.lstrip('_')}.npy", mmap_mode=mode, allow_pickle=False)
+            setattr(self, name, arr)
+        self.sizes = [int(x) for x in np.load(folder / "sizes.npy", allow_pickle=False)]
+        self.n_chunks = len(self.sizes)
+        self.starts = [sum(self.sizes[:c]) for c in range(self.n_chunks)]
+        self._offsets = []
+        self._probe_plans = {}
+        if self.ids.shape[0] != self.words.shape[0]:
+            raise ValueError(f"{folder}: index arrays differ in length")
+        return self
 
     def radii(self, max_distance: int) -> list[int]:
         return chunk_radii(self.sizes, max_distance)
@@ -189,12 +220,7 @@ class PdqIndex:
 
     @property
     def nbytes(self) -> int:
-        return (
-            self.words.nbytes
-            + self.ids.nbytes
-            + self._order.nbytes
-            + sum(o.nbytes for o in self._offsets)
-        )
+        return self.words.nbytes + self.ids.nbytes + self._order.nbytes + self._offsets_all.nbytes
 
     def _candidates(self, qbytes: bytes, max_distance: int) -> np.ndarray:
         """Positions of every hash in a probed bucket (with repeats), in one vectorised pass."""
