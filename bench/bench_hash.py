@@ -18,6 +18,7 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import re  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
@@ -222,6 +223,50 @@ def bench_scan(n_files: int) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _timed(cmd: list[str]) -> dict:
+    """Wall time and peak RSS of one command a user runs, in a fresh process."""
+    t = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, check=False)
+    s = time.perf_counter() - t
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
+    return {"s": round(s, 2), "peak_rss_mb": round(int(m.group(1)) / 1024, 1) if m else None,
+            "exit_code": p.returncode}  # fmt: skip
+
+
+def bench_commands(n: int) -> dict:
+    """The command path of a national-size list: `ocsea hashes import` of ``n`` PDQ hashes,
+    then `ocsea match one.jpg` twice: the first builds the match index and keeps it beside the
+    database, the second maps it back (what every later `match`, `scan` and service start
+    does)."""
+    from PIL import Image
+
+    tmp = Path(tempfile.mkdtemp(prefix="ocsea-bench-cmd-"))
+    try:
+        rng = np.random.default_rng(5)
+        raw = rng.integers(0, 256, size=(n, 32), dtype=np.uint8)
+        lst = tmp / "list.txt"
+        with lst.open("w") as fh:
+            for k in range(0, n, 100_000):
+                fh.write("\n".join(bytes(r).hex() for r in raw[k : k + 100_000]) + "\n")
+        del raw
+        img = tmp / "one.jpg"
+        small = (np.random.default_rng(2).random((12, 16, 3)) * 255).astype("uint8")
+        Image.fromarray(small).resize((1600, 1004), Image.Resampling.BICUBIC).save(img)
+        db = f"sqlite:///{tmp / 'o.db'}"
+        cli = [sys.executable, "-m", "ocsea.cli"]
+        imp = _timed([*cli, "hashes", "import", str(lst), "--list", "big", "--text-type", "pdq",
+                      "--db", db])  # fmt: skip
+        imp["entries_per_s"] = round(n / imp["s"])
+        first = _timed([*cli, "match", str(img), "--db", db])
+        mapped = _timed([*cli, "match", str(img), "--db", db])
+        return {"entries": n, "hashes_import": imp, "match_first_builds_index": first,
+                "match_index_mapped": mapped,
+                "targets": {"import_entries_per_s": 100_000, "import_peak_mb": 2048,
+                            "match_s": 1.0, "match_peak_mb": 2048}}  # fmt: skip
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "hash.json")
@@ -229,6 +274,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=2000)
     ap.add_argument("--flat-queries", type=int, default=50)
     ap.add_argument("--scan-files", type=int, default=10000)
+    ap.add_argument("--command-entries", type=int, default=1_000_000)
     args = ap.parse_args()
     result: dict = {"targets": TARGETS, "index": []}
     for n in [int(x) for x in args.sizes.split(",")]:
@@ -239,6 +285,9 @@ def main() -> None:
     print(f"scan benchmark on {args.scan_files} images ...", flush=True)
     result["scan"] = bench_scan(args.scan_files)
     print(json.dumps(result["scan"]), flush=True)
+    print(f"command path with {args.command_entries:,} PDQ hashes ...", flush=True)
+    result["commands"] = bench_commands(args.command_entries)
+    print(json.dumps(result["commands"]), flush=True)
     result["peak_rss_mb"] = round(rss_mb(), 1)
     result["python"] = sys.version.split()[0]
     args.out.parent.mkdir(parents=True, exist_ok=True)

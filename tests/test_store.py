@@ -201,3 +201,11 @@ def test_bulk_insert_adds_and_skips_the_same_on_both_backends(db_url):
         ).scalar()
         assert (first if first.tzinfo else first.replace(tzinfo=UTC)) == t0
     engine.dispose()
+
+
+def test_the_newest_migration_file_is_alembics_head():
+    """Start-up skips alembic when the database is at the newest file's revision: the two must
+    agree (a migration named out of order would leave databases behind)."""
+    from ocsea.store.migrate import _newest_file_revision
+
+    assert _newest_file_revision() == head_revision()

@@ -8,7 +8,7 @@ not in the arrays: the matcher asks the store for the few entries that match.
 
 Where: beside a SQLite database (``ocsea.db`` -> ``ocsea.db.index/``); for a server database under
 ``$XDG_CACHE_HOME/ocsea/`` (or ``OCSEA_INDEX_DIR``). A folder per list selection and quality floor,
-named by a stamp of the stored entries (their number, highest id and the imports that wrote them),
+named by a stamp of the stored entries (their highest id and the imports that wrote them),
 so a changed list is seen at once and a stale folder is never read.
 """
 
@@ -68,19 +68,20 @@ def _selection(lists: Sequence[str] | None, floor: int) -> str:
 
 
 def _stamp(engine: Engine, lists: Sequence[str] | None, floor: int) -> dict:
-    """What the stored entries are: their number and highest id, and every import that wrote
-    them (entries are written only by imports, and only added): a database made again with other
-    lists of the same size, or restored from a backup, has other imports."""
-    q = select(func.count(), func.max(hash_entries.c.id)).select_from(hash_entries)
+    """What the stored entries are: their highest id and every import that wrote them (entries
+    are written only by imports, and only added, never deleted): a database made again with
+    other lists of the same size, or restored from a backup, has other imports. (Counting the
+    entries instead took 0.1 s a million.)"""
+    q = select(func.max(hash_entries.c.id))
     imports = hashlib.sha256()
     with engine.connect() as conn:
-        n, top = conn.execute(q).one()
+        top = conn.execute(q).scalar()
         for row in conn.execute(
             select(hash_list_imports.c.id, hash_list_imports.c.list_id,
                    hash_list_imports.c.file_sha256, hash_list_imports.c.imported_at
                    ).order_by(hash_list_imports.c.id)):  # fmt: skip
             imports.update(repr(tuple(row)).encode())
-    return {"format": FORMAT, "entries": int(n), "max_entry_id": int(top or 0),
+    return {"format": FORMAT, "max_entry_id": int(top or 0),
             "imports": imports.hexdigest(), "lists": sorted(lists) if lists else None,
             "quality_floor": floor}  # fmt: skip
 
