@@ -679,3 +679,53 @@ def test_parallel_wrong_passwords_cannot_all_pass_the_lock(engine, client):
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(attempt, range(24)))
     assert set(codes) <= {401, 429} and codes.count(401) <= FREE_FAILURES + 1, codes
+
+
+def test_every_response_says_no_store_and_nosniff(client):
+    for r in (client.get("/healthz"), client.get("/v1/lists")):  # answered, and refused
+        assert r.headers["cache-control"] == "no-store"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert r.headers["referrer-policy"] == "no-referrer"
+
+
+def test_a_bug_answers_problem_json_with_a_reference(engine, detector, caplog):
+    app = create_app(engine, detector)
+
+    def boom():
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/boom", boom)
+    r = TestClient(app, raise_server_exceptions=False).get("/boom")
+    assert r.status_code == 500 and r.headers["content-type"].startswith("application/problem+json")
+    ref = r.json()["detail"].split()[1].rstrip(":")
+    assert "a bug" not in r.text  # no internals to the client
+    assert any(ref in rec.getMessage() for rec in caplog.records)  # the log has it
+
+
+@pytest.mark.parametrize("password", ["password1234", "aaaaaaaaaaaa", " " * 12, "x" * 129])
+def test_weak_or_overlong_passwords_are_refused(engine, password):
+    from ocsea.service.access import AccessError, set_password
+
+    add_user(engine, "pw", "correct horse battery", "analyst")
+    with pytest.raises(AccessError):
+        add_user(engine, "pw2", password, "analyst")
+    with pytest.raises(AccessError):
+        set_password(engine, "pw", password)
+
+
+def test_a_refused_user_or_key_is_audited(engine, client):
+    """A known principal asking for what its role may not do leaves an audit entry; a wrong
+    key (anyone can send one) only a log line."""
+    from ocsea.service.audit import entries
+
+    key = key_for(engine, "analyst")
+    r = client.get("/v1/networks", headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 403
+    denied = [e for e in entries(engine) if e["action"] == "access.denied"]
+    assert denied and denied[-1]["actor"].startswith("key:test-analyst [")
+    assert "/v1/networks" in denied[-1]["target"]
+    n = len(list(entries(engine)))
+    r = client.get("/v1/lists", headers={"Authorization": "Bearer ocsea_wrong"})
+    assert r.status_code == 401
+    assert len(list(entries(engine))) == n

@@ -347,17 +347,25 @@ def register(app: typer.Typer) -> None:
         from ocsea.service import audit
         from ocsea.store.db import make_engine
 
-        audit.configured_key()  # a bad OCSEA_AUDIT_KEY is one line here, not a 500 per request
+        key = audit.configured_key()  # a bad OCSEA_AUDIT_KEY is one line here, not a 500 each
         engine = make_engine()  # migrate once, before the workers start
         shown = engine.url.render_as_string(hide_password=True)
         err.print(f"ocsea {__import__('ocsea').__version__} serving http://{host}:{port} "
                   f"({workers} worker{'s' if workers > 1 else ''}; database {shown}); "
-                  f"API docs at http://{host}:{port}/docs; Ctrl-C stops", highlight=False)  # fmt: skip
+                  f"OpenAPI description at http://{host}:{port}/openapi.json; Ctrl-C stops",
+                  highlight=False)  # fmt: skip
+        if key is None:
+            err.print("warning: no audit key (OCSEA_AUDIT_KEY or [audit] key_file): the audit "
+                      "log is chained but not keyed, so a rewritten log cannot be told from a "
+                      "true one (`ocsea keys generate`, docs/permissions.md)", highlight=False)  # fmt: skip
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            err.print(f"warning: plain HTTP on {host}: put a TLS proxy in front (passwords, "
+                      "keys and evidence cross the network)", highlight=False)  # fmt: skip
         from ocsea.service.server import ProblemHttpToolsProtocol
 
         uvicorn.run("ocsea.service.server:app_factory", factory=True, host=host, port=port,
                     workers=workers, log_level="info" if access_log else "warning",
-                    access_log=access_log, timeout_keep_alive=5,
+                    access_log=access_log, timeout_keep_alive=5, server_header=False,
                     http=ProblemHttpToolsProtocol or "auto")  # fmt: skip
 
 

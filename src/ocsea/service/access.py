@@ -138,11 +138,30 @@ def verify_api_key(engine: Engine, key: str, now: datetime | None = None) -> Pri
 _ph = PasswordHasher()
 
 
+MIN_PASSWORD, MAX_PASSWORD = 12, 128
+# zxcvbn's guess estimate, 0..4: 3 is "safely unguessable" against an online attacker it names.
+MIN_PASSWORD_SCORE = 3
+
+
+def check_password_strength(password: str, username: str = "") -> None:
+    """12 to 128 characters, and not one of the common, repeated or name-based passwords that
+    zxcvbn's lists (common and breached passwords, words, names, keyboard patterns) guess soon
+    (ASVS 2.1.1, 2.1.2, 2.1.7; no composition rules, 2.1.9)."""
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise AccessError(f"password must have {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    from zxcvbn import zxcvbn
+
+    verdict = zxcvbn(password, user_inputs=[username, "ocsea"] if username else ["ocsea"])
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        why = verdict["feedback"].get("warning") or "too easy to guess"
+        raise AccessError(f"password too easy to guess ({why.rstrip('.')}); a few unrelated "
+                          "words make a strong one")  # fmt: skip
+
+
 def add_user(engine: Engine, username: str, password: str, role: str) -> None:
     if role not in ROLES or role == "service":
         raise AccessError("role must be analyst, investigator, supervisor or admin")
-    if len(password) < 12:
-        raise AccessError("password must have at least 12 characters")
+    check_password_strength(password, username)
     with engine.begin() as conn:
         if conn.execute(select(users.c.id).where(users.c.username == username)).first():
             raise AccessError(f"user {username!r} exists")
@@ -152,8 +171,7 @@ def add_user(engine: Engine, username: str, password: str, role: str) -> None:
 
 def set_password(engine: Engine, username: str, password: str) -> None:
     """A new password ends every session of the user (someone may have been using the old one)."""
-    if len(password) < 12:
-        raise AccessError("password must have at least 12 characters")
+    check_password_strength(password, username)
     with engine.begin() as conn:
         r = conn.execute(
             update(users)

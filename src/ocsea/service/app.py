@@ -5,9 +5,11 @@ Raw queries sent to /v1/query-check are never stored; per-action counts are (GET
 
 import asyncio
 import hmac
+import logging
 import math
 import threading
 import time
+import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path as FsPath
@@ -47,6 +49,8 @@ from ocsea.store.db import (
 )
 from ocsea.text.detector import Detector
 from ocsea.text.lexicon import CATEGORIES
+
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_BATCH = 1000
@@ -92,6 +96,23 @@ class RateLimiter:
             return True
 
 
+# On every response that does not set its own (ASVS 8.1.1, 14.4): nothing the service answers is
+# to be cached (findings, referrals and originals are evidence), sniffed, framed or sent on as a
+# referrer, and a JSON API needs no script, style or image source.
+SECURITY_HEADERS = (
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
+
+
+def _client(request: Request) -> str:
+    """The client's address as uvicorn gives it (its proxy headers are trusted from loopback)."""
+    return request.client.host if request.client else ""
+
+
 class GuardMiddleware:
     """Body-size limit and request timeout as plain ASGI (Starlette's BaseHTTPMiddleware cost
     about a millisecond a request here). A body without Content-Length is read up to the limit
@@ -135,7 +156,12 @@ class GuardMiddleware:
 
         async def watch(message):
             nonlocal started
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                started = True
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in have]
+                if extra:
+                    message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
         try:
@@ -322,7 +348,7 @@ class AcceptIn(BaseModel):
 
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=1000)
+    password: str = Field(min_length=1, max_length=128)
 
 
 class LoginOut(BaseModel):
@@ -377,6 +403,14 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
                   description="Find, triage and refer online child sexual exploitation and abuse.")  # fmt: skip
     state: dict[str, Any] = {"matcher": matcher}
 
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        # A bug answers problem+json too, with an id to quote that leads to the logged trace.
+        ref = uuid.uuid4().hex[:12]
+        log.error("internal error %s on %s %s", ref, request.method, request.url.path,
+                  exc_info=exc)  # fmt: skip
+        return _problem(500, "internal error", f"reference {ref}: the service log has the details")
+
     @app.exception_handler(Problem)
     async def _p(_: Request, exc: Problem) -> JSONResponse:
         return _problem(exc.status, exc.title, exc.detail, exc.headers)
@@ -406,6 +440,12 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         token = request.cookies.get("ocsea_session")
         return bool(token) and session_principal(engine, token) is not None
 
+    def denied(p: Principal, request: Request, scope: str, why: str) -> None:
+        """A known user or key refused: audited, with what was asked (ASVS 7.2.2)."""
+        audit.record(engine, p.name + (f" [{p.key_id}]" if p.key_id else ""), "access.denied",
+                     request.url.path[-300:], {"scope": scope, "why": why,
+                                               "client": _client(request)})  # fmt: skip
+
     def principal(scope: str):
         def dep(
             request: Request,
@@ -427,12 +467,14 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
                 sp, csrf = found
                 writes = request.method not in ("GET", "HEAD")
                 if writes and not (x_csrf_token and hmac.compare_digest(x_csrf_token, csrf)):
+                    denied(sp, request, scope, "CSRF check failed")
                     raise Problem(
                         403,
                         "CSRF check failed",
                         "send the X-CSRF-Token from login with every write",
                     )
                 if not sp.may(scope):
+                    denied(sp, request, scope, "role")
                     raise Problem(403, "forbidden", f"role {sp.role!r} may not use {scope!r}")
                 return sp
             if not key:
@@ -440,12 +482,17 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
                               {"WWW-Authenticate": "Bearer"})  # fmt: skip
             p = key_cache.get(key)
             if p is None:
+                # Logged, not audited: anyone can send a wrong key, and the audit chain takes
+                # one writer at a time (ASVS 7.2.1 asks for the log line).
+                log.warning("refused API key %s… from %s on %s", key[:4], _client(request),
+                            request.url.path)  # fmt: skip
                 raise Problem(
                     401,
                     "invalid, expired or revoked API key",
                     headers={"WWW-Authenticate": "Bearer"},
                 )
             if not p.may(scope):
+                denied(p, request, scope, "role or key scopes")
                 raise Problem(
                     403, "forbidden", f"role {p.role!r} with these scopes may not use {scope!r}"
                 )
@@ -697,7 +744,7 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
     def login(body: LoginIn, response: Response, request: Request) -> LoginOut:
         """Password login for the web app: an HttpOnly, Secure, SameSite=Strict session cookie;
         the CSRF token in the answer must come back as X-CSRF-Token on every write."""
-        client = request.client.host if request.client else ""
+        client = _client(request)
         if not limiter.allow(f"login:{client}"):
             raise Problem(429, "too many requests", "too many login attempts", {"Retry-After": "1"})
         keys = [f"user:{body.username[:100]}", f"ip:{client}"]
