@@ -650,6 +650,10 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         body: ReviewIn,
         p: Annotated[Principal, Depends(principal("findings:review"))],
     ) -> ReviewOut:
+        return record_review(finding_id, body, p)
+
+    def record_review(finding_id: int, body: ReviewIn, p: Principal) -> ReviewOut:
+        """One review, its finding marked reviewed and the audit entry, in one transaction."""
         now = datetime.now(UTC)
         with engine.begin() as conn:
             if (
@@ -740,34 +744,41 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
             already_imported=r.already_imported,
         )
 
-    @app.post("/v1/session/login", response_model=LoginOut, tags=["web app"])
-    def login(body: LoginIn, response: Response, request: Request) -> LoginOut:
-        """Password login for the web app: an HttpOnly, Secure, SameSite=Strict session cookie;
-        the CSRF token in the answer must come back as X-CSRF-Token on every write."""
+    def sign_in(username: str, password: str, request: Request, response: Response
+                ) -> tuple[Principal, str]:  # fmt: skip
+        """The one login of the API and the pages: throttled, audited; sets the session cookie
+        on ``response`` and gives the principal and its CSRF token, or raises Problem."""
         client = _client(request)
         if not limiter.allow(f"login:{client}"):
             raise Problem(429, "too many requests", "too many login attempts", {"Retry-After": "1"})
-        keys = [f"user:{body.username[:100]}", f"ip:{client}"]
+        keys = [f"user:{username[:100]}", f"ip:{client}"]
         wait = login_attempt(engine, keys)  # counted before the password is checked
         if wait > 0:  # no password is checked while locked, not even the right one
             audit.record(
                 engine,
-                f"user:{body.username[:100]}",
+                f"user:{username[:100]}",
                 "login.locked",
                 client,
                 {"retry_after_s": round(wait)},
             )
             raise Problem(429, "too many failed logins", f"try again in {math.ceil(wait)} s",
                           {"Retry-After": str(math.ceil(wait))})  # fmt: skip
-        p = check_password(engine, body.username, body.password)
+        p = check_password(engine, username, password)
         if p is None:
-            audit.record(engine, f"user:{body.username[:100]}", "login.failed", client)
+            audit.record(engine, f"user:{username[:100]}", "login.failed", client)
             raise Problem(401, "wrong user name or password")
-        login_succeeded(engine, body.username, client)
+        login_succeeded(engine, username, client)
         token, csrf = start_session(engine, p)
         response.set_cookie("ocsea_session", token, httponly=True, secure=True, samesite="strict",
                             max_age=8 * 3600, path="/")  # fmt: skip
         audit.record(engine, p.name, "login", client)
+        return p, csrf
+
+    @app.post("/v1/session/login", response_model=LoginOut, tags=["web app"])
+    def login(body: LoginIn, response: Response, request: Request) -> LoginOut:
+        """Password login for the web app: an HttpOnly, Secure, SameSite=Strict session cookie;
+        the CSRF token in the answer must come back as X-CSRF-Token on every write."""
+        p, csrf = sign_in(body.username, body.password, request, response)
         return LoginOut(username=body.username, role=p.role, csrf_token=csrf)
 
     @app.post("/v1/session/logout", status_code=204, tags=["web app"])
@@ -781,5 +792,8 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
     from ocsea.service.casework_api import register as register_casework
 
     register_casework(app, engine, principal, Problem, referral_settings)
+    from ocsea.web.pages import register as register_pages
+
+    register_pages(app, engine, detector, sign_in, record_review, Problem, ReviewIn)
     app.add_middleware(GuardMiddleware)
     return app

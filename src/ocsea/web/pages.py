@@ -1,0 +1,277 @@
+"""The analysts' pages: sign-in, home, the review queue and a finding's page with its keyboard
+review form. Server-rendered (Jinja2, our own small script, no build step), on the service's
+sessions, CSRF tokens, roles and audit: a page or button a role may not use is neither shown nor
+accepted, and every read and review is audited as through the API."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from datetime import timedelta
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import Cookie, FastAPI, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.engine import Engine
+
+from ocsea.service import audit
+from ocsea.service.access import Principal, end_session, session_principal
+from ocsea.store.db import cases, findings, items, observations, reviews, sharers, signals
+from ocsea.text.detector import Detector
+from ocsea.web.i18n import LANGS, default_lang, words
+
+PAGE_SIZE = 50
+MAX_ID = 2**62
+# Pages load our own script and style only; nothing is framed, posted elsewhere or inlined.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+CLASSES = ("baseline", "national", "not_illegal")
+AGE_GROUPS = ("infant", "prepubescent", "pubescent", "unknown")
+
+_env = Environment(
+    loader=PackageLoader("ocsea.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def highlight(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[str, str | None]]:
+    """The text cut into pieces, each with the reason that covers it (the first one given where
+    reasons overlap) or None: what the page marks."""
+    cover: list[str | None] = [None] * len(text)
+    for start, end, why in spans:
+        for k in range(max(0, start), min(len(text), end)):
+            if cover[k] is None:
+                cover[k] = why
+    out: list[tuple[str, str | None]] = []
+    for k, ch in enumerate(text):
+        if out and out[-1][1] == cover[k]:
+            out[-1] = (out[-1][0] + ch, cover[k])
+        else:
+            out.append((ch, cover[k]))
+    return out
+
+
+def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable,
+             record_review: Callable, problem: type[Exception], review_in: type) -> None:  # fmt: skip
+    static = resources.files("ocsea.web").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    def lang_of(request: Request) -> str:
+        lang = request.cookies.get("ocsea_lang") or default_lang()
+        return lang if lang in LANGS else default_lang()
+
+    def page(request: Request, template: str, code: int = 200, **ctx: Any) -> HTMLResponse:
+        lang = lang_of(request)
+        html = _env.get_template(template).render(t=words(lang), lang=lang, **ctx)
+        return HTMLResponse(html, status_code=code,
+                            headers={"Content-Security-Policy": PAGE_CSP})  # fmt: skip
+
+    def signed_in(token: str | None) -> tuple[Principal, str] | None:
+        return session_principal(engine, token) if token else None
+
+    def to_sign_in(token: str | None) -> RedirectResponse:
+        return RedirectResponse("/?ended=1" if token else "/", status_code=303)
+
+    def refused(request: Request, who: Principal, csrf: str, what: str) -> HTMLResponse:
+        audit.record(engine, who.name, "access.denied", request.url.path[-300:],
+                     {"page": what, "why": "role"})  # fmt: skip
+        return page(request, "message.html", 403, who=who, csrf=csrf, message="not_allowed")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request, ocsea_session: Annotated[str | None, Cookie()] = None,
+             ended: int = Query(default=0, ge=0, le=1)) -> HTMLResponse:  # fmt: skip
+        found = signed_in(ocsea_session)
+        if found is None:
+            return page(request, "sign_in.html", ended=bool(ended or ocsea_session))
+        who, csrf = found
+        counts = {"new": 0, "reviewed": 0}
+        top: list = []
+        open_cases = None
+        with engine.connect() as conn:
+            if who.may("findings:read"):
+                for status, n in conn.execute(
+                    select(findings.c.status, func.count()).group_by(findings.c.status)
+                ):
+                    counts[status] = n
+                top = conn.execute(_queue_query().where(findings.c.status == "new")
+                                   .order_by(findings.c.priority.desc(), findings.c.id).limit(10)).all()  # fmt: skip
+            if who.may("cases:read"):
+                open_cases = conn.execute(
+                    select(func.count()).select_from(cases).where(cases.c.status == "open")
+                ).scalar_one()
+        due = None
+        if who.may("requests:read"):
+            from ocsea.referrals.requests_store import due_list
+
+            due = len(due_list(engine, timedelta(days=7)))
+        audit.record(engine, who.name, "page.home")
+        return page(request, "home.html", who=who, csrf=csrf, counts=counts, top=top,
+                    open_cases=open_cases, due=due)  # fmt: skip
+
+    @app.post("/sign-in", response_class=HTMLResponse, include_in_schema=False)
+    def sign_in_form(request: Request, username: Annotated[str, Form(max_length=100)],
+                     password: Annotated[str, Form(max_length=128)]) -> Response:  # fmt: skip
+        response = RedirectResponse("/", status_code=303)
+        try:
+            sign_in(username, password, request, response)
+        except problem as exc:  # type: ignore[misc]
+            return page(request, "sign_in.html", exc.status, error=exc.title,
+                        detail=getattr(exc, "detail", ""), username=username)  # fmt: skip
+        return response
+
+    @app.post("/sign-out", include_in_schema=False)
+    def sign_out(csrf_token: Annotated[str, Form(max_length=200)] = "",
+                 ocsea_session: Annotated[str | None, Cookie()] = None) -> Response:  # fmt: skip
+        found = signed_in(ocsea_session)
+        if found is not None and hmac.compare_digest(csrf_token, found[1]):
+            end_session(engine, ocsea_session)
+            audit.record(engine, found[0].name, "logout")
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie("ocsea_session", path="/")
+        return response
+
+    @app.get("/lang/{code}", include_in_schema=False)
+    def set_lang(code: Annotated[str, Path(pattern="^(th|en)$")]) -> Response:
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie("ocsea_lang", code, max_age=365 * 86400, samesite="strict", path="/")
+        return response
+
+    @app.get("/queue", response_class=HTMLResponse, include_in_schema=False)
+    def queue(
+        request: Request,
+        ocsea_session: Annotated[str | None, Cookie()] = None,
+        status: str = Query(default="new", pattern="^(new|reviewed|all)$"),
+        kind: str = Query(default="", max_length=30),
+        after: str = Query(default="", max_length=60, pattern=r"^(|-?[0-9.e+-]+:[0-9]+)$"),
+    ) -> Response:
+        found = signed_in(ocsea_session)
+        if found is None:
+            return to_sign_in(ocsea_session)
+        who, csrf = found
+        if not who.may("findings:read"):
+            return refused(request, who, csrf, "queue")
+        q = _filtered(_queue_query(), status, kind)
+        if after:
+            prio, fid = after.split(":")
+            q = q.where(_after(float(prio), int(fid)))
+        with engine.connect() as conn:
+            rows = conn.execute(q.order_by(findings.c.priority.desc(), findings.c.id)
+                                .limit(PAGE_SIZE + 1)).all()  # fmt: skip
+            kinds = [k for (k,) in conn.execute(select(findings.c.kind).distinct().limit(50))]
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        cursor = f"{rows[-1].priority!r}:{rows[-1].id}" if more else ""
+        audit.record(engine, who.name, "findings.list", "",
+                     {"page": "queue", "status": status, "kind": kind, "returned": len(rows)})  # fmt: skip
+        return page(request, "queue.html", who=who, csrf=csrf, rows=rows, status=status,
+                    kind=kind, kinds=sorted(kinds), cursor=cursor)  # fmt: skip
+
+    @app.get("/findings/{finding_id}", response_class=HTMLResponse, include_in_schema=False)
+    def finding_page(
+        request: Request,
+        finding_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        ocsea_session: Annotated[str | None, Cookie()] = None,
+        status: str = Query(default="new", pattern="^(new|reviewed|all)$"),
+        kind: str = Query(default="", max_length=30),
+        saved: int = Query(default=0, ge=0, le=1),
+    ) -> Response:
+        found = signed_in(ocsea_session)
+        if found is None:
+            return to_sign_in(ocsea_session)
+        who, csrf = found
+        if not who.may("findings:read"):
+            return refused(request, who, csrf, "finding")
+        with engine.connect() as conn:
+            r = conn.execute(_queue_query().add_columns(findings.c.item_id)
+                             .where(findings.c.id == finding_id)).first()  # fmt: skip
+            if r is None:
+                return page(request, "message.html", 404, who=who, csrf=csrf, message="no_findings")
+            sigs = conn.execute(select(signals).where(signals.c.item_id == r.item_id)).all()
+            revs = conn.execute(select(reviews).where(reviews.c.finding_id == finding_id)
+                                .order_by(reviews.c.id)).all()  # fmt: skip
+            shs = conn.execute(select(sharers.c.id, sharers.c.network, sharers.c.guid)
+                               .join(observations, observations.c.sharer_id == sharers.c.id)
+                               .where(observations.c.item_id == r.item_id).distinct().limit(50)).all()  # fmt: skip
+            base = _filtered(_queue_query(), status, kind)
+            nxt = conn.execute(base.where(_after(r.priority, r.id))
+                               .order_by(findings.c.priority.desc(), findings.c.id).limit(1)).first()  # fmt: skip
+            prev = conn.execute(base.where(_before(r.priority, r.id))
+                                .order_by(findings.c.priority.asc(), findings.c.id.desc()).limit(1)).first()  # fmt: skip
+        text = r.text or ""
+        verdict = detector.classify(text) if text else None
+        spans = [(rs.span[0], rs.span[1], f"{rs.category}: {rs.term}")
+                 for rs in (verdict.reasons if verdict else ()) if rs.span]  # fmt: skip
+        rules = [rs for rs in (verdict.reasons if verdict else ()) if rs.kind == "rule"]
+        audit.record(engine, who.name, "finding.read", str(finding_id), {"page": True})
+        return page(request, "finding.html", who=who, csrf=csrf, f=r, pieces=highlight(text, spans),
+                    verdict=verdict, rules=rules,
+                    hashes=[s for s in sigs if s.type == "hash"], sharers=shs, reviews=revs,
+                    next_id=nxt.id if nxt else None, prev_id=prev.id if prev else None,
+                    status=status, kind=kind, classes=CLASSES, age_groups=AGE_GROUPS,
+                    may_review=who.may("findings:review"), saved=bool(saved))  # fmt: skip
+
+    @app.post("/findings/{finding_id}/review", include_in_schema=False)
+    def review_form(
+        request: Request,
+        finding_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+        csrf_token: Annotated[str, Form(max_length=200)],
+        classification: Annotated[str, Form(pattern="^(baseline|national|not_illegal)$")],
+        age_group: Annotated[
+            str, Form(pattern="^(infant|prepubescent|pubescent|unknown)$")
+        ] = "unknown",
+        virtual: Annotated[str, Form(max_length=5)] = "",
+        notes: Annotated[str, Form(max_length=4000)] = "",
+        next_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
+        status: Annotated[str, Form(pattern="^(new|reviewed|all)$")] = "new",
+        kind: Annotated[str, Form(max_length=30)] = "",
+        ocsea_session: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        found = signed_in(ocsea_session)
+        if found is None:
+            return to_sign_in(ocsea_session)
+        who, csrf = found
+        if not hmac.compare_digest(csrf_token, csrf):
+            audit.record(engine, who.name, "access.denied", request.url.path[-300:],
+                         {"why": "CSRF check failed"})  # fmt: skip
+            return page(request, "message.html", 403, who=who, csrf=csrf, message="csrf")
+        if not who.may("findings:review"):
+            return refused(request, who, csrf, "review")
+        body = review_in(classification=classification, age_group=age_group,
+                         virtual=virtual in ("1", "on", "true"), notes=notes)  # fmt: skip
+        record_review(finding_id, body, who)
+        query = f"?status={status}&kind={kind}&saved=1"
+        target = f"/findings/{next_id}{query}" if next_id else f"/queue?status={status}&kind={kind}"
+        return RedirectResponse(target, status_code=303)
+
+
+def _queue_query():
+    return select(findings.c.id, findings.c.kind, findings.c.priority, findings.c.status,
+                  findings.c.breakdown, findings.c.updated_at, items.c.text, items.c.sha1,
+                  items.c.md5).join(items, items.c.id == findings.c.item_id)  # fmt: skip
+
+
+def _filtered(q, status: str, kind: str):
+    if status != "all":
+        q = q.where(findings.c.status == status)
+    if kind:
+        q = q.where(findings.c.kind == kind)
+    return q
+
+
+def _after(priority: float, fid: int):
+    """Keyset: what comes after (priority, id) in the order priority descending, id ascending."""
+    return or_(findings.c.priority < priority,
+               and_(findings.c.priority == priority, findings.c.id > fid))  # fmt: skip
+
+
+def _before(priority: float, fid: int):
+    return or_(findings.c.priority > priority,
+               and_(findings.c.priority == priority, findings.c.id < fid))  # fmt: skip

@@ -1,0 +1,137 @@
+"""The analysts' pages through the service: sign-in, home, queue, a finding's page with its
+highlighted reasons, keyboard review form, CSRF and roles. (Keyboard use in a real browser is for
+the browser tests the web-app issue asks for.)"""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from ocsea.service import audit
+from ocsea.service.access import add_user
+from ocsea.service.app import create_app
+from ocsea.store.db import findings, items, make_engine
+from ocsea.web.pages import highlight
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def engine(tmp_path):
+    e = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    now = datetime.now(UTC)
+    with e.begin() as conn:
+        for k, (text, prio) in enumerate(
+            [("pthc new.avi", 9.0), ("holiday IMG_2041.JPG", 1.0), ("เด็ก ม.2 ขายคลิป", 7.5)], 1
+        ):
+            conn.execute(insert(items).values(id=k, kind="p2p_file", key=f"{k:064d}", text=text,
+                                              seen_count=0))  # fmt: skip
+            conn.execute(insert(findings).values(id=k, item_id=k, kind="p2p_file", priority=prio,
+                                                 status="new", breakdown={"factors": {"text_score": prio}},
+                                                 updated_at=now))  # fmt: skip
+    add_user(e, "ana", PASSWORD, "analyst")
+    add_user(e, "boss", PASSWORD, "admin")
+    yield e
+    e.dispose()
+
+
+@pytest.fixture
+def app(engine, detector):
+    return create_app(engine, detector)
+
+
+def signed_in(app, user="ana", lang="en"):
+    c = TestClient(app, base_url="https://testserver", cookies={"ocsea_lang": lang})
+    r = c.post("/sign-in", data={"username": user, "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return c
+
+
+def csrf_of(html):
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_signed_out_visitors_see_the_sign_in_form_in_thai_by_default(app):
+    r = TestClient(app, base_url="https://testserver").get("/")
+    assert r.status_code == 200 and "เข้าสู่ระบบ" in r.text and 'lang="th"' in r.text
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["cache-control"] == "no-store"
+    assert (
+        TestClient(app, base_url="https://testserver")
+        .get("/queue", follow_redirects=False)
+        .status_code
+        == 303
+    )
+
+
+def test_a_wrong_password_stays_on_the_form_and_is_audited(app, engine):
+    c = TestClient(app, base_url="https://testserver")
+    r = c.post("/sign-in", data={"username": "ana", "password": "not the password"})
+    assert r.status_code == 401 and "wrong user name or password" in r.text
+    assert "login.failed" in [e["action"] for e in audit.entries(engine)]
+
+
+def test_home_and_queue_rank_findings_by_priority(app):
+    c = signed_in(app)
+    home = c.get("/")
+    assert "New findings" in home.text and ">3<" in home.text
+    q = c.get("/queue")
+    order = [q.text.index(s) for s in ("pthc new.avi", "เด็ก ม.2 ขายคลิป", "holiday IMG_2041.JPG")]
+    assert order == sorted(order)
+
+
+def test_queue_pages_by_keyset(app, monkeypatch):
+    import ocsea.web.pages as pages
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    c = signed_in(app)
+    first = c.get("/queue")
+    assert "holiday" not in first.text
+    cursor = re.search(r'after=([^"&]+)"', first.text).group(1)
+    second = c.get(f"/queue?after={cursor}")
+    assert "holiday IMG_2041.JPG" in second.text and "pthc new.avi" not in second.text
+
+
+def test_a_finding_page_marks_the_reasons_and_a_review_goes_to_the_next(app, engine):
+    c = signed_in(app)
+    page = c.get("/findings/1")
+    assert "<mark" in page.text and "pthc" in page.text  # the codeword is marked on its span
+    assert 'data-key="1"' in page.text and 'id="next"' in page.text
+    r = c.post("/findings/1/review", data={"csrf_token": csrf_of(page.text),
+               "classification": "baseline", "age_group": "prepubescent", "next_id": "3"},
+               follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"].startswith("/findings/3")
+    actions = [(e["action"], e["target"]) for e in audit.entries(engine)]
+    assert ("finding.review", "1") in actions and ("finding.read", "1") in actions
+    assert (
+        "baseline" in c.get("/findings/1?status=all").text
+        or "Baseline" in c.get("/findings/1?status=all").text
+    )
+
+
+def test_a_review_without_its_csrf_token_is_refused(app, engine):
+    c = signed_in(app)
+    r = c.post("/findings/1/review", data={"csrf_token": "forged", "classification": "baseline"})
+    assert r.status_code == 403
+    assert not [e for e in audit.entries(engine) if e["action"] == "finding.review"]
+
+
+def test_sign_out_ends_the_session(app):
+    c = signed_in(app)
+    token = csrf_of(c.get("/").text)
+    c.post("/sign-out", data={"csrf_token": token})
+    assert c.get("/queue", follow_redirects=False).status_code == 303
+
+
+def test_pages_switch_language(app):
+    c = signed_in(app, lang="th")
+    assert "คิวตรวจสอบ" in c.get("/").text
+    c.get("/lang/en")
+    assert "Review queue" in c.get("/").text
+
+
+def test_highlight_cuts_the_text_at_the_reasons():
+    assert highlight("abc def", [(4, 7, "x"), (5, 6, "y")]) == [("abc ", None), ("def", "x")]
+    assert highlight("", []) == []
