@@ -135,3 +135,12 @@ def test_pages_switch_language(app):
 def test_highlight_cuts_the_text_at_the_reasons():
     assert highlight("abc def", [(4, 7, "x"), (5, 6, "y")]) == [("abc ", None), ("def", "x")]
     assert highlight("", []) == []
+
+
+def test_api_docs_are_served_from_the_installed_package(app):
+    c = TestClient(app, base_url="https://testserver")
+    page = c.get("/docs")
+    assert page.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    assert c.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert c.get("/static/docs.js").status_code == 200

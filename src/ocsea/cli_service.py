@@ -352,7 +352,7 @@ def register(app: typer.Typer) -> None:
         shown = engine.url.render_as_string(hide_password=True)
         err.print(f"ocsea {__import__('ocsea').__version__} serving http://{host}:{port} "
                   f"({workers} worker{'s' if workers > 1 else ''}; database {shown}); "
-                  f"OpenAPI description at http://{host}:{port}/openapi.json; Ctrl-C stops",
+                  f"API docs at http://{host}:{port}/docs; Ctrl-C stops",
                   highlight=False)  # fmt: skip
         if key is None:
             err.print("warning: no audit key (OCSEA_AUDIT_KEY or [audit] key_file): the audit "

@@ -31,6 +31,11 @@ PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# Swagger UI sets style attributes and shows data: images; its scripts are files too.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 CLASSES = ("baseline", "national", "not_illegal")
 AGE_GROUPS = ("infant", "prepubescent", "pubescent", "unknown")
 
@@ -63,6 +68,16 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
              record_review: Callable, problem: type[Exception], review_in: type) -> None:  # fmt: skip
     static = resources.files("ocsea.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    import swagger_ui_bundle
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+              name="docs-assets")  # fmt: skip
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The API description in Swagger UI, from the package pip installed (no CDN)."""
+        html = _env.get_template("docs.html").render()
+        return HTMLResponse(html, headers={"Content-Security-Policy": DOCS_CSP})
 
     def lang_of(request: Request) -> str:
         lang = request.cookies.get("ocsea_lang") or default_lang()
