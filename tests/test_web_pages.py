@@ -144,3 +144,20 @@ def test_api_docs_are_served_from_the_installed_package(app):
     assert "cdn" not in page.text.lower()
     assert c.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     assert c.get("/static/docs.js").status_code == 200
+
+
+def test_cases_are_shown_to_roles_that_may_read_them_and_refused_to_others(app, engine):
+    from ocsea.store.db import cases
+
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(cases).values(key="C7", status="open", referral_ids=[7, 9], sharer_ids=[],
+                     priority=6.5, breakdown={"infant": 3.0, "live_streaming": 3.0},
+                     evidence={"infant": ["ncmec 7: victim aged 2"]}, updated_at=now))  # fmt: skip
+    boss = signed_in(app, "boss")
+    page = boss.get("/cases")
+    assert page.status_code == 200 and "C7" in page.text and "victim aged 2" in page.text
+    ana = signed_in(app, "ana")
+    assert "/cases" not in ana.get("/").text  # not shown
+    assert ana.get("/cases").status_code == 403  # and refused
+    assert any(e["action"] == "access.denied" for e in audit.entries(engine))

@@ -189,6 +189,23 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         return page(request, "queue.html", who=who, csrf=csrf, rows=rows, status=status,
                     kind=kind, kinds=sorted(kinds), cursor=cursor)  # fmt: skip
 
+    @app.get("/cases", response_class=HTMLResponse, include_in_schema=False)
+    def cases_page(request: Request, ocsea_session: Annotated[str | None, Cookie()] = None,
+                   limit: int = Query(default=100, ge=1, le=500)) -> Response:  # fmt: skip
+        """Open cases, highest priority first, each with the factors behind its score and the
+        evidence for each factor."""
+        found = signed_in(ocsea_session)
+        if found is None:
+            return to_sign_in(ocsea_session)
+        who, csrf = found
+        if not who.may("cases:read"):
+            return refused(request, who, csrf, "cases")
+        from ocsea.referrals.store import top_cases
+
+        rows = top_cases(engine, limit)
+        audit.record(engine, who.name, "cases.list", "", {"page": True, "returned": len(rows)})
+        return page(request, "cases.html", who=who, csrf=csrf, rows=rows)
+
     @app.get("/findings/{finding_id}", response_class=HTMLResponse, include_in_schema=False)
     def finding_page(
         request: Request,
