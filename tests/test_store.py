@@ -206,6 +206,6 @@ def test_bulk_insert_adds_and_skips_the_same_on_both_backends(db_url):
 def test_the_newest_migration_file_is_alembics_head():
     """Start-up skips alembic when the database is at the newest file's revision: the two must
     agree (a migration named out of order would leave databases behind)."""
-    from ocsea.store.migrate import _newest_file_revision
+    from ocsea.store.migrate import newest_file_revision
 
-    assert _newest_file_revision() == head_revision()
+    assert newest_file_revision() == head_revision()

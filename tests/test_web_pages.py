@@ -161,3 +161,21 @@ def test_cases_are_shown_to_roles_that_may_read_them_and_refused_to_others(app, 
     assert "/cases" not in ana.get("/").text  # not shown
     assert ana.get("/cases").status_code == 403  # and refused
     assert any(e["action"] == "access.denied" for e in audit.entries(engine))
+
+
+def test_forms_posted_from_another_site_are_refused(app, engine):
+    c = TestClient(app, base_url="https://testserver")
+    r = c.post("/sign-in", data={"username": "ana", "password": PASSWORD},
+               headers={"Origin": "https://evil.example.org"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 403 and "ocsea_session" not in r.headers.get("set-cookie", "")
+    s = signed_in(app)
+    token = csrf_of(s.get("/findings/1").text)
+    r = s.post("/findings/1/review", data={"csrf_token": token, "classification": "baseline"},
+               headers={"Sec-Fetch-Site": "cross-site"})  # fmt: skip
+    assert r.status_code == 403
+
+
+def test_a_bad_cursor_is_refused_not_a_crash(app):
+    c = signed_in(app)
+    for bad in ("...:1", "1:99999999999999999999", "nan:1"):
+        assert c.get("/queue", params={"after": bad}).status_code == 422

@@ -128,6 +128,12 @@ class Matcher:
         return cls(None, parts.exact, parts.pdq, parts.videos, entry_info=entry_info,
                    n_entries=parts.n_entries, **kw)  # fmt: skip
 
+    def _fetch(self, eids) -> None:
+        """The details of these entries, one lookup for all that are not known yet."""
+        missing = [e for e in eids if e not in self.entries]
+        if missing and self._entry_info is not None:
+            self.entries.update(self._entry_info(sorted(set(missing))))
+
     def _hit(self, eid: int, hash_type: str, distance: int, **extra) -> HashMatch:
         e = self.entries.get(eid)
         if e is None and self._entry_info is not None:
@@ -138,11 +144,13 @@ class Matcher:
         return HashMatch(e.list_name, e.category, hash_type, distance, eid, e.media_id, **extra)
 
     def match_digests(self, d: Digests) -> list[HashMatch]:
-        out = []
-        for t in ("md5", "sha1", "sha256"):
-            for eid in self.exact[t].lookup(getattr(d, t)):
-                out.append(self._hit(eid, t, 0))
-        return out
+        found = [
+            (eid, t)
+            for t in ("md5", "sha1", "sha256")
+            for eid in self.exact[t].lookup(getattr(d, t))
+        ]
+        self._fetch(eid for eid, _ in found)
+        return [self._hit(eid, t, 0) for eid, t in found]
 
     def match_pdq(self, hashes: Sequence[PdqHash]) -> list[HashMatch]:
         """Near-duplicates of an image; ``hashes`` is the original or its 8 dihedral variants."""
@@ -153,6 +161,7 @@ class Matcher:
             for eid, dist in self.pdq.query(h.hex, self.max_distance):
                 if eid not in best or dist < best[eid][0]:
                     best[eid] = (dist, DIHEDRAL_NAMES[k] if len(hashes) == 8 else "original")
+        self._fetch(best)
         return [
             self._hit(eid, "pdq", d, transform=t)
             for eid, (d, t) in sorted(best.items(), key=lambda x: x[1][0])
@@ -173,6 +182,7 @@ class Matcher:
                 query_hits[eid].add(qi)
                 compared_hits[eid].add(gid)
         out = []
+        self._fetch(query_hits)
         for eid, qset in query_hits.items():
             q_pct = 100.0 * len(qset) / len(good)
             c_pct = 100.0 * len(compared_hits[eid]) / max(1, len(self.videos[eid]))

@@ -81,7 +81,9 @@ def _stamp(engine: Engine, lists: Sequence[str] | None, floor: int) -> dict:
                    hash_list_imports.c.file_sha256, hash_list_imports.c.imported_at
                    ).order_by(hash_list_imports.c.id)):  # fmt: skip
             imports.update(repr(tuple(row)).encode())
-    return {"format": FORMAT, "max_entry_id": int(top or 0),
+    from ocsea.store.migrate import newest_file_revision
+
+    return {"format": FORMAT, "schema": newest_file_revision(), "max_entry_id": int(top or 0),
             "imports": imports.hexdigest(), "lists": sorted(lists) if lists else None,
             "quality_floor": floor}  # fmt: skip
 
@@ -109,8 +111,10 @@ def load_or_build(engine: Engine, lists: Sequence[str] | None, floor: int,
     except OSError as exc:  # a read-only place: the index still works, built each time
         log.warning("could not keep the match index in %s: %s", root, exc)
     else:
-        for old in root.glob(f"{sel}-*"):  # older stamps of this selection
-            if old != folder and not old.name.startswith("."):
+        # Older stamps go, of this selection and of any other: an index of other lists or
+        # another floor is rebuilt when next asked for (it would be stale after this change).
+        for old in root.iterdir():
+            if old != folder and not old.name.startswith(".") and (old / "meta.json").is_file():
                 shutil.rmtree(old, ignore_errors=True)
     return parts
 

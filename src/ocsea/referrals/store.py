@@ -168,8 +168,9 @@ def import_documents(engine: Engine, docs: Iterable[tuple[str, bytes | None, str
             res.rejected.append(f"{name}: {why}")
             continue
         sha = hashlib.sha256(data).hexdigest()
-        writer = None
         try:
+            # A database error anywhere here is raised as it is; only what the reader raises
+            # (_NotReadable) rejects the document, and either way its transaction rolls back.
             with engine.begin() as conn:
                 if conn.execute(
                     select(referral_documents.c.id).where(referral_documents.c.sha256 == sha)
@@ -177,18 +178,12 @@ def import_documents(engine: Engine, docs: Iterable[tuple[str, bytes | None, str
                     res.documents_already += 1
                     continue
                 writer = _DocumentWriter(conn, name, data, sha, actor, datetime.now(UTC))
-                parsed = parse_document(name, data, fmt, settings.region, settings.csv_columns,
-                                        sink=writer.add)  # fmt: skip
+                parsed = _read(name, data, fmt, settings, writer.add)
                 writer.finish(parsed.format)
         except _StoreFailed as exc:
             raise exc.__cause__ from None
-        except ReferralError as exc:
+        except _NotReadable as exc:
             res.rejected.append(str(exc))
-            continue
-        except Exception as exc:  # a reader's bug must not stop the other documents
-            log.exception("reading %s", name)
-            res.rejected.append(f"{name}: could not be read ({type(exc).__name__}: {exc}); "
-                                "please report this file's format")  # fmt: skip
             continue
         res.rejected += parsed.errors
         res.warnings += parsed.warnings
@@ -199,6 +194,24 @@ def import_documents(engine: Engine, docs: Iterable[tuple[str, bytes | None, str
         res.new += len(writer.ids)
         res.new_ids += writer.ids
     return res
+
+
+class _NotReadable(Exception):
+    """A document the reader refused or failed on: rejected, the others go on."""
+
+
+def _read(name: str, data: bytes, fmt: str, settings: ReferralSettings,
+          sink: Callable[[Referral], None]):  # fmt: skip
+    try:
+        return parse_document(name, data, fmt, settings.region, settings.csv_columns, sink=sink)
+    except _StoreFailed:
+        raise
+    except ReferralError as exc:
+        raise _NotReadable(str(exc)) from exc
+    except Exception as exc:  # a reader's bug must not stop the other documents
+        log.exception("reading %s", name)
+        raise _NotReadable(f"{name}: could not be read ({type(exc).__name__}: {exc}); "
+                           "please report this file's format") from exc  # fmt: skip
 
 
 class _StoreFailed(Exception):

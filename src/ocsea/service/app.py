@@ -409,7 +409,10 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         ref = uuid.uuid4().hex[:12]
         log.error("internal error %s on %s %s", ref, request.method, request.url.path,
                   exc_info=exc)  # fmt: skip
-        return _problem(500, "internal error", f"reference {ref}: the service log has the details")
+        # Starlette answers this outside GuardMiddleware: the headers are set here.
+        headers = {k.decode(): v.decode() for k, v in SECURITY_HEADERS}
+        return _problem(500, "internal error", f"reference {ref}: the service log has the details",
+                        headers)  # fmt: skip
 
     @app.exception_handler(Problem)
     async def _p(_: Request, exc: Problem) -> JSONResponse:

@@ -40,7 +40,9 @@ _AGE_BOUND_RX = re.compile(
     r"([0-9]{1,2})(?![0-9+])"
 )
 # "she's 15", "i'm 14": a person's own age.
-_PRONOUN_AGE_RX = re.compile(r"(?<![a-z])(?:she|he|i) ?(?:s|is|m|am) ([0-9]{1,2})(?![0-9+])")
+_PRONOUN_AGE_RX = re.compile(
+    r"(?<![a-z])(?:(?:she|he) ?(?:s|is)|i ?(?:m|am)) ([0-9]{1,2})(?![0-9+])"
+)  # not "level is 14": "i" + "s" would be the word "is"
 _FEMALE_RX = re.compile(r"(?<![0-9.+])(1[0-7]) ?f(?![a-z0-9])")
 # A number of years: a person's age or a thing's ("ประกัน 5 ปี"), so a stated age only.
 _YEARS_RX = re.compile(r"(?<![\d.+])(\d{1,2}) ?(?:ปี|pi|pee|pii)(?![a-z0-9])")

@@ -56,6 +56,9 @@ _NO_SUBSTRING = frozenset(
 )  # "optscript"
 
 
+# Categories whose romanised-Thai terms are also found by their spelling skeleton.
+_ROM_CATEGORIES = frozenset(["minor", "grade", "sexual", "live", "solicit", "school"])
+
 # Words found run together in one Latin token: at least this long each, and of these categories.
 _MIN_GLUED_PART = 3
 _GLUE_CATEGORIES = frozenset(["csa_code", "minor", "sexual", "grade"])
@@ -176,7 +179,11 @@ class Lexicon:
         self.entries = list(entries)
         thai_terms = [normalize(e.term).replace(" ", "") for e in self.entries]
         thai_terms += [e.canonical for e in self.entries if e.canonical]
-        self.tokenizer = ThaiTokenizer(thai_terms, prefer_extra=True)
+        # Codewords are never made by a re-cut: a codeword alone is csa, and "สาย|เด็กเสิร์ฟ"
+        # (waiter work) re-cut to "สายเด็ก|เสิร์ฟ", "พี|โดรน" (a drone) to "พีโด|รน".
+        prefer = [normalize(e.term).replace(" ", "") for e in self.entries
+                  if e.category != "csa_code"]  # fmt: skip
+        self.tokenizer = ThaiTokenizer(thai_terms, prefer=prefer)
         # Lexicon-only dictionary to find terms inside compound dictionary words ("ภาพเปลือย").
         self._compound_tokenizer = ThaiTokenizer(
             [t for t in thai_terms if len(t) >= _MIN_COMPOUND_PART], with_default_words=False
@@ -206,8 +213,10 @@ class Lexicon:
                 self._prefixes.update(key[:k] for k in _thai_cuts(key))
                 self._skeleton_prefixes.update(sk[:k] for k in _thai_cuts(sk))
             self.index.setdefault(key, []).append(e)
-            # Codewords only as spelt: a codeword alone is csa, and "Saylor" is not "sai lo".
-            if e.lang == "th-Latn" and key.isascii() and e.category != "csa_code":
+            # Respelt only where a wrong match cannot make evidence beside a child word: codewords
+            # only as spelt ("Saylor" is not "sai lo"), and no intent or context words ("loud"
+            # and "loot" fold onto หลุด "lud", "lag" onto แลก "laek", "rub" onto รูป "rup").
+            if e.lang == "th-Latn" and key.isascii() and e.category in _ROM_CATEGORIES:
                 rk = rom_skeleton(key)
                 if len(rk) >= MIN_SKELETON:
                     self._rom_index.setdefault(rk, []).append(e)

@@ -40,18 +40,18 @@ class ThaiTokenizer:
         self,
         extra_words: Iterable[str] = (),
         with_default_words: bool = True,
-        prefer_extra: bool = False,
+        prefer: Iterable[str] = (),
     ) -> None:
         from pythainlp.corpus.common import thai_words
 
         words = set(thai_words()) if with_default_words else set()
         extra = {w for w in extra_words if w and _THAI_RX.search(w) and " " not in w}
         words.update(extra)
-        # With ``prefer_extra``, two words newmm cut one way are cut the other way when that
-        # gives an extra (lexicon) word beside a dictionary word: "โลลิไทย" is "โลลิ|ไทย", not
-        # "โล|ลิไทย" (the same number of words; newmm has no reason to prefer either).
-        self._words = frozenset(words) if prefer_extra else frozenset()
-        self._prefer = frozenset(extra) if prefer_extra else frozenset()
+        # Two words newmm cut one way are cut the other way when that gives a ``prefer`` word
+        # beside a dictionary word: "โลลิไทย" is "โลลิ|ไทย", not "โล|ลิไทย" (the same number of
+        # words; newmm has no reason to prefer either).
+        self._prefer = frozenset(w for w in prefer if w in extra)
+        self._words = frozenset(words) if self._prefer else frozenset()
         key = hash(frozenset(words))
         with self._lock:
             name = self._loaded.get(key)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from importlib import resources
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Cookie, FastAPI, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -89,6 +90,14 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         return HTMLResponse(html, status_code=code,
                             headers={"Content-Security-Policy": PAGE_CSP})  # fmt: skip
 
+    def cross_site(request: Request) -> bool:
+        """A form posted from another site (login CSRF, or a forged review): the browser says so
+        in Sec-Fetch-Site, or an Origin that is not this host."""
+        if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+            return True
+        origin = request.headers.get("origin")
+        return bool(origin) and origin.split("://", 1)[-1] != request.headers.get("host", "")
+
     def signed_in(token: str | None) -> tuple[Principal, str] | None:
         return session_principal(engine, token) if token else None
 
@@ -133,13 +142,18 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
 
     @app.post("/sign-in", response_class=HTMLResponse, include_in_schema=False)
     def sign_in_form(request: Request, username: Annotated[str, Form(max_length=100)],
-                     password: Annotated[str, Form(max_length=128)]) -> Response:  # fmt: skip
+                     password: Annotated[str, Form(max_length=128)],
+                     ocsea_session: Annotated[str | None, Cookie()] = None) -> Response:  # fmt: skip
+        if cross_site(request):
+            return page(request, "message.html", 403, message="csrf")
         response = RedirectResponse("/", status_code=303)
         try:
             sign_in(username, password, request, response)
         except problem as exc:  # type: ignore[misc]
             return page(request, "sign_in.html", exc.status, error=exc.title,
                         detail=getattr(exc, "detail", ""), username=username)  # fmt: skip
+        if ocsea_session:  # a new sign-in ends the browser's earlier session
+            end_session(engine, ocsea_session)
         return response
 
     @app.post("/sign-out", include_in_schema=False)
@@ -165,7 +179,11 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         ocsea_session: Annotated[str | None, Cookie()] = None,
         status: str = Query(default="new", pattern="^(new|reviewed|all)$"),
         kind: str = Query(default="", max_length=30),
-        after: str = Query(default="", max_length=60, pattern=r"^(|-?[0-9.e+-]+:[0-9]+)$"),
+        after: str = Query(
+            default="",
+            max_length=60,
+            pattern=r"^(|-?[0-9]+(\.[0-9]+)?(e[+-]?[0-9]+)?:[0-9]{1,18})$",
+        ),
     ) -> Response:
         found = signed_in(ocsea_session)
         if found is None:
@@ -176,14 +194,14 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         q = _filtered(_queue_query(), status, kind)
         if after:
             prio, fid = after.split(":")
-            q = q.where(_after(float(prio), int(fid)))
+            q = q.where(_after(float(prio), min(int(fid), MAX_ID)))
         with engine.connect() as conn:
             rows = conn.execute(q.order_by(findings.c.priority.desc(), findings.c.id)
                                 .limit(PAGE_SIZE + 1)).all()  # fmt: skip
             kinds = [k for (k,) in conn.execute(select(findings.c.kind).distinct().limit(50))]
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
-        cursor = f"{rows[-1].priority!r}:{rows[-1].id}" if more else ""
+        cursor = f"{rows[-1].priority!r}:{rows[-1].id}".replace("+", "") if more else ""
         audit.record(engine, who.name, "findings.list", "",
                      {"page": "queue", "status": status, "kind": kind, "returned": len(rows)})  # fmt: skip
         return page(request, "queue.html", who=who, csrf=csrf, rows=rows, status=status,
@@ -270,7 +288,7 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         if found is None:
             return to_sign_in(ocsea_session)
         who, csrf = found
-        if not hmac.compare_digest(csrf_token, csrf):
+        if cross_site(request) or not hmac.compare_digest(csrf_token, csrf):
             audit.record(engine, who.name, "access.denied", request.url.path[-300:],
                          {"why": "CSRF check failed"})  # fmt: skip
             return page(request, "message.html", 403, who=who, csrf=csrf, message="csrf")
@@ -279,8 +297,8 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         body = review_in(classification=classification, age_group=age_group,
                          virtual=virtual in ("1", "on", "true"), notes=notes)  # fmt: skip
         record_review(finding_id, body, who)
-        query = f"?status={status}&kind={kind}&saved=1"
-        target = f"/findings/{next_id}{query}" if next_id else f"/queue?status={status}&kind={kind}"
+        query = urlencode({"status": status, "kind": kind})
+        target = f"/findings/{next_id}?{query}&saved=1" if next_id else f"/queue?{query}"
         return RedirectResponse(target, status_code=303)
 
 
