@@ -179,3 +179,37 @@ def test_a_bad_cursor_is_refused_not_a_crash(app):
     c = signed_in(app)
     for bad in ("...:1", "1:99999999999999999999", "nan:1"):
         assert c.get("/queue", params={"after": bad}).status_code == 422
+
+
+def test_term_candidates_are_accepted_or_rejected_by_roles_that_may(app, engine):
+    from sqlalchemy import select
+
+    from ocsea.store.db import lexicon_terms, term_candidates
+
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        for term in ("newcode", "harmless"):
+            conn.execute(insert(term_candidates).values(term=term, score=40.0, flagged_count=30,
+                         total_count=31, examples=[f"{term} 2026"], discovered_at=now, status="new"))  # fmt: skip
+    ana = signed_in(app, "ana")
+    page = ana.get("/terms")
+    assert "newcode" in page.text and "/terms/accept" not in page.text  # analysts read, not decide
+    assert (
+        ana.post(
+            "/terms/accept", data={"csrf_token": csrf_of(page.text), "term": "newcode"}
+        ).status_code
+        == 403
+    )
+    boss = signed_in(app, "boss")
+    token = csrf_of(boss.get("/terms").text)
+    r = boss.post(
+        "/terms/accept", data={"csrf_token": token, "term": "newcode", "category": "csa_code"}
+    )
+    assert r.status_code == 200 and "harmless" in r.text and "newcode</strong>" not in r.text
+    boss.post("/terms/reject", data={"csrf_token": token, "term": "harmless"})
+    with engine.connect() as conn:
+        status = dict(conn.execute(select(term_candidates.c.term, term_candidates.c.status)).all())
+        accepted = [r.term for r in conn.execute(select(lexicon_terms.c.term))]
+    assert status == {"newcode": "accepted", "harmless": "rejected"} and accepted == ["newcode"]
+    actions = [e["action"] for e in audit.entries(engine)]
+    assert "term.accept" in actions and "term.reject" in actions

@@ -313,6 +313,22 @@ def accept_terms(
     return len(terms)
 
 
+def reject_terms(engine: Engine, terms: list[str], actor: str) -> int:
+    """Mark candidates rejected (audited): discovery does not offer them again."""
+    from ocsea.service import audit
+
+    with engine.begin() as conn:
+        n = 0
+        for t in terms:
+            n += conn.execute(
+                term_candidates.update()
+                .where(term_candidates.c.term == t, term_candidates.c.status == "new")
+                .values(status="rejected")
+            ).rowcount
+        audit.append(conn, actor, "term.reject", "", {"terms": terms[:100], "rejected": n})
+    return n
+
+
 def remove_terms(engine: Engine, terms: list[str], category: str | None, actor: str) -> int:
     """Take accepted terms out of the lexicon overlay (audited); returns how many rows went."""
     from sqlalchemy import delete

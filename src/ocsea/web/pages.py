@@ -21,7 +21,16 @@ from sqlalchemy.engine import Engine
 
 from ocsea.service import audit
 from ocsea.service.access import Principal, end_session, session_principal
-from ocsea.store.db import cases, findings, items, observations, reviews, sharers, signals
+from ocsea.store.db import (
+    cases,
+    findings,
+    items,
+    observations,
+    reviews,
+    sharers,
+    signals,
+    term_candidates,
+)
 from ocsea.text.detector import Detector
 from ocsea.web.i18n import LANGS, default_lang, words
 
@@ -38,6 +47,9 @@ DOCS_CSP = (
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 CLASSES = ("baseline", "national", "not_illegal")
+# What an accepted term can be: the evidence categories an analyst adds from query logs.
+TERM_CATEGORIES = ("csa_code", "minor", "sexual", "abbrev", "trade", "channel", "solicit", "live",
+                   "extort", "payment", "hidden", "benign_sense", "intent_safe")  # fmt: skip
 AGE_GROUPS = ("infant", "prepubescent", "pubescent", "unknown")
 
 _env = Environment(
@@ -223,6 +235,54 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         rows = top_cases(engine, limit)
         audit.record(engine, who.name, "cases.list", "", {"page": True, "returned": len(rows)})
         return page(request, "cases.html", who=who, csrf=csrf, rows=rows)
+
+    @app.get("/terms", response_class=HTMLResponse, include_in_schema=False)
+    def terms_page(request: Request, ocsea_session: Annotated[str | None, Cookie()] = None,
+                   done: str = Query(default="", pattern="^(|accepted|rejected)$")) -> Response:  # fmt: skip
+        """New-term candidates from flagged queries, with accept and reject for the roles that
+        may change the lexicon."""
+        found = signed_in(ocsea_session)
+        if found is None:
+            return to_sign_in(ocsea_session)
+        who, csrf = found
+        if not who.may("terms:read"):
+            return refused(request, who, csrf, "terms")
+        with engine.connect() as conn:
+            rows = conn.execute(select(term_candidates).where(term_candidates.c.status == "new")
+                                .order_by(term_candidates.c.score.desc()).limit(200)).all()  # fmt: skip
+        audit.record(engine, who.name, "terms.list", "", {"page": True, "returned": len(rows)})
+        return page(request, "terms.html", who=who, csrf=csrf, rows=rows, done=done,
+                    may_accept=who.may("terms:accept"), categories=TERM_CATEGORIES)  # fmt: skip
+
+    @app.post("/terms/{action}", include_in_schema=False)
+    def terms_decide(
+        request: Request,
+        action: Annotated[str, Path(pattern="^(accept|reject)$")],
+        csrf_token: Annotated[str, Form(max_length=200)],
+        term: Annotated[str, Form(min_length=1, max_length=200)],
+        category: Annotated[str, Form(max_length=30)] = "csa_code",
+        ocsea_session: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        found = signed_in(ocsea_session)
+        if found is None:
+            return to_sign_in(ocsea_session)
+        who, csrf = found
+        if cross_site(request) or not hmac.compare_digest(csrf_token, csrf):
+            audit.record(engine, who.name, "access.denied", request.url.path[-300:],
+                         {"why": "CSRF check failed"})  # fmt: skip
+            return page(request, "message.html", 403, who=who, csrf=csrf, message="csrf")
+        if not who.may("terms:accept"):
+            return refused(request, who, csrf, "terms " + action)
+        from ocsea.triage.run import accept_terms, reject_terms
+
+        if action == "accept":
+            if category not in TERM_CATEGORIES:
+                return page(request, "message.html", 422, who=who, csrf=csrf, message="not_allowed")
+            accept_terms(engine, [term.strip()], category, "mixed", 0.8, who.name)
+            audit.record(engine, who.name, "term.accept", term[:200], {"category": category})
+        else:
+            reject_terms(engine, [term.strip()], who.name)
+        return RedirectResponse(f"/terms?done={action}ed", status_code=303)
 
     @app.get("/findings/{finding_id}", response_class=HTMLResponse, include_in_schema=False)
     def finding_page(
