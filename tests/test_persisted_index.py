@@ -91,3 +91,27 @@ def test_a_place_that_cannot_be_written_still_matches(tmp_path, monkeypatch):
     monkeypatch.setenv("OCSEA_INDEX_DIR", str(blocker / "index"))
     m = Matcher.from_store(engine)
     assert m.match_digests(_digests(rows[0]["sha256"]))
+
+
+def test_chunk_values_from_words_equal_those_from_bytes():
+    """The index is built from the words so that the bytes can go; every chunk a plan can make
+    (sizes 11..16 bits at any start) must read the same bits either way."""
+    from ocsea.match.pdq_index import (
+        _chunk_sizes,
+        _chunk_values,
+        _word_chunk_values,
+        bytes_to_words,
+    )
+
+    raw = np.random.default_rng(7).integers(0, 256, size=(500, 32), dtype=np.uint8)
+    words = bytes_to_words(raw)
+    for m in (16, 17, 20, 23):
+        sizes = _chunk_sizes(m)
+        start = 0
+        for size in sizes:
+            assert np.array_equal(
+                _word_chunk_values(words, start, size), _chunk_values(raw, start, size)
+            )
+            start += size
+    for start in range(0, 256 - 16, 7):  # every offset, chunks crossing word edges included
+        assert np.array_equal(_word_chunk_values(words, start, 16), _chunk_values(raw, start, 16))

@@ -114,6 +114,18 @@ def _chunk_values(b: np.ndarray, start: int, size: int) -> np.ndarray:
     return (v >> np.uint64(shift)) & np.uint64((1 << size) - 1)
 
 
+def _word_chunk_values(w: np.ndarray, start: int, size: int) -> np.ndarray:
+    """``_chunk_values`` from the (n, 4) uint64 words instead of the bytes, so that the bytes
+    need not be kept while an index is built (10 M hashes: 320 MB)."""
+    k, off = divmod(start, 64)
+    if off + size <= 64:
+        return (w[:, k] >> np.uint64(64 - off - size)) & np.uint64((1 << size) - 1)
+    hi_bits = 64 - off
+    lo_bits = size - hi_bits
+    hi = w[:, k] & np.uint64((1 << hi_bits) - 1)
+    return (hi << np.uint64(lo_bits)) | (w[:, k + 1] >> np.uint64(64 - lo_bits))
+
+
 class PdqIndex:
     """Immutable index over PDQ hashes with integer ids."""
 
@@ -135,9 +147,20 @@ class PdqIndex:
         self._init(np.ascontiguousarray(raw, dtype=np.uint8).reshape(-1, 32), ids, n_chunks)
         return self
 
+    @classmethod
+    def from_words(cls, words: np.ndarray, ids=None, n_chunks: int | None = None) -> PdqIndex:
+        """From (n, 4) uint64 words, as ``bytes_to_words`` gives them (the bytes can go)."""
+        self = cls.__new__(cls)
+        self.brute_force_fallback = True
+        self._init_words(np.ascontiguousarray(words, dtype=np.uint64).reshape(-1, 4), ids, n_chunks)
+        return self
+
     def _init(self, raw: np.ndarray, ids, n_chunks: int | None) -> None:
-        n = raw.shape[0]
-        self.words = bytes_to_words(raw)
+        self._init_words(bytes_to_words(raw), ids, n_chunks)
+
+    def _init_words(self, words: np.ndarray, ids, n_chunks: int | None) -> None:
+        n = words.shape[0]
+        self.words = words
         self.ids = np.arange(n, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
         if self.ids.shape[0] != n:
             raise ValueError("ids and hashes differ in length")
@@ -152,7 +175,7 @@ class PdqIndex:
         self._order = np.empty(m * n, dtype=np.uint32 if m * n < (1 << 32) else np.uint64)
         self._offsets: list[np.ndarray] = []
         for c, (start, size) in enumerate(zip(self.starts, self.sizes, strict=True)):
-            vals = _chunk_values(raw, start, size)
+            vals = _word_chunk_values(self.words, start, size)
             order = np.argsort(vals, kind="stable")
             self._order[c * n : (c + 1) * n] = order
             offs = np.zeros((1 << size) + 1, dtype=off_dtype)

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from ocsea.match.exact import ExactIndex
-from ocsea.match.pdq_index import PdqIndex
+from ocsea.match.pdq_index import PdqIndex, bytes_to_words
 from ocsea.match.vpdq import frames_from_json, usable
 from ocsea.store.db import hash_entries, hash_list_imports, hash_lists
 
@@ -155,7 +155,9 @@ def build(engine: Engine, lists: Sequence[str] | None, floor: int) -> IndexParts
         for t, size in DIGEST_BYTES.items()
         for buf, ids in [digests[t]]
     }
-    pdq = PdqIndex.from_bytes(_u8(pdq_raw), np.frombuffer(pdq_ids, dtype=np.int64))
+    words = bytes_to_words(_u8(pdq_raw).reshape(-1, 32))
+    del pdq_raw  # the words are a copy: the bytes go before the chunk tables are built
+    pdq = PdqIndex.from_words(words, np.frombuffer(pdq_ids, dtype=np.int64))
     return IndexParts(exact, pdq, videos, n)
 
 
