@@ -213,3 +213,13 @@ def test_term_candidates_are_accepted_or_rejected_by_roles_that_may(app, engine)
     assert status == {"newcode": "accepted", "harmless": "rejected"} and accepted == ["newcode"]
     actions = [e["action"] for e in audit.entries(engine)]
     assert "term.accept" in actions and "term.reject" in actions
+
+
+def test_the_query_check_console_shows_what_a_user_would_see(app, engine):
+    c = signed_in(app, lang="en")
+    page = c.get("/console", params={"q": "pthc new"})
+    assert page.status_code == 200 and "<mark" in page.text and "block" in page.text
+    assert "1300" in page.text  # the help line of the deterrence message
+    calm = c.get("/console", params={"q": "weather tomorrow bangkok"})
+    assert "the user sees nothing" in calm.text
+    assert "query.console" in [e["action"] for e in audit.entries(engine)]

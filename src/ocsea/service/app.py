@@ -797,6 +797,6 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
     register_casework(app, engine, principal, Problem, referral_settings)
     from ocsea.web.pages import register as register_pages
 
-    register_pages(app, engine, detector, sign_in, record_review, Problem, ReviewIn)
+    register_pages(app, engine, detector, sign_in, record_review, Problem, ReviewIn, policy)
     app.add_middleware(GuardMiddleware)
     return app

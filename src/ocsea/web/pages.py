@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from ocsea.service import audit
 from ocsea.service.access import Principal, end_session, session_principal
+from ocsea.service.deterrence import Policy
 from ocsea.store.db import (
     cases,
     findings,
@@ -78,7 +79,9 @@ def highlight(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[str, s
 
 
 def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable,
-             record_review: Callable, problem: type[Exception], review_in: type) -> None:  # fmt: skip
+             record_review: Callable, problem: type[Exception], review_in: type,
+             policy: Policy | None = None) -> None:  # fmt: skip
+    policy = policy or Policy()
     static = resources.files("ocsea.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     import swagger_ui_bundle
@@ -235,6 +238,29 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         rows = top_cases(engine, limit)
         audit.record(engine, who.name, "cases.list", "", {"page": True, "returned": len(rows)})
         return page(request, "cases.html", who=who, csrf=csrf, rows=rows)
+
+    @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
+    def console(request: Request, ocsea_session: Annotated[str | None, Cookie()] = None,
+                q: str = Query(default="", max_length=2000)) -> Response:  # fmt: skip
+        """The query check as a search provider's user meets it: verdict, marked words, action
+        and the deterrence message in the query's language."""
+        found = signed_in(ocsea_session)
+        if found is None:
+            return to_sign_in(ocsea_session)
+        who, csrf = found
+        if not who.may("query-check"):
+            return refused(request, who, csrf, "console")
+        ctx: dict[str, Any] = {"q": q, "verdict": None}
+        if q.strip():
+            v = detector.classify(q, "query")
+            action = policy.action(v.score)
+            lang = policy.language(None, q)
+            spans = [(r.span[0], r.span[1], f"{r.category}: {r.term}") for r in v.reasons if r.span]
+            ctx.update(verdict=v, action=action, pieces=highlight(q, spans), message_lang=lang,
+                       message=policy.messages[lang] if action != "allow" else None,
+                       help=policy.help[lang] if action != "allow" else [])  # fmt: skip
+            audit.record(engine, who.name, "query.console", "", {"chars": len(q), "action": action})
+        return page(request, "console.html", who=who, csrf=csrf, **ctx)
 
     @app.get("/terms", response_class=HTMLResponse, include_in_schema=False)
     def terms_page(request: Request, ocsea_session: Annotated[str | None, Cookie()] = None,
