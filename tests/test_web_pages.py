@@ -223,3 +223,13 @@ def test_the_query_check_console_shows_what_a_user_would_see(app, engine):
     calm = c.get("/console", params={"q": "weather tomorrow bangkok"})
     assert "the user sees nothing" in calm.text
     assert "query.console" in [e["action"] for e in audit.entries(engine)]
+
+
+def test_admins_read_and_verify_the_audit_log_others_may_not(app, engine):
+    boss = signed_in(app, "boss")
+    page = boss.get("/audit", params={"verify": 1})
+    assert page.status_code == 200 and "Intact" in page.text and "login" in page.text
+    only = boss.get("/audit", params={"action": "login"})
+    assert "login.failed" not in only.text
+    ana = signed_in(app, "ana")
+    assert "/audit" not in ana.get("/").text and ana.get("/audit").status_code == 403

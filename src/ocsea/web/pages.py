@@ -23,6 +23,7 @@ from ocsea.service import audit
 from ocsea.service.access import Principal, end_session, session_principal
 from ocsea.service.deterrence import Policy
 from ocsea.store.db import (
+    audit_log,
     cases,
     findings,
     items,
@@ -261,6 +262,42 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
                        help=policy.help[lang] if action != "allow" else [])  # fmt: skip
             audit.record(engine, who.name, "query.console", "", {"chars": len(q), "action": action})
         return page(request, "console.html", who=who, csrf=csrf, **ctx)
+
+    @app.get("/audit", response_class=HTMLResponse, include_in_schema=False)
+    def audit_page(
+        request: Request,
+        ocsea_session: Annotated[str | None, Cookie()] = None,
+        actor: str = Query(default="", max_length=200),
+        action: str = Query(default="", max_length=60),
+        before: int = Query(default=0, ge=0, le=MAX_ID),
+        verify: int = Query(default=0, ge=0, le=1),
+    ) -> Response:
+        """The audit log, newest first, filtered by who and what; "verify" walks the whole
+        chain with the configured key (as `ocsea audit verify`)."""
+        found = signed_in(ocsea_session)
+        if found is None:
+            return to_sign_in(ocsea_session)
+        who, csrf = found
+        if not who.may("audit:read"):
+            return refused(request, who, csrf, "audit")
+        q = select(audit_log.c.id, audit_log.c.at, audit_log.c.actor, audit_log.c.action,
+                   audit_log.c.target, audit_log.c.detail)  # fmt: skip
+        if actor:
+            q = q.where(audit_log.c.actor == actor)
+        if action:
+            q = q.where(audit_log.c.action == action)
+        if before:
+            q = q.where(audit_log.c.id < before)
+        with engine.connect() as conn:
+            rows = conn.execute(q.order_by(audit_log.c.id.desc()).limit(PAGE_SIZE + 1)).all()
+        older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+        report = None
+        if verify:
+            rep = audit.verify_chain(engine, audit.configured_key())
+            report = {"intact": rep.intact, "entries": rep.entries, "summary": rep.summary()}
+        audit.record(engine, who.name, "audit.read", "", {"page": True, "verify": bool(verify)})
+        return page(request, "audit.html", who=who, csrf=csrf, rows=rows[:PAGE_SIZE], actor=actor,
+                    action=action, older=older, report=report)  # fmt: skip
 
     @app.get("/terms", response_class=HTMLResponse, include_in_schema=False)
     def terms_page(request: Request, ocsea_session: Annotated[str | None, Cookie()] = None,
