@@ -233,3 +233,21 @@ def test_admins_read_and_verify_the_audit_log_others_may_not(app, engine):
     assert "login.failed" not in only.text
     ana = signed_in(app, "ana")
     assert "/audit" not in ana.get("/").text and ana.get("/audit").status_code == 403
+
+
+def test_the_deadline_board_shows_an_expiring_preservation(app, engine):
+    from datetime import timedelta
+
+    from ocsea.config import ReferralSettings
+    from ocsea.referrals.legal_requests import LegalRequest
+    from ocsea.referrals.requests_store import add
+
+    today = datetime.now(UTC).date()
+    add(engine, LegalRequest("preservation", "outgoing", "Thailand", "United States",
+                             provider="PhotoShare", sent_on=today - timedelta(days=85)),
+        "seed", ReferralSettings())  # fmt: skip
+    boss = signed_in(app, "boss")
+    page = boss.get("/requests", params={"within": 30})
+    assert page.status_code == 200 and "PhotoShare" in page.text and "preservation" in page.text
+    ana = signed_in(app, "ana")
+    assert ana.get("/requests").status_code == 403

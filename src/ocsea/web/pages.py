@@ -299,6 +299,23 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         return page(request, "audit.html", who=who, csrf=csrf, rows=rows[:PAGE_SIZE], actor=actor,
                     action=action, older=older, report=report)  # fmt: skip
 
+    @app.get("/requests", response_class=HTMLResponse, include_in_schema=False)
+    def requests_page(request: Request, ocsea_session: Annotated[str | None, Cookie()] = None,
+                      within: int = Query(default=14, ge=0, le=365)) -> Response:  # fmt: skip
+        """The deadline board: answers overdue or due, and preservations that expire (or have)
+        with no follow-up request, soonest first (as `ocsea requests due`)."""
+        found = signed_in(ocsea_session)
+        if found is None:
+            return to_sign_in(ocsea_session)
+        who, csrf = found
+        if not who.may("requests:read"):
+            return refused(request, who, csrf, "requests")
+        from ocsea.referrals.requests_store import due_list
+
+        rows = due_list(engine, timedelta(days=within))
+        audit.record(engine, who.name, "requests.due", "", {"page": True, "within_days": within})
+        return page(request, "requests.html", who=who, csrf=csrf, rows=rows, within=within)
+
     @app.get("/terms", response_class=HTMLResponse, include_in_schema=False)
     def terms_page(request: Request, ocsea_session: Annotated[str | None, Cookie()] = None,
                    done: str = Query(default="", pattern="^(|accepted|rejected)$")) -> Response:  # fmt: skip
