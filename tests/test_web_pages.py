@@ -251,3 +251,27 @@ def test_the_deadline_board_shows_an_expiring_preservation(app, engine):
     assert page.status_code == 200 and "PhotoShare" in page.text and "preservation" in page.text
     ana = signed_in(app, "ana")
     assert ana.get("/requests").status_code == 403
+
+
+def test_a_user_changes_their_own_password_and_every_session_ends(app, engine):
+    c = signed_in(app, "ana")
+    other = signed_in(app, "ana")  # a second browser
+    form = c.get("/account")
+    token = csrf_of(form.text)
+    wrong = c.post("/account/password", data={"csrf_token": token, "current": "not it at all",
+                   "new": "violet harbour lantern", "repeat": "violet harbour lantern"})  # fmt: skip
+    assert wrong.status_code == 401
+    weak = c.post("/account/password", data={"csrf_token": token, "current": PASSWORD,
+                  "new": "password1234", "repeat": "password1234"})  # fmt: skip
+    assert weak.status_code == 422
+    ok = c.post("/account/password", data={"csrf_token": token, "current": PASSWORD,
+                "new": "violet harbour lantern", "repeat": "violet harbour lantern"},
+                follow_redirects=False)  # fmt: skip
+    assert ok.status_code == 303 and ok.headers["location"] == "/?changed=1"
+    assert other.get("/queue", follow_redirects=False).status_code == 303  # ended too
+    fresh = TestClient(app, base_url="https://testserver")
+    r = fresh.post("/sign-in", data={"username": "ana", "password": "violet harbour lantern"},
+                   follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    actions = [e["action"] for e in audit.entries(engine)]
+    assert "password.change.failed" in actions and "password.change" in actions

@@ -6,6 +6,7 @@ accepted, and every read and review is audited as through the API."""
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Callable
 from datetime import timedelta
 from importlib import resources
@@ -20,7 +21,16 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
 from ocsea.service import audit
-from ocsea.service.access import Principal, end_session, session_principal
+from ocsea.service.access import (
+    AccessError,
+    Principal,
+    check_password,
+    end_session,
+    login_attempt,
+    login_succeeded,
+    session_principal,
+    set_password,
+)
 from ocsea.service.deterrence import Policy
 from ocsea.store.db import (
     audit_log,
@@ -127,10 +137,12 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request, ocsea_session: Annotated[str | None, Cookie()] = None,
-             ended: int = Query(default=0, ge=0, le=1)) -> HTMLResponse:  # fmt: skip
+             ended: int = Query(default=0, ge=0, le=1),
+             changed: int = Query(default=0, ge=0, le=1)) -> HTMLResponse:  # fmt: skip
         found = signed_in(ocsea_session)
         if found is None:
-            return page(request, "sign_in.html", ended=bool(ended or ocsea_session))
+            return page(request, "sign_in.html", ended=bool(ended or ocsea_session),
+                        changed=bool(changed))  # fmt: skip
         who, csrf = found
         counts = {"new": 0, "reviewed": 0}
         top: list = []
@@ -222,6 +234,56 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
                      {"page": "queue", "status": status, "kind": kind, "returned": len(rows)})  # fmt: skip
         return page(request, "queue.html", who=who, csrf=csrf, rows=rows, status=status,
                     kind=kind, kinds=sorted(kinds), cursor=cursor)  # fmt: skip
+
+    @app.get("/account", response_class=HTMLResponse, include_in_schema=False)
+    def account(
+        request: Request, ocsea_session: Annotated[str | None, Cookie()] = None
+    ) -> Response:
+        found = signed_in(ocsea_session)
+        if found is None:
+            return to_sign_in(ocsea_session)
+        who, csrf = found
+        return page(request, "account.html", who=who, csrf=csrf)
+
+    @app.post("/account/password", include_in_schema=False)
+    def change_password(
+        request: Request,
+        csrf_token: Annotated[str, Form(max_length=200)],
+        current: Annotated[str, Form(max_length=128)],
+        new: Annotated[str, Form(max_length=128)],
+        repeat: Annotated[str, Form(max_length=128)],
+        ocsea_session: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        """A user changes their own password (ASVS 2.1.5, 2.1.6): the current one is checked,
+        throttled and audited as a login is; the new one ends every session of the user."""
+        found = signed_in(ocsea_session)
+        if found is None:
+            return to_sign_in(ocsea_session)
+        who, csrf = found
+        if cross_site(request) or not hmac.compare_digest(csrf_token, csrf):
+            return page(request, "message.html", 403, who=who, csrf=csrf, message="csrf")
+        username = who.name.removeprefix("user:")
+        t = words(lang_of(request))
+        if new != repeat:
+            return page(request, "account.html", 422, who=who, csrf=csrf,
+                        error=t["passwords_differ"])  # fmt: skip
+        wait = login_attempt(engine, [f"user:{username}"])
+        if wait > 0:
+            return page(request, "account.html", 429, who=who, csrf=csrf,
+                        error=f"{t['wrong_password']} ({math.ceil(wait)} s)")  # fmt: skip
+        if check_password(engine, username, current) is None:
+            audit.record(engine, who.name, "password.change.failed", _client_of(request))
+            return page(request, "account.html", 401, who=who, csrf=csrf,
+                        error=t["wrong_password"])  # fmt: skip
+        login_succeeded(engine, username)
+        try:
+            set_password(engine, username, new)
+        except AccessError as exc:
+            return page(request, "account.html", 422, who=who, csrf=csrf, error=str(exc))
+        audit.record(engine, who.name, "password.change", _client_of(request))
+        response = RedirectResponse("/?changed=1", status_code=303)
+        response.delete_cookie("ocsea_session", path="/")
+        return response
 
     @app.get("/cases", response_class=HTMLResponse, include_in_schema=False)
     def cases_page(request: Request, ocsea_session: Annotated[str | None, Cookie()] = None,
@@ -440,6 +502,10 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         query = urlencode({"status": status, "kind": kind})
         target = f"/findings/{next_id}?{query}&saved=1" if next_id else f"/queue?{query}"
         return RedirectResponse(target, status_code=303)
+
+
+def _client_of(request: Request) -> str:
+    return request.client.host if request.client else ""
 
 
 def _queue_query():
