@@ -20,6 +20,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bench_service import wait_for_health  # the same start-up wait as the throughput bench
+
 TARGETS = {
     "clients": 8,
     "seconds": 10,
@@ -54,13 +56,7 @@ def run_one(db: str, seconds: float, clients: int) -> dict:
     answered = [0] * clients
     errors = [0] * clients
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
+        wait_for_health(port)
         stop = time.monotonic() + seconds
 
         def client(i: int) -> None:

@@ -59,6 +59,20 @@ end
 """
 
 
+def wait_for_health(port: int, seconds: float = 90) -> None:
+    """Until `ocsea serve` on ``port`` answers /healthz (both workers started), at most
+    ``seconds``."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.5)
+
+
 def parse_wrk(text: str) -> dict:
     def ms(v: str) -> float:
         num, unit = re.match(r"([\d.]+)(\w+)", v).groups()
@@ -119,15 +133,7 @@ def main() -> None:
     server = subprocess.Popen([sys.executable, "-m", "ocsea.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     try:
-        import httpx
-
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
+        wait_for_health(port)
         # warm both workers' detector caches
         subprocess.run(
             ["wrk", "-t1", "-c4", "-d3s", "-s", str(script), f"http://127.0.0.1:{port}"],

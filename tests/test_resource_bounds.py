@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-import io
 import struct
-import tarfile
+import sys
 import tracemalloc
 import zlib
+from pathlib import Path
 
 import pytest
 
 from ocsea.media.hashing import MAX_DECODED_BYTES, MediaError, pdq_image
 from ocsea.scan.archives import ArchiveLimits, iter_members
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-class _Zeros(io.RawIOBase):
-    def __init__(self, n: int) -> None:
-        self.left = n
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        k = min(len(b), self.left)
-        b[:k] = bytes(k)
-        self.left -= k
-        return k
+from bench_bounds import tar_bomb
 
 
 def test_a_tar_bomb_is_stopped_while_it_decompresses(tmp_path):
     size = 64 << 20  # 64 MiB of zeros packs to ~60 KB
     path = tmp_path / "bomb.tar.gz"
-    with tarfile.open(path, "w:gz") as tf:
-        info = tarfile.TarInfo("zeros.bin")
-        info.size = size
-        tf.addfile(info, io.BufferedReader(_Zeros(size)))
+    tar_bomb(path, size)
     limits = ArchiveLimits(max_member_bytes=512 << 20, max_ratio=100.0)
     tracemalloc.start()
     members = list(iter_members(str(path), path.name, limits))

@@ -108,9 +108,15 @@ SECURITY_HEADERS = (
 )
 
 
-def _client(request: Request) -> str:
+def client_address(request: Request) -> str:
     """The client's address as uvicorn gives it (its proxy headers are trusted from loopback)."""
     return request.client.host if request.client else ""
+
+
+def finding_query():
+    """A finding with its item's text and digests: what the API and the pages list and show."""
+    return select(findings.c.id, findings.c.kind, findings.c.priority, findings.c.status, findings.c.breakdown,
+                  findings.c.updated_at, items.c.text, items.c.sha1, items.c.md5).join(items, items.c.id == findings.c.item_id)  # fmt: skip
 
 
 class GuardMiddleware:
@@ -447,7 +453,7 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         """A known user or key refused: audited, with what was asked (ASVS 7.2.2)."""
         audit.record(engine, p.name + (f" [{p.key_id}]" if p.key_id else ""), "access.denied",
                      request.url.path[-300:], {"scope": scope, "why": why,
-                                               "client": _client(request)})  # fmt: skip
+                                               "client": client_address(request)})  # fmt: skip
 
     def principal(scope: str):
         def dep(
@@ -487,7 +493,7 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
             if p is None:
                 # Logged, not audited: anyone can send a wrong key, and the audit chain takes
                 # one writer at a time (ASVS 7.2.1 asks for the log line).
-                log.warning("refused API key %s… from %s on %s", key[:4], _client(request),
+                log.warning("refused API key %s… from %s on %s", key[:4], client_address(request),
                             request.url.path)  # fmt: skip
                 raise Problem(
                     401,
@@ -585,10 +591,6 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         return FindingOut(id=r.id, kind=r.kind, priority=r.priority, status=r.status, name=r.text, sha1=r.sha1,
                           md5=r.md5, breakdown=r.breakdown or {}, updated_at=str(r.updated_at))  # fmt: skip
 
-    def _finding_query():
-        return select(findings.c.id, findings.c.kind, findings.c.priority, findings.c.status, findings.c.breakdown,
-                      findings.c.updated_at, items.c.text, items.c.sha1, items.c.md5).join(items, items.c.id == findings.c.item_id)  # fmt: skip
-
     @app.get("/v1/findings", response_model=FindingsPage, tags=["analysts"])
     def list_findings(
         p: Annotated[Principal, Depends(principal("findings:read"))],
@@ -599,7 +601,7 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         limit: int = Query(default=50, ge=1, le=500),
         offset: int = Query(default=0, ge=0, le=10_000_000),
     ) -> FindingsPage:
-        q = _finding_query().where(findings.c.priority >= min_priority)
+        q = finding_query().where(findings.c.priority >= min_priority)
         if kind:
             q = q.where(findings.c.kind == kind)
         if status:
@@ -625,7 +627,7 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
         p: Annotated[Principal, Depends(principal("findings:read"))],
     ) -> FindingDetail:
         with engine.connect() as conn:
-            r = conn.execute(_finding_query().where(findings.c.id == finding_id)).first()
+            r = conn.execute(finding_query().where(findings.c.id == finding_id)).first()
             if r is None:
                 raise Problem(404, "not found", f"no finding {finding_id}")
             item_id = conn.execute(
@@ -751,7 +753,7 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
                 ) -> tuple[Principal, str]:  # fmt: skip
         """The one login of the API and the pages: throttled, audited; sets the session cookie
         on ``response`` and gives the principal and its CSRF token, or raises Problem."""
-        client = _client(request)
+        client = client_address(request)
         if not limiter.allow(f"login:{client}"):
             raise Problem(429, "too many requests", "too many login attempts", {"Retry-After": "1"})
         keys = [f"user:{username[:100]}", f"ip:{client}"]

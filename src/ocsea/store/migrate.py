@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -32,6 +33,7 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+@lru_cache(maxsize=1)
 def newest_file_revision() -> str:
     """The newest revision as the files name it ("0010_….py" is revision "0010"); a test
     checks it is alembic's head."""

@@ -51,7 +51,7 @@ class ThaiTokenizer:
         # beside a dictionary word: "โลลิไทย" is "โลลิ|ไทย", not "โล|ลิไทย" (the same number of
         # words; newmm has no reason to prefer either).
         self._prefer = frozenset(w for w in prefer if w in extra)
-        self._words = frozenset(words) if self._prefer else frozenset()
+        self._words: set[str] | frozenset[str] = words if self._prefer else frozenset()
         key = hash(frozenset(words))
         with self._lock:
             name = self._loaded.get(key)

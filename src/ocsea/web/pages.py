@@ -31,12 +31,12 @@ from ocsea.service.access import (
     session_principal,
     set_password,
 )
+from ocsea.service.app import client_address, finding_query
 from ocsea.service.deterrence import Policy
 from ocsea.store.db import (
     audit_log,
     cases,
     findings,
-    items,
     observations,
     reviews,
     sharers,
@@ -130,10 +130,26 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
     def to_sign_in(token: str | None) -> RedirectResponse:
         return RedirectResponse("/?ended=1" if token else "/", status_code=303)
 
-    def refused(request: Request, who: Principal, csrf: str, what: str) -> HTMLResponse:
-        audit.record(engine, who.name, "access.denied", request.url.path[-300:],
-                     {"page": what, "why": "role"})  # fmt: skip
-        return page(request, "message.html", 403, who=who, csrf=csrf, message="not_allowed")
+    def gate(request: Request, token: str | None, scope: str | None = None, what: str = "",
+             form_csrf: str | None = None) -> tuple[Principal, str] | Response:  # fmt: skip
+        """The signed-in user and their CSRF token, or the answer that stops the request: a
+        redirect to sign in, a refused form (posted from another site, or without its token), a
+        refused role. Every refusal is audited."""
+        found = signed_in(token)
+        if found is None:
+            return to_sign_in(token)
+        who, csrf = found
+        if form_csrf is not None and (
+            cross_site(request) or not hmac.compare_digest(form_csrf, csrf)
+        ):
+            audit.record(engine, who.name, "access.denied", request.url.path[-300:],
+                         {"why": "CSRF check failed"})  # fmt: skip
+            return page(request, "message.html", 403, who=who, csrf=csrf, message="csrf")
+        if scope is not None and not who.may(scope):
+            audit.record(engine, who.name, "access.denied", request.url.path[-300:],
+                         {"page": what, "why": "role"})  # fmt: skip
+            return page(request, "message.html", 403, who=who, csrf=csrf, message="not_allowed")
+        return who, csrf
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request, ocsea_session: Annotated[str | None, Cookie()] = None,
@@ -153,7 +169,7 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
                     select(findings.c.status, func.count()).group_by(findings.c.status)
                 ):
                     counts[status] = n
-                top = conn.execute(_queue_query().where(findings.c.status == "new")
+                top = conn.execute(finding_query().where(findings.c.status == "new")
                                    .order_by(findings.c.priority.desc(), findings.c.id).limit(10)).all()  # fmt: skip
             if who.may("cases:read"):
                 open_cases = conn.execute(
@@ -213,13 +229,11 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
             pattern=r"^(|-?[0-9]+(\.[0-9]+)?(e[+-]?[0-9]+)?:[0-9]{1,18})$",
         ),
     ) -> Response:
-        found = signed_in(ocsea_session)
-        if found is None:
-            return to_sign_in(ocsea_session)
-        who, csrf = found
-        if not who.may("findings:read"):
-            return refused(request, who, csrf, "queue")
-        q = _filtered(_queue_query(), status, kind)
+        gated = gate(request, ocsea_session, "findings:read", "queue")
+        if isinstance(gated, Response):
+            return gated
+        who, csrf = gated
+        q = _filtered(finding_query(), status, kind)
         if after:
             prio, fid = after.split(":")
             q = q.where(_after(float(prio), min(int(fid), MAX_ID)))
@@ -239,10 +253,10 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
     def account(
         request: Request, ocsea_session: Annotated[str | None, Cookie()] = None
     ) -> Response:
-        found = signed_in(ocsea_session)
-        if found is None:
-            return to_sign_in(ocsea_session)
-        who, csrf = found
+        gated = gate(request, ocsea_session)
+        if isinstance(gated, Response):
+            return gated
+        who, csrf = gated
         return page(request, "account.html", who=who, csrf=csrf)
 
     @app.post("/account/password", include_in_schema=False)
@@ -256,12 +270,10 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
     ) -> Response:
         """A user changes their own password (ASVS 2.1.5, 2.1.6): the current one is checked,
         throttled and audited as a login is; the new one ends every session of the user."""
-        found = signed_in(ocsea_session)
-        if found is None:
-            return to_sign_in(ocsea_session)
-        who, csrf = found
-        if cross_site(request) or not hmac.compare_digest(csrf_token, csrf):
-            return page(request, "message.html", 403, who=who, csrf=csrf, message="csrf")
+        gated = gate(request, ocsea_session, form_csrf=csrf_token)
+        if isinstance(gated, Response):
+            return gated
+        who, csrf = gated
         username = who.name.removeprefix("user:")
         t = words(lang_of(request))
         if new != repeat:
@@ -272,7 +284,7 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
             return page(request, "account.html", 429, who=who, csrf=csrf,
                         error=f"{t['wrong_password']} ({math.ceil(wait)} s)")  # fmt: skip
         if check_password(engine, username, current) is None:
-            audit.record(engine, who.name, "password.change.failed", _client_of(request))
+            audit.record(engine, who.name, "password.change.failed", client_address(request))
             return page(request, "account.html", 401, who=who, csrf=csrf,
                         error=t["wrong_password"])  # fmt: skip
         login_succeeded(engine, username)
@@ -280,7 +292,7 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
             set_password(engine, username, new)
         except AccessError as exc:
             return page(request, "account.html", 422, who=who, csrf=csrf, error=str(exc))
-        audit.record(engine, who.name, "password.change", _client_of(request))
+        audit.record(engine, who.name, "password.change", client_address(request))
         response = RedirectResponse("/?changed=1", status_code=303)
         response.delete_cookie("ocsea_session", path="/")
         return response
@@ -290,12 +302,10 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
                    limit: int = Query(default=100, ge=1, le=500)) -> Response:  # fmt: skip
         """Open cases, highest priority first, each with the factors behind its score and the
         evidence for each factor."""
-        found = signed_in(ocsea_session)
-        if found is None:
-            return to_sign_in(ocsea_session)
-        who, csrf = found
-        if not who.may("cases:read"):
-            return refused(request, who, csrf, "cases")
+        gated = gate(request, ocsea_session, "cases:read", "cases")
+        if isinstance(gated, Response):
+            return gated
+        who, csrf = gated
         from ocsea.referrals.store import top_cases
 
         rows = top_cases(engine, limit)
@@ -307,12 +317,10 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
                 q: str = Query(default="", max_length=2000)) -> Response:  # fmt: skip
         """The query check as a search provider's user meets it: verdict, marked words, action
         and the deterrence message in the query's language."""
-        found = signed_in(ocsea_session)
-        if found is None:
-            return to_sign_in(ocsea_session)
-        who, csrf = found
-        if not who.may("query-check"):
-            return refused(request, who, csrf, "console")
+        gated = gate(request, ocsea_session, "query-check", "console")
+        if isinstance(gated, Response):
+            return gated
+        who, csrf = gated
         ctx: dict[str, Any] = {"q": q, "verdict": None}
         if q.strip():
             v = detector.classify(q, "query")
@@ -336,12 +344,10 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
     ) -> Response:
         """The audit log, newest first, filtered by who and what; "verify" walks the whole
         chain with the configured key (as `ocsea audit verify`)."""
-        found = signed_in(ocsea_session)
-        if found is None:
-            return to_sign_in(ocsea_session)
-        who, csrf = found
-        if not who.may("audit:read"):
-            return refused(request, who, csrf, "audit")
+        gated = gate(request, ocsea_session, "audit:read", "audit")
+        if isinstance(gated, Response):
+            return gated
+        who, csrf = gated
         q = select(audit_log.c.id, audit_log.c.at, audit_log.c.actor, audit_log.c.action,
                    audit_log.c.target, audit_log.c.detail)  # fmt: skip
         if actor:
@@ -366,12 +372,10 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
                       within: int = Query(default=14, ge=0, le=365)) -> Response:  # fmt: skip
         """The deadline board: answers overdue or due, and preservations that expire (or have)
         with no follow-up request, soonest first (as `ocsea requests due`)."""
-        found = signed_in(ocsea_session)
-        if found is None:
-            return to_sign_in(ocsea_session)
-        who, csrf = found
-        if not who.may("requests:read"):
-            return refused(request, who, csrf, "requests")
+        gated = gate(request, ocsea_session, "requests:read", "requests")
+        if isinstance(gated, Response):
+            return gated
+        who, csrf = gated
         from ocsea.referrals.requests_store import due_list
 
         rows = due_list(engine, timedelta(days=within))
@@ -383,12 +387,10 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
                    done: str = Query(default="", pattern="^(|accepted|rejected)$")) -> Response:  # fmt: skip
         """New-term candidates from flagged queries, with accept and reject for the roles that
         may change the lexicon."""
-        found = signed_in(ocsea_session)
-        if found is None:
-            return to_sign_in(ocsea_session)
-        who, csrf = found
-        if not who.may("terms:read"):
-            return refused(request, who, csrf, "terms")
+        gated = gate(request, ocsea_session, "terms:read", "terms")
+        if isinstance(gated, Response):
+            return gated
+        who, csrf = gated
         with engine.connect() as conn:
             rows = conn.execute(select(term_candidates).where(term_candidates.c.status == "new")
                                 .order_by(term_candidates.c.score.desc()).limit(200)).all()  # fmt: skip
@@ -405,16 +407,12 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         category: Annotated[str, Form(max_length=30)] = "csa_code",
         ocsea_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
-        found = signed_in(ocsea_session)
-        if found is None:
-            return to_sign_in(ocsea_session)
-        who, csrf = found
-        if cross_site(request) or not hmac.compare_digest(csrf_token, csrf):
-            audit.record(engine, who.name, "access.denied", request.url.path[-300:],
-                         {"why": "CSRF check failed"})  # fmt: skip
-            return page(request, "message.html", 403, who=who, csrf=csrf, message="csrf")
-        if not who.may("terms:accept"):
-            return refused(request, who, csrf, "terms " + action)
+        gated = gate(
+            request, ocsea_session, "terms:accept", "terms " + action, form_csrf=csrf_token
+        )
+        if isinstance(gated, Response):
+            return gated
+        who, csrf = gated
         from ocsea.triage.run import accept_terms, reject_terms
 
         if action == "accept":
@@ -435,14 +433,12 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         kind: str = Query(default="", max_length=30),
         saved: int = Query(default=0, ge=0, le=1),
     ) -> Response:
-        found = signed_in(ocsea_session)
-        if found is None:
-            return to_sign_in(ocsea_session)
-        who, csrf = found
-        if not who.may("findings:read"):
-            return refused(request, who, csrf, "finding")
+        gated = gate(request, ocsea_session, "findings:read", "finding")
+        if isinstance(gated, Response):
+            return gated
+        who, csrf = gated
         with engine.connect() as conn:
-            r = conn.execute(_queue_query().add_columns(findings.c.item_id)
+            r = conn.execute(finding_query().add_columns(findings.c.item_id)
                              .where(findings.c.id == finding_id)).first()  # fmt: skip
             if r is None:
                 return page(request, "message.html", 404, who=who, csrf=csrf, message="no_findings")
@@ -452,7 +448,7 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
             shs = conn.execute(select(sharers.c.id, sharers.c.network, sharers.c.guid)
                                .join(observations, observations.c.sharer_id == sharers.c.id)
                                .where(observations.c.item_id == r.item_id).distinct().limit(50)).all()  # fmt: skip
-            base = _filtered(_queue_query(), status, kind)
+            base = _filtered(finding_query(), status, kind)
             nxt = conn.execute(base.where(_after(r.priority, r.id))
                                .order_by(findings.c.priority.desc(), findings.c.id).limit(1)).first()  # fmt: skip
             prev = conn.execute(base.where(_before(r.priority, r.id))
@@ -486,32 +482,16 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         kind: Annotated[str, Form(max_length=30)] = "",
         ocsea_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
-        found = signed_in(ocsea_session)
-        if found is None:
-            return to_sign_in(ocsea_session)
-        who, csrf = found
-        if cross_site(request) or not hmac.compare_digest(csrf_token, csrf):
-            audit.record(engine, who.name, "access.denied", request.url.path[-300:],
-                         {"why": "CSRF check failed"})  # fmt: skip
-            return page(request, "message.html", 403, who=who, csrf=csrf, message="csrf")
-        if not who.may("findings:review"):
-            return refused(request, who, csrf, "review")
+        gated = gate(request, ocsea_session, "findings:review", "review", form_csrf=csrf_token)
+        if isinstance(gated, Response):
+            return gated
+        who, _ = gated
         body = review_in(classification=classification, age_group=age_group,
                          virtual=virtual in ("1", "on", "true"), notes=notes)  # fmt: skip
         record_review(finding_id, body, who)
         query = urlencode({"status": status, "kind": kind})
         target = f"/findings/{next_id}?{query}&saved=1" if next_id else f"/queue?{query}"
         return RedirectResponse(target, status_code=303)
-
-
-def _client_of(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
-def _queue_query():
-    return select(findings.c.id, findings.c.kind, findings.c.priority, findings.c.status,
-                  findings.c.breakdown, findings.c.updated_at, items.c.text, items.c.sha1,
-                  items.c.md5).join(items, items.c.id == findings.c.item_id)  # fmt: skip
 
 
 def _filtered(q, status: str, kind: str):
