@@ -60,7 +60,7 @@ _THAI_WORD_GRADE_RX = re.compile(
 _THAI_WORD_AGE_RX = re.compile(rf"(?:อายุ ?{_THAI_NUMBER}|{_THAI_NUMBER} ?ขวบ)")
 _ROM_NUMBERS = {"nueng": 1, "neung": 1, "song": 2, "sam": 3, "si": 4, "see": 4, "ha": 5, "hok": 6}
 _ROM_WORD_GRADE_RX = re.compile(
-    r"(?<![a-z])(mor|mo|por|ptm)[ .]?(nueng|neung|song|sam|si|see|ha|hok)(?![a-z])"
+    r"(?<![a-z])(mor|mhor|mo|por|ptm)[ .]?(nueng|neung|song|sam|si|see|ha|hok)(?![a-z])"
 )
 # What the scans above cannot match without (each gate is tested against its scan): plain
 # substring tests and short patterns, a fraction of a scan.
@@ -75,7 +75,8 @@ _NUMBER_UNIT_RX = re.compile(r"\d ?[yขk]")
 # Tokens that name a grade when a number follows: (low age, high age) = (n + a, n + b).
 _GRADE_PREFIX = {
     "ป": (5, 7), "ประถม": (5, 7), "prathom": (5, 7), "por": (5, 7), "ป.": (5, 7),
-    "ม": (11, 13), "มัธยม": (11, 13), "mathayom": (11, 13), "mor": (11, 13), "mo": (11, 13),
+    "ม": (11, 13), "มัธยม": (11, 13), "mathayom": (11, 13), "mor": (11, 13), "mhor": (11, 13),
+    "mo": (11, 13),
     "m": (11, 13), "ptm": (5, 7), "pt": (5, 7), "p": (5, 7), "เด็กป": (5, 7), "เด็กม": (11, 13),
 }  # fmt: skip
 # Romanised grade prefixes that are also units or model names ("m2" area, an M2 chip).
@@ -83,7 +84,7 @@ _LATIN_GRADE_PREFIX = frozenset(["m", "pt", "p"])
 _GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6, "p": 6,
                      "เด็กป": 6}  # fmt: skip
 # A grade written as one Latin token ("m3", "ptm6"): romanised ม.3, ป.6.
-_LATIN_GRADE_RX = re.compile(r"(m|mor|ptm|prathom)([1-6])")
+_LATIN_GRADE_RX = re.compile(r"(m|mor|mhor|ptm|prathom)([1-6])")
 # Child words a bare number after names the child's age ("girls 13", "เด็ก 14", "dek 12",
 # "boys 11 13"), and the units of a bare Thai age ("15ปี", "14 pee").
 _CHILD_WORDS = frozenset(
@@ -256,7 +257,7 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
     ):  # fmt: skip
         for m in _UNDER_RX.finditer(text):
             v = int(m.group(1))
-            if _counts_something(text, m.end()):
+            if _counts_something(text, m.end(), _UNDER_NOT_UNITS):
                 continue  # "ไม่ถึง 10 ครั้ง", "under 10 minutes": not an age
             if 8 <= v < ADULT_AGE:  # "u2" is a band, "u13" an age bracket; "under 18" a notice
                 found.append(
@@ -285,24 +286,31 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
         found.extend(_prefixed(_YEARS_RX, text, "stated"))
     if not text.isascii() and _has_thai_number(text):
         found.extend(_thai_word_ages(text))
-    if ("mo" in text or "po" in text or "ptm" in text) and _ROM_WORD_GRADE_RX.search(text):
+    if ("mo" in text or "po" in text or "ptm" in text or "mhor" in text) and _ROM_WORD_GRADE_RX.search(text):
         for m in _ROM_WORD_GRADE_RX.finditer(text):
             g = _ROM_NUMBERS[m.group(2)]
-            a, b = _GRADE_PREFIX["m" if m.group(1) in ("mor", "mo", "m") else "ptm"]
+            a, b = _GRADE_PREFIX["m" if m.group(1) in ("mor", "mhor", "mo", "m") else "ptm"]
             found.append(AgeMention(g + a, g + b, m.start(), m.end(), "grade", m.group(0)))
     found.extend(_token_grades(text, tokens))
     return _without_overlaps(found)
 
 
-def _counts_something(text: str, end: int) -> bool:
-    """The word after a number is a unit of something other than age."""
+def _counts_something(text: str, end: int, ages_anyway: frozenset[str] = frozenset()) -> bool:
+    """The word after a number is a unit of something other than age, bar ``ages_anyway``."""
     rest = text[end : end + 12].lstrip(" ")
     if not rest:
         return False
     word = rest.split(" ", 1)[0]
     if "\u0e00" <= word[0] <= "\u0e7f":
         return word.startswith(_THAI_COUNT_UNITS)
+    if word in ages_anyway:
+        return False
     return word in _NOT_AN_AGE_AFTER or word in _COUNT_UNITS
+
+
+# "12 pack" is a count, "under 12 pack" an age bracket's collection: after "under", "u" or "below"
+# these words still leave the number an age.
+_UNDER_NOT_UNITS = frozenset(["pack", "packs", "set", "sets", "x", "in"])
 
 
 _THAI_COUNT_UNITS = (
@@ -437,7 +445,7 @@ def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
                     has_child = _has_child_word(tokens)
                 if not has_child:
                     continue
-                a, b = _GRADE_PREFIX["m" if g.group(1) in ("m", "mor") else "ptm"]
+                a, b = _GRADE_PREFIX["m" if g.group(1) in ("m", "mor", "mhor") else "ptm"]
                 v = int(g.group(2))
                 out.append(AgeMention(v + a, v + b, tok.start, tok.end, "grade", t))
             continue
