@@ -286,7 +286,9 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
         found.extend(_prefixed(_YEARS_RX, text, "stated"))
     if not text.isascii() and _has_thai_number(text):
         found.extend(_thai_word_ages(text))
-    if ("mo" in text or "po" in text or "ptm" in text or "mhor" in text) and _ROM_WORD_GRADE_RX.search(text):
+    if (
+        "mo" in text or "po" in text or "ptm" in text or "mhor" in text
+    ) and _ROM_WORD_GRADE_RX.search(text):
         for m in _ROM_WORD_GRADE_RX.finditer(text):
             g = _ROM_NUMBERS[m.group(2)]
             a, b = _GRADE_PREFIX["m" if m.group(1) in ("mor", "mhor", "mo", "m") else "ptm"]

@@ -275,8 +275,14 @@ def _partial_evidence(ev: Evidence) -> bool:
         return False
     child = ev.minor > 0 or ev.minor_age or ev.school
     intent = (
-        ev.trade or ev.payment or ev.extort or ev.live or ev.solicit or ev.hidden
-        or ev.channel >= 0.8 or ev.sexual
+        ev.trade
+        or ev.payment
+        or ev.extort
+        or ev.live
+        or ev.solicit
+        or ev.hidden
+        or ev.channel >= 0.8
+        or ev.sexual
     )
     return bool(child and intent) or bool(ev.abbrev and (ev.exploitation or ev.media))
 
