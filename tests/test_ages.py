@@ -47,6 +47,8 @@ def ages(lex, raw):
         ("ด.ช.", [(0, 14)]),
         ("5th grade", [(10, 12)]),
         ("mor 2", [(13, 15)]),
+        ("mhor 3 clip", [(14, 16)]),
+        ("under 12 pack", [(8, 11)]),
         ("dek 5 khuap", [(5, 5)]),
         ("สาว 19", [(19, 19)]),
         ("22yo", [(22, 22)]),
@@ -58,7 +60,17 @@ def test_parses(lex, raw, want):
 
 @pytest.mark.parametrize(
     "raw",
-    ["18+ only", "2024 video", "1080p", "iphone 15", "รูป5ใบ", "ราคา 120 บาท", "size 10", "m2 area"],
+    [
+        "18+ only",
+        "2024 video",
+        "1080p",
+        "iphone 15",
+        "รูป5ใบ",
+        "ราคา 120 บาท",
+        "size 10",
+        "m2 area",
+        "12 pack beer",
+    ],
 )
 def test_no_false_ages(lex, raw):
     assert ages(lex, raw) == []

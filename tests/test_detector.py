@@ -56,6 +56,10 @@ def test_obfuscated_forms_keep_their_label(detector, phrase, obfuscate):
         "how to report child abuse images",
         "kids swimming lessons bangkok",
         "torpedo pedometer",
+        "led strip kids room",
+        "kuay teow dek",
+        "kids bikes for sale",
+        "siew fun tham yang dee",
     ],
 )
 def test_hard_negatives_are_not_csa(detector, text):
@@ -117,3 +121,22 @@ def test_long_adversarial_inputs_stay_fast(detector, text):
 def test_very_long_input_is_truncated_and_says_so(detector):
     v = detector.classify("a" * 50_000)
     assert v.truncated
+
+
+@pytest.mark.parametrize(
+    ("text", "partial"),
+    [
+        ("swap boy vids 10-13 wickr", True),  # "boy" alone names no child
+        ("Child Live Stream Pay Per View", True),
+        ("kids bikes for sale", False),  # shopping, not selling or swapping
+        ("receipt ค่ารถตู้ นักเรียน paid", False),  # a pupil's school van, paid
+        ("kids yoga live class", False),
+    ],
+)
+def test_partial_evidence_is_a_child_beside_an_intent(detector, text, partial):
+    from ocsea.text.analysis import analyze
+    from ocsea.text.detector import _csa_evidence, _partial_evidence
+
+    ev = analyze(text, detector.lexicon).evidence
+    assert _partial_evidence(ev) is partial
+    assert not _csa_evidence(ev)  # what the model alone could not say csa on before

@@ -31,6 +31,12 @@ CASES = [
     ("ἀ", "a"),  # found by hypothesis: marks stripped before look-alike folding
     ("Ω", "w"),  # found by hypothesis: look-alike after case folding
     ("hello\tworld\n", "hello world"),
+    ("D-E-K M-1", "dek m 1"),  # one separator throughout joins; the gap between words stays
+    ("/u/.x/p_e_d_o/", "u x pedo"),
+    ("a_b_c1", "a b c1"),
+    ("2023-05-02", "2023 05 02"),
+    ("เ ด็ ก ป ร ะ ถ ม", "เด็กประถม"),  # leading and following vowels spread out alone
+    ("น_ร_เ_ย_ส", "นรเยส"),
     ("", ""),
 ]
 

@@ -398,6 +398,8 @@ cdef bint _after_fragment(Buf* s, Py_ssize_t end) noexcept:
     k = start
     if 0x0E40 <= s.c[k] <= 0x0E44:
         k += 1
+        if k == end:
+            return True  # a leading vowel alone
     if k >= end or not _consonant(s.c[k]):
         return False
     k += 1
@@ -470,6 +472,21 @@ cdef Py_ssize_t _dotted_end(Buf* s, Py_ssize_t i) noexcept:
     if j < s.n and s.c[j] == 0x2E and not (j + 1 < s.n and _lower_or_digit(s.c[j + 1])):
         j += 1
     return j
+
+
+cdef Py_ssize_t _joined_end(Buf* s, Py_ssize_t i) noexcept:
+    # _LATIN_JOINED_RX at i:
+    # (?<![a-z0-9_\-])[a-z]([_\-])[a-z](?![a-z0-9])(?:\1[a-z](?![a-z0-9]))+ ; -1 if none
+    if not _lower(s.c[i]) or i + 1 >= s.n:
+        return -1
+    if i > 0 and (_lower_or_digit(s.c[i - 1]) or s.c[i - 1] == 0x5F or s.c[i - 1] == 0x2D):
+        return -1
+    cdef uint32_t sep = s.c[i + 1]
+    if sep != 0x5F and sep != 0x2D:
+        return -1
+    cdef Py_ssize_t reps = 0
+    cdef Py_ssize_t j = _single_letters(s, i, sep, &reps)
+    return j if reps >= 2 else -1
 
 
 cdef inline bint _leet_digit(uint32_t c) noexcept:
@@ -579,10 +596,17 @@ cdef Py_ssize_t _spread_end(Buf* s, Py_ssize_t i) noexcept:
 
 
 cdef Py_ssize_t _fragment_end(Buf* s, Py_ssize_t i) noexcept:
-    # _THAI_FRAGMENT at i: [\u0e40-\u0e44]?[CONSONANT][COMBINING\u0e30\u0e32\u0e33\u0e45]? ; -1 if none
-    if i < s.n and 0x0E40 <= s.c[i] <= 0x0E44:
+    # _THAI_FRAGMENT at i: (?:[\u0e40-\u0e44]?[CONSONANT][COMBINING\u0e30\u0e32\u0e33\u0e45]?
+    # |[\u0e40-\u0e44\u0e30\u0e32\u0e33]) ; -1 if none
+    if i >= s.n:
+        return -1
+    if s.c[i] == 0x0E30 or s.c[i] == 0x0E32 or s.c[i] == 0x0E33:
+        return i + 1
+    if 0x0E40 <= s.c[i] <= 0x0E44:
+        if i + 1 >= s.n or not _consonant(s.c[i + 1]):
+            return i + 1  # a leading vowel standing alone
         i += 1
-    if i >= s.n or not _consonant(s.c[i]):
+    if not _consonant(s.c[i]):
         return -1
     i += 1
     if i < s.n and (
@@ -610,11 +634,14 @@ cdef Py_ssize_t _thai_spread_end(Buf* s, Py_ssize_t i) noexcept:
 
 
 cdef int _join(Buf* d, Buf* s, int which) except -1:
-    # Joins spread-out letters: which = 0 dotted Latin, 1 spaced Latin, 2 spaced Thai
+    # Joins spread-out letters: which = 0 dotted Latin, 1 spaced Latin, 2 spaced Thai, 3 Latin
+    # joined by one underscore or hyphen
     cdef Py_ssize_t i = 0, e
     while i < s.n:
         if which == 0:
             e = _dotted_end(s, i)
+        elif which == 3:
+            e = _joined_end(s, i)
         elif which == 1:
             e = _spread_end(s, i)
         else:
@@ -719,6 +746,11 @@ def normalize_with_map(str text):
         if has_dot:
             _join(&b, &a, 0)
             _next(&a, &b)
+        for i in range(a.n):
+            if a.c[i] == 0x5F or a.c[i] == 0x2D:
+                _join(&b, &a, 3)
+                _next(&a, &b)
+                break
         _separators(&a)
         _leet_stage(&b, &a)
         # Letters spread out within a word are joined before runs of spaces merge, so that

@@ -274,8 +274,9 @@ def _partial_evidence(ev: Evidence) -> bool:
     if ev.intent_safe or ev.benign_sense or ev.adult_age or ev.adult_context or ev.activity:
         return False
     child = ev.minor > 0 or ev.minor_age or ev.school
+    # Shopping words are too everyday here ("kids bikes for sale"); selling and swapping are not.
     intent = (
-        ev.trade
+        ev.trade >= SWAP
         or ev.payment
         or ev.extort
         or ev.live

@@ -187,22 +187,34 @@ _REPEAT_RX = re.compile(rf"([a-z{THAI_CONSONANT}\u0e30\u0e32\u0e33\u0e40-\u0e46]
 _THAI_MARK_REPEAT_RX = re.compile(rf"([{THAI_COMBINING}])\1+")
 _LATIN_TOKEN_RX = re.compile(r"[a-z0-9@$!|]+")
 _THAI_JOIN_RX = re.compile(rf"(?<=[{THAI}])[.\-_*~]+(?=[{THAI}0-9])")
-# One Thai letter with its vowel and marks: what a spread-out word ("ค.ลิ.ป") or an abbreviation
-# ("ป.5", "ด.ญ.") is made of. Punctuation after it joins; after a whole word ("ขาย-คลิป") it
+# One Thai letter with its vowel and marks, or a leading vowel alone: what a spread-out word
+# ("ค.ลิ.ป") or an abbreviation ("ป.5", "ด.ญ.") is made of. Punctuation after it joins; after a whole word ("ขาย-คลิป") it
 # separates, so that words joined by separators in filenames stay words.
 _THAI_FRAGMENT_RX = re.compile(
     rf"[\u0e40-\u0e44]?[{THAI_CONSONANT}][{THAI_COMBINING}\u0e30\u0e32\u0e33\u0e45]{{0,3}}"
+    r"|[\u0e40-\u0e44]"  # a leading vowel cut from its consonant ("เ_ย_ส")
 )
 _MAX_FRAGMENT = 5
 # Letters spread out: three or more single letters, or two or more joined by dots ("c.p.").
 _LATIN_SPREAD_RX = re.compile(r"(?<![a-z0-9])[a-z](?: [a-z](?![a-z0-9])){2,}")
 _LATIN_DOTTED_RX = re.compile(r"(?<![a-z0-9.])[a-z](?:\.[a-z](?![a-z0-9])){1,}(?:\.(?![a-z0-9]))?")
+# Three or more letters spread out by one underscore or one hyphen, the same throughout
+# ("p_e_d_o", "D-E-K"): joined before every separator becomes a space, so that the gaps between
+# words stay ("D-E-K M-1" is "dek m 1", not "dekm 1"; ".x/p_e_d_o" is "x pedo").
+_LATIN_JOINED_RX = re.compile(
+    r"(?<![a-z0-9_\-])[a-z]([_\-])[a-z](?![a-z0-9])(?:\1[a-z](?![a-z0-9]))+"
+)
 # Letters spread out with leetspeak digits among them ("l.0.l.i", "n 0 d e s", "p_3_d_o"), once
 # every separator is a space: joined and de-leeted when there are two letters or more, a digit,
 # and no two digits in a row ("v.1.2", "a 1 2" stay); letters alone are left to the next stage.
 _LEET_SPREAD_RX = re.compile(r"(?<![a-z0-9])[a-z] [a-z013457](?: [a-z013457](?![a-z0-9]))+")
 _LEET_DIGITS = frozenset("013457")
-_THAI_FRAGMENT = rf"[\u0e40-\u0e44]?[{THAI_CONSONANT}][{THAI_COMBINING}\u0e30\u0e32\u0e33\u0e45]?"
+# A spread-out Thai letter: a consonant with its vowel or mark, or a vowel standing alone
+# ("เ ด็ ก", "ป ร ะ ถ ม").
+_THAI_FRAGMENT = (
+    rf"(?:[\u0e40-\u0e44]?[{THAI_CONSONANT}][{THAI_COMBINING}\u0e30\u0e32\u0e33\u0e45]?"
+    r"|[\u0e40-\u0e44\u0e30\u0e32\u0e33])"
+)
 _THAI_SPREAD_RX = re.compile(
     rf"(?<![{THAI}]){_THAI_FRAGMENT}(?: {_THAI_FRAGMENT}(?![{THAI}])){{2,}}"
 )
@@ -467,6 +479,8 @@ def _stages(text: str, sub: Callable[[re.Pattern[str], Repl, str], str]) -> str:
         s = sub(_THAI_JOIN_RX, _thai_join, s)
     if "." in s:
         s = sub(_LATIN_DOTTED_RX, _join_spread, s)
+    if "_" in s or "-" in s:
+        s = sub(_LATIN_JOINED_RX, _join_spread, s)
     # Every separator becomes one space before spread-out letters are joined, so that "p_t_h_c",
     # "p:t:h:c" and "p t h c" end alike (and a second pass changes nothing).
     s = sub(_SEPARATOR_RX, " ", s)
