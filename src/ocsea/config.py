@@ -86,6 +86,8 @@ class Settings:
     # it for a SQLite store shared with analysts: an epoch holds the write lock while it is written.
     ingest_epoch_mb: int | None = None
     referrals: ReferralSettings = field(default_factory=lambda: ReferralSettings())
+    # [web.media]: safe viewing of evidence images (ocsea.web.media.MediaSettings); None: off
+    media: Any = None
     source: str = "defaults"
 
 
@@ -168,10 +170,21 @@ def load_settings(path: Path | str | None = None) -> Settings:
             except AuditKeyError as exc:
                 raise ConfigError(str(exc)) from None
         _load_referral_settings(s.referrals, doc, cfg_path)
+        from ocsea.web.media import settings_from
+
+        s.media = settings_from(doc, str(cfg_path))
         t = doc.get("text", {}).get("threshold")
         if t is not None:
             s.text_threshold = float(t)
     s.database_url = os.environ.get("OCSEA_DATABASE_URL") or s.database_url
+    roots = os.environ.get("OCSEA_EVIDENCE_ROOTS")
+    if roots:  # evidence folders the web app may read thumbnails from, os.pathsep between
+        from dataclasses import replace
+
+        from ocsea.web.media import MediaSettings
+
+        base = s.media or MediaSettings()
+        s.media = replace(base, evidence_roots=tuple(Path(r) for r in roots.split(os.pathsep) if r))
     env_key = os.environ.get("OCSEA_PSEUDONYM_KEY")
     if env_key:
         s.pseudonym_key = env_key.encode()

@@ -400,7 +400,7 @@ def _verdict_out(d: dict) -> VerdictOut:
 
 def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
                rate_per_second: float = 2000.0, burst: int = 4000, matcher=None, key_ttl: float = 10.0,
-               referral_settings=None) -> FastAPI:  # fmt: skip
+               referral_settings=None, media=None) -> FastAPI:  # fmt: skip
     policy = policy or Policy()
     limiter = RateLimiter(rate_per_second, burst)
     key_cache = KeyCache(engine, key_ttl)
@@ -799,6 +799,6 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
     register_casework(app, engine, principal, Problem, referral_settings)
     from ocsea.web.pages import register as register_pages
 
-    register_pages(app, engine, detector, sign_in, record_review, Problem, ReviewIn, policy)
+    register_pages(app, engine, detector, sign_in, record_review, Problem, ReviewIn, policy, media)
     app.add_middleware(GuardMiddleware)
     return app

@@ -20,7 +20,7 @@ def app_factory() -> FastAPI:
     detector = Detector.load(
         threshold=settings.text_threshold, extra_entries=overlay_entries(engine)
     )
-    return create_app(engine, detector)
+    return create_app(engine, detector, media=settings.media)
 
 
 def _problem_400(msg: str) -> list[bytes]:

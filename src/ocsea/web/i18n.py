@@ -54,11 +54,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "save_next": "Save and go to the next",
         "keys_help": (
             "Keys: 1 baseline, 2 national, 3 not illegal; a infant, p prepubescent, u pubescent, "
-            "0 unknown; v virtual; Enter save; j next, k previous."
+            "0 unknown; v virtual; Enter save; j next, k previous; m blurred thumbnail, b unblur."
         ),
         "previous": "Previous",
         "next": "Next",
         "saved": "Review saved.",
+        "media": "Evidence image",
+        "media_show": "Show blurred thumbnail",
+        "media_sharp": "Unblur this one",
+        "media_note": "Nothing is shown until you ask. Thumbnails are small, greyscale and blurred; "
+        "unblurring is one image at a time, for the roles allowed it, and is recorded in the audit log.",
+        "media_not_ready": "No evidence folders are configured, so no thumbnail can be shown "
+        "([web.media] evidence_roots in ocsea.toml).",
         "not_allowed": "Your role may not do this.",
         "csrf": "The form was out of date: try again.",
         "cases": "Cases",
@@ -171,11 +178,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "save_next": "บันทึกแล้วไปรายการถัดไป",
         "keys_help": (
             "ปุ่มลัด: 1 baseline, 2 national, 3 ไม่ผิดกฎหมาย; a ทารก, p ก่อนวัยแรกรุ่น, "
-            "u วัยแรกรุ่น, 0 ไม่ทราบ; v ภาพวาด; Enter บันทึก; j ถัดไป, k ก่อนหน้า"
+            "u วัยแรกรุ่น, 0 ไม่ทราบ; v ภาพวาด; Enter บันทึก; j ถัดไป, k ก่อนหน้า; "
+            "m ภาพย่อแบบเบลอ, b ไม่เบลอ"
         ),
         "previous": "ก่อนหน้า",
         "next": "ถัดไป",
         "saved": "บันทึกผลการตรวจแล้ว",
+        "media": "ภาพหลักฐาน",
+        "media_show": "แสดงภาพย่อแบบเบลอ",
+        "media_sharp": "ดูภาพนี้แบบไม่เบลอ",
+        "media_note": "ระบบจะไม่แสดงภาพจนกว่าจะกดขอ ภาพย่อมีขนาดเล็ก เป็นขาวดำ และเบลอ "
+        "การดูแบบไม่เบลอทำได้ทีละภาพ เฉพาะบทบาทที่ได้รับอนุญาต และถูกบันทึกในบันทึกการตรวจสอบ",
+        "media_not_ready": "ยังไม่ได้กำหนดโฟลเดอร์หลักฐาน จึงแสดงภาพย่อไม่ได้ "
+        "([web.media] evidence_roots ใน ocsea.toml)",
         "not_allowed": "บทบาทของคุณไม่มีสิทธิ์ทำรายการนี้",
         "csrf": "แบบฟอร์มหมดอายุ กรุณาลองอีกครั้ง",
         "cases": "คดี",

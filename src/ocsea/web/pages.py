@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Cookie, FastAPI, Form, Path, Query, Request
+from fastapi import Cookie, FastAPI, Form, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -37,6 +37,7 @@ from ocsea.store.db import (
     audit_log,
     cases,
     findings,
+    items,
     observations,
     reviews,
     sharers,
@@ -45,10 +46,12 @@ from ocsea.store.db import (
 )
 from ocsea.text.detector import Detector
 from ocsea.web.i18n import LANGS, default_lang, words
+from ocsea.web.media import MediaRefused, MediaSettings, load_evidence, thumbnail
 
 PAGE_SIZE = 50
 MAX_ID = 2**62
-# Pages load our own script and style only; nothing is framed, posted elsewhere or inlined.
+# Pages load our own script and style only; nothing is framed, posted elsewhere or inlined. An
+# evidence thumbnail is fetched by the page's script and shown from a blob: URL (never cached).
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -91,8 +94,9 @@ def highlight(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[str, s
 
 def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable,
              record_review: Callable, problem: type[Exception], review_in: type,
-             policy: Policy | None = None) -> None:  # fmt: skip
+             policy: Policy | None = None, media: MediaSettings | None = None) -> None:  # fmt: skip
     policy = policy or Policy()
+    media = media or MediaSettings(mode="off")
     static = resources.files("ocsea.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     import swagger_ui_bundle
@@ -438,7 +442,8 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
             return gated
         who, csrf = gated
         with engine.connect() as conn:
-            r = conn.execute(finding_query().add_columns(findings.c.item_id)
+            r = conn.execute(finding_query().add_columns(findings.c.item_id,
+                                                         items.c.kind.label("item_kind"))
                              .where(findings.c.id == finding_id)).first()  # fmt: skip
             if r is None:
                 return page(request, "message.html", 404, who=who, csrf=csrf, message="no_findings")
@@ -464,7 +469,56 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
                     hashes=[s for s in sigs if s.type == "hash"], sharers=shs, reviews=revs,
                     next_id=nxt.id if nxt else None, prev_id=prev.id if prev else None,
                     status=status, kind=kind, classes=CLASSES, age_groups=AGE_GROUPS,
-                    may_review=who.may("findings:review"), saved=bool(saved))  # fmt: skip
+                    may_review=who.may("findings:review"), saved=bool(saved),
+                    media=media.mode != "off" and r.item_kind == "file",
+                    media_ready=media.enabled,
+                    may_unblur=who.role in media.unblur_roles)  # fmt: skip
+
+    def evidence_thumbnail(request: Request, finding_id: int, token: str | None,
+                           csrf_header: str | None, sharp: bool) -> Response:  # fmt: skip
+        """A thumbnail of a scanned image, made in memory, never cached; blurred unless a role
+        allowed to asks for it sharp (a POST with the page's CSRF token). Both are audited."""
+        gated = gate(request, token, "findings:read", "thumbnail",
+                     form_csrf=csrf_header if sharp else None)  # fmt: skip
+        if isinstance(gated, Response):
+            return gated
+        who, _ = gated
+        if media.mode == "off":
+            return _plain("thumbnails are off on this service ([web.media] mode)", 404)
+        if sharp and who.role not in media.unblur_roles:
+            audit.record(engine, who.name, "access.denied", request.url.path[-300:],
+                         {"page": "thumbnail", "why": "role may not unblur"})  # fmt: skip
+            return _plain("your role may not see evidence unblurred", 403)
+        if not media.enabled:
+            return _plain("no evidence folders are configured ([web.media] evidence_roots)", 404)
+        with engine.connect() as conn:
+            it = conn.execute(select(items.c.kind, items.c.key, items.c.text)
+                              .join(findings, findings.c.item_id == items.c.id)
+                              .where(findings.c.id == finding_id)).first()  # fmt: skip
+        if it is None or it.kind != "file" or not it.text:
+            return _plain("no scanned file behind this finding", 404)
+        try:
+            png = thumbnail(load_evidence(it.text, it.key, media), sharp=sharp)
+        except MediaRefused as exc:
+            audit.record(engine, who.name, "media.refused", str(finding_id), {"why": str(exc)})
+            return _plain(str(exc), 422)
+        audit.record(engine, who.name, "media.unblur" if sharp else "media.view", str(finding_id),
+                     {"page": True})  # fmt: skip
+        return Response(png, media_type="image/png",
+                        headers={"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'",
+                                 "Content-Disposition": "inline"})  # fmt: skip
+
+    @app.get("/findings/{finding_id}/thumbnail", include_in_schema=False)
+    def thumbnail_blurred(request: Request, finding_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                          ocsea_session: Annotated[str | None, Cookie()] = None) -> Response:  # fmt: skip
+        return evidence_thumbnail(request, finding_id, ocsea_session, None, sharp=False)
+
+    @app.post("/findings/{finding_id}/thumbnail/sharp", include_in_schema=False)
+    def thumbnail_sharp(request: Request, finding_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                        ocsea_session: Annotated[str | None, Cookie()] = None,
+                        x_csrf_token: Annotated[str | None, Header(max_length=200)] = None) -> Response:  # fmt: skip
+        return evidence_thumbnail(request, finding_id, ocsea_session, x_csrf_token or "",
+                                  sharp=True)  # fmt: skip
 
     @app.post("/findings/{finding_id}/review", include_in_schema=False)
     def review_form(
@@ -492,6 +546,10 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         query = urlencode({"status": status, "kind": kind})
         target = f"/findings/{next_id}?{query}&saved=1" if next_id else f"/queue?{query}"
         return RedirectResponse(target, status_code=303)
+
+
+def _plain(message: str, code: int) -> Response:
+    return Response(message, status_code=code, media_type="text/plain; charset=utf-8")
 
 
 def _filtered(q, status: str, kind: str):

@@ -6,8 +6,42 @@
   "use strict";
   var KEYS = {
     Digit1: "1", Digit2: "2", Digit3: "3", KeyA: "a", KeyP: "p", KeyU: "u", Digit0: "0",
-    KeyV: "v", KeyJ: "j", KeyK: "k"
+    KeyV: "v", KeyJ: "j", KeyK: "k", KeyM: "m", KeyB: "b"
   };
+  // Evidence thumbnails: nothing is fetched until asked; the image comes from a blob: URL that is
+  // dropped when the next one replaces it, so no evidence is cached by the browser.
+  var shownUrl = null;
+  function showMedia(sharp) {
+    var card = document.getElementById("media");
+    var img = document.getElementById("media-img");
+    var why = document.getElementById("media-why");
+    if (!card || !img) return;
+    var url = "/findings/" + card.getAttribute("data-finding") + "/thumbnail" + (sharp ? "/sharp" : "");
+    var opts = { method: sharp ? "POST" : "GET", cache: "no-store", credentials: "same-origin" };
+    if (sharp) opts.headers = { "X-CSRF-Token": card.getAttribute("data-csrf") };
+    fetch(url, opts).then(function (res) {
+      if (!res.ok) return res.text().then(function (msg) { throw new Error(msg); });
+      return res.blob();
+    }).then(function (blob) {
+      if (shownUrl) URL.revokeObjectURL(shownUrl);
+      shownUrl = URL.createObjectURL(blob);
+      img.src = shownUrl;
+      img.hidden = false;
+      why.hidden = true;
+      img.setAttribute("data-sharp", sharp ? "1" : "0");
+      var btn = document.getElementById("media-sharp");
+      if (btn) btn.disabled = sharp;
+    }).catch(function (err) {
+      why.textContent = err.message;
+      why.hidden = false;
+    });
+  }
+  document.addEventListener("click", function (ev) {
+    var t = ev.target && ev.target.closest ? ev.target.closest("button") : null;
+    if (!t) return;
+    if (t.id === "media-show") showMedia(false);
+    if (t.id === "media-sharp") showMedia(true);
+  });
   var sent = false;
   document.addEventListener("keydown", function (ev) {
     var form = document.getElementById("review");
@@ -30,6 +64,11 @@
     if (key === "j" || key === "k") {
       var link = document.getElementById(key === "j" ? "next" : "prev");
       if (link) { ev.preventDefault(); window.location.assign(link.href); }
+      return;
+    }
+    if (key === "m" || key === "b") {
+      var button = document.getElementById(key === "m" ? "media-show" : "media-sharp");
+      if (button && !button.disabled) { ev.preventDefault(); showMedia(key === "b"); }
       return;
     }
     if (!form) return;
