@@ -175,6 +175,19 @@ def test_forms_posted_from_another_site_are_refused(app, engine):
     assert r.status_code == 403
 
 
+def test_a_browser_posting_our_own_form_with_origin_null_is_accepted(app):
+    """Our pages send no referrer, so a browser's Origin on their forms is "null": where it says
+    Sec-Fetch-Site it is believed; a null Origin with nothing else is refused (found in Chromium)."""
+    c = TestClient(app, base_url="https://testserver")
+    ok = c.post("/sign-in", data={"username": "ana", "password": PASSWORD},
+                headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"}, follow_redirects=False)  # fmt: skip
+    assert ok.status_code == 303
+    c = TestClient(app, base_url="https://testserver")
+    bad = c.post("/sign-in", data={"username": "ana", "password": PASSWORD},
+                 headers={"Origin": "null"}, follow_redirects=False)  # fmt: skip
+    assert bad.status_code == 403
+
+
 def test_a_bad_cursor_is_refused_not_a_crash(app):
     c = signed_in(app)
     for bad in ("...:1", "1:99999999999999999999", "nan:1"):

@@ -53,8 +53,8 @@ MAX_ID = 2**62
 # Pages load our own script and style only; nothing is framed, posted elsewhere or inlined. An
 # evidence thumbnail is fetched by the page's script and shown from a blob: URL (never cached).
 PAGE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 # Swagger UI sets style attributes and shows data: images; its scripts are files too.
 DOCS_CSP = (
@@ -123,9 +123,14 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
     def cross_site(request: Request) -> bool:
         """A form posted from another site (login CSRF, or a forged review): the browser says so
         in Sec-Fetch-Site, or an Origin that is not this host."""
-        if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-            return True
+        fetch_site = request.headers.get("sec-fetch-site")
+        if fetch_site is not None:
+            # Browsers say where a request comes from. Their Origin is "null" on every form our
+            # pages post (Referrer-Policy: no-referrer), so it is read only where this is absent.
+            return fetch_site not in ("same-origin", "none")
         origin = request.headers.get("origin")
+        if origin == "null":
+            return True
         return bool(origin) and origin.split("://", 1)[-1] != request.headers.get("host", "")
 
     def signed_in(token: str | None) -> tuple[Principal, str] | None:

@@ -1,0 +1,180 @@
+"""The analysts' pages in a real browser (Debian's Chromium through its chromedriver): sign in,
+the queue, a finding reviewed from the keyboard alone, a blurred evidence thumbnail on request,
+the language switch, and the pages' CSP letting our own script run. Skipped where Chromium is
+missing unless OCSEA_REQUIRE_BROWSER is set (CI sets it). Images are generated patterns."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import insert, select
+
+from ocsea.ingest.rows import item_key
+from ocsea.service.access import add_user
+from ocsea.service.app import create_app
+from ocsea.store.db import findings, items, make_engine, reviews
+from ocsea.web.media import MediaSettings
+
+PASSWORD = "correct horse battery"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+if not (CHROMIUM and DRIVER):
+    if os.environ.get("OCSEA_REQUIRE_BROWSER"):
+        raise RuntimeError("OCSEA_REQUIRE_BROWSER is set but chromium/chromedriver are missing")
+    pytest.skip("Chromium and chromedriver are not installed", allow_module_level=True)
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, detector):
+    import uvicorn
+
+    tmp = tmp_path_factory.mktemp("browser")
+    evidence = tmp / "evidence"
+    evidence.mkdir()
+    card = evidence / "IMG_2041.png"
+    y, x = np.mgrid[0:300, 0:400]
+    rgb = np.stack([x * 255 // 400, ((x // 25 + y // 25) % 2) * 255, y * 255 // 300], axis=-1)
+    Image.fromarray(rgb.astype("uint8"), "RGB").save(card)
+    engine = make_engine(f"sqlite:///{tmp / 'b.db'}")
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        digest = hashlib.sha256(card.read_bytes()).hexdigest()
+        rows = [("file", item_key("sha256:" + digest), str(card), 9.0),
+                ("p2p_file", "2" * 64, "pthc new.avi", 8.0),
+                ("p2p_file", "3" * 64, "เด็ก ม.2 ขายคลิป", 7.0)]  # fmt: skip
+        for k, (kind, key, text, prio) in enumerate(rows, 1):
+            conn.execute(insert(items).values(id=k, kind=kind, key=key, text=text, seen_count=0))
+            conn.execute(insert(findings).values(id=k, item_id=k, kind="unknown-flagged",
+                                                 priority=prio, status="new", breakdown={},
+                                                 updated_at=now))  # fmt: skip
+    add_user(engine, "ana", PASSWORD, "analyst")
+    app = create_app(engine, detector, media=MediaSettings(evidence_roots=(evidence,)))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", engine
+    server.should_exit = True
+    thread.join(10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,900", "--lang=en-GB"):  # fmt: skip
+        opts.add_argument(arg)
+    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    # chromedriver from Debian, named: Selenium Manager would otherwise look for one online
+    drv = webdriver.Chrome(service=Service(executable_path=DRIVER), options=opts)
+    drv.set_page_load_timeout(30)
+    yield drv
+    drv.quit()
+
+
+def _wait(drv, cond, timeout=10):
+    return WebDriverWait(drv, timeout).until(cond)
+
+
+def _shot(drv, name: str) -> None:
+    """Screenshots for a person to look at, where OCSEA_SCREENSHOTS names a folder."""
+    out = os.environ.get("OCSEA_SCREENSHOTS")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        drv.save_screenshot(str(Path(out) / f"{name}.png"))
+
+
+def _console_errors(drv) -> list[str]:
+    try:
+        return [e["message"] for e in drv.get_log("browser") if e["level"] == "SEVERE"]
+    except Exception:  # not every driver keeps the log
+        return []
+
+
+def test_sign_in_in_thai_then_review_from_the_keyboard(site, browser):
+    base, engine = site
+    browser.get(base + "/")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "th"
+    _shot(browser, "sign-in-th")
+    browser.get(base + "/lang/en")
+    browser.find_element(By.NAME, "username").send_keys("ana")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    _wait(browser, lambda d: "Sign out" in d.page_source)
+    browser.get(base + "/queue")
+    links = browser.find_elements(By.CSS_SELECTOR, "a[href^='/findings/']")
+    assert [a.get_attribute("href").rsplit("/", 1)[-1].split("?")[0] for a in links][:3] == [
+        "1",
+        "2",
+        "3",
+    ]
+    browser.get(base + "/findings/2")
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("2")  # national
+    body.send_keys("u")  # pubescent
+    assert browser.find_element(By.CSS_SELECTOR, "input[value=national]").is_selected()
+    body = browser.find_element(By.TAG_NAME, "body")
+    browser.switch_to.active_element.send_keys("\ue007")  # Enter: save and open the next
+    _wait(browser, lambda d: d.current_url.split("?")[0].endswith("/findings/3"))
+    with engine.connect() as conn:
+        got = conn.execute(select(reviews.c.finding_id, reviews.c.classification,
+                                  reviews.c.age_group)).all()  # fmt: skip
+    assert [tuple(r) for r in got] == [(2, "national", "pubescent")]
+    browser.find_element(By.TAG_NAME, "body").send_keys("k")  # back to the previous finding
+    _wait(browser, lambda d: d.current_url.split("?")[0].endswith("/findings/1"))
+    assert not _console_errors(browser)
+
+
+def test_an_evidence_thumbnail_appears_only_when_asked_and_blurred(site, browser):
+    base, _ = site
+    browser.get(base + "/findings/1")
+    img = browser.find_element(By.ID, "media-img")
+    assert not img.is_displayed() and not img.get_attribute("src")
+    browser.find_element(By.TAG_NAME, "body").send_keys("m")
+    _wait(browser, lambda d: d.find_element(By.ID, "media-img").is_displayed())
+    _wait(browser, lambda d: d.execute_script(
+        "return document.getElementById('media-img').naturalWidth") > 0)  # fmt: skip
+    assert img.get_attribute("src").startswith("blob:")
+    assert img.get_attribute("data-sharp") == "0"
+    assert browser.find_elements(By.ID, "media-sharp") == []  # analysts may not unblur
+    _shot(browser, "finding-thumbnail-blurred")
+    assert not _console_errors(browser)
+
+
+def test_the_thai_pages_render_thai_text(site, browser):
+    base, _ = site
+    browser.get(base + "/lang/th")
+    browser.get(base + "/findings/3")
+    assert "เด็ก" in browser.find_element(By.CSS_SELECTOR, "p.subject").text
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "th"
+    _shot(browser, "finding-th")
