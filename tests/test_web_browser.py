@@ -69,7 +69,23 @@ def site(tmp_path_factory, detector):
                                                  priority=prio, status="new", breakdown={},
                                                  updated_at=now))  # fmt: skip
     add_user(engine, "ana", PASSWORD, "analyst")
-    app = create_app(engine, detector, media=MediaSettings(evidence_roots=(evidence,)))
+    add_user(engine, "ivy", PASSWORD, "investigator")
+    from ocsea.config import ReferralSettings
+    from ocsea.referrals.store import import_documents, rebuild_cases
+    from tests.test_web_case import T0, _doc
+
+    docs = [_doc("A", emails=["One@Example.com"]),
+            _doc("B", emails=["one@example.com"],
+                 ipCaptureEvents=[{"ipAddress": "192.0.2.77", "dateTime": T0.isoformat()}]),
+            _doc("C", ipCaptureEvents=[{"ipAddress": "192.0.2.77", "dateTime": T0.isoformat()}])]  # fmt: skip
+    import json
+
+    rs = ReferralSettings()
+    import_documents(engine, [("d.json", json.dumps(docs).encode(), None)], "t", settings=rs)
+    rebuild_cases(engine, rs)
+    app = create_app(
+        engine, detector, media=MediaSettings(evidence_roots=(evidence,)), referral_settings=rs
+    )
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -178,3 +194,25 @@ def test_the_thai_pages_render_thai_text(site, browser):
     assert "เด็ก" in browser.find_element(By.CSS_SELECTOR, "p.subject").text
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "th"
     _shot(browser, "finding-th")
+
+
+def test_an_investigator_sees_the_case_network_drawn(site, browser):
+    base, engine = site
+    from ocsea.store.db import referrals
+
+    with engine.connect() as conn:
+        key = conn.execute(
+            select(referrals.c.case_key).where(referrals.c.case_key.is_not(None))
+        ).scalar()
+    browser.delete_cookie("ocsea_session")  # the analyst of the earlier tests signs out
+    browser.get(base + "/lang/en")
+    browser.find_element(By.NAME, "username").send_keys("ivy")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    _wait(browser, lambda d: "Sign out" in d.page_source)
+    browser.get(base + f"/cases/{key}")
+    svg = browser.find_element(By.CSS_SELECTOR, "svg.network")
+    assert svg.size["width"] > 300 and svg.size["height"] > 100
+    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.network circle")) == 3
+    _shot(browser, "case-network")
+    assert not _console_errors(browser)

@@ -236,6 +236,15 @@ def register(
         rebuild_queued.clear()  # imports from now on queue the next rebuild; this one reads after its lock
         rebuild_cases(engine, settings, actor)
 
+    def queue_relink(actor: str, background: BackgroundTasks) -> None:
+        """One queued rebuild covers every change before it (the pages use this too)."""
+        if not rebuild_queued.is_set():
+            rebuild_queued.set()
+            background.add_task(relink, actor)
+
+    app.state.queue_relink = queue_relink
+    app.state.referral_region = settings.region
+
     def ref_out(r) -> ReferralOut:
         return ReferralOut(id=r.id, source=r.source, report_id=r.report_id, received_at=str(r.received_at) if r.received_at else None,
                            reporter=r.reporter, incident_type=r.incident_type, case=r.case_key)  # fmt: skip
@@ -391,9 +400,7 @@ def register(
                 )
         except dec.DecisionError as exc:
             raise problem(422, "decision rejected", str(exc)) from None
-        if not rebuild_queued.is_set():
-            rebuild_queued.set()
-            background.add_task(relink, p.name)
+        queue_relink(p.name, background)
         row = next(r for r in dec.list_decisions(engine) if r.id == did)
         return decision_out(row, True)
 
@@ -414,9 +421,7 @@ def register(
             raise problem(404, "not found", str(exc)) from None
         except PermissionError as exc:
             raise problem(403, "forbidden", str(exc)) from None
-        if not rebuild_queued.is_set():
-            rebuild_queued.set()
-            background.add_task(relink, p.name)
+        queue_relink(p.name, background)
         return Response(status_code=204)
 
     @app.get(

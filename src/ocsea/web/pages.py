@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Cookie, FastAPI, Form, Header, Path, Query, Request
+from fastapi import BackgroundTasks, Cookie, FastAPI, Form, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -320,6 +320,71 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         rows = top_cases(engine, limit)
         audit.record(engine, who.name, "cases.list", "", {"page": True, "returned": len(rows)})
         return page(request, "cases.html", who=who, csrf=csrf, rows=rows)
+
+    @app.get("/cases/{key}", response_class=HTMLResponse, include_in_schema=False)
+    def case_page(request: Request, key: Annotated[str, Path(pattern=r"^C\d{1,12}$")],
+                  ocsea_session: Annotated[str | None, Cookie()] = None,
+                  done: str = Query(default="", pattern="^(|split|merge|not_identifying)$")) -> Response:  # fmt: skip
+        """A case: its factors, referrals in time order, the identifiers that link them and how
+        each referral wrote them, requests about them, the network drawn, and the corrections
+        (split, merge, "not identifying") for the roles that may make them."""
+        gated = gate(request, ocsea_session, "cases:read", "case")
+        if isinstance(gated, Response):
+            return gated
+        who, csrf = gated
+        from ocsea.web.case_view import case_view
+
+        with engine.connect() as conn:
+            view = case_view(conn, key)
+        if view is None:
+            return page(request, "message.html", 404, who=who, csrf=csrf, message="no_case")
+        audit.record(engine, who.name, "case.read", key, {"page": True})
+        return page(request, "case.html", who=who, csrf=csrf, v=view, done=done,
+                    may_correct=who.may("networks:correct"),
+                    may_requests=who.may("requests:read"))  # fmt: skip
+
+    @app.post("/cases/{key}/correct", include_in_schema=False)
+    def case_correct(
+        request: Request,
+        background: BackgroundTasks,
+        key: Annotated[str, Path(pattern=r"^C\d{1,12}$")],
+        csrf_token: Annotated[str, Form(max_length=200)],
+        action: Annotated[str, Form(pattern="^(split|merge|not_identifying)$")],
+        referral_ids: Annotated[list[int], Form(max_length=10_000)] = [],  # noqa: B006
+        other: Annotated[str, Form(pattern=r"^(|C\d{1,12})$")] = "",
+        kind: Annotated[str, Form(pattern="^(|[a-z0-9_]{2,30})$")] = "",
+        value: Annotated[str, Form(max_length=600)] = "",
+        note: Annotated[str, Form(max_length=2000)] = "",
+        ocsea_session: Annotated[str | None, Cookie()] = None,
+    ) -> Response:
+        """The API's corrections from a form: audited by ``ocsea.referrals.decisions``; cases are
+        relinked after the answer, as through the API."""
+        gated = gate(request, ocsea_session, "networks:correct", "case " + action,
+                     form_csrf=csrf_token)  # fmt: skip
+        if isinstance(gated, Response):
+            return gated
+        who, csrf = gated
+        from ocsea.referrals import decisions as dec
+
+        try:
+            if action == "split":
+                if not referral_ids:
+                    raise dec.DecisionError("choose the referrals to split off")
+                dec.split_case(engine, who.name, key, referral_ids, note)
+            elif action == "merge":
+                if not other or other == key:
+                    raise dec.DecisionError("name the other case to merge with")
+                dec.merge_cases(engine, who.name, [key, other], note)
+            else:
+                if not kind or not value:
+                    raise dec.DecisionError("not identifying needs the identifier")
+                region = getattr(request.app.state, "referral_region", "TH")
+                dec.mark_not_identifying(engine, who.name, kind, value, note, region)
+        except dec.DecisionError as exc:
+            return page(request, "message.html", 422, who=who, csrf=csrf,
+                        message="correction_rejected", detail=str(exc))  # fmt: skip
+        request.app.state.queue_relink(who.name, background)
+        return RedirectResponse(f"/cases/{key}?done={action}", status_code=303)
 
     @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
     def console(request: Request, ocsea_session: Annotated[str | None, Cookie()] = None,

@@ -1,0 +1,102 @@
+"""A case's page: factors, referrals in time order, the identifiers that link them with how each
+referral wrote them, the network drawn as SVG, and corrections (split, merge, not identifying)
+from forms for the roles that may, audited and relinked. Synthetic referrals (example.com,
+documentation addresses)."""
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from ocsea.config import ReferralSettings
+from ocsea.referrals.store import import_documents, rebuild_cases
+from ocsea.service import audit
+from ocsea.service.access import add_user
+from ocsea.service.app import create_app
+from ocsea.store.db import make_engine, referrals
+
+PASSWORD = "correct horse battery"
+T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+
+
+def _doc(rid, **person):
+    return {"reportId": rid, "incidentSummary": {"incidentType": "Child Pornography (possession, manufacture, and distribution)"},
+            "reportedInformation": {"reportingEsp": {"espName": "ExampleChat"},
+            "reportedPeople": {"reportedPersons": [{"espService": "ExampleChat", **person}]}}}  # fmt: skip
+
+
+@pytest.fixture
+def site(tmp_path, detector):
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    docs = [_doc("A", emails=["One@Example.com"]),
+            _doc("B", emails=["one@example.com"],
+                 ipCaptureEvents=[{"ipAddress": "192.0.2.77", "dateTime": T0.isoformat()}]),
+            _doc("C", ipCaptureEvents=[{"ipAddress": "192.0.2.77",
+                                        "dateTime": (T0 + timedelta(minutes=10)).isoformat()}])]  # fmt: skip
+    s = ReferralSettings()
+    import_documents(engine, [("d.json", json.dumps(docs).encode(), None)], "t", settings=s)
+    rebuild_cases(engine, s)
+    add_user(engine, "ivy", PASSWORD, "investigator")
+    add_user(engine, "ana", PASSWORD, "analyst")
+    app = create_app(engine, detector, referral_settings=s)
+    with engine.connect() as conn:
+        ids = dict(conn.execute(select(referrals.c.report_id, referrals.c.id)).all())
+        key = conn.execute(select(referrals.c.case_key)).scalar()
+    yield app, engine, ids, key
+    engine.dispose()
+
+
+def _client(app, user):
+    c = TestClient(app, base_url="https://testserver", cookies={"ocsea_lang": "en"})
+    assert c.post("/sign-in", data={"username": user, "password": PASSWORD},
+                  follow_redirects=False).status_code == 303  # fmt: skip
+    return c
+
+
+def test_the_case_page_shows_what_links_and_how_each_referral_wrote_it(site):
+    app, engine, ids, key = site
+    c = _client(app, "ivy")
+    page = c.get(f"/cases/{key}")
+    assert page.status_code == 200
+    html = page.text
+    for rid in ids.values():
+        assert f'id="r{rid}"' in html
+    assert "One@Example.com" in html and "one@example.com" in html  # each as written
+    assert '<svg class="network"' in html and html.count("<line ") == 4  # 2 identifiers × 2
+    assert "<title>One@Example.com" in html  # an edge says how its referral wrote it
+    assert ("case.read", key) in [(e["action"], e["target"]) for e in audit.entries(engine)]
+    assert 'href="/cases/' + key + '"' in c.get("/cases").text
+
+
+def test_corrections_from_the_page_are_audited_and_relink(site):
+    app, engine, ids, key = site
+    c = _client(app, "ivy")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get(f"/cases/{key}").text).group(1)
+    r = c.post(f"/cases/{key}/correct", data={"csrf_token": token, "action": "not_identifying",
+               "kind": "ip", "value": "192.0.2.77", "note": "café Wi-Fi"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"].endswith("done=not_identifying")
+    with engine.connect() as conn:  # the relink ran after the answer (a background task)
+        keys = dict(conn.execute(select(referrals.c.report_id, referrals.c.case_key)).all())
+    assert keys["A"] == keys["B"] and keys["C"] != keys["A"]
+    r = c.post(f"/cases/{keys['A']}/correct", data={"csrf_token": token, "action": "split",
+               "referral_ids": [str(ids["B"])], "note": "different people"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    bad = c.post(f"/cases/{keys['A']}/correct", data={"csrf_token": token, "action": "merge",
+                 "other": ""}, follow_redirects=False)  # fmt: skip
+    assert bad.status_code == 422 and "other case" in bad.text
+    actions = [e["action"] for e in audit.entries(engine)]
+    assert "networks.not_identifying" in actions and "networks.split" in actions
+
+
+def test_analysts_may_not_read_cases_and_a_missing_case_is_a_404(site):
+    app, _, _, key = site
+    assert _client(app, "ana").get(f"/cases/{key}").status_code == 403
+    c = _client(app, "ivy")
+    assert c.get("/cases/C999999").status_code == 404
+    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get(f"/cases/{key}").text).group(1)
+    ana = _client(app, "ana")
+    assert ana.post(f"/cases/{key}/correct", data={"csrf_token": token, "action": "merge",
+                    "other": "C1"}).status_code == 403  # fmt: skip
