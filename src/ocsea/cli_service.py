@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import re
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -38,15 +37,12 @@ def _engine(db: str | None):
 
 
 def _duration(text: str) -> timedelta | None:
-    if text == "never":
-        return None
-    m = re.fullmatch(r"(\d+)([dh])", text)
-    if not m:
-        raise typer.BadParameter("use e.g. 90d, 12h or never")
-    n = int(m.group(1))
-    if n <= 0:
-        raise typer.BadParameter("a lifetime is positive (e.g. 12h), or 'never'")
-    return timedelta(days=n) if m.group(2) == "d" else timedelta(hours=n)
+    from ocsea.service.access import AccessError, parse_lifetime
+
+    try:
+        return parse_lifetime(text)
+    except AccessError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @apikeys_app.command("create")

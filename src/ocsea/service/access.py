@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "terms:read": frozenset({"analyst", "investigator", "supervisor", "admin"}),
     "terms:accept": frozenset({"supervisor", "admin"}),
     "audit:read": frozenset({"supervisor", "admin"}),
+    "users:admin": frozenset({"admin"}),  # the web app's administration page (users, API keys)
     # Casework: referrals hold personal data of suspects and victims (docs/referrals.md).
     "referrals:read": frozenset({"investigator", "supervisor", "admin"}),
     "referrals:write": frozenset({"investigator", "supervisor", "admin"}),
@@ -62,6 +64,19 @@ class Principal:
         return self.role in PERMISSIONS.get(scope, frozenset()) and (
             not self.scopes or scope in self.scopes
         )
+
+
+def parse_lifetime(text: str) -> timedelta | None:
+    """A key's lifetime as people write it: "90d", "12h" or "never" (None)."""
+    if text == "never":
+        return None
+    m = re.fullmatch(r"(\d{1,5})([dh])", text)
+    if not m:
+        raise AccessError("a lifetime is written like 90d, 12h or never")
+    n = int(m.group(1))
+    if n <= 0:
+        raise AccessError("a lifetime is positive (e.g. 12h), or 'never'")
+    return timedelta(days=n) if m.group(2) == "d" else timedelta(hours=n)
 
 
 def _sha(secret: str) -> str:
