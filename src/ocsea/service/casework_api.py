@@ -244,6 +244,7 @@ def register(
 
     app.state.queue_relink = queue_relink
     app.state.referral_region = settings.region
+    app.state.referral_settings = settings
 
     def ref_out(r) -> ReferralOut:
         return ReferralOut(id=r.id, source=r.source, report_id=r.report_id, received_at=str(r.received_at) if r.received_at else None,

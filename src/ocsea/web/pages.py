@@ -160,9 +160,10 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
             return page(request, "message.html", 403, who=who, csrf=csrf, message="not_allowed")
         return who, csrf
 
-    from ocsea.web import admin_pages
+    from ocsea.web import admin_pages, request_pages
 
     admin_pages.register(app, engine, gate, page)
+    request_pages.register(app, engine, gate, page)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request, ocsea_session: Annotated[str | None, Cookie()] = None,
