@@ -70,6 +70,7 @@ def site(tmp_path_factory, detector):
                                                  updated_at=now))  # fmt: skip
     add_user(engine, "ana", PASSWORD, "analyst")
     add_user(engine, "ivy", PASSWORD, "investigator")
+    add_user(engine, "sue", PASSWORD, "supervisor")
     from ocsea.config import ReferralSettings
     from ocsea.referrals.store import import_documents, rebuild_cases
     from tests.test_web_case import T0, _doc
@@ -130,6 +131,17 @@ def _shot(drv, name: str) -> None:
         drv.save_screenshot(str(Path(out) / f"{name}.png"))
 
 
+def _sign_in(drv, base: str, user: str, lang: str = "en") -> None:
+    """Each test signs in itself, so that any one of them runs alone."""
+    drv.get(base + "/")
+    drv.delete_all_cookies()
+    drv.get(base + f"/lang/{lang}")
+    drv.find_element(By.NAME, "username").send_keys(user)
+    drv.find_element(By.NAME, "password").send_keys(PASSWORD)
+    drv.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    _wait(drv, lambda d: d.find_elements(By.CSS_SELECTOR, "form[action='/sign-out']"))
+
+
 def _console_errors(drv) -> list[str]:
     try:
         return [e["message"] for e in drv.get_log("browser") if e["level"] == "SEVERE"]
@@ -142,11 +154,7 @@ def test_sign_in_in_thai_then_review_from_the_keyboard(site, browser):
     browser.get(base + "/")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "th"
     _shot(browser, "sign-in-th")
-    browser.get(base + "/lang/en")
-    browser.find_element(By.NAME, "username").send_keys("ana")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    _wait(browser, lambda d: "Sign out" in d.page_source)
+    _sign_in(browser, base, "ana")
     browser.get(base + "/queue")
     links = browser.find_elements(By.CSS_SELECTOR, "a[href^='/findings/']")
     assert [a.get_attribute("href").rsplit("/", 1)[-1].split("?")[0] for a in links][:3] == [
@@ -173,6 +181,7 @@ def test_sign_in_in_thai_then_review_from_the_keyboard(site, browser):
 
 def test_an_evidence_thumbnail_appears_only_when_asked_and_blurred(site, browser):
     base, _ = site
+    _sign_in(browser, base, "ana")
     browser.get(base + "/findings/1")
     img = browser.find_element(By.ID, "media-img")
     assert not img.is_displayed() and not img.get_attribute("src")
@@ -189,7 +198,7 @@ def test_an_evidence_thumbnail_appears_only_when_asked_and_blurred(site, browser
 
 def test_the_thai_pages_render_thai_text(site, browser):
     base, _ = site
-    browser.get(base + "/lang/th")
+    _sign_in(browser, base, "ana", lang="th")
     browser.get(base + "/findings/3")
     assert "เด็ก" in browser.find_element(By.CSS_SELECTOR, "p.subject").text
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "th"
@@ -204,15 +213,48 @@ def test_an_investigator_sees_the_case_network_drawn(site, browser):
         key = conn.execute(
             select(referrals.c.case_key).where(referrals.c.case_key.is_not(None))
         ).scalar()
-    browser.delete_cookie("ocsea_session")  # the analyst of the earlier tests signs out
-    browser.get(base + "/lang/en")
-    browser.find_element(By.NAME, "username").send_keys("ivy")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    _wait(browser, lambda d: "Sign out" in d.page_source)
+    _sign_in(browser, base, "ivy")
     browser.get(base + f"/cases/{key}")
     svg = browser.find_element(By.CSS_SELECTOR, "svg.network")
     assert svg.size["width"] > 300 and svg.size["height"] > 100
     assert len(browser.find_elements(By.CSS_SELECTOR, "svg.network circle")) == 3
     _shot(browser, "case-network")
     assert not _console_errors(browser)
+
+
+def test_a_supervisor_unblurs_one_image_with_the_page_token(site, browser):
+    base, engine = site
+    _sign_in(browser, base, "sue")
+    browser.get(base + "/findings/1")
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("b")  # not before a blurred one is shown: the button is disabled
+    assert browser.find_element(By.ID, "media-img").get_attribute("data-sharp") in (None, "")
+    body.send_keys("m")
+    _wait(browser, lambda d: d.find_element(By.ID, "media-img").get_attribute("data-sharp") == "0")
+    browser.find_element(By.TAG_NAME, "body").send_keys("b")
+    _wait(browser, lambda d: d.find_element(By.ID, "media-img").get_attribute("data-sharp") == "1")
+    from ocsea.service import audit
+
+    acts = [(e["actor"], e["action"]) for e in audit.entries(engine)]
+    assert ("user:sue", "media.unblur") in acts
+    assert not _console_errors(browser)
+
+
+def test_a_correction_form_posts_from_the_browser(site, browser):
+    base, engine = site
+    from ocsea.store.db import referrals
+
+    with engine.connect() as conn:
+        key = conn.execute(
+            select(referrals.c.case_key).where(referrals.c.case_key.is_not(None))
+        ).scalar()
+    _sign_in(browser, base, "ivy")
+    browser.get(base + f"/cases/{key}")
+    form = browser.find_element(By.CSS_SELECTOR, "form input[name=action][value=not_identifying]")
+    form = form.find_element(By.XPATH, "..")
+    form.find_element(By.NAME, "note").send_keys("shared office address")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(browser, lambda d: "done=not_identifying" in d.current_url)
+    from ocsea.service import audit
+
+    assert "networks.not_identifying" in [e["action"] for e in audit.entries(engine)]

@@ -92,11 +92,30 @@ def test_corrections_from_the_page_are_audited_and_relink(site):
 
 
 def test_analysts_may_not_read_cases_and_a_missing_case_is_a_404(site):
-    app, _, _, key = site
+    app, engine, _, key = site
     assert _client(app, "ana").get(f"/cases/{key}").status_code == 403
     c = _client(app, "ivy")
     assert c.get("/cases/C999999").status_code == 404
-    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get(f"/cases/{key}").text).group(1)
     ana = _client(app, "ana")
-    assert ana.post(f"/cases/{key}/correct", data={"csrf_token": token, "action": "merge",
+    own = re.search(r'name="csrf_token" value="([^"]+)"', ana.get("/").text).group(1)
+    assert ana.post(f"/cases/{key}/correct", data={"csrf_token": own, "action": "merge",
                     "other": "C1"}).status_code == 403  # fmt: skip
+    refusals = [e["detail"] for e in audit.entries(engine) if e["action"] == "access.denied"]
+    assert refusals[-1]["why"] == "role"  # refused for the role, not for a stale token
+
+
+def test_an_identifier_is_marked_by_its_stored_form_too(tmp_path):
+    """A case page sends the stored value; for a crypto address that is "eth|0x…", which is not
+    a raw address (the review found every crypto mark refused)."""
+    from sqlalchemy import insert
+
+    from ocsea.referrals.decisions import list_decisions, mark_not_identifying, normalise
+    from ocsea.store.db import entities
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'd.db'}")
+    stored = normalise("crypto", "0x52908400098527886E0F7030069857D2E4169EE7")
+    with engine.begin() as conn:
+        conn.execute(insert(entities).values(kind="crypto", value=stored))
+    mark_not_identifying(engine, "ivy", "crypto", stored, "exchange hot wallet")
+    assert [(d.kind, d.value) for d in list_decisions(engine)] == [("crypto", stored)]
+    engine.dispose()

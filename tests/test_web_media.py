@@ -5,6 +5,7 @@ are generated patterns (benign)."""
 
 import hashlib
 import io
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,7 +89,8 @@ def test_nothing_is_shown_until_asked_then_blurred_greyscale_and_audited(
     c = _client(app, "ana")
     page = c.get("/findings/1").text
     assert 'id="media-show"' in page and '<img id="media-img" alt' in page
-    assert "/thumbnail" not in re.sub(r"<script.*?</script>", "", page).split('id="media"')[0]
+    card = page.split('id="media"', 1)[1].split("</section>", 1)[0]
+    assert "src=" not in card and "/thumbnail" not in card  # nothing is fetched until asked
     assert 'id="media-sharp"' not in page  # an analyst may not unblur by default
     r = c.get("/findings/1/thumbnail")
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
@@ -153,8 +155,13 @@ def test_symbolic_links_and_archive_members_are_not_followed_out(tmp_path, evide
     settings = MediaSettings(evidence_roots=(evidence,))
     with pytest.raises(MediaRefused, match="outside"):
         load_evidence(str(link), key, settings)
+    (evidence / "a.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip
     with pytest.raises(MediaRefused, match="archive"):
-        load_evidence(str(evidence / "a.zip!card.png"), key, settings)
+        load_evidence(str(evidence / "a.zip!dir/card.png"), key, settings)
+    fifo = evidence / "pipe.png"
+    os.mkfifo(fifo)
+    with pytest.raises(MediaRefused, match="regular file"):  # would block a thread for ever
+        load_evidence(str(fifo), key, settings)
     with pytest.raises(MediaRefused, match="not an image"):
         load_evidence(str(evidence / "clip.mp4"), key, settings)
 

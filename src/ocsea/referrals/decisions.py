@@ -67,10 +67,16 @@ def _add(conn: Connection, actor: str, action: str, note: str, kind: str = "", v
 def mark_not_identifying(engine: Engine, actor: str, kind: str, raw: str, note: str = "",
                          region: str = "TH") -> int:  # fmt: skip
     """An identifier that names no one person (a shared Wi-Fi, a school gateway): never joins."""
-    value = normalise(kind, raw, region)
     with engine.begin() as conn:
+        # The stored form itself (a case page sends it: "eth|0x…" is no raw address), or what
+        # an analyst typed, normalised as at import.
+        value = raw
         known = conn.execute(select(entities.c.id).where(
-            entities.c.kind == kind, entities.c.value == value)).first()  # fmt: skip
+            entities.c.kind == kind, entities.c.value == raw)).first()  # fmt: skip
+        if known is None:
+            value = normalise(kind, raw, region)
+            known = conn.execute(select(entities.c.id).where(
+                entities.c.kind == kind, entities.c.value == value)).first()  # fmt: skip
         if known is None:
             # A mark that matches nothing would leave the analyst believing a link is gone.
             raise DecisionError(

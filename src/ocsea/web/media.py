@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,8 +49,12 @@ def load_evidence(recorded_path: str, item_key: str, settings: MediaSettings) ->
     evidence folder, within the size limit, and with the SHA-256 the scan recorded (a file item's
     key is made from it). The thumbnail is made from these very bytes, so a file swapped after
     the check is never shown."""
-    if "!" in recorded_path.replace("\\", "/").rsplit("/", 1)[-1]:
-        raise MediaRefused("inside an archive: open the archive in a forensic tool")
+    if "!" in recorded_path:
+        # The scan names an archive's member "archive.zip!dir/x.jpg": the part before a "!" is
+        # the archive on disk.
+        head = recorded_path.split("!", 1)[0]
+        if not Path(recorded_path).exists() and Path(head).is_file():
+            raise MediaRefused("inside an archive: open the archive in a forensic tool")
     path = Path(recorded_path)
     if path.suffix.lower() not in IMAGE_EXTENSIONS:
         raise MediaRefused("not an image (videos and documents have no thumbnail)")
@@ -59,9 +65,6 @@ def load_evidence(recorded_path: str, item_key: str, settings: MediaSettings) ->
     if not any(real.is_relative_to(root.resolve()) for root in settings.evidence_roots):
         raise MediaRefused("outside the evidence folders this service may read")
     try:
-        size = real.stat().st_size
-        if size > settings.max_bytes:
-            raise MediaRefused(f"larger than {settings.max_bytes >> 20} MB")
         data = _read(real, settings.max_bytes)
     except OSError as exc:
         raise MediaRefused(f"cannot be read: {exc.strerror or exc}") from None
@@ -73,10 +76,38 @@ def load_evidence(recorded_path: str, item_key: str, settings: MediaSettings) ->
 
 
 def _read(path: Path, limit: int) -> bytes:
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    """A regular file's bytes, up to ``limit`` + 1. Opened without following a link and without
+    blocking (a FIFO left under an evidence folder would hold a worker thread for ever); what is
+    not a regular file, or is too large, is refused from the open descriptor."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise MediaRefused("not a regular file")
+        if st.st_size > limit:
+            raise MediaRefused(f"larger than {limit >> 20} MB")
         return fh.read(limit + 1)
+
+
+# Thumbnails made at once across a service process: each may read 64 MB and decode up to the
+# scan's limit, so many asked together would take the machine's memory; the rest are told to wait.
+_AT_ONCE = threading.BoundedSemaphore(2)
+
+
+class MediaBusy(Exception):
+    """Too many thumbnails are being made: ask again in a moment."""
+
+
+def safe_thumbnail(recorded_path: str, item_key: str, settings: MediaSettings,
+                   sharp: bool = False) -> bytes:  # fmt: skip
+    """``load_evidence`` then ``thumbnail``, at most two at a time in this process."""
+    if not _AT_ONCE.acquire(timeout=5):
+        raise MediaBusy("thumbnails are being made for others: try again in a moment")
+    try:
+        return thumbnail(load_evidence(recorded_path, item_key, settings), sharp=sharp)
+    finally:
+        _AT_ONCE.release()
 
 
 def thumbnail(data: bytes, sharp: bool = False) -> bytes:

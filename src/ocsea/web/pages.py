@@ -46,7 +46,7 @@ from ocsea.store.db import (
 )
 from ocsea.text.detector import Detector
 from ocsea.web.i18n import LANGS, default_lang, words
-from ocsea.web.media import MediaRefused, MediaSettings, load_evidence, thumbnail
+from ocsea.web.media import MediaBusy, MediaRefused, MediaSettings, safe_thumbnail
 
 PAGE_SIZE = 50
 MAX_ID = 2**62
@@ -117,16 +117,19 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
     def page(request: Request, template: str, code: int = 200, **ctx: Any) -> HTMLResponse:
         lang = lang_of(request)
         html = _env.get_template(template).render(t=words(lang), lang=lang, **ctx)
+        # Referrer within the site only: a browser's Origin on our forms is then our own, also
+        # where it sends no Sec-Fetch-Site (Safari before 16.4), and no address leaves the site.
         return HTMLResponse(html, status_code=code,
-                            headers={"Content-Security-Policy": PAGE_CSP})  # fmt: skip
+                            headers={"Content-Security-Policy": PAGE_CSP,
+                                     "Referrer-Policy": "same-origin"})  # fmt: skip
 
     def cross_site(request: Request) -> bool:
         """A form posted from another site (login CSRF, or a forged review): the browser says so
         in Sec-Fetch-Site, or an Origin that is not this host."""
         fetch_site = request.headers.get("sec-fetch-site")
         if fetch_site is not None:
-            # Browsers say where a request comes from. Their Origin is "null" on every form our
-            # pages post (Referrer-Policy: no-referrer), so it is read only where this is absent.
+            # Browsers say where a request comes from; where they do not, their Origin (pages send
+            # Referrer-Policy: same-origin, so it is a real one; "null" is refused).
             return fetch_site not in ("same-origin", "none")
         origin = request.headers.get("origin")
         if origin == "null":
@@ -149,7 +152,7 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
             return to_sign_in(token)
         who, csrf = found
         if form_csrf is not None and (
-            cross_site(request) or not hmac.compare_digest(form_csrf, csrf)
+            cross_site(request) or not hmac.compare_digest(form_csrf.encode(), csrf.encode())
         ):
             audit.record(engine, who.name, "access.denied", request.url.path[-300:],
                          {"why": "CSRF check failed"})  # fmt: skip
@@ -218,7 +221,7 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
     def sign_out(csrf_token: Annotated[str, Form(max_length=200)] = "",
                  ocsea_session: Annotated[str | None, Cookie()] = None) -> Response:  # fmt: skip
         found = signed_in(ocsea_session)
-        if found is not None and hmac.compare_digest(csrf_token, found[1]):
+        if found is not None and hmac.compare_digest(csrf_token.encode(), found[1].encode()):
             end_session(engine, ocsea_session)
             audit.record(engine, found[0].name, "logout")
         response = RedirectResponse("/", status_code=303)
@@ -556,7 +559,10 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         gated = gate(request, token, "findings:read", "thumbnail",
                      form_csrf=csrf_header if sharp else None)  # fmt: skip
         if isinstance(gated, Response):
-            return gated
+            # The page's script shows this text: a sentence, not a page or a redirect.
+            if isinstance(gated, RedirectResponse):
+                return _plain("your session has ended: sign in again", 401)
+            return _plain("refused: your role, or the page is out of date", gated.status_code)
         who, _ = gated
         if media.mode == "off":
             return _plain("thumbnails are off on this service ([web.media] mode)", 404)
@@ -573,7 +579,9 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         if it is None or it.kind != "file" or not it.text:
             return _plain("no scanned file behind this finding", 404)
         try:
-            png = thumbnail(load_evidence(it.text, it.key, media), sharp=sharp)
+            png = safe_thumbnail(it.text, it.key, media, sharp=sharp)
+        except MediaBusy as exc:
+            return _plain(str(exc), 503)
         except MediaRefused as exc:
             audit.record(engine, who.name, "media.refused", str(finding_id), {"why": str(exc)})
             return _plain(str(exc), 422)

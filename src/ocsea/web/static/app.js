@@ -19,8 +19,13 @@
     var url = "/findings/" + card.getAttribute("data-finding") + "/thumbnail" + (sharp ? "/sharp" : "");
     var opts = { method: sharp ? "POST" : "GET", cache: "no-store", credentials: "same-origin" };
     if (sharp) opts.headers = { "X-CSRF-Token": card.getAttribute("data-csrf") };
+    opts.redirect = "manual";  // an ended session is a message, never the sign-in page as an image
     fetch(url, opts).then(function (res) {
-      if (!res.ok) return res.text().then(function (msg) { throw new Error(msg); });
+      if (res.type === "opaqueredirect") throw new Error(card.getAttribute("data-ended"));
+      var type = res.headers.get("content-type") || "";
+      if (!res.ok || type.indexOf("image/png") !== 0) {
+        return res.text().then(function (msg) { throw new Error(msg.slice(0, 300)); });
+      }
       return res.blob();
     }).then(function (blob) {
       if (shownUrl) URL.revokeObjectURL(shownUrl);
