@@ -17,8 +17,9 @@ $(BIN)/python:
 # The C extensions (Cython) are built by the editable install, again when their source changes.
 NATIVE := $(wildcard src/ocsea/*/*.pyx)
 
-$(STAMP): pyproject.toml setup.py $(NATIVE) scripts/install-system-deps.sh | $(BIN)/python
+$(STAMP): pyproject.toml setup.py $(NATIVE) scripts/install-system-deps.sh scripts/fetch-web-assets.sh | $(BIN)/python
 	bash scripts/install-system-deps.sh
+	bash scripts/fetch-web-assets.sh
 	$(BIN)/pip install -q -e ".[dev]"
 	@touch $(STAMP)
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ocsea.text.detector import Detector, Verdict
+from ocsea.web.assets import FONT_FAMILY, report_font_css
 
 SOURCES = {"query log": "queries.txt", "filename list": "filenames.txt"}
 
@@ -188,8 +189,9 @@ def _write_index(out_dir: Path) -> None:
              ("cases/cases.html", "Casework: synthetic referrals, networks, ranked cases, requests due")]  # fmt: skip
     items = "".join(f'<li><a href="{h}">{html.escape(t)}</a></li>' for h, t in links)
     (out_dir / "report.html").write_text(
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>ocsea demo</title></head>"
-        f"<body style='font-family:system-ui,sans-serif;margin:2rem'><h1>ocsea demo</h1>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>ocsea demo</title>"
+        f"<style>{report_font_css()}</style></head>"
+        f"<body style='font-family:{FONT_FAMILY};margin:2rem'><h1>ocsea demo</h1>"
         f"<p>All data here is synthetic.</p><ul>{items}</ul></body></html>\n",
         encoding="utf-8",
     )
@@ -260,9 +262,9 @@ def _write_html(path: Path, findings: list[tuple[str, Verdict]], counts: dict, t
         )
     doc = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ocsea demo report</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<style>
-body{{font-family:system-ui,sans-serif;margin:2rem;color:#222}}
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; font-src data:">
+<style>{report_font_css()}
+body{{font-family:{FONT_FAMILY};margin:2rem;color:#222}}
 table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}}
 tr.csa td:nth-child(3){{color:#b00;font-weight:bold}}tr.adult td:nth-child(3){{color:#a60}}
 .summary span{{margin-right:2rem}}

@@ -17,8 +17,9 @@ from ocsea.config import ReferralSettings
 from ocsea.referrals.requests_store import due_list
 from ocsea.referrals.store import networks, top_cases
 from ocsea.store.db import referrals
+from ocsea.web.assets import FONT_FAMILY, report_font_css
 
-_STYLE = ("body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}"
+_STYLE = (f"body{{font-family:{FONT_FAMILY};margin:2rem;max-width:80rem}}"
           "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .5rem;"
           "vertical-align:top;text-align:left}th{background:#f3f3f3}.late{color:#a00;font-weight:600}")  # fmt: skip
 
@@ -73,7 +74,7 @@ def write_report(out_dir: Path, engine: Engine, settings: ReferralSettings, top:
             w.writerow([d.request_id, d.what, d.on.isoformat(), d.days_left, d.request.type, d.request.status,
                         d.request.requested_state, d.request.provider])  # fmt: skip
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>ocsea casework</title>"
-             f"<style>{_STYLE}</style></head><body><h1>Casework</h1>"
+             f"<style>{report_font_css()}{_STYLE}</style></head><body><h1>Casework</h1>"
              f"<p>Written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Identifiers only. Also: cases.csv, cases.json, "
              "networks.json, requests-due.csv.</p>"]  # fmt: skip
     parts.append(f"<h2>Requests due within {within.days} days</h2>")

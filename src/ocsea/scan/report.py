@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ocsea.scan.runner import Finding, ScanSummary
+from ocsea.web.assets import FONT_FAMILY, report_font_css
 
 SECTIONS = (
     ("suspicious-unknown", "Suspicious names, no known match (possible new material)"),
@@ -87,8 +88,8 @@ def write_report(
             )
         parts.append("</table>")
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ocsea scan report</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<style>body{{font-family:system-ui,sans-serif;margin:2rem;color:#222}}table{{border-collapse:collapse;width:100%;margin-bottom:1rem}}
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; font-src data:">
+<style>{report_font_css()}body{{font-family:{FONT_FAMILY};margin:2rem;color:#222}}table{{border-collapse:collapse;width:100%;margin-bottom:1rem}}
 td,th{{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top;font-size:90%}}td:nth-child(2){{word-break:break-all}}</style></head><body>
 <h1>ocsea scan report</h1>
 <p>Root: {e(str(root))}<br>Files seen: {summary.files_seen}; hashed in this run: {summary.files_hashed_now};

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from ocsea.store.db import findings, items, observations, sharers
 from ocsea.triage.run import flagged_share_by_day, top_flagged_queries
 from ocsea.triage.terms import Candidate
+from ocsea.web.assets import FONT_FAMILY, report_font_css
 
 
 def ranked_findings(engine: Engine, limit: int = 500) -> list[dict[str, Any]]:
@@ -283,8 +284,8 @@ def write_report(
     qrows = "".join(f"<tr><td>{e(q)}</td><td>{n}</td><td>{s:.2f}</td></tr>" for q, n, s in topq)
     summ = " · ".join(f"{e(str(k))}: {e(str(v))}" for k, v in summary.items())
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ocsea triage report</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<style>body{{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1400px}}table{{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}}
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:">
+<style>{report_font_css()}body{{font-family:{FONT_FAMILY};margin:2rem;color:#222;max-width:1400px}}table{{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}}
 td,th{{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top;font-size:85%}}img{{max-width:48%;margin:.3rem}}</style></head><body>
 <h1>ocsea triage report</h1><p>{summ}</p>
 <p>{img("priority")}{img("timeline")}{img("sharers")}{img("queries")}</p>

@@ -54,7 +54,8 @@ MAX_ID = 2**62
 # evidence thumbnail is fetched by the page's script and shown from a blob: URL (never cached).
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
 )
 # Swagger UI sets style attributes and shows data: images; its scripts are files too.
 DOCS_CSP = (

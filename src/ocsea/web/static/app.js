@@ -88,5 +88,34 @@
       }
     }
   });
-  document.addEventListener("submit", function () { sent = true; });
+  // The review form is sent without leaving the page: the next finding's page is fetched and put
+  // in place (its address in the history), so reviewing is one key press a finding, no reload.
+  function swapTo(res, push) {
+    return res.text().then(function (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      var main = doc.getElementById("main");
+      if (!main) { window.location.assign(push ? res.url : window.location.href); return; }
+      if (shownUrl) { URL.revokeObjectURL(shownUrl); shownUrl = null; }
+      document.getElementById("main").replaceWith(main);
+      document.title = doc.title;
+      if (push) window.history.pushState({}, "", res.url);
+      sent = false;
+      window.scrollTo(0, 0);
+    });
+  }
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    sent = true;
+    if (form.id !== "review" || !window.fetch || !window.DOMParser) return;
+    ev.preventDefault();
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then(function (res) {
+        var finding = res.url.indexOf("/findings/") !== -1;
+        if (res.redirected && res.ok && finding) return swapTo(res, true);  // the next finding
+        if (res.redirected) { window.location.assign(res.url); return; }  // the queue, or sign in
+        return swapTo(res, false);  // a refusal for this form: shown in place
+      })
+      .catch(function () { sent = false; form.submit(); });
+  });
+  window.addEventListener("popstate", function () { window.location.reload(); });
 })();
