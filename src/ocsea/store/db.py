@@ -471,7 +471,7 @@ def default_url() -> str:
     return f"sqlite:///{home / 'ocsea.db'}"
 
 
-# Set by read-only CLI commands (ocsea.cli_common.read_only): never create a database.
+# Set by read-only CLI commands (ocsea.cli.common.read_only): never create a database.
 READ_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("ocsea_read_only", default=False)
 
 

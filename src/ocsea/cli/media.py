@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ocsea.cli_common import finish, read_only
+from ocsea.cli.common import finish, read_only
 from ocsea.match.vpdq import Frame, format_meta_file, frames_from_json, frames_to_json
 
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole (logs, grep)

@@ -1,4 +1,5 @@
-"""The ``ocsea`` command line (Typer + Rich). A thin adapter: the work is in the pure core."""
+"""``ocsea classify`` and ``ocsea text``: text detection from the command line (classify a file
+or stream, explain one text, train, evaluate, build the synthetic corpus)."""
 
 from __future__ import annotations
 
@@ -14,44 +15,15 @@ from typing import Annotated, BinaryIO
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-
-from ocsea import __version__
-
-app = typer.Typer(
-    name="ocsea",
-    help="Find, triage and refer online child sexual exploitation and abuse (OCSEA).\n\n"
-    "Exit codes: 0 all done; 1 some inputs failed or were rejected (named on stderr); "
-    "2 nothing done (usage, unreadable input, no database).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-def _register_media() -> None:
-    from ocsea.cli_common import plain_metavars
-
-    plain_metavars()
-    from ocsea import cli_cases, cli_media, cli_service, cli_triage
-
-    cli_media.register(app)
-    cli_triage.register(app)
-    cli_service.register(app)
-    cli_cases.register(app)
-
 
 text_app = typer.Typer(
     help="Text detection: explain, train, evaluate, corpus.", no_args_is_help=True
 )
-app.add_typer(text_app, name="text")
-_register_media()
 
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole (logs, grep)
 out = Console()
-_state = {"debug": False}
 
 
 class OutFormat(StrEnum):
@@ -65,22 +37,6 @@ class Kind(StrEnum):
     query = "query"
     filename = "filename"
     path = "path"
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"ocsea {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
-) -> None:
-    _state["debug"] = debug
 
 
 def _progress(enabled: bool) -> Progress:
@@ -169,7 +125,6 @@ def _reasons_short(reasons: list[dict]) -> str:
     return "; ".join(parts)
 
 
-@app.command()
 def classify(
     source: Annotated[
         str, typer.Argument(help="File with one text per line, or - for stdin.")
@@ -414,34 +369,6 @@ def corpus(
     err.print(f"{len(examples)} examples written to {out_path}")
 
 
-@app.command()
-def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path("demo-out"),
-    top: Annotated[int, typer.Option(min=1, max=1000, help="Findings shown.")] = 15,
-    text_only: Annotated[
-        bool, typer.Option("--text-only", help="Only the text-detection part.")
-    ] = False,
-) -> None:
-    """The whole story on synthetic data: text detection on bundled samples, then a hash list,
-    a scan, P2P and query-log ingest, triage and reports. Prints where the report is."""
-    from ocsea.demo import run_demo
-
-    run_demo(out_dir, top, out, err, end_to_end=not text_only)
-
-
-def main() -> None:
-    try:
-        app()
-    except (KeyboardInterrupt, BrokenPipeError):
-        sys.exit(130)
-    except Exception as exc:  # one clear line unless --debug
-        if _state["debug"] or "--debug" in sys.argv:
-            raise
-        from ocsea.cli_common import EXIT_NOTHING_DONE, plain_error
-
-        err.print(f"[red]error:[/] {escape(plain_error(exc) or str(exc))}", highlight=False)
-        sys.exit(EXIT_NOTHING_DONE)
-
-
-if __name__ == "__main__":
-    main()
+def register(app: typer.Typer) -> None:
+    app.add_typer(text_app, name="text")
+    app.command()(classify)

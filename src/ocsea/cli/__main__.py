@@ -1,0 +1,5 @@
+"""``python -m ocsea.cli``: the ``ocsea`` command."""
+
+from ocsea.cli.app import main
+
+main()
