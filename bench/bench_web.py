@@ -92,10 +92,17 @@ def fill(engine, n_findings: int, n_referrals: int, seed: int = 3) -> dict:
              "examples": ["a b c"], "status": "new", "discovered_at": now}
             for i in range(300)])  # fmt: skip
     add_user(engine, "bench", PASSWORD, "admin")
+    if engine.dialect.name == "postgresql":
+        # what autovacuum does soon after a bulk load in a running service: statistics for the
+        # planner (without them it sorts a million rows to find a page of one kind)
+        from sqlalchemy import text
+
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
     return {"fill_s": round(time.perf_counter() - t0, 1)}
 
 
-def time_pages(engine, repeat: int) -> dict:
+def time_pages(engine, repeat: int, n_findings: int, n_referrals: int) -> dict:
     from fastapi.testclient import TestClient
 
     from ocsea.service.app import create_app
@@ -115,9 +122,9 @@ def time_pages(engine, repeat: int) -> dict:
         "queue": lambda: "/queue",
         "queue_page_2": lambda: f"/queue?after={cursor}",
         "queue_kind_filter": lambda: "/queue?kind=known",
-        "finding": lambda: f"/findings/{rng.randint(1, 900_000)}",
+        "finding": lambda: f"/findings/{rng.randint(1, n_findings)}",
         "cases": lambda: "/cases",
-        "case": lambda: f"/cases/C{rng.randrange(0, 190_000, 4) + 1}",
+        "case": lambda: f"/cases/C{rng.randrange(0, n_referrals, 4) + 1}",
         "requests": lambda: "/requests",
         "terms": lambda: "/terms",
         "console": lambda: "/console?q=" + "คลิป เด็ก ม.2",
@@ -152,7 +159,7 @@ def run(url: str, n_findings: int, n_referrals: int, repeat: int) -> dict:
     engine = make_engine(url)
     res = fill(engine, n_findings, n_referrals)
     print(f"filled in {res['fill_s']} s", flush=True)
-    res["pages"] = time_pages(engine, repeat)
+    res["pages"] = time_pages(engine, repeat, n_findings, n_referrals)
     res["worst_p95_ms"] = max(p["p95_ms"] for p in res["pages"].values())
     res["meets_200ms_p95"] = res["worst_p95_ms"] <= TARGET_P95_MS
     engine.dispose()

@@ -140,6 +140,7 @@ findings = Table(
     Column("status", String(20), nullable=False, default="new"),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_findings_priority", "priority"),
+    Index("ix_findings_status_priority", "status", "priority"),
 )
 
 sharers = Table(
