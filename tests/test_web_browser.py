@@ -72,6 +72,12 @@ def site(tmp_path_factory, detector):
     add_user(engine, "ivy", PASSWORD, "investigator")
     add_user(engine, "sue", PASSWORD, "supervisor")
     add_user(engine, "ada", PASSWORD, "admin")
+    from ocsea.store.db import term_candidates
+
+    with engine.begin() as conn:  # a term mined from flagged queries (synthetic)
+        conn.execute(insert(term_candidates).values(
+            term="ฟิวแฟน ม.ต้น", score=42.0, flagged_count=12, total_count=14,
+            examples=["ฟิวแฟน ม.ต้น คลิป"], discovered_at=now, status="new"))  # fmt: skip
     from ocsea.config import ReferralSettings
     from ocsea.referrals.store import import_documents, rebuild_cases
     from tests.test_web_case import T0, _doc
@@ -271,6 +277,14 @@ def test_a_correction_form_posts_from_the_browser(site, browser):
     from ocsea.service import audit
 
     assert "networks.not_identifying" in [e["action"] for e in audit.entries(engine)]
+    # put the network back for the other tests: revoke the mark and relink now
+    from ocsea.config import ReferralSettings
+    from ocsea.referrals.decisions import list_decisions, revoke
+    from ocsea.referrals.store import rebuild_cases
+
+    for d in list_decisions(engine):
+        revoke(engine, "test", d.id)
+    rebuild_cases(engine, ReferralSettings())
 
 
 PAGES = {  # page: the scope that opens it
@@ -299,3 +313,58 @@ def test_each_role_sees_and_reaches_only_its_pages(site, browser, user):
             _shot(browser, "page-" + path.strip("/"))
     # the refused pages answer 403, which the browser logs; nothing else may be wrong
     assert not [m for m in _console_errors(browser) if "status of 403" not in m]
+
+
+def test_a_supervisor_accepts_a_term(site, browser):
+    base, engine = site
+    _sign_in(browser, base, "sue")
+    browser.get(base + "/terms")
+    row = browser.find_element(By.XPATH, "//tr[td[contains(., 'ฟิวแฟน')]]")
+    row.find_element(By.CSS_SELECTOR, "form[action='/terms/accept'] button").click()
+    _wait(browser, lambda d: "done=accepted" in d.current_url)
+    assert "ฟิวแฟน" not in browser.find_element(By.TAG_NAME, "tbody").text
+    from ocsea.service import audit
+
+    assert "term.accept" in {e["action"] for e in audit.entries(engine)}
+
+
+def test_an_investigator_adds_a_request_and_a_stale_token_is_refused(site, browser):
+    base, engine = site
+    _sign_in(browser, base, "ivy")
+    browser.get(base + "/requests/new")
+    browser.find_element(By.NAME, "requested_state").send_keys("United States")
+    browser.find_element(By.NAME, "provider").send_keys("ExampleChat")
+    browser.find_element(By.CSS_SELECTOR, "select[name=type] option[value=preservation]").click()
+    browser.find_element(By.NAME, "sent_on").send_keys("11012026")  # the date field, as typed
+    browser.find_element(By.CSS_SELECTOR, "form[action='/requests'] button[type=submit]").click()
+    _wait(browser, lambda d: "/requests/" in d.current_url and "done=1" in d.current_url)
+    assert "ExampleChat" in browser.page_source
+    # the same form with a token that is not the session's: refused, and audited
+    browser.get(base + "/requests/new")
+    browser.execute_script(
+        "document.querySelector(\"form[action='/requests'] input[name=csrf_token]\").value = 'stale';"
+    )
+    browser.find_element(By.NAME, "requested_state").send_keys("Japan")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/requests'] button[type=submit]").click()
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "p.error[role=alert]"))
+    from ocsea.service import audit
+
+    denied = [e for e in audit.entries(engine) if e["action"] == "access.denied"]
+    assert denied and denied[-1]["detail"]["why"] == "CSRF check failed"
+
+
+def test_an_edge_of_the_case_network_says_how_the_referral_wrote_it(site, browser):
+    base, engine = site
+    from ocsea.store.db import referrals
+
+    with engine.connect() as conn:
+        key = conn.execute(
+            select(referrals.c.case_key).where(referrals.c.case_key.is_not(None))
+        ).scalar()
+    _sign_in(browser, base, "ivy")
+    browser.get(base + f"/cases/{key}")
+    titles = browser.execute_script(
+        "return Array.from(document.querySelectorAll('svg.network line title'))"
+        ".map(t => t.textContent);"
+    )
+    assert any(t.startswith("One@Example.com") for t in titles), titles
