@@ -368,3 +368,41 @@ def test_an_edge_of_the_case_network_says_how_the_referral_wrote_it(site, browse
         ".map(t => t.textContent);"
     )
     assert any(t.startswith("One@Example.com") for t in titles), titles
+
+
+def test_the_offline_reports_link_to_each_other_sort_and_run_nothing_else(browser, tmp_path):
+    """The demo's reports, opened from disk: linked to the index and to each other, tables sorted
+    by a click and filtered by typing, the inline script allowed by its hash and nothing else
+    (a CSP violation would be a console error), and the embedded Thai font loaded."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "ocsea.cli", "demo", "--out", str(tmp_path / "d")],
+                   check=True, capture_output=True, env={**os.environ, "PYTHAINLP_OFFLINE": "1"})  # fmt: skip
+    for page in ("triage/report.html", "scan/report.html", "text/report.html", "cases/cases.html"):
+        browser.get((tmp_path / "d" / page).as_uri())
+        nav = browser.find_element(By.TAG_NAME, "nav")
+        assert "index" in nav.text and nav.find_elements(By.TAG_NAME, "a")
+        assert not _console_errors(browser), page
+    browser.get((tmp_path / "d" / "text" / "report.html").as_uri())
+    table = browser.find_element(By.TAG_NAME, "table")
+    assert browser.find_elements(By.CSS_SELECTOR, "input[type=search]")  # more than ten rows
+    score = table.find_elements(By.TAG_NAME, "th")[3]
+    score.click()
+    score.click()  # descending
+    cells = [
+        r.find_elements(By.TAG_NAME, "td")[3].text
+        for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")
+    ]
+    values = [float(c) for c in cells if c]
+    assert values == sorted(values, reverse=True) and len(values) > 10
+    box = browser.find_element(By.CSS_SELECTOR, "input[type=search]")
+    box.send_keys("pthc")
+    shown = [r for r in table.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]
+    assert 0 < len(shown) < len(cells)
+    faces = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "document.fonts.load('16px \"Noto Sans Thai\"', 'เด็ก').then(f => done(f.map(x => x.status)), () => done(null));"
+    )
+    assert faces and set(faces) == {"loaded"}
+    assert not _console_errors(browser)

@@ -12,7 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from ocsea.text.detector import Detector, Verdict
-from ocsea.web.assets import FONT_FAMILY, report_font_css
+from ocsea.web.assets import (
+    FONT_FAMILY,
+    REPORT_SCRIPT_SRC,
+    report_font_css,
+    report_nav,
+    report_script,
+)
 
 SOURCES = {"query log": "queries.txt", "filename list": "filenames.txt"}
 
@@ -188,6 +194,14 @@ def _write_index(out_dir: Path) -> None:
              ("text/report.html", "Text detection on the bundled query log and filename list"),
              ("cases/cases.html", "Casework: synthetic referrals, networks, ranked cases, requests due")]  # fmt: skip
     items = "".join(f'<li><a href="{h}">{html.escape(t)}</a></li>' for h, t in links)
+    for href, _ in links:  # each report links back to this index and to the others
+        page = out_dir / href
+        if page.is_file():
+            doc = page.read_text(encoding="utf-8")
+            if "<body>" in doc and "<nav " not in doc:
+                page.write_text(
+                    doc.replace("<body>", "<body>" + report_nav(href), 1), encoding="utf-8"
+                )
     (out_dir / "report.html").write_text(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>ocsea demo</title>"
         f"<style>{report_font_css()}</style></head>"
@@ -262,7 +276,7 @@ def _write_html(path: Path, findings: list[tuple[str, Verdict]], counts: dict, t
         )
     doc = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ocsea demo report</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; font-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; font-src data:; script-src {REPORT_SCRIPT_SRC}">
 <style>{report_font_css()}
 body{{font-family:{FONT_FAMILY};margin:2rem;color:#222}}
 table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}}
@@ -274,6 +288,6 @@ tr.csa td:nth-child(3){{color:#b00;font-weight:bold}}tr.adult td:nth-child(3){{c
 <span>adult: {counts["adult"]}</span><span>benign: {counts["benign"]}</span><span>time: {took:.2f}s</span></p>
 <p>Synthetic, keyword-level sample data. Ranked by P(csa); every row lists the evidence behind it.</p>
 <table><thead><tr><th>#</th><th>source</th><th>label</th><th>P(csa)</th><th>text</th><th>reasons</th></tr></thead>
-<tbody>{"".join(rows)}</tbody></table></body></html>
+<tbody>{"".join(rows)}</tbody></table>{report_script()}</body></html>
 """
     path.write_text(doc, encoding="utf-8")

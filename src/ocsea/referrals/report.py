@@ -17,7 +17,7 @@ from ocsea.config import ReferralSettings
 from ocsea.referrals.requests_store import due_list
 from ocsea.referrals.store import networks, top_cases
 from ocsea.store.db import referrals
-from ocsea.web.assets import FONT_FAMILY, report_font_css
+from ocsea.web.assets import FONT_FAMILY, REPORT_SCRIPT_SRC, report_font_css, report_script
 
 _STYLE = (f"body{{font-family:{FONT_FAMILY};margin:2rem;max-width:80rem}}"
           "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .5rem;"
@@ -74,6 +74,8 @@ def write_report(out_dir: Path, engine: Engine, settings: ReferralSettings, top:
             w.writerow([d.request_id, d.what, d.on.isoformat(), d.days_left, d.request.type, d.request.status,
                         d.request.requested_state, d.request.provider])  # fmt: skip
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>ocsea casework</title>"
+             "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+             f"style-src 'unsafe-inline'; font-src data:; script-src {REPORT_SCRIPT_SRC}\">"
              f"<style>{report_font_css()}{_STYLE}</style></head><body><h1>Casework</h1>"
              f"<p>Written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Identifiers only. Also: cases.csv, cases.json, "
              "networks.json, requests-due.csv.</p>"]  # fmt: skip
@@ -107,7 +109,7 @@ def write_report(out_dir: Path, engine: Engine, settings: ReferralSettings, top:
                         f"{_e(', '.join(j['actors'][:8]))}</li>" for j in n["joined_by"][:10])  # fmt: skip
         parts.append(f"<h3>network {i}: {len(n['actors'])} actors</h3><p>{_e(', '.join(n['actors'][:15]))}</p>"
                      f"<ul>{joins}</ul>")  # fmt: skip
-    parts.append("</body></html>\n")
+    parts.append(report_script() + "</body></html>\n")
     path = out_dir / "cases.html"
     path.write_text("".join(parts), encoding="utf-8")
     return path

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ocsea.scan.runner import Finding, ScanSummary
-from ocsea.web.assets import FONT_FAMILY, report_font_css
+from ocsea.web.assets import FONT_FAMILY, REPORT_SCRIPT_SRC, report_font_css, report_script
 
 SECTIONS = (
     ("suspicious-unknown", "Suspicious names, no known match (possible new material)"),
@@ -88,13 +88,13 @@ def write_report(
             )
         parts.append("</table>")
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ocsea scan report</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; font-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; font-src data:; script-src {REPORT_SCRIPT_SRC}">
 <style>{report_font_css()}body{{font-family:{FONT_FAMILY};margin:2rem;color:#222}}table{{border-collapse:collapse;width:100%;margin-bottom:1rem}}
 td,th{{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top;font-size:90%}}td:nth-child(2){{word-break:break-all}}</style></head><body>
 <h1>ocsea scan report</h1>
 <p>Root: {e(str(root))}<br>Files seen: {summary.files_seen}; hashed in this run: {summary.files_hashed_now};
 resumed from an earlier run: {summary.files_resumed}; records (incl. archive members): {len(summary.records)}.<br>
 No media is shown in this report: names, hashes and matches only.</p>
-{"".join(parts)}</body></html>
+{"".join(parts)}{report_script()}</body></html>
 """
     (out_dir / "report.html").write_text(page, encoding="utf-8")

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from ocsea.store.db import findings, items, observations, sharers
 from ocsea.triage.run import flagged_share_by_day, top_flagged_queries
 from ocsea.triage.terms import Candidate
-from ocsea.web.assets import FONT_FAMILY, report_font_css
+from ocsea.web.assets import FONT_FAMILY, REPORT_SCRIPT_SRC, report_font_css, report_script
 
 
 def ranked_findings(engine: Engine, limit: int = 500) -> list[dict[str, Any]]:
@@ -284,7 +284,7 @@ def write_report(
     qrows = "".join(f"<tr><td>{e(q)}</td><td>{n}</td><td>{s:.2f}</td></tr>" for q, n, s in topq)
     summ = " · ".join(f"{e(str(k))}: {e(str(v))}" for k, v in summary.items())
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ocsea triage report</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; script-src {REPORT_SCRIPT_SRC}">
 <style>{report_font_css()}body{{font-family:{FONT_FAMILY};margin:2rem;color:#222;max-width:1400px}}table{{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}}
 td,th{{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top;font-size:85%}}img{{max-width:48%;margin:.3rem}}</style></head><body>
 <h1>ocsea triage report</h1><p>{summ}</p>
@@ -296,7 +296,7 @@ td,th{{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-ali
 <h2>New-term candidates (not in the lexicon; ranked by log-likelihood ratio with flagged queries)</h2>
 <p>Accept with <code>ocsea terms accept TERM</code>; accepted terms join the lexicon with provenance.</p>
 <table><tr><th>term</th><th>G²</th><th>in flagged queries</th><th>in all queries</th><th>share in last 7 days</th><th>examples</th></tr>{trows}</table>
-</body></html>
+{report_script()}</body></html>
 """
     (out_dir / "report.html").write_text(page, encoding="utf-8")
     return out_dir / "report.html"
