@@ -213,7 +213,12 @@ def test_cli_end_to_end(tmp_path, demo):
     p = run("triage", "--report", str(tmp_path / "rep"), "--db", db)
     assert "unknown-flagged" in p.stdout.decode()
     html = (tmp_path / "rep" / "report.html").read_text()
-    assert "data:image/png;base64," in html and "<script" not in html
+    assert "data:image/png;base64," in html
+    from ocsea.web.assets import REPORT_SCRIPT, REPORT_SCRIPT_SRC
+
+    # one script only, ours, inline and allowed by its hash; nothing is loaded from elsewhere
+    assert html.count("<script") == 1 and f"<script>{REPORT_SCRIPT}</script>" in html
+    assert f"script-src {REPORT_SCRIPT_SRC}" in html and "<script src" not in html
     for f in ("findings.csv", "sharers.csv", "terms.csv", "report.json"):
         assert (tmp_path / "rep" / f).exists()
     assert "GUID" in run("sharers", "--top", "5", "--db", db).stdout.decode()
