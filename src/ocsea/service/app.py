@@ -6,20 +6,19 @@ Raw queries sent to /v1/query-check are never stored; per-action counts are (GET
 import asyncio
 import hmac
 import logging
-import math
 import threading
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
-from pathlib import Path as FsPath
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Cookie, Depends, FastAPI, Header, Path, Query, Request, Response
+from fastapi import Cookie, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,25 +26,13 @@ from ocsea import __version__
 from ocsea.service import audit
 from ocsea.service.access import (
     Principal,
-    check_password,
-    end_session,
-    login_attempt,
-    login_succeeded,
     session_principal,
-    start_session,
     verify_api_key,
 )
 from ocsea.service.deterrence import Policy
 from ocsea.store.db import (
     findings,
-    hash_entries,
-    hash_lists,
     items,
-    observations,
-    reviews,
-    sharers,
-    signals,
-    term_candidates,
 )
 from ocsea.text.detector import Detector
 from ocsea.text.lexicon import CATEGORIES
@@ -398,6 +385,21 @@ def _verdict_out(d: dict) -> VerdictOut:
                          "reasons_total": len(reasons)})  # fmt: skip
 
 
+@dataclass
+class ApiContext:
+    """What every area's routes share: the store, the detector and the deterrence policy, the
+    auth dependency (``principal(scope)``), the rate limiter, the counters of /metrics and the
+    matcher built on first use."""
+
+    engine: Engine
+    detector: Detector
+    policy: Policy
+    principal: Callable[[str], Callable]
+    limiter: RateLimiter
+    counts: Counter
+    state: dict[str, Any]
+
+
 def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
                rate_per_second: float = 2000.0, burst: int = 4000, matcher=None, key_ttl: float = 10.0,
                referral_settings=None, media=None) -> FastAPI:  # fmt: skip
@@ -527,273 +529,14 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
                   "# TYPE ocsea_classified_texts_total counter", f"ocsea_classified_texts_total {counts['classify']}"]  # fmt: skip
         return "\n".join(lines) + "\n"
 
-    @app.post("/v1/query-check", response_model=QueryCheckOut, tags=["search providers"])
-    async def query_check(
-        body: QueryCheckIn, _: Annotated[Principal, Depends(principal("query-check"))]
-    ) -> Response:
-        v = detector.classify(body.query, "query")
-        action = policy.action(v.score)
-        counts[action] += 1
-        lang = policy.language(body.lang, body.query)
-        warn = action != "allow"
-        # A ready JSONResponse skips FastAPI's re-validation of the response model (the schema in
-        # the OpenAPI document still comes from response_model; schemathesis checks conformance).
-        return JSONResponse({"label": v.label, "score": round(v.score, 4), "action": action,
-                             "message": policy.messages[lang] if warn else None,
-                             "help": policy.help[lang] if warn else []})  # fmt: skip
+    # One module of routes per area, as HMA gives each API area a blueprint.
+    from ocsea.service import findings_api, hashes_api, query_api, session_api
 
-    @app.post("/v1/classify", response_model=ClassifyOut, tags=["analysts"])
-    def classify(
-        body: ClassifyIn, _: Annotated[Principal, Depends(principal("classify"))]
-    ) -> ClassifyOut:
-        counts["classify"] += len(body.texts)
-        return ClassifyOut(
-            results=[_verdict_out(detector.classify(t).to_dict()) for t in body.texts]
-        )
-
-    @app.post("/v1/hashes/lookup", response_model=LookupOut, tags=["analysts"])
-    def lookup(
-        body: LookupIn, p: Annotated[Principal, Depends(principal("hashes:lookup"))]
-    ) -> LookupOut:
-        from ocsea.match.matcher import Matcher
-        from ocsea.media.hashing import Digests, PdqHash
-
-        if state["matcher"] is None:
-            state["matcher"] = Matcher.from_store(engine)
-        m = state["matcher"]
-        out: list[MatchOut] = []
-        for kind in ("md5", "sha1", "sha256"):
-            for h in getattr(body, kind):
-                d = Digests(0, h.lower() if kind == "md5" else "", h.lower() if kind == "sha1" else "",
-                            h.lower() if kind == "sha256" else "")  # fmt: skip
-                out += [MatchOut(hash=h, hash_type=x.hash_type, list=x.list_name, category=x.category, distance=0)
-                        for x in m.match_digests(d)]  # fmt: skip
-        for h in body.pdq:
-            out += [MatchOut(hash=h, hash_type="pdq", list=x.list_name, category=x.category, distance=x.distance)
-                    for x in m.match_pdq([PdqHash(h.lower(), 100)])]  # fmt: skip
-        n = sum(len(getattr(body, k)) for k in ("md5", "sha1", "sha256", "pdq"))
-        audit.record(engine, p.name, "hashes.lookup", "", {"hashes": n, "matches": len(out)})
-        return LookupOut(matches=out)
-
-    @app.get("/v1/lists", response_model=list[ListOut], tags=["analysts"])
-    def lists(p: Annotated[Principal, Depends(principal("lists:read"))]) -> list[ListOut]:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(hash_lists.c.name, hash_lists.c.source, func.count(hash_entries.c.id))
-                .join(hash_entries, hash_entries.c.list_id == hash_lists.c.id, isouter=True)
-                .group_by(hash_lists.c.id, hash_lists.c.name, hash_lists.c.source)
-                .order_by(hash_lists.c.name)
-            ).all()
-        audit.record(engine, p.name, "lists.read")
-        return [ListOut(name=n, source=s, entries=c) for n, s, c in rows]
-
-    def _finding(r) -> FindingOut:
-        return FindingOut(id=r.id, kind=r.kind, priority=r.priority, status=r.status, name=r.text, sha1=r.sha1,
-                          md5=r.md5, breakdown=r.breakdown or {}, updated_at=str(r.updated_at))  # fmt: skip
-
-    @app.get("/v1/findings", response_model=FindingsPage, tags=["analysts"])
-    def list_findings(
-        p: Annotated[Principal, Depends(principal("findings:read"))],
-        kind: str | None = Query(default=None, max_length=30),
-        status: str | None = Query(default=None, pattern="^(new|reviewed)$"),
-        min_priority: float = Query(default=0.0, ge=0),
-        sort: str = Query(default="priority", pattern="^(priority|updated)$"),
-        limit: int = Query(default=50, ge=1, le=500),
-        offset: int = Query(default=0, ge=0, le=10_000_000),
-    ) -> FindingsPage:
-        q = finding_query().where(findings.c.priority >= min_priority)
-        if kind:
-            q = q.where(findings.c.kind == kind)
-        if status:
-            q = q.where(findings.c.status == status)
-        order = findings.c.priority.desc() if sort == "priority" else findings.c.updated_at.desc()
-        with engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-            rows = conn.execute(q.order_by(order, findings.c.id).limit(limit).offset(offset)).all()
-        audit.record(
-            engine,
-            p.name,
-            "findings.list",
-            "",
-            {"kind": kind, "status": status, "offset": offset, "returned": len(rows)},
-        )
-        return FindingsPage(
-            total=total, offset=offset, limit=limit, findings=[_finding(r) for r in rows]
-        )
-
-    @app.get("/v1/findings/{finding_id}", response_model=FindingDetail, tags=["analysts"])
-    def get_finding(
-        finding_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-        p: Annotated[Principal, Depends(principal("findings:read"))],
-    ) -> FindingDetail:
-        with engine.connect() as conn:
-            r = conn.execute(finding_query().where(findings.c.id == finding_id)).first()
-            if r is None:
-                raise Problem(404, "not found", f"no finding {finding_id}")
-            item_id = conn.execute(
-                select(findings.c.item_id).where(findings.c.id == finding_id)
-            ).scalar_one()
-            sig = [{"type": x.type, "source": x.source, "label": x.label, "score": x.score, "detail": x.detail}
-                   for x in conn.execute(select(signals).where(signals.c.item_id == item_id))]  # fmt: skip
-            rev = [ReviewOut(id=x.id, reviewer=x.reviewer, classification=x.classification, age_group=x.age_group,
-                             virtual=bool(x.virtual), notes=x.notes or "", created_at=str(x.created_at))
-                   for x in conn.execute(select(reviews).where(reviews.c.finding_id == finding_id).order_by(reviews.c.id))]  # fmt: skip
-            sh = [{"sharer_id": x.id, "network": x.network, "guid": x.guid}
-                  for x in conn.execute(select(sharers.c.id, sharers.c.network, sharers.c.guid).join(
-                      observations, observations.c.sharer_id == sharers.c.id).where(observations.c.item_id == item_id).distinct().limit(200))]  # fmt: skip
-        audit.record(engine, p.name, "finding.read", str(finding_id))
-        return FindingDetail(**_finding(r).model_dump(), signals=sig, reviews=rev, sharers=sh)
-
-    @app.post(
-        "/v1/findings/{finding_id}/review",
-        response_model=ReviewOut,
-        status_code=201,
-        tags=["analysts"],
-    )
-    def review(
-        finding_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-        body: ReviewIn,
-        p: Annotated[Principal, Depends(principal("findings:review"))],
-    ) -> ReviewOut:
-        return record_review(finding_id, body, p)
-
-    def record_review(finding_id: int, body: ReviewIn, p: Principal) -> ReviewOut:
-        """One review, its finding marked reviewed and the audit entry, in one transaction."""
-        now = datetime.now(UTC)
-        with engine.begin() as conn:
-            if (
-                conn.execute(select(findings.c.id).where(findings.c.id == finding_id)).first()
-                is None
-            ):
-                raise Problem(404, "not found", f"no finding {finding_id}")
-            rid = conn.execute(insert(reviews).values(finding_id=finding_id, reviewer=p.name, classification=body.classification,
-                                                      age_group=body.age_group, virtual=int(body.virtual), notes=body.notes,
-                                                      created_at=now)).inserted_primary_key[0]  # fmt: skip
-            conn.execute(
-                findings.update().where(findings.c.id == finding_id).values(status="reviewed")
-            )
-            audit.append(conn, p.name, "finding.review", str(finding_id), body.model_dump())
-        return ReviewOut(id=rid, reviewer=p.name, created_at=str(now), **body.model_dump())
-
-    @app.get("/v1/sharers/{sharer_id}", response_model=SharerOut, tags=["investigators"])
-    def get_sharer(
-        sharer_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-        p: Annotated[Principal, Depends(principal("sharers:read"))],
-    ) -> SharerOut:
-        with engine.connect() as conn:
-            r = conn.execute(select(sharers).where(sharers.c.id == sharer_id)).first()
-            if r is None:
-                raise Problem(404, "not found", f"no sharer {sharer_id}")
-            ips = [{"ip": x[0], "first_seen": str(x[1]), "last_seen": str(x[2]), "observations": x[3]}
-                   for x in conn.execute(select(observations.c.ip, func.min(observations.c.seen_at), func.max(observations.c.seen_at), func.count())
-                                         .where(observations.c.sharer_id == sharer_id).group_by(observations.c.ip))]  # fmt: skip
-            files = [{"item_id": x[0], "name": x[1], "sha1": x[2], "observations": x[3]}
-                     for x in conn.execute(select(items.c.id, items.c.text, items.c.sha1, func.count())
-                                           .join(observations, observations.c.item_id == items.c.id)
-                                           .where(observations.c.sharer_id == sharer_id)
-                                           .group_by(items.c.id, items.c.text, items.c.sha1).limit(1000))]  # fmt: skip
-        audit.record(engine, p.name, "sharer.read", str(sharer_id))
-        return SharerOut(id=r.id, network=r.network, guid=r.guid, client=r.client, priority=r.priority, breakdown=r.breakdown,
-                         first_seen=str(r.first_seen), last_seen=str(r.last_seen), ips=ips, files=files)  # fmt: skip
-
-    @app.get("/v1/terms/candidates", response_model=list[TermOut], tags=["analysts"])
-    def term_candidates_(p: Annotated[Principal, Depends(principal("terms:read"))],
-                         limit: int = Query(default=50, ge=1, le=500)) -> list[TermOut]:  # fmt: skip
-        with engine.connect() as conn:
-            rows = conn.execute(select(term_candidates).where(term_candidates.c.status == "new")
-                                .order_by(term_candidates.c.score.desc()).limit(limit)).all()  # fmt: skip
-        return [TermOut(term=r.term, score=r.score, flagged_count=r.flagged_count, total_count=r.total_count,
-                        rising=r.rising, examples=list(r.examples or []), status=r.status) for r in rows]  # fmt: skip
-
-    @app.post("/v1/terms/{term}/accept", status_code=201, tags=["analysts"])
-    def accept_term(term: Annotated[str, Path(min_length=1, max_length=200)], body: AcceptIn,
-                    p: Annotated[Principal, Depends(principal("terms:accept"))]) -> dict[str, str]:  # fmt: skip
-        from ocsea.triage.run import accept_terms
-
-        accept_terms(engine, [term], body.category, body.lang, body.weight, p.name)
-        audit.record(engine, p.name, "term.accept", term, body.model_dump())
-        return {"term": term, "status": "accepted"}
-
-    @app.post("/v1/lists/{name}/entries", response_model=ListImportOut, tags=["analysts"])
-    def import_entries(
-        name: Annotated[str, Path(min_length=1, max_length=200)],
-        body: ListImportIn,
-        p: Annotated[Principal, Depends(principal("lists:write"))],
-    ) -> ListImportOut:
-        """Import a (small) hash list sent inline; large lists go through `ocsea hashes import`."""
-        import tempfile
-
-        from ocsea.hashlists.formats import HashListError
-        from ocsea.hashlists.store import import_file
-
-        with tempfile.TemporaryDirectory(prefix="ocsea-upload-") as tmp:
-            path = FsPath(tmp) / body.file_name
-            path.write_text(body.content, encoding="utf-8")
-            try:
-                r = import_file(engine, path, name, body.source, body.format, strict=True)
-            except HashListError as exc:
-                raise Problem(422, "hash list rejected", str(exc).replace(tmp + "/", "")) from None
-        state["matcher"] = None  # rebuilt on the next lookup
-        audit.record(
-            engine,
-            p.name,
-            "list.import",
-            name,
-            {"format": r.format, "entries": r.n_entries, "new": r.n_new},
-        )
-        return ListImportOut(
-            list=name,
-            format=r.format,
-            entries=r.n_entries,
-            new=r.n_new,
-            already_imported=r.already_imported,
-        )
-
-    def sign_in(username: str, password: str, request: Request, response: Response
-                ) -> tuple[Principal, str]:  # fmt: skip
-        """The one login of the API and the pages: throttled, audited; sets the session cookie
-        on ``response`` and gives the principal and its CSRF token, or raises Problem."""
-        client = client_address(request)
-        if not limiter.allow(f"login:{client}"):
-            raise Problem(429, "too many requests", "too many login attempts", {"Retry-After": "1"})
-        keys = [f"user:{username[:100]}", f"ip:{client}"]
-        wait = login_attempt(engine, keys)  # counted before the password is checked
-        if wait > 0:  # no password is checked while locked, not even the right one
-            audit.record(
-                engine,
-                f"user:{username[:100]}",
-                "login.locked",
-                client,
-                {"retry_after_s": round(wait)},
-            )
-            raise Problem(429, "too many failed logins", f"try again in {math.ceil(wait)} s",
-                          {"Retry-After": str(math.ceil(wait))})  # fmt: skip
-        p = check_password(engine, username, password)
-        if p is None:
-            audit.record(engine, f"user:{username[:100]}", "login.failed", client)
-            raise Problem(401, "wrong user name or password")
-        login_succeeded(engine, username, client)
-        token, csrf = start_session(engine, p)
-        response.set_cookie("ocsea_session", token, httponly=True, secure=True, samesite="strict",
-                            max_age=8 * 3600, path="/")  # fmt: skip
-        audit.record(engine, p.name, "login", client)
-        return p, csrf
-
-    @app.post("/v1/session/login", response_model=LoginOut, tags=["web app"])
-    def login(body: LoginIn, response: Response, request: Request) -> LoginOut:
-        """Password login for the web app: an HttpOnly, Secure, SameSite=Strict session cookie;
-        the CSRF token in the answer must come back as X-CSRF-Token on every write."""
-        p, csrf = sign_in(body.username, body.password, request, response)
-        return LoginOut(username=body.username, role=p.role, csrf_token=csrf)
-
-    @app.post("/v1/session/logout", status_code=204, tags=["web app"])
-    def logout(ocsea_session: Annotated[str | None, Cookie()] = None) -> Response:
-        if ocsea_session:
-            end_session(engine, ocsea_session)
-        response = Response(status_code=204)
-        response.delete_cookie("ocsea_session", path="/")
-        return response
-
+    ctx = ApiContext(engine, detector, policy, principal, limiter, counts, state)
+    query_api.register(app, ctx)
+    hashes_api.register(app, ctx)
+    record_review = findings_api.register(app, ctx)
+    sign_in = session_api.register(app, ctx)
     from ocsea.service.casework_api import register as register_casework
 
     register_casework(app, engine, principal, Problem, referral_settings)
