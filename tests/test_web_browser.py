@@ -147,6 +147,7 @@ def _sign_in(drv, base: str, user: str, lang: str = "en") -> None:
     drv.find_element(By.NAME, "password").send_keys(PASSWORD)
     drv.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     _wait(drv, lambda d: d.find_elements(By.CSS_SELECTOR, "form[action='/sign-out']"))
+    _console_errors(drv)  # a fresh log for the test
 
 
 def _console_errors(drv) -> list[str]:
@@ -377,6 +378,7 @@ def test_the_offline_reports_link_to_each_other_sort_and_run_nothing_else(browse
     import subprocess
     import sys
 
+    _console_errors(browser)  # what earlier tests left in the browser's log
     subprocess.run([sys.executable, "-m", "ocsea.cli", "demo", "--out", str(tmp_path / "d")],
                    check=True, capture_output=True, env={**os.environ, "PYTHAINLP_OFFLINE": "1"})  # fmt: skip
     for page in ("triage/report.html", "scan/report.html", "text/report.html", "cases/cases.html"):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from ocsea.service import audit
 from ocsea.service.access import add_user
@@ -288,3 +288,34 @@ def test_a_user_changes_their_own_password_and_every_session_ends(app, engine):
     assert r.status_code == 303
     actions = [e["action"] for e in audit.entries(engine)]
     assert "password.change.failed" in actions and "password.change" in actions
+
+
+def test_near_duplicates_are_reviewed_in_one_go(app, engine):
+    """Files that matched the same hash-list entry are listed on a finding's page; ticked, they
+    get the same review (each recorded and audited), and "next" skips what was just reviewed."""
+    from ocsea.store.db import reviews, signals
+
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        for k, entry in ((10, 5), (11, 5), (12, 5), (13, 6)):
+            conn.execute(insert(items).values(id=k, kind="file", key=f"{k:064d}", text=f"IMG_{k}.JPG",
+                                              seen_count=0))  # fmt: skip
+            conn.execute(insert(findings).values(id=k, item_id=k, kind="near-duplicate",
+                                                 priority=50.0 - k, status="new", breakdown={},
+                                                 updated_at=now))  # fmt: skip
+            conn.execute(insert(signals).values(item_id=k, type="hash", source="vics", label="1",
+                                                score=1.0, created_at=now,
+                                                detail={"list": "vics", "hash_type": "pdq",
+                                                        "distance": 8, "entry_id": entry}))  # fmt: skip
+    c = signed_in(app)
+    page = c.get("/findings/10").text
+    assert 'name="also" value="11"' in page and 'name="also" value="12"' in page
+    assert 'value="13"' not in page  # another entry
+    r = c.post("/findings/10/review", data={"csrf_token": csrf_of(page), "classification": "baseline",
+               "age_group": "pubescent", "also": ["11", "12"], "next_id": "11"},
+               follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"].startswith("/findings/13")
+    with engine.connect() as conn:
+        got = {r.finding_id: r.notes for r in conn.execute(select(reviews))}
+    assert set(got) == {10, 11, 12} and "with finding 10" in got[11]
+    assert sum(e["action"] == "finding.review" for e in audit.entries(engine)) == 3

@@ -54,13 +54,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "save_next": "Save and go to the next",
         "keys_help": (
             "Keys: 1 baseline, 2 national, 3 not illegal; a infant, p prepubescent, u pubescent, "
-            "0 unknown; v virtual; Enter save; j next, k previous; m blurred thumbnail, b unblur."
+            "0 unknown; v virtual; Enter save; j next, k previous; m blurred thumbnail, b unblur; "
+            "d tick every near-duplicate."
         ),
         "previous": "Previous",
         "next": "Next",
         "saved": "Review saved.",
         "media": "Evidence image",
         "admin": "Administration",
+        "near_duplicates": "Near-duplicates not yet reviewed",
+        "near_duplicates_help": "Files that matched the same hash-list entry as this one. Tick them "
+        "(d ticks all) and the review below is recorded for each too, its note naming this finding.",
+        "tick_all": "Tick all",
         "new_request": "Record a request",
         "request": "Request",
         "direction": "Direction",
@@ -263,13 +268,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "keys_help": (
             "ปุ่มลัด: 1 baseline, 2 national, 3 ไม่ผิดกฎหมาย; a ทารก, p ก่อนวัยแรกรุ่น, "
             "u วัยแรกรุ่น, 0 ไม่ทราบ; v ภาพวาด; Enter บันทึก; j ถัดไป, k ก่อนหน้า; "
-            "m ภาพย่อแบบเบลอ, b ไม่เบลอ"
+            "m ภาพย่อแบบเบลอ, b ไม่เบลอ; d เลือกไฟล์ใกล้เคียงทั้งหมด"
         ),
         "previous": "ก่อนหน้า",
         "next": "ถัดไป",
         "saved": "บันทึกผลการตรวจแล้ว",
         "media": "ภาพหลักฐาน",
         "admin": "ผู้ดูแลระบบ",
+        "near_duplicates": "ไฟล์ที่ใกล้เคียงกันที่ยังไม่ได้ตรวจ",
+        "near_duplicates_help": "ไฟล์ที่ตรงกับรายการเดียวกันในบัญชีค่าแฮชกับไฟล์นี้ เลือกไว้ (d เลือกทั้งหมด) "
+        "แล้วผลการตรวจด้านล่างจะถูกบันทึกให้แต่ละไฟล์ด้วย โดยหมายเหตุระบุรายการนี้",
+        "tick_all": "เลือกทั้งหมด",
         "new_request": "บันทึกคำร้อง",
         "request": "คำร้อง",
         "direction": "ทิศทาง",

@@ -50,6 +50,7 @@ from ocsea.web.i18n import LANGS, default_lang, words
 from ocsea.web.media import MediaBusy, MediaRefused, MediaSettings, safe_thumbnail
 
 PAGE_SIZE = 50
+NEAR_DUPLICATES = 200  # shown on a finding's page for review in one go
 MAX_ID = 2**62
 # Pages load our own script and style only; nothing is framed, posted elsewhere or inlined. An
 # evidence thumbnail is fetched by the page's script and shown from a blob: URL (never cached).
@@ -547,6 +548,7 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
             shs = conn.execute(select(sharers.c.id, sharers.c.network, sharers.c.guid)
                                .join(observations, observations.c.sharer_id == sharers.c.id)
                                .where(observations.c.item_id == r.item_id).distinct().limit(50)).all()  # fmt: skip
+            dups = near_duplicates(conn, r.item_id, finding_id)
             base = _filtered(finding_query(), status, kind)
             nxt = conn.execute(base.where(_after(r.priority, r.id))
                                .order_by(findings.c.priority.desc(), findings.c.id).limit(1)).first()  # fmt: skip
@@ -561,6 +563,7 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         return page(request, "finding.html", who=who, csrf=csrf, f=r, pieces=highlight(text, spans),
                     verdict=verdict, rules=rules,
                     hashes=[s for s in sigs if s.type == "hash"], sharers=shs, reviews=revs,
+                    near_duplicates=dups,
                     next_id=nxt.id if nxt else None, prev_id=prev.id if prev else None,
                     status=status, kind=kind, classes=CLASSES, age_groups=AGE_GROUPS,
                     may_review=who.may("findings:review"), saved=bool(saved),
@@ -633,8 +636,11 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         next_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
         status: Annotated[str, Form(pattern="^(new|reviewed|all)$")] = "new",
         kind: Annotated[str, Form(max_length=30)] = "",
+        also: Annotated[list[int], Form(max_length=NEAR_DUPLICATES)] = [],  # noqa: B006
         ocsea_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
+        """A review, and the same review of the near-duplicates ticked beside it (each recorded
+        and audited as its own review, its note naming the finding it was made from)."""
         gated = gate(request, ocsea_session, "findings:review", "review", form_csrf=csrf_token)
         if isinstance(gated, Response):
             return gated
@@ -642,9 +648,50 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         body = review_in(classification=classification, age_group=age_group,
                          virtual=virtual in ("1", "on", "true"), notes=notes)  # fmt: skip
         record_review(finding_id, body, who)
+        done = {finding_id}
+        for other in dict.fromkeys(also):
+            if other in done:
+                continue
+            note = f"with finding {finding_id} (near-duplicate)" + (f": {notes}" if notes else "")
+            try:
+                record_review(other, body.model_copy(update={"notes": note[:4000]}), who)
+            except problem:  # type: ignore[misc]  # gone since the page was shown
+                continue
+            done.add(other)
+        if next_id in done or (next_id is not None and status == "new" and len(done) > 1):
+            # the next one was reviewed with this one: the first still to do after it
+            with engine.connect() as conn:
+                cur = conn.execute(
+                    select(findings.c.priority).where(findings.c.id == finding_id)
+                ).first()
+                nxt = cur and conn.execute(_filtered(finding_query(), status, kind)
+                                           .where(_after(cur.priority, finding_id), findings.c.id.not_in(done))
+                                           .order_by(findings.c.priority.desc(), findings.c.id).limit(1)).first()  # fmt: skip
+            next_id = nxt.id if nxt else None
         query = urlencode({"status": status, "kind": kind})
         target = f"/findings/{next_id}?{query}&saved=1" if next_id else f"/queue?{query}"
         return RedirectResponse(target, status_code=303)
+
+
+def near_duplicates(conn, item_id: int, finding_id: int, limit: int = NEAR_DUPLICATES):
+    """New findings whose files matched the same hash-list entry as this finding's file (the
+    same known picture, re-encoded or resized): what an analyst may review in one go."""
+    entries: dict[str, set[int]] = {}
+    for src, detail in conn.execute(select(signals.c.source, signals.c.detail)
+                                    .where(signals.c.item_id == item_id, signals.c.type == "hash")):  # fmt: skip
+        eid = (detail or {}).get("entry_id")
+        if isinstance(eid, int):
+            entries.setdefault(src, set()).add(eid)
+    if not entries:
+        return []
+    same_entry = or_(*(and_(signals.c.source == src,
+                            signals.c.detail["entry_id"].as_integer().in_(sorted(ids)))
+                       for src, ids in entries.items()))  # fmt: skip
+    others = select(signals.c.item_id).where(signals.c.type == "hash", same_entry)
+    return conn.execute(finding_query().where(findings.c.item_id.in_(others),
+                                              findings.c.id != finding_id,
+                                              findings.c.status == "new")
+                        .order_by(findings.c.priority.desc(), findings.c.id).limit(limit)).all()  # fmt: skip
 
 
 def _plain(message: str, code: int) -> Response:

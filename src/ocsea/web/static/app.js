@@ -6,7 +6,7 @@
   "use strict";
   var KEYS = {
     Digit1: "1", Digit2: "2", Digit3: "3", KeyA: "a", KeyP: "p", KeyU: "u", Digit0: "0",
-    KeyV: "v", KeyJ: "j", KeyK: "k", KeyM: "m", KeyB: "b"
+    KeyV: "v", KeyJ: "j", KeyK: "k", KeyM: "m", KeyB: "b", KeyD: "d"
   };
   // Evidence thumbnails: nothing is fetched until asked; the image comes from a blob: URL that is
   // dropped when the next one replaces it, so no evidence is cached by the browser.
@@ -46,6 +46,11 @@
     if (!t) return;
     if (t.id === "media-show") showMedia(false);
     if (t.id === "media-sharp") showMedia(true);
+    if (t.id === "tick-all") {
+      var boxes = document.querySelectorAll("input[name=also]");
+      var all = Array.prototype.every.call(boxes, function (b) { return b.checked; });
+      boxes.forEach(function (b) { b.checked = !all; });
+    }
   });
   var sent = false;
   document.addEventListener("keydown", function (ev) {
@@ -69,6 +74,15 @@
     if (key === "j" || key === "k") {
       var link = document.getElementById(key === "j" ? "next" : "prev");
       if (link) { ev.preventDefault(); window.location.assign(link.href); }
+      return;
+    }
+    if (key === "d") {  // tick (or untick) every near-duplicate for the same review
+      var boxes = document.querySelectorAll("input[name=also]");
+      if (boxes.length) {
+        ev.preventDefault();
+        var all = Array.prototype.every.call(boxes, function (b) { return b.checked; });
+        boxes.forEach(function (b) { b.checked = !all; });
+      }
       return;
     }
     if (key === "m" || key === "b") {
