@@ -295,8 +295,15 @@ def _adult_evidence(ev: Evidence) -> bool:
     return bool(
         ev.sexual >= SEXUAL_MIN
         or ev.code
-        or ((ev.sexual or ev.exploitation) and (ev.adult_context or ev.adult_age))
+        or ((ev.sexual or _adult_intent(ev)) and (ev.adult_context or ev.adult_age))
     )
+
+
+def _adult_intent(ev: Evidence) -> bool:
+    """The intents that make an adult context sexual: a hidden camera, "jobs", a live show,
+    extortion. Not shops, prices, payments or links: "ร้านป้าแดง" (Auntie Daeng's shop) and a
+    download folder are no adult verdict (blind dev: two everyday texts were)."""
+    return bool(ev.hidden or ev.solicit or ev.live or ev.extort)
 
 
 def _cap_csa(probs: dict[str, float], threshold: float) -> dict[str, float]:
