@@ -187,3 +187,13 @@ def test_entries_after_the_checkpoint_rewritten_without_the_key_are_found(tmp_pa
     rep = audit.verify_chain(engine, KEY, cp)
     assert not rep.intact and any("not keyed" in p for p in rep.problems)
     engine.dispose()
+
+
+def test_a_long_actor_or_target_is_hashed_as_stored(tmp_path, keyed):
+    """An API key may be named up to 100 characters and a target may be long: the entry is hashed
+    as it is stored (cut), so verifying never calls it edited (found by an independent review)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'long.db'}")
+    audit.record(engine, "key:" + "n" * 250, "query.check", "t" * 400, {"x": 1})
+    audit.record(engine, "user:ana", "login")
+    assert audit.verify_chain(engine, KEY).intact
+    engine.dispose()

@@ -408,3 +408,17 @@ def test_the_offline_reports_link_to_each_other_sort_and_run_nothing_else(browse
     )
     assert faces and set(faces) == {"loaded"}
     assert not _console_errors(browser)
+
+
+def test_a_double_submit_records_one_review(site, browser):
+    base, engine = site
+    _sign_in(browser, base, "ana")
+    browser.get(base + "/findings/1?status=all")
+    browser.find_element(By.TAG_NAME, "body").send_keys("3")
+    browser.execute_script(
+        "const f = document.getElementById('review'); f.requestSubmit(); f.requestSubmit();"
+    )
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "p.note[role=status]"))
+    with engine.connect() as conn:
+        n = conn.execute(select(reviews.c.id).where(reviews.c.finding_id == 1)).all()
+    assert len(n) == 1

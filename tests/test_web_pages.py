@@ -312,10 +312,11 @@ def test_near_duplicates_are_reviewed_in_one_go(app, engine):
     assert 'name="also" value="11"' in page and 'name="also" value="12"' in page
     assert 'value="13"' not in page  # another entry
     r = c.post("/findings/10/review", data={"csrf_token": csrf_of(page), "classification": "baseline",
-               "age_group": "pubescent", "also": ["11", "12"], "next_id": "11"},
+               "age_group": "pubescent", "also": ["11", "12", "13", "2"], "next_id": "11"},
                follow_redirects=False)  # fmt: skip
     assert r.status_code == 303 and r.headers["location"].startswith("/findings/13")
     with engine.connect() as conn:
         got = {r.finding_id: r.notes for r in conn.execute(select(reviews))}
+    # 13 (another entry) and 2 (no hash match) were sent too: only near-duplicates are reviewed
     assert set(got) == {10, 11, 12} and "with finding 10" in got[11]
     assert sum(e["action"] == "finding.review" for e in audit.entries(engine)) == 3

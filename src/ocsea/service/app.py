@@ -477,7 +477,9 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
                     raise Problem(401, "session expired or ended", "log in again")
                 sp, csrf = found
                 writes = request.method not in ("GET", "HEAD")
-                if writes and not (x_csrf_token and hmac.compare_digest(x_csrf_token, csrf)):
+                if writes and not (
+                    x_csrf_token and hmac.compare_digest(x_csrf_token.encode(), csrf.encode())
+                ):
                     denied(sp, request, scope, "CSRF check failed")
                     raise Problem(
                         403,

@@ -118,10 +118,13 @@ def append(conn: Connection, actor: str, action: str, target: str = "", detail: 
     prev = last or GENESIS
     at = datetime.now(UTC)
     key = configured_key()
+    # Hashed as stored: a long actor (an API key's name) or target hashed whole and stored cut
+    # would read as an edited entry on every verify.
+    actor, action, target = actor[:200], action[:60], target[:300]
     h = entry_hash(prev, at, actor, action, target, detail, key)
     conn.execute(
         insert(audit_log).values(
-            at=at, actor=actor[:200], action=action[:60], target=target[:300], detail=detail,
+            at=at, actor=actor, action=action, target=target, detail=detail,
             prev_hash=prev, hash=h, key_id=key_id(key) if key else None,
         )
     )  # fmt: skip

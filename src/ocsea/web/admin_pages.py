@@ -96,7 +96,7 @@ def register(app: FastAPI, engine: Engine, gate: Callable, page: Callable) -> No
     def key_create(
         request: Request,
         csrf_token: Annotated[str, Form(max_length=200)],
-        name: Annotated[str, Form(min_length=1, max_length=200)],
+        name: Annotated[str, Form(min_length=1, max_length=100)],
         role: Annotated[str, Form(max_length=20)] = "service",
         scopes: Annotated[list[str], Form(max_length=len(PERMISSIONS))] = [],  # noqa: B006
         expires: Annotated[str, Form(max_length=10)] = "90d",

@@ -37,8 +37,8 @@ def report_font_css() -> str:
 # report's CSP: a report stays one file that runs nothing else.
 REPORT_SCRIPT = """(function () {
   "use strict";
-  function key(td) { var t = (td && td.textContent || "").trim(); var n = parseFloat(t);
-    return isNaN(n) || !/^-?[0-9.]+/.test(t) ? t.toLowerCase() : n; }
+  function key(td) { var t = (td && td.textContent || "").trim();
+    return /^-?[0-9]+([.][0-9]+)?%?$/.test(t) ? parseFloat(t) : t.toLowerCase(); }
   document.querySelectorAll("table").forEach(function (table) {
     var body = table.tBodies[0] || table;
     var rows = function () { return Array.from(body.rows).filter(function (r) { return r.cells[0] && r.cells[0].tagName === "TD"; }); };

@@ -18,6 +18,7 @@ from fastapi import BackgroundTasks, Cookie, FastAPI, Form, Header, Path, Query,
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import Field
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
@@ -636,7 +637,9 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
         next_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
         status: Annotated[str, Form(pattern="^(new|reviewed|all)$")] = "new",
         kind: Annotated[str, Form(max_length=30)] = "",
-        also: Annotated[list[int], Form(max_length=NEAR_DUPLICATES)] = [],  # noqa: B006
+        also: Annotated[
+            list[Annotated[int, Field(ge=1, le=MAX_ID)]], Form(max_length=NEAR_DUPLICATES)
+        ] = [],  # noqa: B006
         ocsea_session: Annotated[str | None, Cookie()] = None,
     ) -> Response:
         """A review, and the same review of the near-duplicates ticked beside it (each recorded
@@ -649,6 +652,14 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
                          virtual=virtual in ("1", "on", "true"), notes=notes)  # fmt: skip
         record_review(finding_id, body, who)
         done = {finding_id}
+        if also:  # only what is still a new near-duplicate of this finding now
+            with engine.connect() as conn:
+                item_id = conn.execute(select(findings.c.item_id)
+                                       .where(findings.c.id == finding_id)).scalar()  # fmt: skip
+                still = (
+                    {d.id for d in near_duplicates(conn, item_id, finding_id)} if item_id else set()
+                )
+            also = [x for x in also if x in still]
         for other in dict.fromkeys(also):
             if other in done:
                 continue

@@ -139,7 +139,7 @@ def register(app: FastAPI, engine: Engine, gate: Callable, page: Callable) -> No
         status: Annotated[str, Form(max_length=20)] = "",
         on: Annotated[str, Form(pattern=DATE)] = "",
         reason: Annotated[str, Form(max_length=2000)] = "",
-        extend_days: Annotated[int | None, Form(ge=1, le=3650)] = None,
+        extend_days: Annotated[int | None, Form(ge=1, le=365)] = None,
         due_on: Annotated[str, Form(pattern=DATE)] = "",
         expires_on: Annotated[str, Form(pattern=DATE)] = "",
         provider: Annotated[str, Form(max_length=200)] = "",
@@ -165,6 +165,7 @@ def register(app: FastAPI, engine: Engine, gate: Callable, page: Callable) -> No
                 edits["expires_on"] = _date(expires_on)
             if provider and provider != before.provider:
                 edits["provider"] = provider
+            notes = notes.replace("\r\n", "\n")  # browsers send CRLF: not a change by itself
             if notes != before.notes and notes.strip():
                 edits["notes"] = notes
             change(engine, request_id, who.name, settings(request), status=status or None,

@@ -64,8 +64,7 @@
       if (!form || sent || (target !== document.body && !form.contains(target))) return;
       if (form.querySelector("input[name=classification]:checked")) {
         ev.preventDefault();
-        sent = true;
-        form.requestSubmit();
+        form.requestSubmit();  // the submit handler marks it sent
       }
       return;
     }
@@ -112,16 +111,19 @@
       if (shownUrl) { URL.revokeObjectURL(shownUrl); shownUrl = null; }
       document.getElementById("main").replaceWith(main);
       document.title = doc.title;
-      if (push) window.history.pushState({}, "", res.url);
+      if (push) window.history.pushState({ ocsea: 1 }, "", res.url);
+      var h1 = main.querySelector("h1");
+      if (h1) { h1.tabIndex = -1; h1.focus(); }  // the new finding's heading, for keys and readers
       sent = false;
       window.scrollTo(0, 0);
     });
   }
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
-    sent = true;
-    if (form.id !== "review" || !window.fetch || !window.DOMParser) return;
+    if (form.id !== "review" || !window.fetch || !window.DOMParser) { sent = true; return; }
     ev.preventDefault();
+    if (sent) return;  // one review a press: a second click or Enter while it is sent does nothing
+    sent = true;
     fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
       .then(function (res) {
         var finding = res.url.indexOf("/findings/") !== -1;
@@ -129,7 +131,10 @@
         if (res.redirected) { window.location.assign(res.url); return; }  // the queue, or sign in
         return swapTo(res, false);  // a refusal for this form: shown in place
       })
-      .catch(function () { sent = false; form.submit(); });
+      .catch(function () { window.location.reload(); });  // never posted twice: see what was saved
   });
-  window.addEventListener("popstate", function () { window.location.reload(); });
+  // Back and forward between findings shown in place reload that finding; a link within the page
+  // ("#r12") is left alone.
+  window.addEventListener("popstate", function (ev) { if (ev.state && ev.state.ocsea) window.location.reload(); });
+  window.addEventListener("pageshow", function () { sent = false; });
 })();
