@@ -112,6 +112,9 @@ def test_demo_tells_the_whole_story(tmp_path):
     stdout = p.stdout.decode()
     assert "top 5 findings" in stdout and "unknown-flagged" in stdout and "zqvx" in stdout
     assert "report:" in stdout.lower()
+    assert (d / "ocsea.db.index").is_dir()  # the persisted match index beside the store
+    again = run("demo", "--out", str(d), "--top", "5")  # `make demo` twice: the same story
+    assert "top 5 findings" in again.stdout.decode()
 
 
 def test_html_report_escapes_text(tmp_path):

@@ -60,8 +60,11 @@ def run_story(out_dir: Path, top: int, out: Console, err: Console) -> None:
     for sub in ("data", "scan", "triage", "cases"):
         shutil.rmtree(out_dir / sub, ignore_errors=True)
     db_path = out_dir / "ocsea.db"
-    for p in out_dir.glob("ocsea.db*"):
-        p.unlink()
+    for p in out_dir.glob("ocsea.db*"):  # the store, its WAL, and its match index folder
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink()
     out.rule("end-to-end: synthetic P2P log, query log, benign images")
     data = make_demo_data(out_dir / "data")
     engine = make_engine(f"sqlite:///{db_path}")
