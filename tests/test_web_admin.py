@@ -10,8 +10,7 @@ from ocsea.service import audit
 from ocsea.service.access import add_user, list_users, login_failed, verify_api_key
 from ocsea.service.app import create_app
 from ocsea.store.db import make_engine
-
-PASSWORD = "correct horse battery"
+from tests.web_client import PASSWORD, csrf_of, signed_in
 
 
 @pytest.fixture
@@ -23,30 +22,19 @@ def site(tmp_path, detector):
     engine.dispose()
 
 
-def _client(app, user):
-    c = TestClient(app, base_url="https://testserver", cookies={"ocsea_lang": "en"})
-    assert c.post("/sign-in", data={"username": user, "password": PASSWORD},
-                  follow_redirects=False).status_code == 303  # fmt: skip
-    return c
-
-
-def _token(html):
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 def test_only_admins_see_and_reach_the_page(site):
     app, _ = site
-    sup = _client(app, "sup")
+    sup = signed_in(app, "sup")
     assert 'href="/admin"' not in sup.get("/").text
     assert sup.get("/admin").status_code == 403
-    root = _client(app, "root")
+    root = signed_in(app, "root")
     assert 'href="/admin"' in root.get("/").text and root.get("/admin").status_code == 200
 
 
 def test_an_admin_adds_disables_and_unlocks_users(site):
     app, engine = site
-    root = _client(app, "root")
-    tok = _token(root.get("/admin").text)
+    root = signed_in(app, "root")
+    tok = csrf_of(root.get("/admin").text)
     weak = root.post("/admin/users", data={"csrf_token": tok, "username": "ana", "role": "analyst",
                      "password": "password123"})  # fmt: skip
     assert weak.status_code == 422 and 'role="alert"' in weak.text
@@ -79,8 +67,8 @@ def test_an_admin_adds_disables_and_unlocks_users(site):
 
 def test_a_new_key_is_shown_once_works_and_is_revoked(site):
     app, engine = site
-    root = _client(app, "root")
-    tok = _token(root.get("/admin").text)
+    root = signed_in(app, "root")
+    tok = csrf_of(root.get("/admin").text)
     r = root.post("/admin/keys", data={"csrf_token": tok, "name": "search-a", "role": "service",
                   "scopes": ["query-check"], "expires": "30d"})  # fmt: skip
     assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
@@ -103,9 +91,9 @@ def test_a_new_key_is_shown_once_works_and_is_revoked(site):
     assert "apikey.create" in acts and "apikey.revoke" in acts
 
 
-def test_admin_forms_need_the_page_token(site):
+def test_admin_forms_need_the_pagecsrf_of(site):
     app, _ = site
-    root = _client(app, "root")
+    root = signed_in(app, "root")
     r = root.post("/admin/users", data={"csrf_token": "nope", "username": "x", "role": "analyst",
                   "password": "plum orbit lantern 42"})  # fmt: skip
     assert r.status_code == 403

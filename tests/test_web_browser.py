@@ -24,8 +24,8 @@ from ocsea.service.access import add_user
 from ocsea.service.app import create_app
 from ocsea.store.db import findings, items, make_engine, reviews
 from ocsea.web.media import MediaSettings
+from tests.web_client import PASSWORD
 
-PASSWORD = "correct horse battery"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 
@@ -150,6 +150,27 @@ def _sign_in(drv, base: str, user: str, lang: str = "en") -> None:
     _console_errors(drv)  # a fresh log for the test
 
 
+def _thai_faces(drv, text: str) -> set[str] | None:
+    """The states of the Noto Sans Thai faces the page loads for ``text`` (None if it fails)."""
+    faces = drv.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "document.fonts.load('16px \"Noto Sans Thai\"', arguments[0])"
+        ".then(f => done(f.map(x => x.status)), () => done(null));",
+        text,
+    )
+    return set(faces) if faces else None
+
+
+def _case_key(engine) -> str:
+    """The key of the fixture's linked case."""
+    from ocsea.store.db import referrals
+
+    with engine.connect() as conn:
+        return conn.execute(
+            select(referrals.c.case_key).where(referrals.c.case_key.is_not(None))
+        ).scalar()
+
+
 def _console_errors(drv) -> list[str]:
     try:
         return [e["message"] for e in drv.get_log("browser") if e["level"] == "SEVERE"]
@@ -216,23 +237,13 @@ def test_the_thai_pages_render_thai_text(site, browser):
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "th"
     # Thai glyphs come from the package's own font, whatever the machine has: the face loads
     # from /static/vendor and covers Thai (no box glyphs where the system has no Thai font)
-    faces = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "document.fonts.load('16px \"Noto Sans Thai\"', 'เด็กนักเรียน')"
-        ".then(f => done(f.map(x => x.status)), () => done(null));"
-    )
-    assert faces and set(faces) == {"loaded"}
+    assert _thai_faces(browser, "เด็กนักเรียน") == {"loaded"}
     _shot(browser, "finding-th")
 
 
 def test_an_investigator_sees_the_case_network_drawn(site, browser):
     base, engine = site
-    from ocsea.store.db import referrals
-
-    with engine.connect() as conn:
-        key = conn.execute(
-            select(referrals.c.case_key).where(referrals.c.case_key.is_not(None))
-        ).scalar()
+    key = _case_key(engine)
     _sign_in(browser, base, "ivy")
     browser.get(base + f"/cases/{key}")
     svg = browser.find_element(By.CSS_SELECTOR, "svg.network")
@@ -262,12 +273,7 @@ def test_a_supervisor_unblurs_one_image_with_the_page_token(site, browser):
 
 def test_a_correction_form_posts_from_the_browser(site, browser):
     base, engine = site
-    from ocsea.store.db import referrals
-
-    with engine.connect() as conn:
-        key = conn.execute(
-            select(referrals.c.case_key).where(referrals.c.case_key.is_not(None))
-        ).scalar()
+    key = _case_key(engine)
     _sign_in(browser, base, "ivy")
     browser.get(base + f"/cases/{key}")
     form = browser.find_element(By.CSS_SELECTOR, "form input[name=action][value=not_identifying]")
@@ -356,12 +362,7 @@ def test_an_investigator_adds_a_request_and_a_stale_token_is_refused(site, brows
 
 def test_an_edge_of_the_case_network_says_how_the_referral_wrote_it(site, browser):
     base, engine = site
-    from ocsea.store.db import referrals
-
-    with engine.connect() as conn:
-        key = conn.execute(
-            select(referrals.c.case_key).where(referrals.c.case_key.is_not(None))
-        ).scalar()
+    key = _case_key(engine)
     _sign_in(browser, base, "ivy")
     browser.get(base + f"/cases/{key}")
     titles = browser.execute_script(
@@ -402,11 +403,7 @@ def test_the_offline_reports_link_to_each_other_sort_and_run_nothing_else(browse
     box.send_keys("pthc")
     shown = [r for r in table.find_elements(By.CSS_SELECTOR, "tbody tr") if r.is_displayed()]
     assert 0 < len(shown) < len(cells)
-    faces = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "document.fonts.load('16px \"Noto Sans Thai\"', 'เด็ก').then(f => done(f.map(x => x.status)), () => done(null));"
-    )
-    assert faces and set(faces) == {"loaded"}
+    assert _thai_faces(browser, "เด็ก") == {"loaded"}
     assert not _console_errors(browser)
 
 

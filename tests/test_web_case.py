@@ -4,11 +4,9 @@ from forms for the roles that may, audited and relinked. Synthetic referrals (ex
 documentation addresses)."""
 
 import json
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from ocsea.config import ReferralSettings
@@ -17,8 +15,8 @@ from ocsea.service import audit
 from ocsea.service.access import add_user
 from ocsea.service.app import create_app
 from ocsea.store.db import make_engine, referrals
+from tests.web_client import PASSWORD, csrf_of, signed_in
 
-PASSWORD = "correct horse battery"
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 
 
@@ -49,16 +47,9 @@ def site(tmp_path, detector):
     engine.dispose()
 
 
-def _client(app, user):
-    c = TestClient(app, base_url="https://testserver", cookies={"ocsea_lang": "en"})
-    assert c.post("/sign-in", data={"username": user, "password": PASSWORD},
-                  follow_redirects=False).status_code == 303  # fmt: skip
-    return c
-
-
 def test_the_case_page_shows_what_links_and_how_each_referral_wrote_it(site):
     app, engine, ids, key = site
-    c = _client(app, "ivy")
+    c = signed_in(app, "ivy")
     page = c.get(f"/cases/{key}")
     assert page.status_code == 200
     html = page.text
@@ -73,8 +64,8 @@ def test_the_case_page_shows_what_links_and_how_each_referral_wrote_it(site):
 
 def test_corrections_from_the_page_are_audited_and_relink(site):
     app, engine, ids, key = site
-    c = _client(app, "ivy")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get(f"/cases/{key}").text).group(1)
+    c = signed_in(app, "ivy")
+    token = csrf_of(c.get(f"/cases/{key}").text)
     r = c.post(f"/cases/{key}/correct", data={"csrf_token": token, "action": "not_identifying",
                "kind": "ip", "value": "192.0.2.77", "note": "café Wi-Fi"}, follow_redirects=False)  # fmt: skip
     assert r.status_code == 303 and r.headers["location"].endswith("done=not_identifying")
@@ -93,11 +84,11 @@ def test_corrections_from_the_page_are_audited_and_relink(site):
 
 def test_analysts_may_not_read_cases_and_a_missing_case_is_a_404(site):
     app, engine, _, key = site
-    assert _client(app, "ana").get(f"/cases/{key}").status_code == 403
-    c = _client(app, "ivy")
+    assert signed_in(app, "ana").get(f"/cases/{key}").status_code == 403
+    c = signed_in(app, "ivy")
     assert c.get("/cases/C999999").status_code == 404
-    ana = _client(app, "ana")
-    own = re.search(r'name="csrf_token" value="([^"]+)"', ana.get("/").text).group(1)
+    ana = signed_in(app, "ana")
+    own = csrf_of(ana.get("/").text)
     assert ana.post(f"/cases/{key}/correct", data={"csrf_token": own, "action": "merge",
                     "other": "C1"}).status_code == 403  # fmt: skip
     refusals = [e["detail"] for e in audit.entries(engine) if e["action"] == "access.denied"]

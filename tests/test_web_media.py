@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import insert
 
@@ -22,8 +21,7 @@ from ocsea.service.access import add_user
 from ocsea.service.app import create_app
 from ocsea.store.db import findings, items, make_engine
 from ocsea.web.media import MediaRefused, MediaSettings, load_evidence, thumbnail
-
-PASSWORD = "correct horse battery"
+from tests.web_client import PASSWORD, signed_in
 
 
 def _pattern(path, size=(640, 480)):
@@ -71,13 +69,6 @@ def engine(tmp_path, evidence):
     e.dispose()
 
 
-def _client(app, user):
-    c = TestClient(app, base_url="https://testserver", cookies={"ocsea_lang": "en"})
-    r = c.post("/sign-in", data={"username": user, "password": PASSWORD}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    return c
-
-
 def _csrf(html):
     return re.search(r'data-csrf="([^"]+)"', html).group(1)
 
@@ -86,7 +77,7 @@ def test_nothing_is_shown_until_asked_then_blurred_greyscale_and_audited(
     engine, detector, evidence
 ):
     app = create_app(engine, detector, media=MediaSettings(evidence_roots=(evidence,)))
-    c = _client(app, "ana")
+    c = signed_in(app, "ana")
     page = c.get("/findings/1").text
     assert 'id="media-show"' in page and '<img id="media-img" alt' in page
     card = page.split('id="media"', 1)[1].split("</section>", 1)[0]
@@ -104,12 +95,12 @@ def test_nothing_is_shown_until_asked_then_blurred_greyscale_and_audited(
 
 def test_unblurring_is_for_the_configured_roles_with_the_page_token(engine, detector, evidence):
     app = create_app(engine, detector, media=MediaSettings(evidence_roots=(evidence,)))
-    ana = _client(app, "ana")
+    ana = signed_in(app, "ana")
     token = _csrf(ana.get("/findings/1").text)
     assert (
         ana.post("/findings/1/thumbnail/sharp", headers={"X-CSRF-Token": token}).status_code == 403
     )
-    sup = _client(app, "sup")
+    sup = signed_in(app, "sup")
     page = sup.get("/findings/1").text
     assert 'id="media-sharp"' in page
     assert sup.post("/findings/1/thumbnail/sharp").status_code == 403  # no CSRF token
@@ -124,7 +115,7 @@ def test_unblurring_is_for_the_configured_roles_with_the_page_token(engine, dete
 
 def test_files_outside_the_folders_changed_or_not_files_are_refused(engine, detector, evidence):
     app = create_app(engine, detector, media=MediaSettings(evidence_roots=(evidence,)))
-    c = _client(app, "ana")
+    c = signed_in(app, "ana")
     r = c.get("/findings/2/thumbnail")
     assert r.status_code == 422 and "outside the evidence folders" in r.text
     r = c.get("/findings/3/thumbnail")
@@ -135,14 +126,14 @@ def test_files_outside_the_folders_changed_or_not_files_are_refused(engine, dete
 
 def test_no_media_mode_removes_thumbnails(engine, detector, evidence):
     app = create_app(engine, detector, media=MediaSettings(mode="off", evidence_roots=(evidence,)))
-    c = _client(app, "ana")
+    c = signed_in(app, "ana")
     assert 'id="media"' not in c.get("/findings/1").text
     assert c.get("/findings/1/thumbnail").status_code == 404
 
 
 def test_without_evidence_folders_the_page_says_what_to_configure(engine, detector):
     app = create_app(engine, detector, media=MediaSettings())
-    c = _client(app, "ana")
+    c = signed_in(app, "ana")
     assert "evidence_roots" in c.get("/findings/1").text
     assert c.get("/findings/1/thumbnail").status_code == 404
 

@@ -14,8 +14,7 @@ from ocsea.service.access import add_user
 from ocsea.service.app import create_app
 from ocsea.store.db import findings, items, make_engine
 from ocsea.web.pages import highlight
-
-PASSWORD = "correct horse battery"
+from tests.web_client import PASSWORD, csrf_of, signed_in
 
 
 @pytest.fixture
@@ -42,17 +41,6 @@ def app(engine, detector):
     return create_app(engine, detector)
 
 
-def signed_in(app, user="ana", lang="en"):
-    c = TestClient(app, base_url="https://testserver", cookies={"ocsea_lang": lang})
-    r = c.post("/sign-in", data={"username": user, "password": PASSWORD}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    return c
-
-
-def csrf_of(html):
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 def test_signed_out_visitors_see_the_sign_in_form_in_thai_by_default(app):
     r = TestClient(app, base_url="https://testserver").get("/")
     assert r.status_code == 200 and "เข้าสู่ระบบ" in r.text and 'lang="th"' in r.text
@@ -74,7 +62,7 @@ def test_a_wrong_password_stays_on_the_form_and_is_audited(app, engine):
 
 
 def test_home_and_queue_rank_findings_by_priority(app):
-    c = signed_in(app)
+    c = signed_in(app, "ana")
     home = c.get("/")
     assert "New findings" in home.text and ">3<" in home.text
     q = c.get("/queue")
@@ -86,7 +74,7 @@ def test_queue_pages_by_keyset(app, monkeypatch):
     import ocsea.web.pages as pages
 
     monkeypatch.setattr(pages, "PAGE_SIZE", 2)
-    c = signed_in(app)
+    c = signed_in(app, "ana")
     first = c.get("/queue")
     assert "holiday" not in first.text
     cursor = re.search(r'after=([^"&]+)"', first.text).group(1)
@@ -95,7 +83,7 @@ def test_queue_pages_by_keyset(app, monkeypatch):
 
 
 def test_a_finding_page_marks_the_reasons_and_a_review_goes_to_the_next(app, engine):
-    c = signed_in(app)
+    c = signed_in(app, "ana")
     page = c.get("/findings/1")
     assert "<mark" in page.text and "pthc" in page.text  # the codeword is marked on its span
     assert 'data-key="1"' in page.text and 'id="next"' in page.text
@@ -112,21 +100,21 @@ def test_a_finding_page_marks_the_reasons_and_a_review_goes_to_the_next(app, eng
 
 
 def test_a_review_without_its_csrf_token_is_refused(app, engine):
-    c = signed_in(app)
+    c = signed_in(app, "ana")
     r = c.post("/findings/1/review", data={"csrf_token": "forged", "classification": "baseline"})
     assert r.status_code == 403
     assert not [e for e in audit.entries(engine) if e["action"] == "finding.review"]
 
 
 def test_sign_out_ends_the_session(app):
-    c = signed_in(app)
+    c = signed_in(app, "ana")
     token = csrf_of(c.get("/").text)
     c.post("/sign-out", data={"csrf_token": token})
     assert c.get("/queue", follow_redirects=False).status_code == 303
 
 
 def test_pages_switch_language(app):
-    c = signed_in(app, lang="th")
+    c = signed_in(app, "ana", lang="th")
     assert "คิวตรวจสอบ" in c.get("/").text
     c.get("/lang/en")
     assert "Review queue" in c.get("/").text
@@ -168,7 +156,7 @@ def test_forms_posted_from_another_site_are_refused(app, engine):
     r = c.post("/sign-in", data={"username": "ana", "password": PASSWORD},
                headers={"Origin": "https://evil.example.org"}, follow_redirects=False)  # fmt: skip
     assert r.status_code == 403 and "ocsea_session" not in r.headers.get("set-cookie", "")
-    s = signed_in(app)
+    s = signed_in(app, "ana")
     token = csrf_of(s.get("/findings/1").text)
     r = s.post("/findings/1/review", data={"csrf_token": token, "classification": "baseline"},
                headers={"Sec-Fetch-Site": "cross-site"})  # fmt: skip
@@ -189,7 +177,7 @@ def test_a_browser_posting_our_own_form_with_origin_null_is_accepted(app):
 
 
 def test_a_bad_cursor_is_refused_not_a_crash(app):
-    c = signed_in(app)
+    c = signed_in(app, "ana")
     for bad in ("...:1", "1:99999999999999999999", "nan:1"):
         assert c.get("/queue", params={"after": bad}).status_code == 422
 
@@ -229,7 +217,7 @@ def test_term_candidates_are_accepted_or_rejected_by_roles_that_may(app, engine)
 
 
 def test_the_query_check_console_shows_what_a_user_would_see(app, engine):
-    c = signed_in(app, lang="en")
+    c = signed_in(app, "ana", lang="en")
     page = c.get("/console", params={"q": "pthc new"})
     assert page.status_code == 200 and "<mark" in page.text and "block" in page.text
     assert "1300" in page.text  # the help line of the deterrence message
@@ -307,7 +295,7 @@ def test_near_duplicates_are_reviewed_in_one_go(app, engine):
                                                 score=1.0, created_at=now,
                                                 detail={"list": "vics", "hash_type": "pdq",
                                                         "distance": 8, "entry_id": entry}))  # fmt: skip
-    c = signed_in(app)
+    c = signed_in(app, "ana")
     page = c.get("/findings/10").text
     assert 'name="also" value="11"' in page and 'name="also" value="12"' in page
     assert 'value="13"' not in page  # another entry

@@ -1,18 +1,14 @@
 """Cross-border requests in the web app: record one from the form, take it through its steps with
 dates and reasons, see its history; the board links to it; refused for roles without the scope."""
 
-import re
-
 import pytest
-from fastapi.testclient import TestClient
 
 from ocsea.config import ReferralSettings
 from ocsea.service import audit
 from ocsea.service.access import add_user
 from ocsea.service.app import create_app
 from ocsea.store.db import make_engine
-
-PASSWORD = "correct horse battery"
+from tests.web_client import PASSWORD, csrf_of, signed_in
 
 
 @pytest.fixture
@@ -24,21 +20,10 @@ def site(tmp_path, detector):
     engine.dispose()
 
 
-def _client(app, user):
-    c = TestClient(app, base_url="https://testserver", cookies={"ocsea_lang": "en"})
-    assert c.post("/sign-in", data={"username": user, "password": PASSWORD},
-                  follow_redirects=False).status_code == 303  # fmt: skip
-    return c
-
-
-def _token(html):
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 def test_record_a_preservation_then_step_it_and_read_its_history(site):
     app, engine = site
-    c = _client(app, "ivy")
-    tok = _token(c.get("/requests/new").text)
+    c = signed_in(app, "ivy")
+    tok = csrf_of(c.get("/requests/new").text)
     r = c.post("/requests", data={"csrf_token": tok, "type": "preservation", "direction": "outgoing",
                "requesting_state": "Thailand", "requested_state": "United States",
                "provider": "ExampleChat", "sent_on": "2026-11-01", "referrals": "7100003, 7100009"},
@@ -61,8 +46,8 @@ def test_record_a_preservation_then_step_it_and_read_its_history(site):
 
 def test_a_bad_request_keeps_what_was_typed(site):
     app, _ = site
-    c = _client(app, "ivy")
-    tok = _token(c.get("/requests/new").text)
+    c = signed_in(app, "ivy")
+    tok = csrf_of(c.get("/requests/new").text)
     r = c.post("/requests", data={"csrf_token": tok, "type": "mlat", "direction": "outgoing",
                "requesting_state": "Thailand", "requested_state": "thailand", "notes": "kept"})  # fmt: skip
     assert r.status_code == 422 and "same" in r.text and ">kept</textarea>" in r.text
@@ -70,7 +55,7 @@ def test_a_bad_request_keeps_what_was_typed(site):
 
 def test_analysts_may_not_read_or_write_requests(site):
     app, _ = site
-    ana = _client(app, "ana")
+    ana = signed_in(app, "ana")
     assert ana.get("/requests/new").status_code == 403
     assert ana.get("/requests/1").status_code == 403
-    assert _client(app, "ivy").get("/requests/99").status_code == 404
+    assert signed_in(app, "ivy").get("/requests/99").status_code == 404

@@ -243,7 +243,6 @@ def register(
             background.add_task(relink, actor)
 
     app.state.queue_relink = queue_relink
-    app.state.referral_region = settings.region
     app.state.referral_settings = settings
 
     def ref_out(r) -> ReferralOut:

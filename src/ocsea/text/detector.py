@@ -242,13 +242,20 @@ class Detector:
 SWAP = 0.7
 
 
+def _says_otherwise(ev: Evidence) -> bool:
+    """A safe, adult, activity or benign-sense context: the model alone never says csa there."""
+    return bool(
+        ev.intent_safe or ev.benign_sense or ev.adult_age or ev.adult_context or ev.activity
+    )
+
+
 def _csa_evidence(ev: Evidence) -> bool:
     """What the model needs beside it to say csa where no rule fired: a codeword, or a child
     indication together with a sexual, exploitation or hidden-camera term, and nothing that
     says adult, benign activity, reporting or a benign sense. A child word alone, or an intent
     word alone ("hidden camera prank"), is not enough (what the cap costs and saves on the blind
     dev set is in docs/model-card.md)."""
-    if ev.intent_safe or ev.benign_sense or ev.adult_age or ev.adult_context or ev.activity:
+    if _says_otherwise(ev):
         return False
     if ev.code:
         return True
@@ -270,8 +277,8 @@ def _partial_evidence(ev: Evidence) -> bool:
     """Less than ``_csa_evidence`` asks, enough when the model is sure (``PARTIAL_MIN``): any
     child word, age or school beside any intent or sexual term ("swap boy vids 10-13 wickr",
     where "boy" alone names no child), or a community abbreviation beside clips or an intent.
-    The same safe, adult and activity contexts silence it."""
-    if ev.intent_safe or ev.benign_sense or ev.adult_age or ev.adult_context or ev.activity:
+    The same contexts silence it (``_says_otherwise``)."""
+    if _says_otherwise(ev):
         return False
     child = ev.minor > 0 or ev.minor_age or ev.school
     # Shopping words are too everyday here ("kids bikes for sale"); selling and swapping are not.

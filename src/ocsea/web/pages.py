@@ -404,7 +404,7 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
             else:
                 if not kind or not value:
                     raise dec.DecisionError("not identifying needs the identifier")
-                region = getattr(request.app.state, "referral_region", "TH")
+                region = request.app.state.referral_settings.region
                 dec.mark_not_identifying(engine, who.name, kind, value, note, region)
         except dec.DecisionError as exc:
             return page(request, "message.html", 422, who=who, csrf=csrf,
@@ -551,8 +551,7 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
                                .where(observations.c.item_id == r.item_id).distinct().limit(50)).all()  # fmt: skip
             dups = near_duplicates(conn, r.item_id, finding_id)
             base = _filtered(finding_query(), status, kind)
-            nxt = conn.execute(base.where(_after(r.priority, r.id))
-                               .order_by(findings.c.priority.desc(), findings.c.id).limit(1)).first()  # fmt: skip
+            nxt = _next_finding(conn, status, kind, r.priority, r.id)
             prev = conn.execute(base.where(_before(r.priority, r.id))
                                 .order_by(findings.c.priority.asc(), findings.c.id.desc()).limit(1)).first()  # fmt: skip
         text = r.text or ""
@@ -675,9 +674,7 @@ def register(app: FastAPI, engine: Engine, detector: Detector, sign_in: Callable
                 cur = conn.execute(
                     select(findings.c.priority).where(findings.c.id == finding_id)
                 ).first()
-                nxt = cur and conn.execute(_filtered(finding_query(), status, kind)
-                                           .where(_after(cur.priority, finding_id), findings.c.id.not_in(done))
-                                           .order_by(findings.c.priority.desc(), findings.c.id).limit(1)).first()  # fmt: skip
+                nxt = cur and _next_finding(conn, status, kind, cur.priority, finding_id, done)
             next_id = nxt.id if nxt else None
         query = urlencode({"status": status, "kind": kind})
         target = f"/findings/{next_id}?{query}&saved=1" if next_id else f"/queue?{query}"
@@ -715,6 +712,14 @@ def _filtered(q, status: str, kind: str):
     if kind:
         q = q.where(findings.c.kind == kind)
     return q
+
+
+def _next_finding(conn, status: str, kind: str, priority: float, fid: int, skip=()):
+    """The finding after (priority, id) in the queue's order and filter, bar ``skip``."""
+    q = _filtered(finding_query(), status, kind).where(_after(priority, fid))
+    if skip:
+        q = q.where(findings.c.id.not_in(skip))
+    return conn.execute(q.order_by(findings.c.priority.desc(), findings.c.id).limit(1)).first()
 
 
 def _after(priority: float, fid: int):

@@ -44,12 +44,8 @@ def _ids(text: str) -> list[str]:
 
 def register(app: FastAPI, engine: Engine, gate: Callable, page: Callable) -> None:
     def settings(request: Request):
-        s = getattr(request.app.state, "referral_settings", None)
-        if s is None:
-            from ocsea.config import ReferralSettings
-
-            s = ReferralSettings()
-        return s
+        """The service's [referrals] settings (set by ``casework_api.register``)."""
+        return request.app.state.referral_settings
 
     @app.get("/requests/new", response_class=HTMLResponse, include_in_schema=False)
     def new_form(
