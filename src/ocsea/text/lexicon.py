@@ -270,6 +270,11 @@ class Lexicon:
             out.update(k.split())
         return out
 
+    def reset_memo(self) -> None:
+        """Forget what single tokens and token pairs matched (a benchmark's cold start)."""
+        self._memo.clear()
+        self._pairs.clear()
+
     def match(self, tokens: Sequence[Token]) -> list[Match]:
         """All lexicon matches over the tokens, with benign senses cancelling what they contain."""
         found = match_tokens(tokens, self._memo, self._first, self._extend, Match, self._pairs)
