@@ -52,6 +52,9 @@ def ages(lex, raw):
         ("dek 5 khuap", [(5, 5)]),
         ("สาว 19", [(19, 19)]),
         ("22yo", [(22, 22)]),
+        ("meet 12 year olds", [(12, 12)]),  # the plural of "year old"
+        ("swap boy vids 10-13", [(10, 13)]),  # a clip word between the child and the ages
+        ("laisod nong p6", [(11, 13)]),  # romanised ป.6 in one token beside a child word
     ],
 )
 def test_parses(lex, raw, want):

@@ -58,6 +58,18 @@ def test_benign_sense_cancels_what_it_contains(lexicon):
     assert not any(c == "sexual" for _, c, _ in found)
 
 
+def test_a_benign_sense_inside_a_longer_term_is_no_benign_sense(lexicon):
+    found = matches(lexicon, "ให้ค่าขนม")  # giving pocket money: "ขนม" (a snack) is inside
+    assert ("ให้ค่าขนม", "solicit", "exact") in found
+    assert not any(c == "benign_sense" for _, c, _ in found)
+
+
+def test_short_thai_words_match_another_tone_mark_only_when_sexual(lexicon):
+    # "ป่า" is a forest: neither "ป้า" (an aunt) nor "ป๋า" (a sugar daddy)
+    assert not matches(lexicon, "ป่า")
+    assert ("ป๋า", "solicit", "exact") in matches(lexicon, "ป๋า")
+
+
 def test_no_codeword_inside_ordinary_words(lexicon):
     assert not any(c == "csa_code" for _, c, _ in matches(lexicon, "torpedo pedometer"))
     assert not any(c == "sexual" for _, c, _ in matches(lexicon, "ขนม นมัสการ"))

@@ -19,7 +19,9 @@ _WORD_NUMBERS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
     "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
 }  # fmt: skip
-_UNIT = r"(?:y ?o|yrs? old|years? old|yearold|yearsold|yrs|yr|yro|yold|yoa|y|ขวบ|khuap|khuab|kuap)"
+_UNIT = (
+    r"(?:y ?o|yrs? olds?|years? olds?|yearold|yearsold|yrs|yr|yro|yold|yoa|y|ขวบ|khuap|khuab|kuap)"
+)
 _RANGE_RX = re.compile(rf"(?<![\d.+])(\d{{1,2}}) (?:to )?(\d{{1,2}}) ?{_UNIT}(?![a-z0-9])")
 _SINGLE_RX = re.compile(rf"(?<![\d.+])(\d{{1,2}}) ?{_UNIT}(?![a-z0-9+])")
 _AGE_PREFIX_RX = re.compile(r"(?:(?<![a-z])(?:aged?|ayu|ahyu|aayu)|อายุ|age of) ?(\d{1,2})(?![\d+])")
@@ -84,7 +86,7 @@ _LATIN_GRADE_PREFIX = frozenset(["m", "pt", "p"])
 _GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6, "p": 6,
                      "เด็กป": 6}  # fmt: skip
 # A grade written as one Latin token ("m3", "ptm6"): romanised ม.3, ป.6.
-_LATIN_GRADE_RX = re.compile(r"(m|mor|mhor|ptm|prathom)([1-6])")
+_LATIN_GRADE_RX = re.compile(r"(m|mor|mhor|ptm|prathom|pt|p|por)([1-6])")
 # Child words a bare number after names the child's age ("girls 13", "เด็ก 14", "dek 12",
 # "boys 11 13"), and the units of a bare Thai age ("15ปี", "14 pee").
 _CHILD_WORDS = frozenset(
@@ -397,11 +399,19 @@ def _has_child_word(tokens: Sequence[Token]) -> bool:
     )
 
 
+# Words for clips or pictures that may stand between a child word and the child's age.
+_MEDIA_BETWEEN = frozenset(
+    ["vid", "vids", "video", "videos", "pic", "pics", "photo", "photos", "clip", "clips"]
+)
+
+
 def _child_number(text: str, tokens: Sequence[Token], i: int) -> AgeMention | None:
     """A number of 1 to 17 right after a child word, alone or as a range ("girls 10 12"), or a
     number with a Thai year unit: the child's age. Not a size, price or count."""
     n = len(tokens)
     j = i + 1
+    if j + 1 < n and tokens[j].text in _MEDIA_BETWEEN:
+        j += 1  # "boy vids 10-13", "girls pics 12": the clips' children, by age
     if j >= n or not tokens[j].text.isdigit() or len(tokens[j].text) > 2:
         return None
     low = high = int(tokens[j].text)

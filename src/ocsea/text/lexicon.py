@@ -65,6 +65,8 @@ _GLUE_CATEGORIES = frozenset(["csa_code", "minor", "sexual", "grade"])
 
 # Only tokens this short are remembered: a 10 kB token would pin its copy in a memo.
 _MEMO_CHARS = 64
+# Categories a two-letter Thai skeleton may match with another tone mark (``Lexicon._lookup``).
+_DISGUISED_SHORT = frozenset({"sexual", "csa_code"})
 
 # Tokens whose own matches are remembered (``Lexicon._first``); the memo starts afresh when full.
 _MEMO_TOKENS = 100_000
@@ -313,6 +315,11 @@ class Lexicon:
         # bare syllable ("โป" of "โปลิเทคนิค").
         if hits is None and sk and (len(sk) >= 3 or sk != key):
             hits = self.skeleton_index.get(sk)
+            if hits and len(sk) < 3:
+                # A tone mark swapped in a short sexual word is disguise ("โป้" for "โป๊"); in
+                # other short words it is another word: "ป่า" (a forest) is neither "ป้า" (an
+                # aunt) nor "ป๋า" (a sugar daddy), and 70 Thai Wikipedia titles said otherwise.
+                hits = [e for e in hits if e.category in _DISGUISED_SHORT] or None
             kind, factor = "skeleton", 0.9
         extend = key in self._prefixes or bool(sk and sk in self._skeleton_prefixes)
         # One token at a time (its matches are remembered per token text): respelling every
@@ -430,14 +437,22 @@ def _suppress(found: list[Match]) -> list[Match]:
     order = sorted(range(len(found)), key=lambda k: (found[k].start, -found[k].end))
     drop = [False] * len(found)
     benign_end = -1
+    risky = (-1, -1)  # (max end of a match of another category so far, its start)
     best: dict[str, tuple[int, int]] = {}  # category -> (max end so far, start that reached it)
     for k in order:
         m = found[k]
         cat = m.entry.category
         if cat == "benign_sense":
+            if risky[0] > m.end or (risky[0] == m.end and risky[1] < m.start):
+                # Inside a longer term it is not a word of its own: "ขนม" (a snack) in
+                # "ให้ค่าขนม" (giving pocket money) says nothing benign about the text.
+                drop[k] = True
+                continue
             benign_end = max(benign_end, m.end)
         elif benign_end >= m.end:
             drop[k] = True
+        elif m.end > risky[0]:
+            risky = (m.end, m.start)
         end, start = best.get(cat, (-1, -1))
         if end > m.end or (end == m.end and start < m.start):
             drop[k] = True
