@@ -23,6 +23,7 @@ DEFAULT_TRIAGE_WEIGHTS: dict[str, float] = {
     "producer": 1.5,  # the sharer spreads several unknown flagged files
     "volume": 0.5,  # times log(1 + number of sharers)
     "recency": 1.0,  # times exp(-days since last seen / 30)
+    "media_risk": 2.0,  # times the media risk of a file seen in a scan (review first, no verdict)
 }
 
 DEFAULT_P2P_COLUMNS: dict[str, list[str]] = {
@@ -88,6 +89,8 @@ class Settings:
     referrals: ReferralSettings = field(default_factory=lambda: ReferralSettings())
     # [web.media]: safe viewing of evidence images (ocsea.web.media.MediaSettings); None: off
     media: Any = None
+    # [media.risk]: the weights of the media risk rule (ocsea.media.risk.DEFAULT_WEIGHTS)
+    media_risk_weights: dict[str, float] = field(default_factory=dict)
     source: str = "defaults"
 
 
@@ -173,6 +176,15 @@ def load_settings(path: Path | str | None = None) -> Settings:
         from ocsea.web.media import settings_from
 
         s.media = settings_from(doc, str(cfg_path))
+        risk = doc.get("media", {}).get("risk", {})
+        if not isinstance(risk, dict):
+            raise ConfigError(f"{cfg_path}: [media.risk] must be a table of weights")
+        from ocsea.media.risk import check_weights
+
+        try:
+            s.media_risk_weights = check_weights(risk) if risk else {}
+        except ValueError as exc:
+            raise ConfigError(f"{cfg_path}: {exc}") from None
         t = doc.get("text", {}).get("threshold")
         if t is not None:
             s.text_threshold = float(t)

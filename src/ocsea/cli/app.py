@@ -28,10 +28,11 @@ def _register_areas() -> None:
     from ocsea.cli.common import plain_metavars
 
     plain_metavars()
-    from ocsea.cli import cases, media, service, text, triage
+    from ocsea.cli import cases, media, media_risk, service, text, triage
 
     text.register(app)
     media.register(app)
+    media_risk.register(app)
     triage.register(app)
     service.register(app)
     cases.register(app)

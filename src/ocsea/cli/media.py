@@ -406,10 +406,18 @@ def register_scan(app: typer.Typer) -> None:
             int, typer.Option(min=0, max=63, help="PDQ Hamming distance for a match.")
         ] = 31,
         quality: Annotated[int, typer.Option(min=0, max=100, help="PDQ quality floor.")] = 50,
+        media_risk: Annotated[
+            bool,
+            typer.Option(
+                "--media-risk/--no-media-risk",
+                help="Rank unknown images and videos by content risk (needs ocsea[media]).",
+            ),
+        ] = True,
         db: DbOption = None,
     ) -> None:
         """Hash every file (and archive member), match against the stored lists, check names with
-        the text detector, and write a ranked report. Interrupt with Ctrl-C; re-run to resume."""
+        the text detector, rank unknown media by content risk, and write a ranked report.
+        Interrupt with Ctrl-C; re-run to resume."""
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -426,7 +434,15 @@ def register_scan(app: typer.Typer) -> None:
 
         if not root.exists():
             raise FileNotFoundError(f"{root}: no such file or folder")
-        opts = ScanOptions(archives=archives, media=media, video=video, video_seconds=video_seconds)
+        risk_on = media_risk and media
+        weights: tuple[tuple[str, float], ...] = ()
+        if risk_on:
+            from ocsea.cli.media_risk import _weights, require_models
+
+            require_models()
+            weights = tuple(sorted(_weights().items()))
+        opts = ScanOptions(archives=archives, media=media, video=video, video_seconds=video_seconds,
+                           media_risk=risk_on, risk_weights=weights)  # fmt: skip
         # the bar and the byte figure follow bytes; the file count is its own field
         progress = Progress(
             TextColumn("hashing"), BarColumn(), TextColumn("{task.fields[files]} files"), DownloadColumn(),
@@ -451,7 +467,7 @@ def register_scan(app: typer.Typer) -> None:
         matcher = Matcher.from_store(_engine(db), max_distance=max_distance, quality_floor=quality)
         findings = rank_records(summary.records, root, matcher, Detector.load())
         meta = {"archives": archives, "video": video, "max_distance": max_distance, "quality_floor": quality,
-                "hash_list_entries": matcher.n_entries}  # fmt: skip
+                "hash_list_entries": matcher.n_entries, "media_risk": risk_on}  # fmt: skip
         write_report(out_dir, root, summary, findings, meta)
         counts = {}
         for f in findings:
@@ -465,8 +481,9 @@ def register_scan(app: typer.Typer) -> None:
             why = (
                 "; ".join(f"{m['list']} {m['hash_type']} d={m['distance']}" for m in f.matches)
                 or "; ".join(f.text_reasons)
+                or (f"risk {f.media_risk:.2f}: " + "; ".join(f.media_reasons[:2]) if f.media_risk is not None else "")
                 or (f.error or "")
-            )
+            )  # fmt: skip
             t.add_row(f.kind, f.path, why)
         out.print(t)
         out.print(f"report: {out_dir / 'report.html'} (also report.csv, report.json)")

@@ -376,32 +376,52 @@ def reviews_export(
     db: DbOption = None,
 ) -> None:
     """Reviewed file names as labelled data: baseline/national → csa, not_illegal → benign
-    (the newest review of a finding wins)."""
+    (the newest review of a finding wins). Files a scan scored for media risk carry their
+    signals (nsfw, minor_face, small_image, media_risk) for `ocsea media calibrate`; no pixels."""
     import csv
 
-    from sqlalchemy import select
+    from sqlalchemy import and_, select
 
+    from ocsea.media.risk import SMALL_SIDE
     from ocsea.service import audit
-    from ocsea.store.db import findings, items, reviews
+    from ocsea.store.db import findings, items, reviews, signals
 
     engine = _engine(db)
     latest: dict[int, tuple] = {}
     with engine.connect() as conn:
         for r in conn.execute(
             select(reviews.c.finding_id, reviews.c.classification, reviews.c.age_group, reviews.c.reviewer,
-                   reviews.c.created_at, items.c.text)
+                   reviews.c.created_at, items.c.text, signals.c.score.label("media_risk"),
+                   signals.c.detail.label("media"))
             .join(findings, findings.c.id == reviews.c.finding_id)
             .join(items, items.c.id == findings.c.item_id)
+            .outerjoin(signals, and_(signals.c.item_id == items.c.id, signals.c.type == "media"))
             .order_by(reviews.c.id)
         ):  # fmt: skip
             latest[r.finding_id] = r
     with open(out_path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["text", "label", "classification", "age_group", "reviewer", "reviewed_at"])
+        w.writerow(["text", "label", "classification", "age_group", "reviewer", "reviewed_at",
+                    "nsfw", "minor_face", "small_image", "media_risk"])  # fmt: skip
         for r in latest.values():
             label = "benign" if r.classification == "not_illegal" else "csa"
+            m = r.media or {}
+            media = ["", "", "", ""]
+            if "nsfw" in m:
+                minor = max((f.get("p_minor", 0.0) for f in m.get("faces", ())), default=0.0)
+                size = m.get("width"), m.get("height")
+                small = 1 if all(size) and min(size) < SMALL_SIDE else 0  # type: ignore[type-var]
+                media = [m["nsfw"], round(minor, 4), small, r.media_risk]
             w.writerow(
-                [r.text, label, r.classification, r.age_group, r.reviewer, str(r.created_at)]
+                [
+                    r.text,
+                    label,
+                    r.classification,
+                    r.age_group,
+                    r.reviewer,
+                    str(r.created_at),
+                    *media,
+                ]
             )
     audit.record(
         engine, f"cli:{getpass.getuser()}", "reviews.export", out_path, {"rows": len(latest)}

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from ocsea.ingest.rows import item_key
-from ocsea.ingest.signals import hash_signal, ids_by_key, text_signal
+from ocsea.ingest.signals import hash_signal, ids_by_key, media_signal, text_signal
 from ocsea.ingest.stream import IngestError, IngestResult, begin_job, finish_job, insert_for
 from ocsea.match.matcher import Matcher
 from ocsea.scan.runner import STATE_FILE, match_record, name_verdict
@@ -76,6 +76,8 @@ def ingest_scan(
             for k, r in by_key.items():
                 iid = ids[("file", k)]
                 sig.append(text_signal(iid, name_verdict(detector, r["path"]), now))
+                if r.get("media_risk"):
+                    sig.append(media_signal(iid, r["media_risk"], now))
                 if matcher is not None:
                     seen = set()
                     for m in match_record(matcher, r):

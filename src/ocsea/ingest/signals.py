@@ -39,6 +39,20 @@ def text_signal(item_id: int, v: Verdict, now: datetime) -> dict[str, Any]:
             "detail": text_detail(v), "created_at": now}  # fmt: skip
 
 
+MEDIA_SOURCE = "media-risk"
+
+
+def media_signal(item_id: int, risk: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A scan's media risk of a file (``ocsea.media.scoring.risk_record``): a priority for review,
+    labelled "review-first" at or above ``REVIEW_FIRST``, never a verdict."""
+    from ocsea.media.risk import REVIEW_FIRST
+
+    score = float(risk["risk"])
+    return {"item_id": item_id, "type": "media", "source": MEDIA_SOURCE,
+            "label": "review-first" if score >= REVIEW_FIRST else "low", "score": score,
+            "detail": risk, "created_at": now}  # fmt: skip
+
+
 def hash_signal(item_id: int, match, now: datetime) -> dict[str, Any]:
     """``match``: an ocsea.match.matcher.HashMatch."""
     return {"item_id": item_id, "type": "hash", "source": match.list_name, "label": match.category,

@@ -127,7 +127,9 @@ def digest_file(path: Path | str) -> Digests:
         return digest_stream(fh)
 
 
-def _load_rgb(source: Path | str | BinaryIO) -> np.ndarray:
+def load_rgb(source: Path | str | BinaryIO) -> np.ndarray:
+    """The image as RGB uint8, reduced to at most ``PDQ_MAX_SIDE`` (512) px: what PDQ and the
+    media risk models both read, so a scan decodes each image once."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
@@ -165,11 +167,11 @@ def _load_rgb(source: Path | str | BinaryIO) -> np.ndarray:
                 if max(im.size) > PDQ_MAX_SIDE:
                     im.thumbnail((PDQ_MAX_SIDE, PDQ_MAX_SIDE), Image.Resampling.BOX)
                 return np.ascontiguousarray(np.asarray(im, dtype=np.uint8))
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except UnidentifiedImageError:
+        # Pillow's own words name the in-memory buffer ("<_io.BytesIO object at 0x…>"), which
+        # differs on every run: say what it means instead.
+        raise MediaError("not a readable image: not an image format Pillow knows") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise MediaError(f"not a readable image: {exc}") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise MediaError(f"corrupt or truncated image: {exc}") from None
@@ -179,7 +181,7 @@ def pdq_image(source: Path | str | BinaryIO) -> PdqHash:
     """PDQ hash and quality (0–100) of an image, after EXIF rotation."""
     import pdqhash
 
-    rgb = _load_rgb(source)
+    rgb = load_rgb(source)
     if rgb.shape[0] < 1 or rgb.shape[1] < 1:
         raise MediaError("image has no pixels")
     bits, quality = pdqhash.compute(rgb)
@@ -199,9 +201,13 @@ def pdq_dihedral(source: Path | str | BinaryIO) -> list[PdqHash]:
     (``compute_dihedral``): on a synthetic pattern the shortcut's 180° variant was 52 bits from
     the hash of the really rotated image, so a rotated copy would have been missed.
     """
+    return pdq_dihedral_rgb(load_rgb(source))
+
+
+def pdq_dihedral_rgb(rgb: np.ndarray) -> list[PdqHash]:
+    """``pdq_dihedral`` of pixels already decoded by ``load_rgb``."""
     import pdqhash
 
-    rgb = _load_rgb(source)
     bits, quality = pdqhash.compute(rgb)
     out = [PdqHash(bits_to_hex(bits), int(quality))]
     # Transformed at the resolution the original is hashed at, as Meta's reference does: from a

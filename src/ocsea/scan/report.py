@@ -16,6 +16,10 @@ SECTIONS = (
     ("suspicious-unknown", "Suspicious names, no known match (possible new material)"),
     ("known", "Known material (exact hash match)"),
     ("near-duplicate", "Near-duplicates of known material (PDQ / vPDQ)"),
+    (
+        "review-first",
+        "Unknown media to review first (content risk: a priority, never a finding of illegality)",
+    ),
     ("suspicious-adult", "Adult-sexual names, no known match"),
     ("error", "Unreadable or skipped files"),
 )
@@ -55,6 +59,9 @@ def write_report(
                 "text_score",
                 "text_reasons",
                 "error",
+                "media_risk",
+                "media_reasons",
+                "frame_time",
             ]
         )
         for i, f in enumerate(findings, start=1):
@@ -62,6 +69,8 @@ def write_report(
                 i, f.kind, f.rank_score, f.path, f.size or "", f.sha256 or "",
                 "; ".join(f"{m['list']}/{m.get('category')}/{m['hash_type']}/d={m['distance']}" for m in f.matches),
                 f.text_label or "", f.text_score if f.text_score is not None else "", "; ".join(f.text_reasons), f.error or "",
+                f.media_risk if f.media_risk is not None else "", "; ".join(f.media_reasons),
+                f.frame_time if f.frame_time is not None else "",
             ])  # fmt: skip
     e = html.escape
     parts = []
@@ -71,7 +80,8 @@ def write_report(
         if not rows:
             continue
         parts.append(
-            "<table><tr><th>#</th><th>path</th><th>size</th><th>matches</th><th>text</th><th>note</th></tr>"
+            "<table><tr><th>#</th><th>path</th><th>size</th><th>matches</th><th>text</th>"
+            "<th>media risk (review first)</th><th>note</th></tr>"
         )
         for i, f in enumerate(rows[:5000], start=1):
             m = "<br>".join(
@@ -83,8 +93,14 @@ def write_report(
                 if f.text_label
                 else ""
             )
+            r = (
+                e(f"{f.media_risk:.2f}: " + "; ".join(f.media_reasons))
+                + (e(f" (frame at {f.frame_time:.1f} s)") if f.frame_time is not None else "")
+                if f.media_risk is not None
+                else ""
+            )
             parts.append(
-                f"<tr><td>{i}</td><td>{e(f.path)}</td><td>{f.size or ''}</td><td>{m}</td><td>{t}</td><td>{e(f.error or '')}</td></tr>"
+                f"<tr><td>{i}</td><td>{e(f.path)}</td><td>{f.size or ''}</td><td>{m}</td><td>{t}</td><td>{r}</td><td>{e(f.error or '')}</td></tr>"
             )
         parts.append("</table>")
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ocsea scan report</title>
@@ -94,7 +110,8 @@ td,th{{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-ali
 <h1>ocsea scan report</h1>
 <p>Root: {e(str(root))}<br>Files seen: {summary.files_seen}; hashed in this run: {summary.files_hashed_now};
 resumed from an earlier run: {summary.files_resumed}; records (incl. archive members): {len(summary.records)}.<br>
-No media is shown in this report: names, hashes and matches only.</p>
+No media is shown in this report: names, hashes, matches and, for unknown media, the content
+risk's reasons in words. A risk says what to review first; it is never a finding of illegality.</p>
 {"".join(parts)}{report_script()}</body></html>
 """
     (out_dir / "report.html").write_text(page, encoding="utf-8")

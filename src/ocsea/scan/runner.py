@@ -18,6 +18,7 @@ from typing import Any
 
 from ocsea.match.matcher import HashMatch, Matcher
 from ocsea.media.hashing import Digests, PdqHash, VpdqFrame
+from ocsea.media.risk import REVIEW_FIRST
 from ocsea.scan.worker import ScanOptions, scan_batch
 from ocsea.text.detector import Detector, Verdict
 
@@ -46,6 +47,9 @@ class Finding:
     text_score: float | None = None
     text_reasons: list[str] = field(default_factory=list)
     error: str | None = None
+    media_risk: float | None = None  # what to review first among unknown media; never a verdict
+    media_reasons: list[str] = field(default_factory=list)
+    frame_time: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v not in (None, [], "")}
@@ -213,6 +217,7 @@ RANK_BASE = {
     "suspicious-unknown": 3.0,
     "known": 2.0,
     "near-duplicate": 1.5,
+    "review-first": 1.0,  # unknown media whose content risk is high; + 2 x risk (up to 3.0)
     "suspicious-adult": 0.5,
     "error": 0.0,
 }
@@ -252,6 +257,7 @@ def rank_records(
             )
             continue
         matches = [h.to_dict() for h in match_record(matcher, r)] if matcher is not None else []
+        risk = r.get("media_risk") or {}
         rel = path[len(root_s) :].lstrip("/\\") if path.startswith(root_s) else path
         v = name_verdict(detector, rel)
         reasons = [
@@ -266,7 +272,10 @@ def rank_records(
             best = min(m["distance"] for m in matches)
             kind, score = "near-duplicate", RANK_BASE["near-duplicate"] + (32 - min(best, 32)) / 320
         elif v.label == "csa":
-            kind, score = "suspicious-unknown", RANK_BASE["suspicious-unknown"] + v.score
+            score = RANK_BASE["suspicious-unknown"] + v.score + 0.5 * float(risk.get("risk", 0.0))
+            kind = "suspicious-unknown"
+        elif risk.get("risk", 0.0) >= REVIEW_FIRST:
+            kind, score = "review-first", RANK_BASE["review-first"] + 2.0 * float(risk["risk"])
         elif v.label == "adult":
             kind, score = "suspicious-adult", RANK_BASE["suspicious-adult"] + v.score
         else:
@@ -288,6 +297,9 @@ def rank_records(
                 round(v.score, 4),
                 reasons,
                 r.get("error") or r.get("media_error"),
+                risk.get("risk"),
+                list(risk.get("reasons", ())),
+                risk.get("frame_time"),
             )
         )
     findings.sort(key=lambda f: -f.rank_score)

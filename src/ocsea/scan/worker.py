@@ -15,7 +15,8 @@ from ocsea.media.hashing import (
     VIDEO_EXTENSIONS,
     MediaError,
     digest_stream,
-    pdq_dihedral,
+    load_rgb,
+    pdq_dihedral_rgb,
     vpdq_video,
 )
 from ocsea.scan.archives import ArchiveLimits, is_archive_name, iter_members
@@ -28,6 +29,9 @@ class ScanOptions:
     video: bool = True
     video_seconds: float = 1.0
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    # Media risk (ocsea.media.risk): what to review first among unknown images and videos.
+    media_risk: bool = False
+    risk_weights: tuple[tuple[str, float], ...] = ()
 
 
 def _open_readonly(path: str) -> io.BufferedReader:
@@ -49,20 +53,47 @@ def _media(
     ext = Path(name).suffix.lower()
     try:
         if ext in IMAGE_EXTENSIONS:
-            variants = pdq_dihedral(io.BytesIO(data) if data is not None else path)  # type: ignore[arg-type]
-            rec["pdq"] = [[v.hex, v.quality] for v in variants]
+            # One decode for PDQ and the risk models (both read at most 512 px).
+            rgb = load_rgb(io.BytesIO(data) if data is not None else path)  # type: ignore[arg-type]
+            rec["pdq"] = [[v.hex, v.quality] for v in pdq_dihedral_rgb(rgb)]
+            if opts.media_risk:
+                _risk(rec, lambda: _image_risk(rgb, opts))
         elif ext in VIDEO_EXTENSIONS and opts.video:
-            if data is None:
-                frames = vpdq_video(path, opts.video_seconds)  # type: ignore[arg-type]
-            else:
-                with tempfile.TemporaryDirectory(prefix="ocsea-scan-") as tmp:
-                    tmp_path = os.path.join(tmp, "member" + ext)
-                    with open(tmp_path, "wb") as fh:
+            with tempfile.TemporaryDirectory(prefix="ocsea-scan-") as tmp:
+                video = path
+                if data is not None:
+                    video = os.path.join(tmp, "member" + ext)
+                    with open(video, "wb") as fh:
                         fh.write(data)
-                    frames = vpdq_video(tmp_path, opts.video_seconds)
-            rec["vpdq"] = [[f.frame, f.quality, f.hex, f.timestamp] for f in frames]
+                frames = vpdq_video(video, opts.video_seconds)  # type: ignore[arg-type]
+                rec["vpdq"] = [[f.frame, f.quality, f.hex, f.timestamp] for f in frames]
+                if opts.media_risk:
+                    _risk(rec, lambda: _video_risk(video, opts))  # type: ignore[arg-type]
     except MediaError as exc:
         rec["media_error"] = str(exc)
+
+
+def _image_risk(rgb: Any, opts: ScanOptions) -> dict[str, Any]:
+    from ocsea.media.scoring import risk_record, score_rgb
+
+    risk, signals = score_rgb(rgb, dict(opts.risk_weights) or None)
+    return risk_record(risk, signals)
+
+
+def _video_risk(path: str, opts: ScanOptions) -> dict[str, Any]:
+    from ocsea.media.scoring import score_video
+
+    rec = score_video(path, weights=dict(opts.risk_weights) or None)
+    rec.pop("path", None)
+    return rec
+
+
+def _risk(rec: dict[str, Any], measure: Any) -> None:
+    """The file's media risk, or why there is none; hashing stands either way."""
+    try:
+        rec["media_risk"] = measure()
+    except MediaError as exc:
+        rec["media_risk_error"] = str(exc)
 
 
 def scan_path(path: str, opts: ScanOptions) -> list[dict[str, Any]]:

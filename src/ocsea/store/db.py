@@ -120,7 +120,7 @@ signals = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
-    Column("type", String(20), nullable=False),  # text | hash
+    Column("type", String(20), nullable=False),  # text | hash | media
     Column("source", String(200), nullable=False),  # detector version or hash list name
     Column("label", String(40)),
     Column("score", Float),

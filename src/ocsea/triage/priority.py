@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from ocsea.config import DEFAULT_TRIAGE_WEIGHTS
+from ocsea.media.risk import REVIEW_FIRST
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Factors:
     producer: bool = False  # a sharer of it spreads several unknown flagged files
     n_sharers: int = 0
     days_since_seen: float | None = None
+    media_risk: float = 0.0  # content risk of a scanned image or video (ocsea.media.risk)
 
     @property
     def flagged(self) -> bool:
@@ -43,6 +45,8 @@ def kind_of(f: Factors) -> str:
         return "known"
     if f.near_duplicate:
         return "near-duplicate"
+    if f.media_risk >= REVIEW_FIRST:
+        return "review-first"
     if f.text_label == "adult":
         return "adult"
     return "other"
@@ -61,6 +65,7 @@ def priority(f: Factors, weights: dict[str, float] | None = None) -> tuple[float
         "payment": w["payment"] * f.payment,
         "producer": w["producer"] * f.producer,
         "volume": w["volume"] * math.log1p(max(0, f.n_sharers)),
+        "media_risk": w["media_risk"] * max(0.0, min(1.0, f.media_risk)),
         "recency": w["recency"]
         * (math.exp(-max(0.0, f.days_since_seen) / 30) if f.days_since_seen is not None else 0.0),
     }

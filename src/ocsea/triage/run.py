@@ -86,6 +86,14 @@ def run_triage(
                 )
             )
         }
+        media = {
+            r.item_id: r
+            for r in conn.execute(
+                select(signals.c.item_id, signals.c.score, signals.c.detail).where(
+                    signals.c.type == "media"
+                )
+            )
+        }
         hashed: dict[int, list[str]] = defaultdict(list)  # exact matches
         near: dict[int, list[str]] = defaultdict(list)  # PDQ / vPDQ near-duplicates
         for r in conn.execute(
@@ -133,6 +141,7 @@ def run_triage(
             continue
         t = text.get(iid)
         detail = (t.detail or {}) if t else {}
+        m = media.get(iid)
         f = Factors(
             text_label=t.label if t else None,
             text_score=float(t.score) if t and t.score is not None else 0.0,
@@ -146,6 +155,7 @@ def run_triage(
             days_since_seen=(now - _aware(agg[iid].last_seen)).total_seconds() / 86400
             if iid in agg and agg[iid].last_seen
             else None,
+            media_risk=float(m.score) if m is not None and m.score is not None else 0.0,
         )
         k = kind_of(f)
         if k == "other":
@@ -153,7 +163,8 @@ def run_triage(
         score, parts = priority(f, weights)
         prio[iid] = score
         rows.append({"item_id": iid, "kind": k, "priority": score,
-                     "breakdown": {"factors": parts, "lists": hashed.get(iid, []) + near.get(iid, []), "reasons": detail.get("reasons", [])},
+                     "breakdown": {"factors": parts, "lists": hashed.get(iid, []) + near.get(iid, []), "reasons": detail.get("reasons", []),
+                                   "media_reasons": ((m.detail or {}).get("reasons", []) if m is not None else [])},
                      "status": "new", "updated_at": now})  # fmt: skip
         summary.by_kind[k] = summary.by_kind.get(k, 0) + 1
     summary.items = sum(1 for k in kinds.values() if k in FILE_KINDS)

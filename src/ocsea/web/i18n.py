@@ -35,6 +35,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_findings": "No findings here.",
         "finding": "Finding",
         "text_reasons": "Why the text was flagged",
+        "media_risk": "Review first: content risk of the file",
+        "media_risk_note": "A priority for review from automatic signals, never a finding that "
+        "the file is illegal and never evidence. Apparent age is an estimate.",
         "hash_matches": "Hash matches",
         "sharers": "Seen with sharers",
         "factors": "Priority factors",
@@ -248,6 +251,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_findings": "ไม่มีรายการ",
         "finding": "รายการ",
         "text_reasons": "เหตุที่ข้อความถูกตั้งข้อสังเกต",
+        "media_risk": "ควรตรวจก่อน: ความเสี่ยงจากเนื้อหาของไฟล์",
+        "media_risk_note": "เป็นลำดับความสำคัญในการตรวจจากสัญญาณอัตโนมัติ ไม่ใช่ข้อสรุปว่าไฟล์ผิดกฎหมาย "
+        "และไม่ใช่พยานหลักฐาน อายุที่ประเมินจากใบหน้าเป็นเพียงการประมาณ",
         "hash_matches": "ค่าแฮชที่ตรงกัน",
         "sharers": "พบร่วมกับผู้แชร์",
         "factors": "ปัจจัยของลำดับความสำคัญ",

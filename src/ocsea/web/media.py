@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ocsea.ingest.rows import item_key as scanned_key
-from ocsea.media.hashing import IMAGE_EXTENSIONS, MediaError, _load_rgb
+from ocsea.media.hashing import IMAGE_EXTENSIONS, MediaError, load_rgb
 
 THUMB_SIDE = 256  # long side of a thumbnail, in pixels
 BLUR_RADIUS = 8  # Gaussian blur at that size: shapes and layout stay, detail does not
@@ -116,7 +116,7 @@ def thumbnail(data: bytes, sharp: bool = False) -> bytes:
     from PIL import Image, ImageFilter
 
     try:
-        rgb = _load_rgb(io.BytesIO(data))
+        rgb = load_rgb(io.BytesIO(data))
     except MediaError as exc:
         raise MediaRefused(str(exc)) from None
     im = Image.fromarray(rgb, "RGB").convert("L")

@@ -1,0 +1,153 @@
+"""Media risk for files: decode reduced, measure with the models, combine (``ocsea.media.risk``).
+
+An image is decoded once at most 512 px (JPEG draft mode), the size the models read. A video is
+sampled at its key frames in a child process (``_frames_worker``); the highest-risk frame is kept
+with its time. A file that cannot be read is an error row, never a crash. Nothing here writes
+pixels anywhere: frames pass through a private temporary folder that is removed at once.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ocsea.media.hashing import (
+    IMAGE_EXTENSIONS,
+    PDQ_MAX_SIDE,
+    VIDEO_EXTENSIONS,
+    MediaError,
+    digest_stream,
+    load_rgb,
+)
+from ocsea.media.models import MediaModels
+from ocsea.media.risk import DEFAULT_WEIGHTS, Risk, combine, strongest
+
+# Images up to this size are read into memory once for both the digest and the decode.
+MAX_IN_MEMORY = 256 << 20
+
+
+@dataclass(frozen=True)
+class VideoSampling:
+    seconds: float = 5.0  # at most one key frame every this many seconds
+    max_frames: int = 24  # and at most this many, spread over the video
+    timeout_s: float = 300.0
+
+
+def score_rgb(
+    rgb: np.ndarray, weights: Mapping[str, float] | None = None
+) -> tuple[Risk, dict[str, Any]]:
+    """Risk of decoded pixels, and the signals behind it as a JSON-ready dict."""
+    sig = MediaModels.shared().measure(rgb)
+    risk = combine(sig, weights or DEFAULT_WEIGHTS)
+    return risk, {
+        "nsfw": round(sig.nsfw, 4),
+        "faces": [f.to_dict() for f in sig.faces],
+        "width": sig.width,
+        "height": sig.height,
+    }
+
+
+def risk_record(
+    risk: Risk, signals: dict[str, Any], frame_time: float | None = None
+) -> dict[str, Any]:
+    rec: dict[str, Any] = {"risk": risk.score, **signals, "reasons": list(risk.reasons)}
+    if frame_time is not None:
+        rec["frame_time"] = round(frame_time, 3)
+    return rec
+
+
+def score_video(
+    path: str, sampling: VideoSampling = VideoSampling(), weights: Mapping[str, float] | None = None
+) -> dict[str, Any]:
+    """The risk of a video's highest-risk sampled key frame, with that frame's time."""
+    with tempfile.TemporaryDirectory(prefix="ocsea-frames-") as tmp:
+        out = os.path.join(tmp, "frames.npz")
+        cmd = [
+            sys.executable,
+            "-m",
+            "ocsea.media._frames_worker",
+            path,
+            repr(float(sampling.seconds)),
+            str(int(sampling.max_frames)),
+            str(PDQ_MAX_SIDE),
+            out,
+        ]
+        try:
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=sampling.timeout_s, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise MediaError(f"video decoding took longer than {sampling.timeout_s:.0f}s") from None
+        if proc.returncode < 0:
+            raise MediaError("video decoder crashed: corrupt or truncated video")
+        lines = proc.stdout.strip().splitlines()
+        try:
+            status = json.loads(lines[-1]) if lines else {}
+        except json.JSONDecodeError:
+            status = {}
+        if proc.returncode != 0 or "frames" not in status:
+            why = status.get("error") or (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise MediaError(f"not a readable video: {why}")
+        with np.load(out, allow_pickle=False) as z:
+            frames, times = z["frames"], z["times"]
+    scored = []
+    for t, rgb in zip(times.tolist(), frames, strict=True):
+        risk, signals = score_rgb(np.ascontiguousarray(rgb), weights)
+        scored.append((float(t), (risk, signals)))
+    best = strongest([(t, r) for t, (r, _) in scored])
+    assert best is not None
+    t, risk = best
+    signals = next(s for tt, (r, s) in scored if tt == t and r is risk)
+    rec = risk_record(risk, signals, t)
+    rec["frames_scored"] = len(scored)
+    return rec
+
+
+def score_file(
+    path: str | Path,
+    weights: Mapping[str, float] | None = None,
+    sampling: VideoSampling = VideoSampling(),
+) -> dict[str, Any]:
+    """One JSONL row for ``ocsea media score``: path, sha256 and the risk with its signals and
+    reasons, or path and error."""
+    p = str(path)
+    rec: dict[str, Any] = {"path": p}
+    ext = Path(p).suffix.lower()
+    try:
+        if not os.path.isfile(p):
+            raise MediaError("not a regular file" if os.path.exists(p) else "no such file")
+        size = os.path.getsize(p)
+        if ext in IMAGE_EXTENSIONS and size <= MAX_IN_MEMORY:
+            with open(p, "rb") as fh:
+                data = fh.read()
+            rec["sha256"] = digest_stream(io.BytesIO(data)).sha256
+            risk, signals = score_rgb(load_rgb(io.BytesIO(data)), weights)
+            rec.update(risk_record(risk, signals))
+        else:
+            with open(p, "rb") as fh:
+                rec["sha256"] = digest_stream(fh).sha256
+            if ext in IMAGE_EXTENSIONS:
+                risk, signals = score_rgb(load_rgb(p), weights)
+                rec.update(risk_record(risk, signals))
+            elif ext in VIDEO_EXTENSIONS:
+                rec.update(score_video(p, sampling, weights))
+            else:
+                raise MediaError(f"not an image or video extension ({ext or 'none'})")
+    except MediaError as exc:
+        rec["error"] = str(exc)
+    except OSError as exc:
+        rec["error"] = f"cannot read: {exc.strerror or exc}"
+    return rec
+
+
+__all__ = ["VideoSampling", "risk_record", "score_file", "score_rgb", "score_video"]
