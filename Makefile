@@ -45,6 +45,7 @@ model: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_text.py --out bench/results/text.json
 	$(BIN)/python bench/bench_hash.py --out bench/results/hash.json
+	$(BIN)/python bench/bench_media.py --out bench/results/media.json
 	OCSEA_BENCH_POSTGRES_URL="$$(bash scripts/start-test-postgres.sh ocsea_bench)" $(BIN)/python bench/bench_triage.py --out bench/results/triage.json
 	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python bench/bench_service.py --out bench/results/service.json

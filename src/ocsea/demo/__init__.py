@@ -72,7 +72,12 @@ def run_story(out_dir: Path, top: int, out: Console, err: Console) -> None:
     settings.pseudonym_key = DEMO_PSEUDONYM_KEY
     r = import_file(engine, data.hash_list, "demo-known", source="generated benign images (demo)")
     out.print(f"hash list 'demo-known': {r.n_new} entries")
-    summary = run_scan(data.images, out_dir / "scan", ScanOptions(video=False), workers=2)
+    # Content risk of unknown images when the [media] models are installed (make installs them).
+    from ocsea.media.models import installed
+
+    summary = run_scan(
+        data.images, out_dir / "scan", ScanOptions(video=False, media_risk=installed()), workers=2
+    )
     matcher = Matcher.from_store(engine)
     det = Detector.load()
     found = rank_records(summary.records, data.images, matcher, det)
