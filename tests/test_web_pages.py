@@ -308,3 +308,18 @@ def test_near_duplicates_are_reviewed_in_one_go(app, engine):
     # 13 (another entry) and 2 (no hash match) were sent too: only near-duplicates are reviewed
     assert set(got) == {10, 11, 12} and "with finding 10" in got[11]
     assert sum(e["action"] == "finding.review" for e in audit.entries(engine)) == 3
+
+
+def test_a_finding_page_gives_the_media_risk_reasons_never_a_verdict(app, engine):
+    from sqlalchemy import update
+
+    with engine.begin() as conn:
+        conn.execute(update(findings).where(findings.c.id == 2).values(
+            kind="review-first",
+            breakdown={"factors": {"media_risk": 1.4},
+                       "media_reasons": ["sexual-content score 0.71 (open_nsfw; 0 none, 1 explicit)",
+                                         "no face found (small, turned or covered faces are not found)"]}))  # fmt: skip
+    page = signed_in(app, "ana", "en").get("/findings/2").text
+    assert "Review first: content risk of the file" in page and "sexual-content score 0.71" in page
+    assert "never a finding that the file is illegal" in page
+    assert "<img" not in page.split("Review first")[1].split("</section>")[0]  # words, no image
