@@ -58,7 +58,7 @@ def test_reasons_say_what_was_measured_never_a_verdict():
     r = R.combine(R.ImageSignals(0.42, (_face(0.3, 17), _face(0.01, 40)), 96, 80))
     text = " ".join(r.reasons)
     assert "sexual-content score 0.42" in text and "2 faces" in text and "thumbnail" in text
-    assert "youngest apparent age 17" in text
+    assert "youngest-looking apparent age 17" in text
     assert "illegal" not in text and "csam" not in text.lower()
 
 
@@ -226,7 +226,7 @@ def risky_signals(monkeypatch):
     """The models replaced by fixed high signals (forked scan workers inherit the patch)."""
     from ocsea.media import models
 
-    def measure(self, rgb):
+    def measure(self, rgb, size=None):
         h, w = rgb.shape[:2]
         return R.ImageSignals(0.97, (R.Face((1, 1, 9, 9), 30.0, 25.0, 40.0, 0.02),), w, h)
 
@@ -309,3 +309,109 @@ def test_calibrate_fits_the_rule_on_reviews_and_says_how_well_it_ranks(tmp_path)
     _reviews(reviews, 12)
     p = run("media", "calibrate", str(reviews), check=False)
     assert p.returncode == 2 and b"at least 40 needed" in p.stderr
+
+
+def test_a_model_failing_on_one_file_keeps_the_hashes_and_says_the_risk_is_missing(
+    monkeypatch, tmp_path, detector
+):
+    from ocsea.media import models
+    from ocsea.scan.runner import rank_records, run_scan
+    from ocsea.scan.worker import ScanOptions
+
+    def measure(self, rgb, size=None):
+        if rgb.shape[0] == 256:
+            raise RuntimeError("onnxruntime: invalid input")
+        return R.ImageSignals(0.01, (), rgb.shape[1], rgb.shape[0])
+
+    monkeypatch.setattr(models.MediaModels, "__init__", lambda self: None)
+    monkeypatch.setattr(models.MediaModels, "measure", measure)
+    monkeypatch.setattr(models.MediaModels, "_shared", None)
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    _pattern(ev / "a.png", 1)  # 256 px: the model fails on it
+    Image.fromarray(np.full((100, 120, 3), 90, np.uint8)).save(ev / "b.png")
+    s = run_scan(ev, tmp_path / "out", ScanOptions(video=False, media_risk=True), workers=1)
+    recs = {Path(r["path"]).name: r for r in s.records}
+    assert all(len(r["sha256"]) == 64 and r["pdq"] for r in recs.values())  # hashes kept
+    assert "invalid input" in recs["a.png"]["media_risk_error"] and "media_risk" in recs["b.png"]
+    (f,) = rank_records(s.records, ev, None, detector)
+    assert f.kind == "error" and f.path.endswith("a.png") and "not measured" in f.error
+
+
+def test_the_size_in_the_reasons_is_the_images_own(monkeypatch, tmp_path):
+    from ocsea.media import models
+    from ocsea.media.scoring import score_file
+
+    seen = {}
+
+    def measure(self, rgb, size=None):
+        seen["decoded"] = rgb.shape[:2]
+        return R.ImageSignals(0.01, (), *(size or (0, 0)))
+
+    monkeypatch.setattr(models.MediaModels, "__init__", lambda self: None)
+    monkeypatch.setattr(models.MediaModels, "measure", measure)
+    monkeypatch.setattr(models.MediaModels, "_shared", None)
+    Image.fromarray(np.full((700, 4000, 3), 120, np.uint8)).save(tmp_path / "pano.jpg")
+    rec = score_file(tmp_path / "pano.jpg")
+    assert seen["decoded"][1] <= 512 and (rec["width"], rec["height"]) == (4000, 700)
+    assert "image 4000x700" in " ".join(rec["reasons"]) and "thumbnail" not in rec["reasons"][-1]
+
+
+def test_triage_scores_stored_signals_with_the_current_weights(monkeypatch, tmp_path, detector):
+    from ocsea.ingest.scan import ingest_scan
+    from ocsea.media import models
+    from ocsea.scan.runner import run_scan
+    from ocsea.scan.worker import ScanOptions
+    from ocsea.store.db import findings, make_engine
+    from ocsea.triage.run import run_triage
+
+    def measure(self, rgb, size=None):  # a middling sexual-content score, no face
+        return R.ImageSignals(0.45, (), rgb.shape[1], rgb.shape[0])
+
+    monkeypatch.setattr(models.MediaModels, "__init__", lambda self: None)
+    monkeypatch.setattr(models.MediaModels, "measure", measure)
+    monkeypatch.setattr(models.MediaModels, "_shared", None)
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    _pattern(ev / "IMG_2043.JPG", 3)
+    run_scan(ev, tmp_path / "out", ScanOptions(video=False, media_risk=True), workers=1)
+    engine = make_engine(f"sqlite:///{tmp_path / 't.db'}")
+    ingest_scan(engine, tmp_path / "out", detector, None)
+    run_triage(engine, {}, None)
+    with engine.connect() as conn:
+        assert conn.execute(findings.select()).first() is None  # 0.24 under the default rule
+    recalibrated = {**R.DEFAULT_WEIGHTS, "nsfw": 8.0}  # an agency's fit weighs it more
+    run_triage(engine, {}, None, media_weights=recalibrated)
+    with engine.connect() as conn:
+        row = conn.execute(findings.select()).mappings().one()
+    assert row["kind"] == "review-first" and row["breakdown"]["factors"]["media_risk"] > 1.0
+
+
+@needs_models
+def test_a_python_file_in_the_analysts_folder_is_never_run(tmp_path):
+    """The video child processes do not import from the folder the analyst stands in."""
+    av = pytest.importorskip("av")
+    marker = tmp_path / "PWNED"
+    (tmp_path / "json.py").write_text(
+        f"open({str(marker)!r}, 'w').write('x')\nraise SystemExit(9)\n"
+    )
+    video = tmp_path / "v.mp4"
+    with av.open(str(video), "w") as c:
+        s = c.add_stream("libx264", rate=5)
+        s.width, s.height, s.pix_fmt = 64, 64, "yuv420p"
+        for i in range(10):
+            frame = av.VideoFrame.from_ndarray(
+                np.full((64, 64, 3), i * 20, np.uint8), format="rgb24"
+            )
+            for p in s.encode(frame):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    import subprocess
+    import sys
+
+    ocsea = Path(sys.executable).parent / "ocsea"  # the command an analyst types
+    p = subprocess.run([str(ocsea), "media", "score", "v.mp4"], cwd=tmp_path,
+                       capture_output=True, timeout=300)  # fmt: skip
+    assert not marker.exists()
+    assert p.returncode == 0, p.stderr

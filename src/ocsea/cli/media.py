@@ -437,9 +437,10 @@ def register_scan(app: typer.Typer) -> None:
         risk_on = media_risk and media
         weights: tuple[tuple[str, float], ...] = ()
         if risk_on:
-            from ocsea.cli.media_risk import _weights, require_models
+            from ocsea.cli.media_risk import _weights, load_models_or_exit, require_models
 
             require_models()
+            load_models_or_exit()  # a broken install stops here, not in every worker
             weights = tuple(sorted(_weights().items()))
         opts = ScanOptions(archives=archives, media=media, video=video, video_seconds=video_seconds,
                            media_risk=risk_on, risk_weights=weights)  # fmt: skip
@@ -465,7 +466,9 @@ def register_scan(app: typer.Typer) -> None:
                 root, out_dir, opts, workers, progress=on_progress, on_total=on_total
             )
         matcher = Matcher.from_store(_engine(db), max_distance=max_distance, quality_floor=quality)
-        findings = rank_records(summary.records, root, matcher, Detector.load())
+        findings = rank_records(
+            summary.records, root, matcher, Detector.load(), dict(weights) or None
+        )
         meta = {"archives": archives, "video": video, "max_distance": max_distance, "quality_floor": quality,
                 "hash_list_entries": matcher.n_entries, "media_risk": risk_on}  # fmt: skip
         write_report(out_dir, root, summary, findings, meta)

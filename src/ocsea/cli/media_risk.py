@@ -85,6 +85,18 @@ def require_models() -> None:
         raise typer.Exit(EXIT_NOTHING_DONE) from None
 
 
+def load_models_or_exit() -> None:
+    """Load the models once here, so that a damaged install (a checksum mismatch, a changed
+    package) stops the command with its reason instead of failing in every worker."""
+    from ocsea.media.models import MediaModels
+
+    try:
+        MediaModels.shared()
+    except Exception as exc:
+        err.print(f"error: the media models cannot be loaded: {exc}", highlight=False)
+        raise typer.Exit(EXIT_NOTHING_DONE) from None
+
+
 @media_app.command("score")
 def score_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Image or video files, or folders.")],
@@ -97,7 +109,7 @@ def score_cmd(
     video_seconds: Annotated[
         float, typer.Option(min=0.1, help="At most one key frame every this many seconds.")
     ] = 5.0,
-    max_frames: Annotated[int, typer.Option(min=1, max=1000, help="Frames per video.")] = 24,
+    max_frames: Annotated[int, typer.Option(min=1, max=100, help="Frames per video.")] = 24,
 ) -> None:
     """Risk of each image and video, with its signals and reasons: sexual-content score,
     faces with apparent age, size; for a video, its highest-risk key frame and that frame's
@@ -105,6 +117,8 @@ def score_cmd(
     require_models()
     weights = _weights()
     files = _media_files(paths)
+    if files:
+        load_models_or_exit()
     if not files:
         err.print("error: no image or video files found", highlight=False)
         raise typer.Exit(EXIT_NOTHING_DONE)
@@ -230,6 +244,19 @@ def calibrate_cmd(
     err.print(
         f"{fit.n} reviewed files ({fit.n_positive} baseline/national); ROC AUC, 5-fold: "
         f"fitted {fit.auc_fitted:.3f}, current weights {fit.auc_current:.3f}. {NOT_A_VERDICT}.",
+        highlight=False,
+    )
+    negative = [k for k in ("nsfw", "minor_face", "nsfw_x_minor_face") if fit.weights[k] < 0]
+    if negative:
+        err.print(
+            f"warning: {', '.join(negative)} came out negative: on these reviews a stronger signal "
+            "means less risk, which is more likely a sign of too few or unrepresentative reviews "
+            "than of the signal. Keep the current weights unless you know why.",
+            highlight=False,
+        )
+    err.print(
+        "note: reviewed files are mostly those already ranked high; review a random sample of "
+        "low-risk files too, or the fit learns only the top of the queue.",
         highlight=False,
     )
     if problems:

@@ -169,7 +169,8 @@ def register(app: typer.Typer) -> None:
         from ocsea.triage.run import discover_terms, run_triage
 
         settings, engine, detector = _ctx(db)
-        s = run_triage(engine, settings.triage_weights, Matcher.from_store(engine))
+        s = run_triage(engine, settings.triage_weights, Matcher.from_store(engine),
+                       media_weights=settings.media_risk_weights or None)  # fmt: skip
         summary = {
             "files": s.items,
             "findings": s.findings,

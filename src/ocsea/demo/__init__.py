@@ -87,7 +87,9 @@ def run_story(out_dir: Path, top: int, out: Console, err: Console) -> None:
     p = ingest_p2p(engine, data.p2p_log, det, settings)
     q = ingest_queries(engine, data.query_log, det, settings)
     out.print(f"ingested {p.rows_done} P2P records and {q.rows_done} search queries")
-    s = run_triage(engine, settings.triage_weights, matcher)
+    s = run_triage(
+        engine, settings.triage_weights, matcher, media_weights=settings.media_risk_weights or None
+    )
     tok = det.lexicon.tokenizer
     cands = discover_terms(
         engine, det.lexicon.known_keys(), lambda t: [x.text for x in tok.tokenize(t)]

@@ -31,19 +31,25 @@ def main() -> int:
                 return 3
             stream = container.streams.video[0]
             stream.codec_context.skip_frame = "NONKEY"
+            # times from the start of the video (a broadcast capture's clock can start anywhere)
+            start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
             duration = float(container.duration / 1_000_000) if container.duration else 0.0
             if duration and max_frames and duration / max(seconds, 1e-9) > max_frames:
                 seconds = duration / max_frames  # spread the frames over the whole video
             picked: list[tuple[float, np.ndarray]] = []
             next_t = 0.0
             for frame in container.decode(stream):
-                t = float(frame.time) if frame.time is not None else 0.0
+                t = max(0.0, float(frame.time) - start) if frame.time is not None else 0.0
                 if t + 1e-6 < next_t:
                     continue
                 w, h = frame.width, frame.height
                 scale = min(1.0, max_side / max(w, h))
                 tw, th = max(2, round(w * scale)), max(2, round(h * scale))
-                picked.append((t, frame.to_ndarray(format="rgb24", width=tw, height=th)))
+                rgb = frame.to_ndarray(format="rgb24", width=tw, height=th)
+                turns = (getattr(frame, "rotation", 0) or 0) // 90
+                if turns % 4:  # a phone's portrait video is stored on its side
+                    rgb = np.ascontiguousarray(np.rot90(rgb, turns))
+                picked.append((t, rgb))
                 next_t = t + seconds
                 if len(picked) >= max_frames:
                     break
@@ -53,7 +59,7 @@ def main() -> int:
     if not picked:
         print(json.dumps({"error": "no decodable key frames"}))
         return 3
-    shape = picked[0][1].shape
+    shape = max((a.shape for _, a in picked), key=lambda x: x[0] * x[1])
     frames = [a if a.shape == shape else _fit(a, shape) for _, a in picked]
     np.savez(out, frames=np.stack(frames), times=np.array([t for t, _ in picked]))
     print(json.dumps({"frames": len(frames)}))

@@ -130,6 +130,12 @@ def digest_file(path: Path | str) -> Digests:
 def load_rgb(source: Path | str | BinaryIO) -> np.ndarray:
     """The image as RGB uint8, reduced to at most ``PDQ_MAX_SIDE`` (512) px: what PDQ and the
     media risk models both read, so a scan decodes each image once."""
+    return load_rgb_sized(source)[0]
+
+
+def load_rgb_sized(source: Path | str | BinaryIO) -> tuple[np.ndarray, tuple[int, int]]:
+    """``load_rgb`` and the image's own size (width, height, after its EXIF rotation): what a
+    person would call the image's size, not the reduced decode's."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
@@ -137,6 +143,9 @@ def load_rgb(source: Path | str | BinaryIO) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source) as im:
+                full = im.size  # before draft mode reduces it
+                if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # stored on its side
+                    full = (full[1], full[0])
                 im.draft("RGB", (PDQ_MAX_SIDE, PDQ_MAX_SIDE))  # JPEG: decode at reduced size
                 # modes reduced at once cost one decode; the others (palette, 16-bit, CMYK) are
                 # converted at full size first: count those copies too
@@ -166,7 +175,7 @@ def load_rgb(source: Path | str | BinaryIO) -> np.ndarray:
                 im = im.convert("RGB")
                 if max(im.size) > PDQ_MAX_SIDE:
                     im.thumbnail((PDQ_MAX_SIDE, PDQ_MAX_SIDE), Image.Resampling.BOX)
-                return np.ascontiguousarray(np.asarray(im, dtype=np.uint8))
+                return np.ascontiguousarray(np.asarray(im, dtype=np.uint8)), full
     except UnidentifiedImageError:
         # Pillow's own words name the in-memory buffer ("<_io.BytesIO object at 0x…>"), which
         # differs on every run: say what it means instead.
@@ -240,7 +249,10 @@ def vpdq_video(
         raise MediaError(f"{path}: no such file")
     if seconds_per_hash < 0:
         raise ValueError("seconds_per_hash must be >= 0")
-    cmd = [sys.executable, "-m", "ocsea.media._vpdq_worker", str(p), repr(float(seconds_per_hash))]
+    # -P: the evidence folder the analyst stands in is not on the child's import path (a json.py
+    # or av.py there would run); the path is made absolute for the same reason.
+    cmd = [sys.executable, "-P", "-m", "ocsea.media._vpdq_worker", str(p.resolve()),
+           repr(float(seconds_per_hash))]  # fmt: skip
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:

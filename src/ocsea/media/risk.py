@@ -105,10 +105,11 @@ def _reasons(sig: ImageSignals) -> tuple[str, ...]:
     if not sig.faces:
         out.append("no face found (small, turned or covered faces are not found)")
     else:
-        young = min(sig.faces, key=lambda f: (f.age_low, -f.p_minor))
+        # the face the score uses: the largest P(under 18)
+        young = max(sig.faces, key=lambda f: (f.p_minor, -f.age_low))
         n = len(sig.faces)
         out.append(
-            f"{n} face{'s' if n > 1 else ''}; youngest apparent age {young.age:.0f} "
+            f"{n} face{'s' if n > 1 else ''}; youngest-looking apparent age {young.age:.0f} "
             f"(likely {young.age_low:.0f}-{young.age_high:.0f}, "
             f"P(under {ADULT_AGE}) {young.p_minor:.2f}); apparent age is an estimate, "
             "least reliable for children"
@@ -117,6 +118,27 @@ def _reasons(sig: ImageSignals) -> tuple[str, ...]:
         small = min(sig.width, sig.height) < SMALL_SIDE
         out.append(f"image {sig.width}x{sig.height}" + (" (a thumbnail)" if small else ""))
     return tuple(out)
+
+
+def signals_of(detail: Mapping) -> ImageSignals | None:
+    """The signals a risk record stored (``ocsea.media.scoring.risk_record``), to score again
+    with other weights; None if it holds none."""
+    if "nsfw" not in detail:
+        return None
+    faces = tuple(
+        Face(tuple(f["box"]), f["age"], f["age_low"], f["age_high"], f["p_minor"])  # type: ignore[arg-type]
+        for f in detail.get("faces") or ()
+    )
+    return ImageSignals(
+        float(detail["nsfw"]), faces, int(detail.get("width") or 0), int(detail.get("height") or 0)
+    )
+
+
+def rescore(detail: Mapping, weights: Mapping[str, float] | None = None) -> Risk | None:
+    """The risk of stored signals under the current weights: a scan or triage after
+    ``ocsea media calibrate`` ranks by the new rule, not by the one the file was scored with."""
+    sig = signals_of(detail)
+    return None if sig is None else combine(sig, weights)
 
 
 def strongest(frames: Sequence[tuple[float, Risk]]) -> tuple[float, Risk] | None:
@@ -138,5 +160,7 @@ __all__ = [
     "check_weights",
     "combine",
     "features",
+    "rescore",
+    "signals_of",
     "strongest",
 ]

@@ -27,9 +27,9 @@ from ocsea.media.hashing import (
     VIDEO_EXTENSIONS,
     MediaError,
     digest_stream,
-    load_rgb,
+    load_rgb_sized,
 )
-from ocsea.media.models import MediaModels
+from ocsea.media.models import MediaModels, MediaModelsMissing
 from ocsea.media.risk import DEFAULT_WEIGHTS, Risk, combine, strongest
 
 # Images up to this size are read into memory once for both the digest and the decode.
@@ -44,10 +44,13 @@ class VideoSampling:
 
 
 def score_rgb(
-    rgb: np.ndarray, weights: Mapping[str, float] | None = None
+    rgb: np.ndarray,
+    weights: Mapping[str, float] | None = None,
+    size: tuple[int, int] | None = None,
 ) -> tuple[Risk, dict[str, Any]]:
-    """Risk of decoded pixels, and the signals behind it as a JSON-ready dict."""
-    sig = MediaModels.shared().measure(rgb)
+    """Risk of decoded pixels (``size``: the image's own width and height), and the signals
+    behind it as a JSON-ready dict."""
+    sig = MediaModels.shared().measure(rgb, size)
     risk = combine(sig, weights or DEFAULT_WEIGHTS)
     return risk, {
         "nsfw": round(sig.nsfw, 4),
@@ -74,9 +77,10 @@ def score_video(
         out = os.path.join(tmp, "frames.npz")
         cmd = [
             sys.executable,
+            "-P",  # the folder the analyst stands in is not on the child's import path
             "-m",
             "ocsea.media._frames_worker",
-            path,
+            os.path.abspath(path),
             repr(float(sampling.seconds)),
             str(int(sampling.max_frames)),
             str(PDQ_MAX_SIDE),
@@ -84,8 +88,9 @@ def score_video(
         ]
         try:
             proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=sampling.timeout_s, check=False
-            )
+                cmd, capture_output=True, text=True, timeout=sampling.timeout_s, check=False,
+                cwd=tmp,
+            )  # fmt: skip
         except subprocess.TimeoutExpired:
             raise MediaError(f"video decoding took longer than {sampling.timeout_s:.0f}s") from None
         if proc.returncode < 0:
@@ -131,13 +136,15 @@ def score_file(
             with open(p, "rb") as fh:
                 data = fh.read()
             rec["sha256"] = digest_stream(io.BytesIO(data)).sha256
-            risk, signals = score_rgb(load_rgb(io.BytesIO(data)), weights)
+            rgb, size = load_rgb_sized(io.BytesIO(data))
+            risk, signals = score_rgb(rgb, weights, size)
             rec.update(risk_record(risk, signals))
         else:
             with open(p, "rb") as fh:
                 rec["sha256"] = digest_stream(fh).sha256
             if ext in IMAGE_EXTENSIONS:
-                risk, signals = score_rgb(load_rgb(p), weights)
+                rgb, size = load_rgb_sized(p)
+                risk, signals = score_rgb(rgb, weights, size)
                 rec.update(risk_record(risk, signals))
             elif ext in VIDEO_EXTENSIONS:
                 rec.update(score_video(p, sampling, weights))
@@ -147,6 +154,10 @@ def score_file(
         rec["error"] = str(exc)
     except OSError as exc:
         rec["error"] = f"cannot read: {exc.strerror or exc}"
+    except MediaModelsMissing:
+        raise
+    except Exception as exc:  # a model failing on one file is that file's error, not the run's
+        rec["error"] = f"not scored: {type(exc).__name__}: {exc}"[:500]
     return rec
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ocsea.match.matcher import HashMatch, Matcher
 from ocsea.media.hashing import Digests, PdqHash, VpdqFrame
-from ocsea.media.risk import REVIEW_FIRST
+from ocsea.media.risk import REVIEW_FIRST, rescore
 from ocsea.scan.worker import ScanOptions, scan_batch
 from ocsea.text.detector import Detector, Verdict
 
@@ -244,8 +244,26 @@ def name_verdict(detector: Detector, path: str) -> Verdict:
     )
 
 
+def _not_scored(r: dict) -> str | None:
+    why = r.get("media_risk_error")
+    return f"media risk not measured: {why}" if why else None
+
+
+def _current_risk(r: dict, weights: dict[str, float] | None) -> dict:
+    """A record's media risk, scored again with the current weights (reasons kept)."""
+    risk = dict(r.get("media_risk") or {})
+    fresh = rescore(risk, weights) if risk else None
+    if fresh is not None:
+        risk["risk"] = fresh.score
+    return risk
+
+
 def rank_records(
-    records: list[dict], root: Path, matcher: Matcher | None, detector: Detector
+    records: list[dict],
+    root: Path,
+    matcher: Matcher | None,
+    detector: Detector,
+    risk_weights: dict[str, float] | None = None,
 ) -> list[Finding]:
     findings: list[Finding] = []
     root_s = str(root)
@@ -257,7 +275,7 @@ def rank_records(
             )
             continue
         matches = [h.to_dict() for h in match_record(matcher, r)] if matcher is not None else []
-        risk = r.get("media_risk") or {}
+        risk = _current_risk(r, risk_weights)
         rel = path[len(root_s) :].lstrip("/\\") if path.startswith(root_s) else path
         v = name_verdict(detector, rel)
         reasons = [
@@ -279,8 +297,14 @@ def rank_records(
         elif v.label == "adult":
             kind, score = "suspicious-adult", RANK_BASE["suspicious-adult"] + v.score
         else:
-            if r.get("error") or r.get("media_error"):
-                err = r.get("error") or r.get("media_error")
+            not_scored = r.get("media_risk_error")
+            if r.get("error") or r.get("media_error") or not_scored:
+                # a file whose risk could not be measured is not a low-risk file: say so
+                err = (
+                    r.get("error")
+                    or r.get("media_error")
+                    or f"media risk not measured: {not_scored}"
+                )
                 findings.append(
                     Finding(path, "error", 0.0, r.get("size"), r.get("sha256"), error=err)
                 )
@@ -296,7 +320,7 @@ def rank_records(
                 v.label,
                 round(v.score, 4),
                 reasons,
-                r.get("error") or r.get("media_error"),
+                r.get("error") or r.get("media_error") or _not_scored(r),
                 risk.get("risk"),
                 list(risk.get("reasons", ())),
                 risk.get("frame_time"),

@@ -15,7 +15,7 @@ from ocsea.media.hashing import (
     VIDEO_EXTENSIONS,
     MediaError,
     digest_stream,
-    load_rgb,
+    load_rgb_sized,
     pdq_dihedral_rgb,
     vpdq_video,
 )
@@ -54,10 +54,11 @@ def _media(
     try:
         if ext in IMAGE_EXTENSIONS:
             # One decode for PDQ and the risk models (both read at most 512 px).
-            rgb = load_rgb(io.BytesIO(data) if data is not None else path)  # type: ignore[arg-type]
+            src = io.BytesIO(data) if data is not None else path
+            rgb, size = load_rgb_sized(src)  # type: ignore[arg-type]
             rec["pdq"] = [[v.hex, v.quality] for v in pdq_dihedral_rgb(rgb)]
             if opts.media_risk:
-                _risk(rec, lambda: _image_risk(rgb, opts))
+                _risk(rec, lambda: _image_risk(rgb, size, opts))
         elif ext in VIDEO_EXTENSIONS and opts.video:
             with tempfile.TemporaryDirectory(prefix="ocsea-scan-") as tmp:
                 video = path
@@ -73,10 +74,10 @@ def _media(
         rec["media_error"] = str(exc)
 
 
-def _image_risk(rgb: Any, opts: ScanOptions) -> dict[str, Any]:
+def _image_risk(rgb: Any, size: tuple[int, int], opts: ScanOptions) -> dict[str, Any]:
     from ocsea.media.scoring import risk_record, score_rgb
 
-    risk, signals = score_rgb(rgb, dict(opts.risk_weights) or None)
+    risk, signals = score_rgb(rgb, dict(opts.risk_weights) or None, size)
     return risk_record(risk, signals)
 
 
@@ -94,6 +95,8 @@ def _risk(rec: dict[str, Any], measure: Any) -> None:
         rec["media_risk"] = measure()
     except MediaError as exc:
         rec["media_risk_error"] = str(exc)
+    except Exception as exc:  # a model failing on one file must not cost the batch its hashes
+        rec["media_risk_error"] = f"{type(exc).__name__}: {exc}"[:500]
 
 
 def scan_path(path: str, opts: ScanOptions) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from ocsea.ingest.signals import hash_signal
 from ocsea.ingest.stream import insert_for
 from ocsea.match.matcher import Matcher
 from ocsea.media.hashing import Digests
+from ocsea.media.risk import rescore
 from ocsea.store.db import (
     findings,
     items,
@@ -71,8 +72,14 @@ def match_items(engine: Engine, matcher: Matcher) -> int:
 
 
 def run_triage(
-    engine: Engine, weights: dict[str, float], matcher: Matcher | None, now: datetime | None = None
+    engine: Engine,
+    weights: dict[str, float],
+    matcher: Matcher | None,
+    now: datetime | None = None,
+    media_weights: dict[str, float] | None = None,
 ) -> TriageSummary:
+    """``media_weights``: the ``[media.risk]`` rule; stored media signals are scored again with
+    it, so a recalibration reaches files ingested before it."""
     now = now or datetime.now(UTC)
     summary = TriageSummary()
     if matcher is not None:
@@ -155,7 +162,7 @@ def run_triage(
             days_since_seen=(now - _aware(agg[iid].last_seen)).total_seconds() / 86400
             if iid in agg and agg[iid].last_seen
             else None,
-            media_risk=float(m.score) if m is not None and m.score is not None else 0.0,
+            media_risk=_media_risk(m, media_weights),
         )
         k = kind_of(f)
         if k == "other":
@@ -199,6 +206,15 @@ def run_triage(
             )
             summary.sharers += 1
     return summary
+
+
+def _media_risk(m, weights: dict[str, float] | None) -> float:
+    if m is None:
+        return 0.0
+    fresh = rescore(m.detail or {}, weights)
+    if fresh is not None:
+        return fresh.score
+    return float(m.score) if m.score is not None else 0.0
 
 
 # ---- query-log intelligence ---------------------------------------------------------------------
