@@ -146,7 +146,9 @@ def determinism(paths: list[Path]) -> dict:
             capture_output=True, check=False,
         )  # fmt: skip
         rows[w] = p.stdout
-    return {"identical_1_and_2_workers": rows[1] == rows[2], "files": len(paths)}
+    n = len(rows[1].splitlines())
+    return {"identical_1_and_2_workers": bool(n) and rows[1] == rows[2], "files": len(paths),
+            "rows": n}  # fmt: skip
 
 
 def main() -> None:
