@@ -89,6 +89,10 @@ class Settings:
     referrals: ReferralSettings = field(default_factory=lambda: ReferralSettings())
     # [web.media]: safe viewing of evidence images (ocsea.web.media.MediaSettings); None: off
     media: Any = None
+    # [service]: per API key, shared by every instance and worker on one database
+    service_rate_per_second: float = 2000.0
+    service_burst: int = 4000
+    service_key_ttl_s: float = 10.0  # a revoked key is refused everywhere within this
     # [media.risk]: the weights of the media risk rule (ocsea.media.risk.DEFAULT_WEIGHTS)
     media_risk_weights: dict[str, float] = field(default_factory=dict)
     source: str = "defaults"
@@ -176,6 +180,19 @@ def load_settings(path: Path | str | None = None) -> Settings:
         from ocsea.web.media import settings_from
 
         s.media = settings_from(doc, str(cfg_path))
+        svc = doc.get("service", {})
+        for name, attr, kind, lo, hi in (
+            ("rate_per_second", "service_rate_per_second", float, 0.001, 1e6),
+            ("burst", "service_burst", int, 1, 10_000_000),
+            ("key_ttl_s", "service_key_ttl_s", float, 0.0, 300.0),
+        ):
+            if name in svc:
+                v = svc[name]
+                if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
+                    raise ConfigError(f"{cfg_path}: service.{name} must be a number {lo}..{hi}")
+                if kind is int and v != int(v):
+                    raise ConfigError(f"{cfg_path}: service.{name} must be a whole number")
+                setattr(s, attr, kind(v))
         risk = doc.get("media", {}).get("risk", {})
         if not isinstance(risk, dict):
             raise ConfigError(f"{cfg_path}: [media.risk] must be a table of weights")

@@ -144,8 +144,6 @@ def load_rgb_sized(source: Path | str | BinaryIO) -> tuple[np.ndarray, tuple[int
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source) as im:
                 full = im.size  # before draft mode reduces it
-                if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # stored on its side
-                    full = (full[1], full[0])
                 im.draft("RGB", (PDQ_MAX_SIDE, PDQ_MAX_SIDE))  # JPEG: decode at reduced size
                 # modes reduced at once cost one decode; the others (palette, 16-bit, CMYK) are
                 # converted at full size first: count those copies too
@@ -156,6 +154,9 @@ def load_rgb_sized(source: Path | str | BinaryIO) -> tuple[np.ndarray, tuple[int
                         f"image of {im.size[0]}×{im.size[1]} pixels would take {need >> 20} MB to "
                         f"decode (limit {MAX_DECODED_BYTES >> 20} MB): not hashed"
                     )
+                # read only after the size check: a bomb's header is all that is read of it
+                if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # stored on its side
+                    full = (full[1], full[0])
                 im.load()
                 if max(im.size) > PDQ_MAX_SIDE and im.mode in ("RGB", "RGBA", "L", "LA"):
                     # reduce before any copy (transpose, alpha, convert): the peak is one decode

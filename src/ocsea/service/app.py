@@ -30,6 +30,7 @@ from ocsea.service.access import (
     verify_api_key,
 )
 from ocsea.service.deterrence import Policy
+from ocsea.service.ratelimit import SharedRateLimiter
 from ocsea.store.db import (
     findings,
     items,
@@ -395,7 +396,7 @@ class ApiContext:
     detector: Detector
     policy: Policy
     principal: Callable[[str], Callable]
-    limiter: RateLimiter
+    limiter: RateLimiter | SharedRateLimiter
     counts: Counter
     state: dict[str, Any]
 
@@ -404,7 +405,9 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
                rate_per_second: float = 2000.0, burst: int = 4000, matcher=None, key_ttl: float = 10.0,
                referral_settings=None, media=None) -> FastAPI:  # fmt: skip
     policy = policy or Policy()
-    limiter = RateLimiter(rate_per_second, burst)
+    # Shared by every instance and worker on this database (issue 20); the in-memory
+    # RateLimiter stays for tests and tools that want a process-local bucket.
+    limiter = SharedRateLimiter(engine, rate_per_second, burst)
     key_cache = KeyCache(engine, key_ttl)
     counts: Counter[str] = Counter()
     app = FastAPI(title="ocsea", version=__version__, docs_url=None, redoc_url=None,

@@ -322,6 +322,17 @@ login_throttle = Table(
 )
 
 
+# API rate limits shared by every service instance and worker on this database (0012): one token
+# bucket per API key, drawn on in small leases (ocsea.service.ratelimit).
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated", Float, nullable=False),  # seconds since the epoch
+)
+
+
 # Analyst decisions on findings (ICCAM classification); exportable as labelled data.
 reviews = Table(
     "reviews",
