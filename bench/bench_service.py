@@ -129,7 +129,12 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "OCSEA_DATABASE_URL": db}
+    # The capacity is measured, not the limit: the key's shared rate limit (issue 20) is set far
+    # above what one machine serves, so every request still passes through the limiter and its
+    # leases, and none is refused.
+    cfg = Path(tempfile.mkdtemp(prefix="ocsea-bench-svc-")) / "ocsea.toml"
+    cfg.write_text("[service]\nrate_per_second = 100000\nburst = 200000\n")
+    env = {**os.environ, "OCSEA_DATABASE_URL": db, "OCSEA_CONFIG": str(cfg)}
     server = subprocess.Popen([sys.executable, "-m", "ocsea.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     try:
