@@ -39,20 +39,58 @@ class SharedRateLimiter:
         self.lease_ttl = lease_ttl
         self._local: dict[str, tuple[int, float]] = {}  # key -> (tokens left, leased at)
         self._lock = threading.Lock()
+        self._leasing: dict[str, threading.Lock] = {}
+        self._refreshing: set[str] = set()
 
-    def allow(self, key: str) -> bool:
-        key = key[:100]
+    def _spend(self, key: str) -> bool:
         now = time.monotonic()
         with self._lock:
             left, at = self._local.get(key, (0, 0.0))
             if left > 0 and now - at < self.lease_ttl:
                 self._local[key] = (left - 1, at)
+                low = left - 1 < self.lease // 2 or now - at > self.lease_ttl / 2
+                if low and key not in self._refreshing:
+                    # The next lease is taken in the background before this one runs out, so a
+                    # request waits for the database only when the bucket runs dry (a lease's
+                    # transaction took ~50 ms on a busy SQLite: p99 at 16 connections 9 -> 53 ms
+                    # when requests waited for it).
+                    self._refreshing.add(key)
+                    threading.Thread(target=self._refresh, args=(key,), daemon=True).start()
                 return True
-        got = self._take(key)
-        if got <= 0:
-            return False
+        return False
+
+    def _refresh(self, key: str) -> None:
+        try:
+            got = self._take(key)
+        except Exception:  # the next request that finds no tokens leases in the foreground
+            got = 0
         with self._lock:
-            self._local[key] = (got - 1, time.monotonic())
+            self._refreshing.discard(key)
+            if got > 0:
+                left, at = self._local.get(key, (0, 0.0))
+                if time.monotonic() - at >= self.lease_ttl:
+                    left = 0  # what is left of an old lease lapses with it
+                # Tokens taken from the shared bucket are spent at most once whenever they are
+                # spent, so the sum over instances never exceeds the bucket.
+                self._local[key] = (left + got, time.monotonic())
+
+    def allow(self, key: str) -> bool:
+        key = key[:100]
+        if self._spend(key):
+            return True
+        with self._lock:
+            leasing = self._leasing.setdefault(key, threading.Lock())
+        # One lease at a time per key and process: when a lease runs out, the requests in flight
+        # wait for one transaction instead of each queueing for the database's write lock
+        # (p99 at 16 connections 9 -> 70 ms before this).
+        with leasing:
+            if self._spend(key):  # another thread leased while this one waited
+                return True
+            got = self._take(key)
+            if got <= 0:
+                return False
+            with self._lock:
+                self._local[key] = (got - 1, time.monotonic())
         return True
 
     def _take(self, key: str) -> int:
