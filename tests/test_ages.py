@@ -55,6 +55,7 @@ def ages(lex, raw):
         ("meet 12 year olds", [(12, 12)]),  # the plural of "year old"
         ("swap boy vids 10-13", [(10, 13)]),  # a clip word between the child and the ages
         ("laisod nong p6", [(11, 13)]),  # romanised ป.6 in one token beside a child word
+        ("lud nr m5", [(16, 18)]),  # นร. (a pupil) makes "m5" a grade
     ],
 )
 def test_parses(lex, raw, want):

@@ -136,6 +136,8 @@ _ROMANISED_CONTEXT = frozenset(
         "rian",
         "nakrian",
         "nakrean",
+        "nukrian",
+        "nr",  # นร., a pupil: "lud nr m5"
         "khuap",
         "ayu",
     ]
