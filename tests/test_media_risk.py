@@ -221,18 +221,24 @@ def test_missing_models_stop_with_the_install_instruction(tmp_path, monkeypatch)
 
 
 # ---- wiring: scan ranking, triage, export, calibration ------------------------------------------
+def _fake_models(monkeypatch, measure) -> None:
+    """The models replaced by ``measure`` (forked scan workers inherit the patch)."""
+    from ocsea.media import models
+
+    monkeypatch.setattr(models.MediaModels, "__init__", lambda self: None)
+    monkeypatch.setattr(models.MediaModels, "measure", measure)
+    monkeypatch.setattr(models.MediaModels, "_shared", None)
+
+
 @pytest.fixture
 def risky_signals(monkeypatch):
     """The models replaced by fixed high signals (forked scan workers inherit the patch)."""
-    from ocsea.media import models
 
     def measure(self, rgb, size=None):
         h, w = rgb.shape[:2]
         return R.ImageSignals(0.97, (R.Face((1, 1, 9, 9), 30.0, 25.0, 40.0, 0.02),), w, h)
 
-    monkeypatch.setattr(models.MediaModels, "__init__", lambda self: None)
-    monkeypatch.setattr(models.MediaModels, "measure", measure)
-    monkeypatch.setattr(models.MediaModels, "_shared", None)
+    _fake_models(monkeypatch, measure)
 
 
 def _pattern(path: Path, seed: int) -> None:
@@ -314,7 +320,6 @@ def test_calibrate_fits_the_rule_on_reviews_and_says_how_well_it_ranks(tmp_path)
 def test_a_model_failing_on_one_file_keeps_the_hashes_and_says_the_risk_is_missing(
     monkeypatch, tmp_path, detector
 ):
-    from ocsea.media import models
     from ocsea.scan.runner import rank_records, run_scan
     from ocsea.scan.worker import ScanOptions
 
@@ -323,9 +328,7 @@ def test_a_model_failing_on_one_file_keeps_the_hashes_and_says_the_risk_is_missi
             raise RuntimeError("onnxruntime: invalid input")
         return R.ImageSignals(0.01, (), rgb.shape[1], rgb.shape[0])
 
-    monkeypatch.setattr(models.MediaModels, "__init__", lambda self: None)
-    monkeypatch.setattr(models.MediaModels, "measure", measure)
-    monkeypatch.setattr(models.MediaModels, "_shared", None)
+    _fake_models(monkeypatch, measure)
     ev = tmp_path / "ev"
     ev.mkdir()
     _pattern(ev / "a.png", 1)  # 256 px: the model fails on it
@@ -339,7 +342,6 @@ def test_a_model_failing_on_one_file_keeps_the_hashes_and_says_the_risk_is_missi
 
 
 def test_the_size_in_the_reasons_is_the_images_own(monkeypatch, tmp_path):
-    from ocsea.media import models
     from ocsea.media.scoring import score_file
 
     seen = {}
@@ -348,9 +350,7 @@ def test_the_size_in_the_reasons_is_the_images_own(monkeypatch, tmp_path):
         seen["decoded"] = rgb.shape[:2]
         return R.ImageSignals(0.01, (), *(size or (0, 0)))
 
-    monkeypatch.setattr(models.MediaModels, "__init__", lambda self: None)
-    monkeypatch.setattr(models.MediaModels, "measure", measure)
-    monkeypatch.setattr(models.MediaModels, "_shared", None)
+    _fake_models(monkeypatch, measure)
     Image.fromarray(np.full((700, 4000, 3), 120, np.uint8)).save(tmp_path / "pano.jpg")
     rec = score_file(tmp_path / "pano.jpg")
     assert seen["decoded"][1] <= 512 and (rec["width"], rec["height"]) == (4000, 700)
@@ -359,7 +359,6 @@ def test_the_size_in_the_reasons_is_the_images_own(monkeypatch, tmp_path):
 
 def test_triage_scores_stored_signals_with_the_current_weights(monkeypatch, tmp_path, detector):
     from ocsea.ingest.scan import ingest_scan
-    from ocsea.media import models
     from ocsea.scan.runner import run_scan
     from ocsea.scan.worker import ScanOptions
     from ocsea.store.db import findings, make_engine
@@ -368,9 +367,7 @@ def test_triage_scores_stored_signals_with_the_current_weights(monkeypatch, tmp_
     def measure(self, rgb, size=None):  # a middling sexual-content score, no face
         return R.ImageSignals(0.45, (), rgb.shape[1], rgb.shape[0])
 
-    monkeypatch.setattr(models.MediaModels, "__init__", lambda self: None)
-    monkeypatch.setattr(models.MediaModels, "measure", measure)
-    monkeypatch.setattr(models.MediaModels, "_shared", None)
+    _fake_models(monkeypatch, measure)
     ev = tmp_path / "ev"
     ev.mkdir()
     _pattern(ev / "IMG_2043.JPG", 3)
@@ -415,3 +412,37 @@ def test_a_python_file_in_the_analysts_folder_is_never_run(tmp_path):
                        capture_output=True, timeout=300)  # fmt: skip
     assert not marker.exists()
     assert p.returncode == 0, p.stderr
+
+
+def test_reviews_export_carries_the_rules_features_for_calibration(tmp_path):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from ocsea.cli.media_risk import read_reviews
+    from ocsea.store.db import findings, items, make_engine, reviews, signals
+
+    db = tmp_path / "r.db"
+    engine = make_engine(f"sqlite:///{db}")
+    now = datetime.now(UTC)
+    face = {"box": [0, 0, 9, 9], "age": 30, "age_low": 25, "age_high": 40, "p_minor": 0.123456}
+    with engine.begin() as c:
+        c.execute(
+            insert(items).values(id=1, kind="file", key="k" * 64, text="IMG_1.JPG", seen_count=0)
+        )
+        c.execute(insert(findings).values(id=1, item_id=1, kind="review-first", priority=1.0,
+                                          status="new", breakdown={}, updated_at=now))  # fmt: skip
+        c.execute(insert(signals).values(item_id=1, type="media", source="media-risk",
+                                         label="review-first", score=0.7, created_at=now,
+                                         detail={"risk": 0.7, "nsfw": 0.9, "faces": [face],
+                                                 "width": 100, "height": 90}))  # fmt: skip
+        c.execute(insert(reviews).values(finding_id=1, classification="not_illegal",
+                                         age_group="unknown", reviewer="ana", created_at=now))  # fmt: skip
+    out = tmp_path / "reviews.csv"
+    run("reviews", "export", "--out", str(out), "--db", str(db))
+    (row,) = list(csv.DictReader(out.open()))
+    assert (row["nsfw"], row["minor_face"], row["small_image"], row["media_risk"]) == (
+        "0.9", "0.1235", "1", "0.7"
+    )  # fmt: skip
+    xs, ys, problems = read_reviews(out)
+    assert ys == [0] and not problems and xs[0][0] == 0.9 and xs[0][3] == 1.0

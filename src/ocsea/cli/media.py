@@ -437,11 +437,11 @@ def register_scan(app: typer.Typer) -> None:
         risk_on = media_risk and media
         weights: tuple[tuple[str, float], ...] = ()
         if risk_on:
-            from ocsea.cli.media_risk import _weights, load_models_or_exit, require_models
+            from ocsea.cli.media_risk import configured_weights, load_models_or_exit, require_models
 
             require_models()
             load_models_or_exit()  # a broken install stops here, not in every worker
-            weights = tuple(sorted(_weights().items()))
+            weights = tuple(sorted(configured_weights().items()))
         opts = ScanOptions(archives=archives, media=media, video=video, video_seconds=video_seconds,
                            media_risk=risk_on, risk_weights=weights)  # fmt: skip
         # the bar and the byte figure follow bytes; the file count is its own field

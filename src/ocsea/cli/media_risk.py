@@ -63,7 +63,7 @@ def _score_one(args: tuple[str, dict[str, float], float, int]) -> dict[str, Any]
     return score_file(path, weights, VideoSampling(seconds=seconds, max_frames=max_frames))
 
 
-def _weights() -> dict[str, float]:
+def configured_weights() -> dict[str, float]:
     from ocsea.config import ConfigError, load_settings
     from ocsea.media.risk import DEFAULT_WEIGHTS
 
@@ -115,7 +115,7 @@ def score_cmd(
     faces with apparent age, size; for a video, its highest-risk key frame and that frame's
     time. One JSON object per file, in input order; unreadable files are error rows."""
     require_models()
-    weights = _weights()
+    weights = configured_weights()
     files = _media_files(paths)
     if files:
         load_models_or_exit()
@@ -231,7 +231,7 @@ def calibrate_cmd(
     for p in problems[:20]:
         err.print(f"{reviews_csv}: {p}", highlight=False)
     try:
-        fit = fit_weights(xs, ys, _weights(), min_rows=min_rows)
+        fit = fit_weights(xs, ys, configured_weights(), min_rows=min_rows)
     except CalibrationError as exc:
         err.print(f"error: {exc}", highlight=False)
         raise typer.Exit(EXIT_NOTHING_DONE) from None

@@ -382,7 +382,7 @@ def reviews_export(
 
     from sqlalchemy import and_, select
 
-    from ocsea.media.risk import SMALL_SIDE
+    from ocsea.media.risk import features, signals_of
     from ocsea.service import audit
     from ocsea.store.db import findings, items, reviews, signals
 
@@ -405,13 +405,11 @@ def reviews_export(
                     "nsfw", "minor_face", "small_image", "media_risk"])  # fmt: skip
         for r in latest.values():
             label = "benign" if r.classification == "not_illegal" else "csa"
-            m = r.media or {}
-            media = ["", "", "", ""]
-            if "nsfw" in m:
-                minor = max((f.get("p_minor", 0.0) for f in m.get("faces", ())), default=0.0)
-                size = m.get("width"), m.get("height")
-                small = 1 if all(size) and min(size) < SMALL_SIDE else 0  # type: ignore[type-var]
-                media = [m["nsfw"], round(minor, 4), small, r.media_risk]
+            sig = signals_of(r.media or {})
+            media: list = ["", "", "", ""]
+            if sig is not None:
+                nsfw, minor, _, small = features(sig)  # the rule's own features, as it saw them
+                media = [nsfw, round(minor, 4), int(small), r.media_risk]
             w.writerow(
                 [
                     r.text,

@@ -12,7 +12,7 @@ photos, school events) stays low. docs/media-model-card.md gives the numbers and
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # Feature names, in the order ``features`` returns them (and calibration fits them).
@@ -134,20 +134,14 @@ def signals_of(detail: Mapping) -> ImageSignals | None:
     )
 
 
-def rescore(detail: Mapping, weights: Mapping[str, float] | None = None) -> Risk | None:
-    """The risk of stored signals under the current weights: a scan or triage after
-    ``ocsea media calibrate`` ranks by the new rule, not by the one the file was scored with."""
+def current_score(detail: Mapping, weights: Mapping[str, float] | None = None) -> float | None:
+    """The risk of stored signals (``ocsea.media.scoring.risk_record``) under the current
+    weights: a scan or triage after ``ocsea media calibrate`` ranks by the new rule, not by the
+    one the file was scored with. The stored risk if it holds no signals; None if neither."""
     sig = signals_of(detail)
-    return None if sig is None else combine(sig, weights)
-
-
-def strongest(frames: Sequence[tuple[float, Risk]]) -> tuple[float, Risk] | None:
-    """The (time, risk) of the highest-risk frame; the earliest of equals."""
-    best: tuple[float, Risk] | None = None
-    for t, r in frames:
-        if best is None or r.score > best[1].score:
-            best = (t, r)
-    return best
+    if sig is None:
+        return None if detail.get("risk") is None else float(detail["risk"])
+    return combine(sig, weights).score
 
 
 __all__ = [
@@ -159,8 +153,7 @@ __all__ = [
     "Risk",
     "check_weights",
     "combine",
+    "current_score",
     "features",
-    "rescore",
     "signals_of",
-    "strongest",
 ]

@@ -30,7 +30,7 @@ from ocsea.media.hashing import (
     load_rgb_sized,
 )
 from ocsea.media.models import MediaModels, MediaModelsMissing
-from ocsea.media.risk import DEFAULT_WEIGHTS, Risk, combine, strongest
+from ocsea.media.risk import DEFAULT_WEIGHTS, Risk, combine
 
 # Images up to this size are read into memory once for both the digest and the decode.
 MAX_IN_MEMORY = 256 << 20
@@ -105,14 +105,12 @@ def score_video(
             raise MediaError(f"not a readable video: {why}")
         with np.load(out, allow_pickle=False) as z:
             frames, times = z["frames"], z["times"]
-    scored = []
-    for t, rgb in zip(times.tolist(), frames, strict=True):
-        risk, signals = score_rgb(np.ascontiguousarray(rgb), weights)
-        scored.append((float(t), (risk, signals)))
-    best = strongest([(t, r) for t, (r, _) in scored])
-    assert best is not None
-    t, risk = best
-    signals = next(s for tt, (r, s) in scored if tt == t and r is risk)
+    scored = [
+        (float(t), *score_rgb(np.ascontiguousarray(rgb), weights))
+        for t, rgb in zip(times.tolist(), frames, strict=True)
+    ]
+    # the highest-risk frame; max keeps the earliest of equals
+    t, risk, signals = max(scored, key=lambda x: x[1].score)
     rec = risk_record(risk, signals, t)
     rec["frames_scored"] = len(scored)
     return rec
@@ -131,25 +129,22 @@ def score_file(
     try:
         if not os.path.isfile(p):
             raise MediaError("not a regular file" if os.path.exists(p) else "no such file")
-        size = os.path.getsize(p)
-        if ext in IMAGE_EXTENSIONS and size <= MAX_IN_MEMORY:
+        source: str | io.BytesIO = p
+        if ext in IMAGE_EXTENSIONS and os.path.getsize(p) <= MAX_IN_MEMORY:
             with open(p, "rb") as fh:
-                data = fh.read()
-            rec["sha256"] = digest_stream(io.BytesIO(data)).sha256
-            rgb, size = load_rgb_sized(io.BytesIO(data))
-            risk, signals = score_rgb(rgb, weights, size)
-            rec.update(risk_record(risk, signals))
+                source = io.BytesIO(fh.read())  # one read for the digest and the decode
+            rec["sha256"] = digest_stream(source).sha256
+            source.seek(0)
         else:
             with open(p, "rb") as fh:
                 rec["sha256"] = digest_stream(fh).sha256
-            if ext in IMAGE_EXTENSIONS:
-                rgb, size = load_rgb_sized(p)
-                risk, signals = score_rgb(rgb, weights, size)
-                rec.update(risk_record(risk, signals))
-            elif ext in VIDEO_EXTENSIONS:
-                rec.update(score_video(p, sampling, weights))
-            else:
-                raise MediaError(f"not an image or video extension ({ext or 'none'})")
+        if ext in IMAGE_EXTENSIONS:
+            rgb, size = load_rgb_sized(source)
+            rec.update(risk_record(*score_rgb(rgb, weights, size)))
+        elif ext in VIDEO_EXTENSIONS:
+            rec.update(score_video(p, sampling, weights))
+        else:
+            raise MediaError(f"not an image or video extension ({ext or 'none'})")
     except MediaError as exc:
         rec["error"] = str(exc)
     except OSError as exc:

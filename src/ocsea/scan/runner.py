@@ -18,7 +18,7 @@ from typing import Any
 
 from ocsea.match.matcher import HashMatch, Matcher
 from ocsea.media.hashing import Digests, PdqHash, VpdqFrame
-from ocsea.media.risk import REVIEW_FIRST, rescore
+from ocsea.media.risk import REVIEW_FIRST, current_score
 from ocsea.scan.worker import ScanOptions, scan_batch
 from ocsea.text.detector import Detector, Verdict
 
@@ -252,9 +252,8 @@ def _not_scored(r: dict) -> str | None:
 def _current_risk(r: dict, weights: dict[str, float] | None) -> dict:
     """A record's media risk, scored again with the current weights (reasons kept)."""
     risk = dict(r.get("media_risk") or {})
-    fresh = rescore(risk, weights) if risk else None
-    if fresh is not None:
-        risk["risk"] = fresh.score
+    if risk:
+        risk["risk"] = current_score(risk, weights)
     return risk
 
 
@@ -297,14 +296,9 @@ def rank_records(
         elif v.label == "adult":
             kind, score = "suspicious-adult", RANK_BASE["suspicious-adult"] + v.score
         else:
-            not_scored = r.get("media_risk_error")
-            if r.get("error") or r.get("media_error") or not_scored:
-                # a file whose risk could not be measured is not a low-risk file: say so
-                err = (
-                    r.get("error")
-                    or r.get("media_error")
-                    or f"media risk not measured: {not_scored}"
-                )
+            # a file whose risk could not be measured is not a low-risk file: say so
+            err = r.get("error") or r.get("media_error") or _not_scored(r)
+            if err:
                 findings.append(
                     Finding(path, "error", 0.0, r.get("size"), r.get("sha256"), error=err)
                 )

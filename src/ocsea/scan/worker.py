@@ -84,9 +84,7 @@ def _image_risk(rgb: Any, size: tuple[int, int], opts: ScanOptions) -> dict[str,
 def _video_risk(path: str, opts: ScanOptions) -> dict[str, Any]:
     from ocsea.media.scoring import score_video
 
-    rec = score_video(path, weights=dict(opts.risk_weights) or None)
-    rec.pop("path", None)
-    return rec
+    return score_video(path, weights=dict(opts.risk_weights) or None)
 
 
 def _risk(rec: dict[str, Any], measure: Any) -> None:

@@ -14,7 +14,7 @@ from ocsea.ingest.signals import hash_signal
 from ocsea.ingest.stream import insert_for
 from ocsea.match.matcher import Matcher
 from ocsea.media.hashing import Digests
-from ocsea.media.risk import rescore
+from ocsea.media.risk import current_score
 from ocsea.store.db import (
     findings,
     items,
@@ -211,10 +211,8 @@ def run_triage(
 def _media_risk(m, weights: dict[str, float] | None) -> float:
     if m is None:
         return 0.0
-    fresh = rescore(m.detail or {}, weights)
-    if fresh is not None:
-        return fresh.score
-    return float(m.score) if m.score is not None else 0.0
+    score = current_score(m.detail or {}, weights)
+    return score if score is not None else float(m.score or 0.0)
 
 
 # ---- query-log intelligence ---------------------------------------------------------------------
