@@ -64,26 +64,6 @@ def _problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-class RateLimiter:
-    """Token bucket per API key (per process)."""
-
-    def __init__(self, per_second: float, burst: int) -> None:
-        self.rate, self.burst = per_second, burst
-        self._b: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._b.get(key, (float(self.burst), now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < 1:
-                self._b[key] = (tokens, now)
-                return False
-            self._b[key] = (tokens - 1, now)
-            return True
-
-
 # On every response that does not set its own (ASVS 8.1.1, 14.4): nothing the service answers is
 # to be cached (findings, referrals and originals are evidence), sniffed, framed or sent on as a
 # referrer, and a JSON API needs no script, style or image source.
@@ -396,7 +376,7 @@ class ApiContext:
     detector: Detector
     policy: Policy
     principal: Callable[[str], Callable]
-    limiter: RateLimiter | SharedRateLimiter
+    limiter: SharedRateLimiter
     counts: Counter
     state: dict[str, Any]
 
@@ -405,8 +385,7 @@ def create_app(engine: Engine, detector: Detector, policy: Policy | None = None,
                rate_per_second: float = 2000.0, burst: int = 4000, matcher=None, key_ttl: float = 10.0,
                referral_settings=None, media=None) -> FastAPI:  # fmt: skip
     policy = policy or Policy()
-    # Shared by every instance and worker on this database (issue 20); the in-memory
-    # RateLimiter stays for tests and tools that want a process-local bucket.
+    # Shared by every instance and worker on this database (issue 20).
     limiter = SharedRateLimiter(engine, rate_per_second, burst)
     key_cache = KeyCache(engine, key_ttl)
     counts: Counter[str] = Counter()
