@@ -8,6 +8,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ocsea.hashlists.formats import HashListError, detect_format, parse
 from ocsea.hashlists.store import entry_history, import_file
@@ -184,3 +186,82 @@ def test_simultaneous_imports_of_one_new_list_both_land(engine, tmp_path):
         n = conn.exec_driver_sql("SELECT count(*) FROM hash_entries").scalar_one()
         lists = conn.exec_driver_sql("SELECT count(*) FROM hash_lists").scalar_one()
     assert (n, lists) == (1200, 1)
+
+
+def test_keys_of_a_database_from_before_0013_are_rewritten_so_its_entries_are_found(
+    db_url, tmp_path
+):
+    """Entries imported with the plain SHA-256 keys are still the same entries after the upgrade:
+    importing their hashes again adds nothing; a key the importer never made is left alone."""
+    import hashlib
+
+    from sqlalchemy import create_engine, select, update
+
+    from ocsea.store.db import hash_entries
+
+    f = tmp_path / "l.csv"
+    f.write_text(f"MD5,Category\n{H1},1\n{H2},2\n")
+    engine = make_engine(db_url)
+    import_file(engine, f, "l")
+    with engine.begin() as conn:  # as 0012 left them
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0012'")
+        for eid, md5 in conn.execute(select(hash_entries.c.id, hash_entries.c.md5)).all():
+            plain = hashlib.sha256(f"{md5}|||||".encode()).hexdigest()
+            key = plain if md5 == H1 else "made-by-hand"
+            conn.execute(
+                update(hash_entries).where(hash_entries.c.id == eid).values(dedupe_key=key)
+            )
+    engine.dispose()
+    engine = make_engine(db_url)  # upgrades to head
+    with engine.connect() as conn:
+        keys = dict(conn.execute(select(hash_entries.c.md5, hash_entries.c.dedupe_key)).all())
+    assert keys[H1].startswith(H1[:16]) and keys[H2] == "made-by-hand"
+    again = tmp_path / "again.txt"
+    again.write_text(f"{H1}\n")
+    assert import_file(engine, again, "l").n_new == 0
+    engine.dispose()
+    create_engine(db_url).dispose()
+
+
+@given(
+    kind=st.sampled_from(["md5", "sha1", "sha256", "pdq"]),
+    values=st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=20),
+    upper=st.booleans(),
+    crlf=st.booleans(),
+    last_newline=st.booleans(),
+)
+def test_a_block_of_bare_hashes_is_staged_as_the_parser_would_stage_it(
+    kind, values, upper, crlf, last_newline
+):
+    """The import's shortcut for national-size lists gives the very rows (keys included) that
+    parsing each line into an entry gives."""
+    from ocsea.hashlists import store
+
+    n = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}[kind]
+    hexes = [v.hex()[:n] for v in values]
+    hexes = [h.upper() for h in hexes] if upper else hexes
+    end = "\r\n" if crlf else "\n"
+    text = end.join(hexes) + (end if last_newline else "")
+    fast = store._bare_rows(text, kind, first=7, seq=100)
+    entries = parse("text", text, "l.txt", kind, [], shift=6)
+    slow = [store._row(e, 100 + i) for i, e in enumerate(entries)]
+    at = store._ROW_COLS.index(kind)
+    assert fast == [(r[0], r[1], r[at], r[-1]) for r in slow]
+    assert all(r[c] is None for r in slow for c in range(2, len(r) - 1) if c != at)
+
+
+def test_a_stated_type_list_with_a_bad_line_is_read_by_the_parser_in_that_block(
+    engine, tmp_path, monkeypatch
+):
+    from ocsea.hashlists import store
+
+    monkeypatch.setattr(store, "BLOCK_ROWS", 4)
+    pdq = [f"{i:064x}" for i in range(10)]
+    pdq[5] = "# a comment"
+    pdq[6] = "nothex"
+    f = tmp_path / "p.txt"
+    f.write_text("\n".join(pdq) + "\n")
+    r = import_file(engine, f, "p", text_type="pdq")
+    assert r.n_new == 8 and len(r.rejected) == 1 and "p.txt:7" in r.rejected[0]
+    (item,) = entry_history(engine, f"{9:064x}")
+    assert [s["line"] for s in item["sources"]] == [10]
