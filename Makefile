@@ -20,7 +20,7 @@ NATIVE := $(wildcard src/ocsea/*/*.pyx)
 $(STAMP): pyproject.toml setup.py $(NATIVE) scripts/install-system-deps.sh scripts/fetch-web-assets.sh | $(BIN)/python
 	bash scripts/install-system-deps.sh
 	bash scripts/fetch-web-assets.sh
-	$(BIN)/pip install -q -e ".[dev,media]"
+	$(BIN)/pip install -q -e ".[dev,media,cluster]"
 	@touch $(STAMP)
 
 demo: $(STAMP)

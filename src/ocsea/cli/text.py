@@ -5,18 +5,26 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+
+from ocsea.cli.common import EXIT_NOTHING_DONE
+
+if TYPE_CHECKING:
+    from ocsea.cluster.spec import ClusterSpec
+    from ocsea.cluster.work import ClassifyJob
+    from ocsea.text.detector import Detector
 
 text_app = typer.Typer(
     help="Text detection: explain, train, evaluate, corpus.", no_args_is_help=True
@@ -116,13 +124,49 @@ def _is_binary(head: bytes) -> bool:
     return bool(head) and text.count("\ufffd") > max(8, len(text) // 20)
 
 
-def _reasons_short(reasons: list[dict]) -> str:
-    parts = []
-    for r in reasons:
-        if r["kind"] == "model":
-            continue
-        parts.append(f"{r['kind']}:{r['category']}={r['term']}")
-    return "; ".join(parts)
+class _Sink:
+    """Where classify's output goes, the same for a plain run and a Dask run: records to stdout
+    in the chosen format (a table at the end), bad lines named on stderr."""
+
+    def __init__(self, fmt: OutFormat) -> None:
+        from ocsea.text.output import CSV_HEADER, csv_line
+
+        self.fmt = fmt
+        self.bad = 0
+        self.rows: list[dict] = []
+        if fmt is OutFormat.csv:
+            sys.stdout.write(csv_line(CSV_HEADER))
+
+    def bad_line(self, lineno: int, error: str) -> None:
+        self.bad += 1
+        err.print(f"line {lineno}: {error}", markup=False, highlight=False)
+
+    def write(self, text: str | None, records: list[dict]) -> None:
+        """``text`` as it is (jsonl, csv), or the records kept for the table."""
+        if text is None:
+            self.rows.extend(records)
+        else:
+            sys.stdout.write(text)
+
+    def finish(self) -> None:
+        from ocsea.text.output import reasons_short
+
+        if self.fmt is OutFormat.table:
+            table = Table("line", "label", "score", "text", "reasons", show_lines=False)
+            for rec in self.rows:
+                if "error" in rec:
+                    table.add_row(str(rec["line"]), "[red]error", "", rec["text"], rec["error"])
+                else:
+                    style = {"csa": "bold red", "adult": "yellow", "benign": "green"}[rec["label"]]
+                    table.add_row(
+                        str(rec["line"]), f"[{style}]{rec['label']}", f"{rec['score']:.3f}",
+                        rec["text"], reasons_short(rec["reasons"]),
+                    )  # fmt: skip
+            out.print(table)
+        sys.stdout.flush()
+        if self.bad:
+            err.print(f"{self.bad} line(s) could not be classified (see above)")
+            raise typer.Exit(1)
 
 
 def classify(
@@ -137,18 +181,34 @@ def classify(
     ] = None,
     kind: Annotated[Kind, typer.Option(help="What the lines are.")] = Kind.auto,
     model: Annotated[Path | None, typer.Option(help="A model from `ocsea text train`.")] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            envvar="OCSEA_DASK",
+            metavar="SPEC",
+            help="Run on Dask: tcp://HOST:PORT (a running scheduler, whose workers read the "
+            "file at the same path) or local:N (N worker processes here). Output as without.",
+        ),
+    ] = None,
 ) -> None:
     """Classify texts, one per line. Bad lines are reported with their line number; the batch goes on."""
-    from ocsea.text.dataset import read_lines
+    spec = _cluster_spec(dask)
+    if spec is None:
+        det = _load_detector(model, threshold)
+        sink = _Sink(fmt)
+        _classify_here(source, sink, det, kind)
+    else:
+        job = _dask_job(model, threshold, kind, fmt)
+        sink = _Sink(fmt)
+        _classify_on_dask(spec, source, sink, job)
+    sink.finish()
 
-    det = _load_detector(model, threshold)
-    n_err = 0
-    rows_for_table: list[dict] = []
-    writer = csv.writer(sys.stdout) if fmt is OutFormat.csv else None
-    if writer:
-        writer.writerow(
-            ["line", "text", "label", "score", "p_csa", "p_adult", "p_benign", "reasons", "error"]
-        )
+
+def _classify_here(source: str, sink: _Sink, det: Detector, kind: Kind) -> None:
+    from ocsea.text.dataset import read_lines
+    from ocsea.text.output import line_output
+
     with (
         _open_input(source) as (stream, size),
         _progress(size is not None and size > 1_000_000) as prog,
@@ -156,47 +216,84 @@ def classify(
         task = prog.add_task("classifying", total=size)
         for line in read_lines(stream):
             prog.update(task, advance=len(line.raw.encode("utf-8", "replace")) + 1)
-            if line.text is None:
-                n_err += 1
-                err.print(f"line {line.lineno}: {line.error}", markup=False, highlight=False)
-                rec = {"line": line.lineno, "text": line.raw, "error": line.error}
+            rec, text = line_output(line, det, kind.value, sink.fmt.value)
+            if line.error is not None:
+                sink.bad_line(line.lineno, line.error)
+            sink.write(text, [rec])
+
+
+def _cluster_spec(text: str | None) -> ClusterSpec | None:
+    """The ``--dask`` spec (or ``OCSEA_DASK``); None, and no Dask import, without one."""
+    if not text:
+        return None
+    from ocsea.cluster.spec import ClusterError, parse_spec
+
+    try:
+        return parse_spec(text)
+    except ClusterError as exc:
+        _cluster_failed(exc)
+
+
+def _cluster_failed(exc: Exception) -> NoReturn:
+    if "--debug" in sys.argv:
+        raise exc
+    err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, emoji=False)
+    raise typer.Exit(EXIT_NOTHING_DONE)
+
+
+def _dask_job(
+    model: Path | None, threshold: float | None, kind: Kind, fmt: OutFormat
+) -> ClassifyJob:
+    """What the workers need to load the same detector as a plain run: the model checked here
+    (the same error for a bad file), the analysts' accepted terms read here (workers need no
+    database)."""
+    from ocsea.cluster.work import ClassifyJob
+    from ocsea.text.detector import DEFAULT_THRESHOLD
+    from ocsea.text.model import LinearModel
+
+    if model is not None:
+        LinearModel.load(model)
+    return ClassifyJob(
+        source=None,
+        source_size=None,
+        model=None if model is None else str(model.resolve()),
+        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        kind=kind.value,
+        fmt=fmt.value,
+        extra_entries=tuple(_accepted_terms()),
+    )
+
+
+def _classify_on_dask(spec: ClusterSpec, source: str, sink: _Sink, job: ClassifyJob) -> None:
+    """The plain run's output, from parts of the input classified on Dask workers and written
+    in input order: byte ranges of a file (read by the workers), blocks of lines of stdin."""
+    from ocsea.cluster import submit
+    from ocsea.cluster.connect import dask_client, worker_threads
+    from ocsea.cluster.ranges import line_blocks, split_lines
+    from ocsea.cluster.spec import ClusterError
+    from ocsea.cluster.work import classify_part
+
+    try:
+        with (
+            _open_input(source) as (stream, size),
+            dask_client(spec) as client,
+            _progress(size is not None and size > 1_000_000) as prog,
+        ):
+            slots = worker_threads(client)
+            if size is None:
+                parts = line_blocks(stream, submit.STREAM_BLOCK_BYTES)
             else:
-                rec = {"line": line.lineno, **det.classify(line.text, kind.value).to_dict()}
-            if fmt is OutFormat.jsonl:
-                sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            elif writer:
-                probs = rec.get("probs", {})
-                writer.writerow(
-                    [
-                        rec["line"],
-                        rec["text"],
-                        rec.get("label", ""),
-                        rec.get("score", ""),
-                        probs.get("csa", ""),
-                        probs.get("adult", ""),
-                        probs.get("benign", ""),
-                        _reasons_short(rec.get("reasons", [])),
-                        rec.get("error", ""),
-                    ]
-                )
-            else:
-                rows_for_table.append(rec)
-    if fmt is OutFormat.table:
-        table = Table("line", "label", "score", "text", "reasons", show_lines=False)
-        for rec in rows_for_table:
-            if "error" in rec:
-                table.add_row(str(rec["line"]), "[red]error", "", rec["text"], rec["error"])
-            else:
-                style = {"csa": "bold red", "adult": "yellow", "benign": "green"}[rec["label"]]
-                table.add_row(
-                    str(rec["line"]), f"[{style}]{rec['label']}", f"{rec['score']:.3f}",
-                    rec["text"], _reasons_short(rec["reasons"]),
-                )  # fmt: skip
-        out.print(table)
-    sys.stdout.flush()
-    if n_err:
-        err.print(f"{n_err} line(s) could not be classified (see above)")
-        raise typer.Exit(1)
+                job = replace(job, source=str(Path(source).resolve()), source_size=size)
+                parts = split_lines(stream, submit.part_count(size, slots, submit.MAX_PART_BYTES))
+            task = prog.add_task("classifying", total=size)
+            window = submit.WINDOW_PER_SLOT * slots
+            for result in submit.ordered_results(client, classify_part, (job,), parts, window):
+                for lineno, error in result.errors:
+                    sink.bad_line(lineno, error)
+                sink.write(result.text, result.records)
+                prog.update(task, advance=result.size)
+    except ClusterError as exc:
+        _cluster_failed(exc)
 
 
 @text_app.command("explain")

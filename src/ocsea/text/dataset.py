@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from ocsea.text.model import LABELS
 
@@ -97,9 +96,10 @@ class InputLine:
     raw: str  # what we can show of it
 
 
-def read_lines(stream: BinaryIO) -> Iterator[InputLine]:
-    """One input text per line; bad lines are reported, never fatal."""
-    for lineno, raw in enumerate(stream, start=1):
+def read_lines(stream: Iterable[bytes], first_line: int = 1) -> Iterator[InputLine]:
+    """One input text per line; bad lines are reported, never fatal. ``first_line`` numbers a
+    part of a file (a Dask worker's byte range) by the file's own line numbers."""
+    for lineno, raw in enumerate(stream, start=first_line):
         raw = raw.rstrip(b"\n").rstrip(b"\r")
         shown = raw[:MAX_LINE_BYTES].decode("utf-8", errors="replace")
         if len(raw) > MAX_LINE_BYTES:

@@ -1,0 +1,86 @@
+"""A Dask client for a ``--dask`` spec: connected to a running scheduler, or to a local cluster
+started for this command and closed when it ends. Every failure is one ClusterError line."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from ocsea.cluster.spec import ClusterError, ClusterSpec, LocalWorkers
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+CONNECT_TIMEOUT_S = 10.0
+INSTALL_HINT = "pip install 'ocsea[cluster]'"
+
+
+@contextmanager
+def dask_client(spec: ClusterSpec) -> Iterator[Client]:
+    """A client with at least one worker; a local cluster is closed on exit."""
+    _require_distributed()
+    if isinstance(spec, LocalWorkers):
+        with _local_client(spec.n) as client:
+            yield client
+        return
+    with _remote_client(spec.address) as client:
+        yield client
+
+
+def worker_threads(client: Client) -> int:
+    """Task slots in the cluster (threads over all workers), at least 1."""
+    workers = client.scheduler_info(n_workers=-1)["workers"].values()
+    return max(1, sum(w.get("nthreads", 1) for w in workers))
+
+
+def _require_distributed() -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ClusterError(f"--dask needs Dask, which is not installed: {INSTALL_HINT}") from None
+
+
+@contextmanager
+def _local_client(n: int) -> Iterator[Client]:
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,  # processes: the detector is Python code, holding the GIL
+            processes=True,
+            dashboard_address=None,
+            # Without a dashboard the scheduler still serves its health page, on port 8787
+            # (a warning on stderr when that is taken): a free port on loopback instead.
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            # The workers log restarts, shutdown and a part's failure on the command's stderr:
+            # not those (a failed part reaches the command as an error of its own).
+            silence_logs=logging.CRITICAL,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+@contextmanager
+def _remote_client(address: str) -> Iterator[Client]:
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S)
+    except OSError:  # refused, unknown host, timed out: Dask retries them all until timeout
+        raise ClusterError(
+            f"the Dask scheduler at {address} did not answer within {CONNECT_TIMEOUT_S:g} s: "
+            "is it running (`dask scheduler`) and reachable from here?"
+        ) from None
+    with client:
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+        except TimeoutError:
+            raise ClusterError(
+                f"the Dask scheduler at {address} has no workers: start some with "
+                f"`dask worker {address}`"
+            ) from None
+        yield client

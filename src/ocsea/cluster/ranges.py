@@ -1,0 +1,95 @@
+"""The parts a batch input is cut into for the workers. A file is cut into byte ranges that
+start on line starts, found by one read of it here (workers then read only their own range);
+each range knows its first line's number, so workers number lines as the file does. A stream
+(stdin) cannot be read by a worker: it is read here and sent as blocks of whole lines."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+_BLOCK = 1 << 20  # bytes read at a time while looking for line ends
+
+
+@dataclass(frozen=True, slots=True)
+class ByteRange:
+    """Bytes ``start`` up to ``end`` of a file, ``first_line`` being the number of the line at
+    ``start`` (from 1)."""
+
+    start: int
+    end: int
+    first_line: int
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class LineBlock:
+    """Whole lines read from a stream, ``first_line`` being the first one's number."""
+
+    data: bytes
+    first_line: int
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+Part = ByteRange | LineBlock
+
+
+def split_lines(fh: BinaryIO, parts: int) -> Iterator[ByteRange]:
+    """About ``parts`` ranges of a seekable file covering it exactly, in order, each starting on
+    a line start (a long line makes its range longer, and there may be fewer). Lazy: a range is
+    given as soon as its end is found."""
+    size = fh.seek(0, 2)
+    step = max(1, math.ceil(size / max(1, parts)))
+    start, line = 0, 1
+    while start < size:
+        end, newlines = _range_end(fh, start, min(start + step, size), size)
+        if end == start:  # the file shrank since its size was taken
+            return
+        yield ByteRange(start, end, line)
+        start, line = end, line + newlines
+
+
+def _range_end(fh: BinaryIO, start: int, target: int, size: int) -> tuple[int, int]:
+    """The first line start at or after ``target`` (or the file's end), and the newlines from
+    ``start`` up to it. ``start < target <= size``."""
+    fh.seek(start)
+    pos, newlines, last = start, 0, b""
+    while pos < target:
+        block = fh.read(min(_BLOCK, target - pos))
+        if not block:  # the file shrank since its size was taken
+            return pos, newlines
+        newlines += block.count(b"\n")
+        pos += len(block)
+        last = block[-1:]
+    if pos >= size or last == b"\n":
+        return pos, newlines
+    while block := fh.read(_BLOCK):
+        nl = block.find(b"\n")
+        if nl >= 0:
+            return pos + nl + 1, newlines + 1
+        pos += len(block)
+    return pos, newlines
+
+
+def line_blocks(stream: Iterable[bytes], block_bytes: int) -> Iterator[LineBlock]:
+    """The stream's lines gathered into blocks of about ``block_bytes`` (a block ends after the
+    line that reaches it), numbered from 1."""
+    lines: list[bytes] = []
+    held, first = 0, 1
+    for raw in stream:
+        lines.append(raw)
+        held += len(raw)
+        if held >= block_bytes:
+            yield LineBlock(b"".join(lines), first)
+            first += len(lines)
+            lines, held = [], 0
+    if lines:
+        yield LineBlock(b"".join(lines), first)

@@ -1,0 +1,117 @@
+"""What a Dask worker runs: classify one part of the input, line by line, exactly as the plain
+command does (``read_lines`` then ``line_output``), and hand back its rendered output. The
+detector is loaded once per worker process and kept for the next parts: tasks carry only what
+loads it (model path, threshold, accepted terms), never the detector itself."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ocsea.cluster.ranges import ByteRange, LineBlock, Part
+from ocsea.text.dataset import read_lines
+from ocsea.text.detector import Detector
+from ocsea.text.lexicon import Entry
+from ocsea.text.output import line_output
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyJob:
+    """What every part of one ``ocsea classify`` run shares."""
+
+    source: str | None  # absolute path of the input file, None for stdin (parts carry lines)
+    source_size: int | None  # its size when cut, to notice a different file on a worker
+    model: str | None  # absolute path, None for the shipped model
+    threshold: float
+    kind: str
+    fmt: str  # jsonl | csv | table
+    extra_entries: tuple[Entry, ...] = ()  # analysts' accepted terms, read by the client
+
+
+@dataclass(slots=True)
+class PartResult:
+    """One part's output: its text as the plain command writes it (jsonl, csv), or its records
+    (table; text None), and its bad lines as (line number, message) in line order."""
+
+    size: int  # input bytes covered, for progress
+    text: str | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+_detector: tuple[tuple, Detector] | None = None
+_detector_lock = threading.Lock()
+
+
+def classify_part(job: ClassifyJob, part: Part) -> PartResult:
+    """The plain command's output for one part: its lines read and rendered as it does."""
+    detector = _cached_detector(job)
+    result = PartResult(part.size)
+    chunks: list[str] = []
+    for line in read_lines(_part_lines(job, part), first_line=part.first_line):
+        rec, text = line_output(line, detector, job.kind, job.fmt)
+        if line.error is not None:
+            result.errors.append((line.lineno, line.error))
+        if text is None:
+            result.records.append(rec)
+        else:
+            chunks.append(text)
+    if job.fmt != "table":
+        result.text = "".join(chunks)
+    return result
+
+
+def _cached_detector(job: ClassifyJob) -> Detector:
+    """The detector for this job's model, threshold and terms, loaded once per process (a
+    worker's threads share it: it is thread-safe for reads). One is kept, not one per job: each
+    holds a verdict cache of up to 200,000 texts."""
+    global _detector
+    key = (job.model, job.threshold, job.extra_entries)
+    with _detector_lock:
+        if _detector is None or _detector[0] != key:
+            loaded = Detector.load(
+                job.model, threshold=job.threshold, extra_entries=job.extra_entries
+            )
+            _detector = (key, loaded)
+        return _detector[1]
+
+
+def _part_lines(job: ClassifyJob, part: Part) -> Iterator[bytes]:
+    if isinstance(part, LineBlock):
+        yield from io.BytesIO(part.data)
+        return
+    yield from _range_lines(job, part)
+
+
+def _range_lines(job: ClassifyJob, part: ByteRange) -> Iterator[bytes]:
+    """The lines of a byte range of the input file, which this worker must see at the same path
+    as the client (a shared mount)."""
+    assert job.source is not None
+    try:
+        fh = open(job.source, "rb")  # noqa: SIM115 (closed below, after the last line)
+    except OSError as exc:
+        raise OSError(f"{_where()} cannot read {job.source} ({exc.strerror}): the input must "
+                      "be readable at the same path on every worker") from None  # fmt: skip
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size != job.source_size:
+            raise OSError(f"{_where()} sees {job.source} with {size} bytes, the client "
+                          f"{job.source_size}: not the same file")  # fmt: skip
+        fh.seek(part.start)
+        left = part.size
+        while left > 0 and (raw := fh.readline()):
+            left -= len(raw)
+            yield raw
+
+
+def _where() -> str:
+    try:
+        from distributed import get_worker
+
+        return f"Dask worker {get_worker().address}"
+    except (ImportError, ValueError):
+        return "this process"
