@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_service.py --out bench/results/service.json
 	$(BIN)/python bench/bench_referrals.py --out bench/results/referrals.json
 	OCSEA_BENCH_POSTGRES_URL="$$(bash scripts/start-test-postgres.sh ocsea_bench)" $(BIN)/python bench/bench_audit.py --out bench/results/audit.json
+	$(BIN)/python bench/bench_scale.py --out bench/results/scale.json
 
 fuzz: $(STAMP)
 	OCSEA_FUZZ_EXAMPLES=100 $(BIN)/pytest -q tests/test_openapi_fuzz.py

@@ -1,3 +1,4 @@
+import logging
 import os
 from pathlib import Path
 
@@ -53,3 +54,25 @@ def db_url(request, tmp_path):
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     yield url
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A Dask local cluster for the ``--dask`` tests (tests/test_cluster_*.py): two worker
+    processes of one thread, as ``--dask local:2`` starts, shared by a module's tests."""
+    with (
+        _distributed().LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.ERROR,
+        ) as local,
+        _distributed().Client(local) as client,
+    ):
+        yield local.scheduler_address, client
+
+
+def _distributed():
+    return pytest.importorskip("distributed")

@@ -53,23 +53,6 @@ def mixed_lines(n: int, seed: int = 0) -> bytes:
     return b"".join(out).removesuffix(b"\n")
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """Two worker processes of one thread, as ``--dask local:2`` starts, shared by the tests."""
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-            silence_logs=logging.ERROR,
-        ) as local,
-        distributed.Client(local) as client,
-    ):
-        yield local.scheduler_address, client
-
-
 def invoke(*args: str, stdin: bytes | None = None, env: dict | None = None):
     return CliRunner().invoke(app, ["classify", *args], input=stdin, env=env)
 

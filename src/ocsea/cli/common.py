@@ -9,10 +9,14 @@ Exit codes (``ocsea --help`` says the same):
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
+
+if TYPE_CHECKING:
+    from ocsea.cluster.spec import ClusterSpec
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NOTHING_DONE = 0, 1, 2
 EXIT_CODES_HELP = (
@@ -91,3 +95,41 @@ def plain_metavars() -> None:
             patched = humane(cls.display_type_rich)
             patched._ocsea = True
             cls.display_type_rich = patched
+
+
+# ---- --dask: batch commands on a Dask cluster (ocsea.cluster, docs/scale.md) ----------------------
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        envvar="OCSEA_DASK",
+        metavar="SPEC",
+        help="Run on Dask: tcp://HOST:PORT (a running scheduler, whose workers read the input "
+        "at the same path) or local:N (N worker processes here). Output as without.",
+    ),
+]
+
+
+def cluster_spec(text: str | None) -> ClusterSpec | None:
+    """The ``--dask`` spec (or ``OCSEA_DASK``); None, and no Dask import, without one."""
+    if not text:
+        return None
+    from ocsea.cluster.spec import ClusterError, parse_spec
+
+    try:
+        return parse_spec(text)
+    except ClusterError as exc:
+        cluster_failed(exc)
+
+
+def cluster_failed(exc: Exception) -> NoReturn:
+    """A ``--dask`` problem as one line on stderr, exit 2 (``--debug``: the traceback)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    if "--debug" in sys.argv:
+        raise exc
+    Console(stderr=True, soft_wrap=True).print(
+        f"[red]error:[/] {escape(str(exc))}", highlight=False, emoji=False
+    )  # one line, whole
+    raise typer.Exit(EXIT_NOTHING_DONE)

@@ -6,17 +6,22 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ocsea.cli.common import finish, read_only
+from ocsea.cli.common import DaskOption, cluster_failed, cluster_spec, finish, read_only
 from ocsea.match.vpdq import Frame, format_meta_file, frames_from_json, frames_to_json
+
+if TYPE_CHECKING:
+    from ocsea.cluster.spec import ClusterSpec
 
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole (logs, grep)
 out = Console()
@@ -378,6 +383,24 @@ def register(app: typer.Typer) -> None:
         finish(done, failed)
 
 
+@contextmanager
+def _scan_executor(spec: ClusterSpec | None) -> Iterator[tuple[Executor | None, int]]:
+    """Where the scan's batches run: local processes (None, the ``--workers`` count), or a Dask
+    cluster's executor and its task slots; a failed part is retried there (a killed worker)."""
+    if spec is None:
+        yield None, 0
+        return
+    from ocsea.cluster.connect import dask_client, worker_threads
+    from ocsea.cluster.spec import ClusterError
+    from ocsea.cluster.submit import RETRIES
+
+    try:
+        with dask_client(spec) as client:
+            yield client.get_executor(retries=RETRIES, pure=False), worker_threads(client)
+    except ClusterError as exc:
+        cluster_failed(exc)
+
+
 def register_scan(app: typer.Typer) -> None:
     @app.command("scan")
     def scan_cmd(
@@ -414,6 +437,7 @@ def register_scan(app: typer.Typer) -> None:
             ),
         ] = True,
         db: DbOption = None,
+        dask: DaskOption = None,
     ) -> None:
         """Hash every file (and archive member), match against the stored lists, check names with
         the text detector, rank unknown media by content risk, and write a ranked report.
@@ -462,9 +486,10 @@ def register_scan(app: typer.Typer) -> None:
                 of = f"/{seen['of']}" if seen["of"] is not None else ""
                 progress.update(task, advance=b, files=f"{seen['files']}{of}")
 
-            summary = run_scan(
-                root, out_dir, opts, workers, progress=on_progress, on_total=on_total
-            )
+            spec = cluster_spec(dask)
+            with _scan_executor(spec) as (executor, slots):
+                summary = run_scan(root, out_dir, opts, slots or workers, progress=on_progress,
+                                   on_total=on_total, executor=executor)  # fmt: skip
         matcher = Matcher.from_store(_engine(db), max_distance=max_distance, quality_floor=quality)
         findings = rank_records(
             summary.records, root, matcher, Detector.load(), dict(weights) or None

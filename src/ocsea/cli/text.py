@@ -11,15 +11,14 @@ from contextlib import contextmanager
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ocsea.cli.common import EXIT_NOTHING_DONE
+from ocsea.cli.common import DaskOption, cluster_failed, cluster_spec
 
 if TYPE_CHECKING:
     from ocsea.cluster.spec import ClusterSpec
@@ -181,19 +180,10 @@ def classify(
     ] = None,
     kind: Annotated[Kind, typer.Option(help="What the lines are.")] = Kind.auto,
     model: Annotated[Path | None, typer.Option(help="A model from `ocsea text train`.")] = None,
-    dask: Annotated[
-        str | None,
-        typer.Option(
-            "--dask",
-            envvar="OCSEA_DASK",
-            metavar="SPEC",
-            help="Run on Dask: tcp://HOST:PORT (a running scheduler, whose workers read the "
-            "file at the same path) or local:N (N worker processes here). Output as without.",
-        ),
-    ] = None,
+    dask: DaskOption = None,
 ) -> None:
     """Classify texts, one per line. Bad lines are reported with their line number; the batch goes on."""
-    spec = _cluster_spec(dask)
+    spec = cluster_spec(dask)
     if spec is None:
         det = _load_detector(model, threshold)
         sink = _Sink(fmt)
@@ -220,25 +210,6 @@ def _classify_here(source: str, sink: _Sink, det: Detector, kind: Kind) -> None:
             if line.error is not None:
                 sink.bad_line(line.lineno, line.error)
             sink.write(text, [rec])
-
-
-def _cluster_spec(text: str | None) -> ClusterSpec | None:
-    """The ``--dask`` spec (or ``OCSEA_DASK``); None, and no Dask import, without one."""
-    if not text:
-        return None
-    from ocsea.cluster.spec import ClusterError, parse_spec
-
-    try:
-        return parse_spec(text)
-    except ClusterError as exc:
-        _cluster_failed(exc)
-
-
-def _cluster_failed(exc: Exception) -> NoReturn:
-    if "--debug" in sys.argv:
-        raise exc
-    err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, emoji=False)
-    raise typer.Exit(EXIT_NOTHING_DONE)
 
 
 def _dask_job(
@@ -293,7 +264,7 @@ def _classify_on_dask(spec: ClusterSpec, source: str, sink: _Sink, job: Classify
                 sink.write(result.text, result.records)
                 prog.update(task, advance=result.size)
     except ClusterError as exc:
-        _cluster_failed(exc)
+        cluster_failed(exc)
 
 
 @text_app.command("explain")

@@ -11,7 +11,8 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from ocsea.match.matcher import HashMatch, Matcher
 from ocsea.media.hashing import Digests, PdqHash, VpdqFrame
 from ocsea.media.risk import REVIEW_FIRST, current_score
-from ocsea.scan.worker import ScanOptions, scan_batch
+from ocsea.scan.worker import ScanOptions, scan_batch, scan_batch_from
 from ocsea.text.detector import Detector, Verdict
 
 STATE_FILE = "scan-state.sqlite"
@@ -148,8 +149,14 @@ def run_scan(
     workers: int = 2,
     progress: Progress | None = None,
     on_total: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> ScanSummary:
-    """Hash every file not already in the state; raise ScanInterrupted on Ctrl-C (work saved)."""
+    """Hash every file not already in the state; raise ScanInterrupted on Ctrl-C (work saved).
+
+    ``executor``: where batches run instead of ``workers`` local processes (a Dask cluster's:
+    ``--dask``), with ``workers`` its task slots. Its workers read the files at their absolute
+    paths (a shared mount) and report them as this walk names them, so the state and the
+    report are the same as a local scan's."""
     state = StateDB(out_dir / STATE_FILE)
     summary = ScanSummary()
     done = state.done()
@@ -166,12 +173,23 @@ def run_scan(
     state.commit()
     if on_total:
         on_total(len(todo), sum(s for _, s, _ in todo))
+    here = os.getcwd()
+
+    def submit(pool: Executor, batch: list[tuple[str, int, int]]) -> Future:
+        paths = [p for p, _, _ in batch]
+        if executor is None:
+            return pool.submit(scan_batch, paths, opts)
+        return pool.submit(scan_batch_from, here, paths, opts)
+
     try:
-        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        own = ProcessPoolExecutor(max_workers=max(1, workers)) if executor is None else None
+        with own or nullcontext():
+            pool = own or executor
+            assert pool is not None
             pending: dict[Future, list[tuple[str, int, int]]] = {}
             batches = _batches(todo)
             for batch in batches:
-                pending[pool.submit(scan_batch, [p for p, _, _ in batch], opts)] = batch
+                pending[submit(pool, batch)] = batch
                 if len(pending) >= workers * 3:
                     break
             since_commit = 0
@@ -195,7 +213,7 @@ def run_scan(
                             progress(1, size)
                     nxt = next(batches, None)
                     if nxt is not None:
-                        pending[pool.submit(scan_batch, [p for p, _, _ in nxt], opts)] = nxt
+                        pending[submit(pool, nxt)] = nxt
                 if since_commit >= 500:
                     state.commit()
                     since_commit = 0
