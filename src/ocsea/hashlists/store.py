@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -88,16 +89,20 @@ def _stage_open(conn) -> None:
     cols = ("k VARCHAR(64) NOT NULL, md5 TEXT, sha1 TEXT, sha256 TEXT, pdq TEXT, pdq_quality INTEGER, "
             "photodna TEXT, category TEXT, media_id TEXT, vpdq TEXT, extra TEXT, line INTEGER")  # fmt: skip
     # INTEGER PRIMARY KEY: SQLite's row id itself, so rows are stored in that order, unindexed.
+    where = f"{_STAGE_DB}." if conn.dialect.name == "sqlite" else "TEMPORARY "
     for table, pos in ((_ROWS, "seq"), (_SORTED, "pos")):
-        conn.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ({pos} INTEGER PRIMARY KEY, {cols})"
-        )
+        if where.startswith("TEMPORARY"):
+            create = f"CREATE TEMPORARY TABLE IF NOT EXISTS {table}"
+        else:
+            create = f"CREATE TABLE IF NOT EXISTS {where}{table}"
+        conn.exec_driver_sql(f"{create} ({pos} INTEGER PRIMARY KEY, {cols})")
         conn.exec_driver_sql(f"DELETE FROM {table}")
 
 
 def _stage_close(conn) -> None:
-    for table in (_ROWS, _SORTED):
-        conn.exec_driver_sql(f"DROP TABLE {table}")
+    if conn.dialect.name != "sqlite":  # SQLite's scratch database goes whole (_staging_database)
+        for table in (_ROWS, _SORTED):
+            conn.exec_driver_sql(f"DROP TABLE {table}")
 
 
 def _sort_staged(conn) -> None:
@@ -264,19 +269,34 @@ def _import_once(engine: Engine, path: Path, list_name: str, source: str, fmt: s
                  text_type: str, strict: bool, file_sha: str) -> ImportResult:  # fmt: skip
     rejects: list[str] | None = None if strict else []
     now = datetime.now(UTC)
-    with engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            # A national-size list's unique and hash indexes outgrow the default page cache;
-            # this connection gets more while it imports (returned to the pool as it was).
-            conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
-        try:
-            return _import_in(conn, path, list_name, source, fmt, text_type, strict, file_sha,
-                              rejects, now)  # fmt: skip
-        finally:
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA cache_size=-65536")
+    with engine.connect() as conn, _staging_database(conn), conn.begin():
+        return _import_in(conn, path, list_name, source, fmt, text_type, strict, file_sha,
+                          rejects, now)  # fmt: skip
 
 
+@contextmanager
+def _staging_database(conn) -> Iterator[None]:
+    """SQLite: the staged rows go to a private scratch database of their own, unjournalled
+    (what a failed import leaves there is thrown away) and gone at once when detached; dropping
+    the staging tables of a 10M import from the temp database took 7 s. The connection also gets
+    a larger page cache while it imports: a national-size list's indexes outgrow the default."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql(f"ATTACH DATABASE '' AS {_STAGE_DB}")
+    conn.exec_driver_sql(f"PRAGMA {_STAGE_DB}.journal_mode=OFF")
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+    conn.commit()  # ATTACH and DETACH cannot run inside a transaction
+    try:
+        yield
+    finally:
+        conn.rollback()  # nothing, after the import's commit; its undoing after a failure
+        conn.exec_driver_sql("PRAGMA cache_size=-65536")  # the pool's connection as it was
+        conn.exec_driver_sql(f"DETACH DATABASE {_STAGE_DB}")
+        conn.commit()
+
+
+_STAGE_DB = "ocsea_stage"
 IMPORT_CACHE_KIB = 512 * 1024
 
 
