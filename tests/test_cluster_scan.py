@@ -1,5 +1,6 @@
-"""``ocsea scan --dask``: the same report and scan state as a local scan (relative paths, archive
-members, media risk), and a worker killed mid-scan costs a retry, not a file."""
+"""``ocsea scan --dask`` and ``ocsea hash --dask``: the same report and scan state, the same
+records, as a local run (relative paths, archive members, media risk, errors); a worker killed
+mid-scan costs a retry, not a file."""
 
 import json
 import os
@@ -91,3 +92,15 @@ def test_a_worker_killed_mid_scan_costs_a_retry_not_a_file(
     assert killed and done[0] == plain.files_hashed_now == dask.files_hashed_now
     assert dask.records == plain.records and not dask.errors
     client.wait_for_workers(2, timeout=60)
+
+
+def test_hash_on_dask_writes_the_same_records_and_errors(cluster, evidence, monkeypatch):
+    from ocsea.cli import media
+
+    monkeypatch.setattr(media, "HASH_BATCH_FILES", 5)  # several parts, results kept in order
+    args = ["hash", evidence, "drive/notes.txt", "drive/missing.jpg"]
+    plain = CliRunner().invoke(app, args)
+    dask = CliRunner().invoke(app, [*args, "--dask", cluster[0]])
+    assert plain.exit_code == dask.exit_code == 1  # the missing file
+    assert plain.stdout_bytes == dask.stdout_bytes and plain.stderr_bytes == dask.stderr_bytes
+    assert plain.stdout.count("\n") == 28 and "missing.jpg: cannot read" in dask.stderr

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from enum import StrEnum
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ocsea.cli.common import DaskOption, cluster_failed, cluster_spec, finish, read_only
-from ocsea.match.vpdq import Frame, format_meta_file, frames_from_json, frames_to_json
+from ocsea.match.vpdq import format_meta_file, frames_from_json
 
 if TYPE_CHECKING:
     from ocsea.cluster.spec import ClusterSpec
@@ -208,40 +209,6 @@ def _walk(paths: list[Path]) -> Iterator[Path]:
             yield p
 
 
-def hash_one(path: Path, video_seconds: float = 1.0) -> dict[str, Any]:
-    """Every hash of one file; errors become an ``error`` field, never an exception."""
-    from ocsea.media.hashing import (
-        IMAGE_EXTENSIONS,
-        VIDEO_EXTENSIONS,
-        MediaError,
-        digest_file,
-        pdq_image,
-        vpdq_video,
-    )
-
-    rec: dict[str, Any] = {"path": str(path)}
-    try:
-        d = digest_file(path)
-    except OSError as exc:
-        rec["error"] = f"cannot read: {exc.strerror or exc}"
-        return rec
-    rec.update(size=d.size, md5=d.md5, sha1=d.sha1, sha256=d.sha256)
-    ext = path.suffix.lower()
-    try:
-        if ext in IMAGE_EXTENSIONS:
-            h = pdq_image(path)
-            rec.update(pdq=h.hex, pdq_quality=h.quality)
-        elif ext in VIDEO_EXTENSIONS:
-            frames = vpdq_video(path, seconds_per_hash=video_seconds)
-            rec.update(
-                vpdq_frames=len(frames),
-                vpdq=frames_to_json(Frame(f.hex, f.quality, f.frame, f.timestamp) for f in frames),
-            )
-    except MediaError as exc:
-        rec["media_error"] = str(exc)
-    return rec
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(hashes_app, name="hashes")
     app.add_typer(db_app, name="db")
@@ -259,12 +226,12 @@ def register(app: typer.Typer) -> None:
         vpdq_out: Annotated[
             Path | None, typer.Option(help="Folder for per-video vPDQ hash files.")
         ] = None,
+        dask: DaskOption = None,
     ) -> None:
         """MD5, SHA-1, SHA-256; PDQ for images; vPDQ for video. One JSON object a file."""
         rows = []
         done = failed = 0
-        for p in _walk(paths):
-            rec = hash_one(p, video_seconds)
+        for p, rec in _hashed(paths, video_seconds, cluster_spec(dask)):
             failed += "error" in rec
             done += "error" not in rec
             if "vpdq" in rec and vpdq_out is not None:
@@ -381,6 +348,38 @@ def register(app: typer.Typer) -> None:
                 )
             out.print(t)
         finish(done, failed)
+
+
+HASH_BATCH_FILES = 32  # files a Dask task hashes: one task a file cost ~1 ms a file
+
+
+def _hashed(paths: list[Path], video_seconds: float,
+            spec: ClusterSpec | None) -> Iterator[tuple[Path, dict[str, Any]]]:  # fmt: skip
+    """Each file's record, in walk order: here, or from batches hashed on a Dask cluster."""
+    from ocsea.media.file_record import hash_batch_from, hash_one
+
+    if spec is None:
+        for p in _walk(paths):
+            yield p, hash_one(p, video_seconds)
+        return
+    from ocsea.cluster import submit
+    from ocsea.cluster.connect import dask_client, worker_threads
+    from ocsea.cluster.spec import ClusterError
+
+    here = os.getcwd()
+    try:
+        with dask_client(spec) as client:
+            walk = iter(_walk(paths))
+            parts = iter(lambda: [str(p) for p in islice(walk, HASH_BATCH_FILES)], [])
+            window = submit.WINDOW_PER_SLOT * worker_threads(client)
+            results = submit.ordered_results(
+                client, hash_batch_from, (here, video_seconds), parts, window
+            )
+            for records in results:
+                for rec in records:
+                    yield Path(rec["path"]), rec
+    except ClusterError as exc:
+        cluster_failed(exc)
 
 
 @contextmanager
