@@ -42,11 +42,20 @@ def _require_distributed() -> None:
         raise ClusterError(f"--dask needs Dask, which is not installed: {INSTALL_HINT}") from None
 
 
+# Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in its workers (to return memory to the system
+# sooner); a set trim threshold also fixes glibc's mmap threshold, so every decoded image buffer
+# is mapped and unmapped afresh: PDQ of camera photos took 1.6x as long in a worker (4.5 -> 7.3 s
+# for 50 photos). Unset for the workers of local:N; docs/scale.md says so for `dask worker`.
+LOCAL_WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
 @contextmanager
 def _local_client(n: int) -> Iterator[Client]:
+    import dask
     from distributed import Client, LocalCluster
 
     with (
+        dask.config.set(LOCAL_WORKER_CONFIG),
         LocalCluster(
             n_workers=n,
             threads_per_worker=1,  # processes: the detector is Python code, holding the GIL
