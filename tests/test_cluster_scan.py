@@ -104,3 +104,24 @@ def test_hash_on_dask_writes_the_same_records_and_errors(cluster, evidence, monk
     assert plain.exit_code == dask.exit_code == 1  # the missing file
     assert plain.stdout_bytes == dask.stdout_bytes and plain.stderr_bytes == dask.stderr_bytes
     assert plain.stdout.count("\n") == 28 and "missing.jpg: cannot read" in dask.stderr
+
+
+def test_files_of_a_failed_batch_are_scanned_again_on_resume(evidence, tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ocsea.scan import worker
+
+    opts = ScanOptions(media_risk=False)
+    root = tmp_path / "case" / evidence
+
+    def broken(cwd, paths, opts):
+        raise OSError("worker lost the mount")
+
+    monkeypatch.setattr(runner, "scan_batch_from", broken)
+    with ThreadPoolExecutor(2) as pool:
+        first = runner.run_scan(root, tmp_path / "out", opts, workers=2, executor=pool)
+    assert first.errors == first.files_hashed_now == 26
+    monkeypatch.setattr(runner, "scan_batch_from", worker.scan_batch_from)
+    with ThreadPoolExecutor(2) as pool:
+        again = runner.run_scan(root, tmp_path / "out", opts, workers=2, executor=pool)
+    assert again.files_hashed_now == 26 and again.files_resumed == 0 and not again.errors

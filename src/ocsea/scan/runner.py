@@ -11,7 +11,14 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    CancelledError,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,15 +204,25 @@ def run_scan(
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     batch = pending.pop(fut)
+                    failed = False
                     try:
                         results = dict(fut.result())
+                    except CancelledError:  # the cluster is gone: what is done is kept
+                        state.commit()
+                        raise ScanInterrupted(
+                            f"lost the Dask cluster after {summary.files_hashed_now} files; "
+                            "run the same command to resume"
+                        ) from None
                     except Exception as exc:  # a worker died: record it, go on
+                        failed = True
                         results = {
                             p: [{"path": p, "size": s, "error": f"worker failed: {exc}"}]
                             for p, s, _ in batch
                         }
                     for path, size, mtime in batch:
-                        state.save(path, size, mtime, results[path])
+                        # A failed batch is saved without size and time: a re-run tries it again.
+                        kept = (None, None) if failed else (size, mtime)
+                        state.save(path, *kept, results[path])
                         summary.files_hashed_now += 1
                         summary.bytes_hashed_now += size
                         since_commit += 1
