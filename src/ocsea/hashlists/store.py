@@ -284,16 +284,21 @@ def _staging_database(conn) -> Iterator[None]:
         yield
         return
     conn.exec_driver_sql(f"ATTACH DATABASE '' AS {_STAGE_DB}")
-    conn.exec_driver_sql(f"PRAGMA {_STAGE_DB}.journal_mode=OFF")
-    conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
-    conn.commit()  # ATTACH and DETACH cannot run inside a transaction
     try:
+        conn.exec_driver_sql(f"PRAGMA {_STAGE_DB}.journal_mode=OFF")
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+        conn.commit()  # ATTACH and DETACH cannot run inside a transaction
         yield
     finally:
-        conn.rollback()  # nothing, after the import's commit; its undoing after a failure
-        conn.exec_driver_sql("PRAGMA cache_size=-65536")  # the pool's connection as it was
-        conn.exec_driver_sql(f"DETACH DATABASE {_STAGE_DB}")
-        conn.commit()
+        try:
+            conn.rollback()  # nothing, after the import's commit; its undoing after a failure
+            conn.exec_driver_sql("PRAGMA cache_size=-65536")  # the pool's connection as it was
+            conn.exec_driver_sql(f"DETACH DATABASE {_STAGE_DB}")
+            conn.commit()
+        except Exception:
+            # Never back to the pool with the scratch database attached (every later import
+            # on it would fail), and never hiding the import's own error.
+            conn.invalidate()
 
 
 _STAGE_DB = "ocsea_stage"
