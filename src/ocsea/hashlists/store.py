@@ -53,9 +53,14 @@ def dedupe_key(e: HashEntry) -> str:
     both big indexes at random."""
     parts = [e.md5 or "", e.sha1 or "", e.sha256 or "", e.pdq or "", e.photodna or "",
              ",".join(f["hash"] if isinstance(f, dict) else str(f) for f in e.vpdq or [])]  # fmt: skip
-    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
-    lead = next((p for p in parts[:4] if p), "")[:_LEAD]
-    return lead + digest[: 64 - len(lead)]
+    return _key("|".join(parts), next((p for p in parts[:4] if p), ""))
+
+
+def _key(joined: str, first: str) -> str:
+    """The key of an entry whose hashes, joined, are ``joined`` and whose first digest is
+    ``first`` ("" for none)."""
+    lead = first[:_LEAD]
+    return lead + hashlib.sha256(joined.encode()).hexdigest()[: 64 - len(lead)]
 
 
 _LEAD = 16  # hex digits of the first digest that lead the key (the rest: 192 bits of SHA-256)
@@ -89,13 +94,14 @@ def _stage_open(conn) -> None:
     cols = ("k VARCHAR(64) NOT NULL, md5 TEXT, sha1 TEXT, sha256 TEXT, pdq TEXT, pdq_quality INTEGER, "
             "photodna TEXT, category TEXT, media_id TEXT, vpdq TEXT, extra TEXT, line INTEGER")  # fmt: skip
     # INTEGER PRIMARY KEY: SQLite's row id itself, so rows are stored in that order, unindexed.
-    where = f"{_STAGE_DB}." if conn.dialect.name == "sqlite" else "TEMPORARY "
+    sqlite = conn.dialect.name == "sqlite"
+    create = (
+        f"CREATE TABLE IF NOT EXISTS {_STAGE_DB}."
+        if sqlite
+        else "CREATE TEMPORARY TABLE IF NOT EXISTS "
+    )
     for table, pos in ((_ROWS, "seq"), (_SORTED, "pos")):
-        if where.startswith("TEMPORARY"):
-            create = f"CREATE TEMPORARY TABLE IF NOT EXISTS {table}"
-        else:
-            create = f"CREATE TABLE IF NOT EXISTS {where}{table}"
-        conn.exec_driver_sql(f"{create} ({pos} INTEGER PRIMARY KEY, {cols})")
+        conn.exec_driver_sql(f"{create}{table} ({pos} INTEGER PRIMARY KEY, {cols})")
         conn.exec_driver_sql(f"DELETE FROM {table}")
 
 
@@ -118,7 +124,6 @@ def _sort_staged(conn) -> None:
             f"INSERT INTO {_SORTED} (pos, {cols}) "
             f"SELECT ROW_NUMBER() OVER (ORDER BY k, seq), {cols} FROM {_ROWS}"
         )
-    conn.exec_driver_sql(f"DELETE FROM {_ROWS}")
 
 
 def _stage(conn, cols: tuple[str, ...], rows: list[tuple]) -> None:
@@ -448,9 +453,7 @@ def _bare_rows(text: str, kind: str, first: int, seq: int) -> list[tuple] | None
         return None
     slot = _SLOT[kind]
     before, after = "|" * slot, "|" * (5 - slot)
-    sha256 = hashlib.sha256
-    return [(seq + i, h[:_LEAD] + sha256(f"{before}{h}{after}".encode()).hexdigest()[: 64 - _LEAD],
-             h, first + i)
+    return [(seq + i, _key(f"{before}{h}{after}", h), h, first + i)
             for i, h in enumerate(text.lower().split())]  # fmt: skip
 
 
