@@ -114,14 +114,14 @@ def test_files_of_a_failed_batch_are_scanned_again_on_resume(evidence, tmp_path,
     opts = ScanOptions(media_risk=False)
     root = tmp_path / "case" / evidence
 
-    def broken(cwd, paths, opts):
+    def broken(paths, opts, cwd):
         raise OSError("worker lost the mount")
 
-    monkeypatch.setattr(runner, "scan_batch_from", broken)
+    monkeypatch.setattr(runner, "scan_batch", broken)
     with ThreadPoolExecutor(2) as pool:
         first = runner.run_scan(root, tmp_path / "out", opts, workers=2, executor=pool)
     assert first.errors == first.files_hashed_now == 26
-    monkeypatch.setattr(runner, "scan_batch_from", worker.scan_batch_from)
+    monkeypatch.setattr(runner, "scan_batch", worker.scan_batch)
     with ThreadPoolExecutor(2) as pool:
         again = runner.run_scan(root, tmp_path / "out", opts, workers=2, executor=pool)
     assert again.files_hashed_now == 26 and again.files_resumed == 0 and not again.errors

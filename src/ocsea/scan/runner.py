@@ -27,7 +27,7 @@ from typing import Any
 from ocsea.match.matcher import HashMatch, Matcher
 from ocsea.media.hashing import Digests, PdqHash, VpdqFrame
 from ocsea.media.risk import REVIEW_FIRST, current_score
-from ocsea.scan.worker import ScanOptions, scan_batch, scan_batch_from
+from ocsea.scan.worker import ScanOptions, scan_batch
 from ocsea.text.detector import Detector, Verdict
 
 STATE_FILE = "scan-state.sqlite"
@@ -180,13 +180,10 @@ def run_scan(
     state.commit()
     if on_total:
         on_total(len(todo), sum(s for _, s, _ in todo))
-    here = os.getcwd()
+    cwd = "" if executor is None else os.getcwd()  # a cluster's workers are elsewhere
 
     def submit(pool: Executor, batch: list[tuple[str, int, int]]) -> Future:
-        paths = [p for p, _, _ in batch]
-        if executor is None:
-            return pool.submit(scan_batch, paths, opts)
-        return pool.submit(scan_batch_from, here, paths, opts)
+        return pool.submit(scan_batch, [p for p, _, _ in batch], opts, cwd)
 
     try:
         own = ProcessPoolExecutor(max_workers=max(1, workers)) if executor is None else None

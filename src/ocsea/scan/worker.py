@@ -138,18 +138,13 @@ def scan_path(path: str, opts: ScanOptions) -> list[dict[str, Any]]:
     return out
 
 
-def scan_batch(paths: list[str], opts: ScanOptions) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Several small files in one task: per-task overhead dominated scans of small files
-    (~1 ms a file with one task per file)."""
-    return [(p, scan_path(p, opts)) for p in paths]
-
-
-def scan_batch_from(
-    cwd: str, paths: list[str], opts: ScanOptions
+def scan_batch(
+    paths: list[str], opts: ScanOptions, cwd: str = ""
 ) -> list[tuple[str, list[dict[str, Any]]]]:
-    """``scan_batch`` on another machine or process (a Dask worker): each path is read from
-    ``cwd`` (the client's folder, on a shared mount) and its records name it, and its archive
-    members, as the client's walk does."""
+    """Several small files in one task: per-task overhead dominated scans of small files
+    (~1 ms a file with one task per file). ``cwd``: on another machine (a Dask worker), each
+    path is read from the client's folder on a shared mount, and its records name it, and its
+    archive members, as the client's walk does."""
     out = []
     for p in paths:
         full = os.path.join(cwd, p)
