@@ -35,16 +35,21 @@ def make_log(path: Path, n: int, distinct: int) -> None:
     path.write_text("\n".join(zipf_log(n, vocab, seed=11)) + "\n", encoding="utf-8")
 
 
+def _env() -> dict[str, str]:
+    """The commands' environment: offline, and on a cluster only when a run asks for one."""
+    env = {**os.environ, "PYTHAINLP_OFFLINE": "1"}
+    env.pop("OCSEA_DASK", None)
+    return env
+
+
 def run_classify(log: Path, out: Path, dask: str | None) -> dict:
     """One `ocsea classify` as a subprocess: wall time, output digest, exit code."""
     cmd = [*CLI, "classify", str(log), "--format", "jsonl"]
     if dask:
         cmd += ["--dask", dask]
-    env = {**os.environ, "PYTHAINLP_OFFLINE": "1"}
-    env.pop("OCSEA_DASK", None)
     t0 = time.perf_counter()
     with out.open("wb") as fh:
-        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.PIPE, env=env, check=False)
+        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.PIPE, env=_env(), check=False)
     wall = time.perf_counter() - t0
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     return {"s": round(wall, 2), "exit_code": proc.returncode, "sha256": digest,
@@ -100,11 +105,9 @@ def make_tree(root: Path, mb: int) -> int:
 
 
 def run_scan(tree: Path, out: Path, db: str, extra: list[str]) -> dict:
-    env = {**os.environ, "PYTHAINLP_OFFLINE": "1"}
-    env.pop("OCSEA_DASK", None)
     t0 = time.perf_counter()
     proc = subprocess.run([*CLI, "scan", str(tree), "--out", str(out), "--db", db, *extra],
-                          capture_output=True, env=env, check=False)  # fmt: skip
+                          capture_output=True, env=_env(), check=False)  # fmt: skip
     wall = time.perf_counter() - t0
     report = (out / "report.csv").read_bytes() if (out / "report.csv").is_file() else b""
     return {"s": round(wall, 2), "exit_code": proc.returncode,
