@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 if TYPE_CHECKING:
+    from distributed import Client
+
     from ocsea.cluster.spec import ClusterSpec
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_NOTHING_DONE = 0, 1, 2
@@ -118,6 +121,20 @@ def cluster_spec(text: str | None) -> ClusterSpec | None:
 
     try:
         return parse_spec(text)
+    except ClusterError as exc:
+        cluster_failed(exc)
+
+
+@contextmanager
+def cluster_client(spec: ClusterSpec) -> Iterator[Client]:
+    """A Dask client for the spec; a ``--dask`` problem, here or in the work done with it, ends
+    the command as ``cluster_failed`` says."""
+    from ocsea.cluster.connect import dask_client
+    from ocsea.cluster.spec import ClusterError
+
+    try:
+        with dask_client(spec) as client:
+            yield client
     except ClusterError as exc:
         cluster_failed(exc)
 

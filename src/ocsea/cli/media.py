@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ocsea.cli.common import DaskOption, cluster_failed, cluster_spec, finish, read_only
+from ocsea.cli.common import DaskOption, cluster_client, cluster_spec, finish, read_only
 from ocsea.match.vpdq import format_meta_file, frames_from_json
 
 if TYPE_CHECKING:
@@ -363,23 +363,19 @@ def _hashed(paths: list[Path], video_seconds: float,
             yield p, hash_one(p, video_seconds)
         return
     from ocsea.cluster import submit
-    from ocsea.cluster.connect import dask_client, worker_threads
-    from ocsea.cluster.spec import ClusterError
+    from ocsea.cluster.connect import worker_threads
 
     here = os.getcwd()
-    try:
-        with dask_client(spec) as client:
-            walk = iter(_walk(paths))
-            parts = iter(lambda: [str(p) for p in islice(walk, HASH_BATCH_FILES)], [])
-            window = submit.WINDOW_PER_SLOT * worker_threads(client)
-            results = submit.ordered_results(
-                client, hash_batch_from, (here, video_seconds), parts, window
-            )
-            for records in results:
-                for rec in records:
-                    yield Path(rec["path"]), rec
-    except ClusterError as exc:
-        cluster_failed(exc)
+    with cluster_client(spec) as client:
+        walk = iter(_walk(paths))
+        parts = iter(lambda: [str(p) for p in islice(walk, HASH_BATCH_FILES)], [])
+        window = submit.WINDOW_PER_SLOT * worker_threads(client)
+        results = submit.ordered_results(
+            client, hash_batch_from, (here, video_seconds), parts, window
+        )
+        for records in results:
+            for rec in records:
+                yield Path(rec["path"]), rec
 
 
 @contextmanager
@@ -389,15 +385,11 @@ def _scan_executor(spec: ClusterSpec | None) -> Iterator[tuple[Executor | None, 
     if spec is None:
         yield None, 0
         return
-    from ocsea.cluster.connect import dask_client, worker_threads
-    from ocsea.cluster.spec import ClusterError
+    from ocsea.cluster.connect import worker_threads
     from ocsea.cluster.submit import RETRIES
 
-    try:
-        with dask_client(spec) as client:
-            yield client.get_executor(retries=RETRIES, pure=False), worker_threads(client)
-    except ClusterError as exc:
-        cluster_failed(exc)
+    with cluster_client(spec) as client:
+        yield client.get_executor(retries=RETRIES, pure=False), worker_threads(client)
 
 
 def register_scan(app: typer.Typer) -> None:

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ocsea.cli.common import DaskOption, cluster_failed, cluster_spec
+from ocsea.cli.common import DaskOption, cluster_client, cluster_spec
 
 if TYPE_CHECKING:
     from ocsea.cluster.spec import ClusterSpec
@@ -239,32 +239,28 @@ def _classify_on_dask(spec: ClusterSpec, source: str, sink: _Sink, job: Classify
     """The plain run's output, from parts of the input classified on Dask workers and written
     in input order: byte ranges of a file (read by the workers), blocks of lines of stdin."""
     from ocsea.cluster import submit
-    from ocsea.cluster.connect import dask_client, worker_threads
+    from ocsea.cluster.connect import worker_threads
     from ocsea.cluster.ranges import line_blocks, split_lines
-    from ocsea.cluster.spec import ClusterError
     from ocsea.cluster.work import classify_part
 
-    try:
-        with (
-            _open_input(source) as (stream, size),
-            dask_client(spec) as client,
-            _progress(size is not None and size > 1_000_000) as prog,
-        ):
-            slots = worker_threads(client)
-            if size is None:
-                parts = line_blocks(stream, submit.STREAM_BLOCK_BYTES)
-            else:
-                job = replace(job, source=str(Path(source).resolve()), source_size=size)
-                parts = split_lines(stream, submit.part_count(size, slots, submit.MAX_PART_BYTES))
-            task = prog.add_task("classifying", total=size)
-            window = submit.WINDOW_PER_SLOT * slots
-            for result in submit.ordered_results(client, classify_part, (job,), parts, window):
-                for lineno, error in result.errors:
-                    sink.bad_line(lineno, error)
-                sink.write(result.text, result.records)
-                prog.update(task, advance=result.size)
-    except ClusterError as exc:
-        cluster_failed(exc)
+    with (
+        _open_input(source) as (stream, size),
+        cluster_client(spec) as client,
+        _progress(size is not None and size > 1_000_000) as prog,
+    ):
+        slots = worker_threads(client)
+        if size is None:
+            parts = line_blocks(stream, submit.STREAM_BLOCK_BYTES)
+        else:
+            job = replace(job, source=str(Path(source).resolve()), source_size=size)
+            parts = split_lines(stream, submit.part_count(size, slots, submit.MAX_PART_BYTES))
+        task = prog.add_task("classifying", total=size)
+        window = submit.WINDOW_PER_SLOT * slots
+        for result in submit.ordered_results(client, classify_part, (job,), parts, window):
+            for lineno, error in result.errors:
+                sink.bad_line(lineno, error)
+            sink.write(result.text, result.records)
+            prog.update(task, advance=result.size)
 
 
 @text_app.command("explain")
