@@ -377,14 +377,30 @@ def _prefixed(rx: re.Pattern[str], text: str, kind: str = "age") -> list[AgeMent
     return out
 
 
+# Singular child words: a number before one is an age, not a count ("13 girl", not "3 girls").
+_SINGULAR_CHILD = frozenset(["girl", "boy", "kid", "child", "schoolgirl", "schoolboy"])
+# Words that make the number after them a rank, a size or a part ("top 10 girl names").
+_RANK_BEFORE = frozenset(
+    ["top", "size", "no", "number", "best", "ep", "episode", "vol", "part", "page", "chapter",
+     "season", "level", "lv", "rank", "day", "week", "room", "team", "player"]
+)  # fmt: skip
+
+
 def _number_before_child(text: str, tokens: Sequence[Token], i: int) -> AgeMention | None:
     """A range of ages right before a child word ("11 13 girls"; "12 yo boy" is found by the unit
-    patterns): the child's age."""
+    patterns), or one age before a singular one ("13 girl"): the child's age."""
     j = i - 1
-    if j < 1 or not tokens[j].text.isdigit() or len(tokens[j].text) > 2:
+    if j < 0 or not tokens[j].text.isdigit() or len(tokens[j].text) > 2:
         return None
-    if not (tokens[j - 1].text.isdigit() and len(tokens[j - 1].text) <= 2):
-        return None  # a single number before is a count ("3 girls", "top 10 girls")
+    if j == 0 or not (tokens[j - 1].text.isdigit() and len(tokens[j - 1].text) <= 2):
+        # A single number before a plural is a count ("3 girls", "top 10 girls"); before a
+        # singular it is an age from five on ("1 girl" is one).
+        v = int(tokens[j].text)
+        ranked = j > 0 and tokens[j - 1].text in _RANK_BEFORE
+        if tokens[i].text in _SINGULAR_CHILD and 5 <= v < ADULT_AGE and not ranked:
+            start = tokens[j].start
+            return AgeMention(v, v, start, tokens[i].end, "child", text[start : tokens[i].end])
+        return None
     low, high = sorted((int(tokens[j - 1].text), int(tokens[j].text)))
     start = tokens[j - 1].start
     if not 1 <= low <= high <= 17:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ocsea.text._fast_match import match_tokens
+from ocsea.text.glued import MIN_GLUED, GlueKey, cut_glued
 from ocsea.text.normalize import normalize
 from ocsea.text.romanised import MIN_SKELETON, rom_skeleton
 from ocsea.text.tokenize import ThaiTokenizer, Token
@@ -59,9 +60,13 @@ _NO_SUBSTRING = frozenset(
 # Categories whose romanised-Thai terms are also found by their spelling skeleton.
 _ROM_CATEGORIES = frozenset(["minor", "grade", "sexual", "live", "solicit", "school"])
 
-# Words found run together in one Latin token: at least this long each, and of these categories.
-_MIN_GLUED_PART = 3
-_GLUE_CATEGORIES = frozenset(["csa_code", "minor", "sexual", "grade"])
+# Lexicon terms that make a cut of a run-together token risky (``ocsea.text.glued``): a token
+# that reads as well without them is read without them ("kids trip", not "kid strip").
+_RISKY_CATEGORIES = frozenset(
+    ["sexual", "csa_code", "exploitation", "abbrev", *INTENT_CATEGORIES]
+)
+# A cut must find one of these to be worth making ("phi|set" is not: a set alone says nothing).
+_GLUE_CHILD = frozenset(["minor", "grade", "csa_code", "abbrev"])
 
 # Only tokens this short are remembered: a 10 kB token would pin its copy in a memo.
 _MEMO_CHARS = 64
@@ -101,12 +106,6 @@ class _FirstToken(NamedTuple):
     factor: float
     extend: bool  # some longer term starts with this token
     fallback: tuple[tuple[Entry, int, int, str, float], ...]  # compound or glued-codeword matches
-
-
-def _glue_fits(word: str, entries: list[Entry]) -> bool:
-    """A word of four letters or more, or a strong three-letter one ("xxx", "sex"): "kidstrip" and
-    "dickson" are not two words run together."""
-    return len(word) >= 4 or any(e.weight >= 0.8 and e.category == "sexual" for e in entries)
 
 
 def skeleton(text: str) -> str:
@@ -233,15 +232,17 @@ class Lexicon:
                 and key not in _NO_SUBSTRING
             ):
                 codes.append(key)
-        self._glue_keys: dict[str, list[Entry]] = {}
-        for key, es in self.index.items():
-            glued = [e for e in es if e.category in _GLUE_CATEGORIES]
-            if glued and key.isascii() and key.isalpha() and len(key) >= _MIN_GLUED_PART:
-                self._glue_keys[key] = glued
-        lengths: dict[str, set[int]] = {}
-        for key in self._glue_keys:
-            lengths.setdefault(key[:_MIN_GLUED_PART], set()).add(len(key))
-        self._glue_lengths = {p: tuple(sorted(ls)) for p, ls in lengths.items()}
+        # Latin single-word keys, and whether each is risky, for cutting run-together tokens.
+        self._glue_keys: dict[str, GlueKey] = {
+            key: GlueKey(
+                risky=any(e.category in _RISKY_CATEGORIES for e in es),
+                child=any(e.category in _GLUE_CHILD for e in es),
+                sexual=any(e.category == "sexual" for e in es),
+                strong=any(e.category == "sexual" and e.weight >= 0.8 for e in es),
+            )
+            for key, es in self.index.items()
+            if key.isascii() and key.isalpha() and len(key) >= 2 and key not in _NO_SUBSTRING
+        }
         self.code_entries = {
             self.key_of(e.term): e for e in self.entries if e.category == "csa_code"
         }
@@ -347,29 +348,18 @@ class Lexicon:
             if m:
                 e = self.code_entries[m.group(0)]
                 fallback = [(e, m.start(), m.end(), "substring", e.weight * 0.9)]
-            elif not hits and len(text) >= 2 * _MIN_GLUED_PART and text.isalpha():
-                fallback = self._glued(text)
+            elif not hits and len(text) >= MIN_GLUED:
+                fallback = [
+                    (e, a, b, "glued", e.weight)
+                    for a, b in cut_glued(text, self._glue_keys)
+                    for e in self.index[text[a:b]]
+                ]
         first = _FirstToken(thai, tuple(hits or ()), kind, factor, extend, tuple(fallback))
         if len(text) <= _MEMO_CHARS:
             if len(self._memo) >= _MEMO_TOKENS:
                 self._memo.clear()
             self._memo[text] = first
         return first
-
-    def _glued(self, text: str) -> list[tuple[Entry, int, int, str, float]]:
-        """Two lexicon words run together ("preteenxxx", "dekyingnude"): the first cut where
-        both sides are words of the categories that carry evidence."""
-        glue = self._glue_keys
-        # Only cuts after a word that starts the token: its first three letters say which
-        # lengths to try (cold matching 10.8 -> 7.8 µs a filename with every cut tried).
-        for k in self._glue_lengths.get(text[:_MIN_GLUED_PART], ()):
-            if k > len(text) - _MIN_GLUED_PART:
-                break
-            left, right = glue.get(text[:k]), glue.get(text[k:])
-            if left and right and _glue_fits(text[:k], left) and _glue_fits(text[k:], right):
-                return [(e, a, b, "glued", e.weight)
-                        for es, a, b in ((left, 0, k), (right, k, len(text))) for e in es]  # fmt: skip
-        return []
 
     def _extend(self, tokens: Sequence[Token], i: int, found: list[Match]) -> bool:
         """Matches of two or more tokens from token i on; whether there was one. A pair of

@@ -1,0 +1,68 @@
+"""Cutting run-together Latin tokens into lexicon terms (``ocsea.text.glued``)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ocsea.text.glued import GlueKey, cut_glued
+
+CHILD = GlueKey(risky=False, child=True, sexual=False, strong=False)
+SEXUAL = GlueKey(risky=True, child=False, sexual=True, strong=False)
+STRONG = GlueKey(risky=True, child=False, sexual=True, strong=True)
+ABBREV = GlueKey(risky=True, child=True, sexual=False, strong=False)
+PLAIN = GlueKey(risky=False, child=False, sexual=False, strong=False)
+
+KEYS = {
+    "kid": CHILD, "kids": CHILD, "dek": CHILD, "nakrian": CHILD, "porn": SEXUAL,
+    "strip": SEXUAL, "fuck": SEXUAL, "xxx": STRONG, "cp": ABBREV, "thai": PLAIN,
+    "vids": PLAIN, "set": PLAIN,
+}  # fmt: skip
+ENGLISH = {w: 1.0 for w in ("trip", "kids", "kid", "strip", "brain", "me", "io", "phi", "vids")}
+WHOLE = frozenset({"dickson", "kidney"})
+
+
+def cut(text: str) -> list[str]:
+    return [text[a:b] for a, b in cut_glued(text, KEYS, ENGLISH, WHOLE)]
+
+
+@pytest.mark.parametrize(
+    ("token", "terms"),
+    [
+        ("kidsporn", ["kids", "porn"]),
+        ("kidvids", ["kid", "vids"]),
+        ("nakrianmexxx", ["nakrian", "xxx"]),  # an English word between
+        ("cpthai", ["cp", "thai"]),  # a two-letter abbreviation among lexicon terms
+        ("dekm", ["dek"]),  # one stray letter
+        # "kids trip" reads as well as "kid strip": the reading without a risky term wins
+        ("kidstrip", ["kids"]),
+        ("cpio", []),  # a short abbreviation beside an English word is part of another word
+        ("brainfuck", []),  # a cut is for finding a child: a sexual term beside English is not
+        ("phiset", []),  # nothing a cut is worth making for
+        ("dickson", []),  # an English word is never cut
+        ("porn", []),  # a lexicon term is found whole, not here
+        ("kidqqqqq", []),  # too many stray letters
+    ],
+)
+def test_cuts(token: str, terms: list[str]) -> None:
+    assert cut(token) == terms
+
+
+def test_shipped_lexicon_finds_terms_run_together(lexicon) -> None:
+    from ocsea.text.analysis import analyze
+
+    found = {(m.entry.term, m.kind) for m in analyze("kidsporn_cpthai.zip", lexicon).matches}
+    assert {("kids", "glued"), ("porn", "glued"), ("cp", "glued"), ("thai", "glued")} <= found
+    everyday = analyze("cpio archive brainfuck interpreter kidstrip", lexicon).matches
+    assert {(m.entry.term, m.kind) for m in everyday if m.kind == "glued"} == {("kids", "glued")}
+
+
+@given(st.text(alphabet="abcdeiknoprstxy", max_size=30))
+def test_spans_are_ordered_keys_inside_the_token(token: str) -> None:
+    spans = cut_glued(token, KEYS, ENGLISH, WHOLE)
+    end = 0
+    for a, b in spans:
+        assert end <= a < b <= len(token)
+        assert token[a:b] in KEYS
+        end = b
