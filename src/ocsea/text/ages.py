@@ -67,7 +67,17 @@ _ROM_WORD_GRADE_RX = re.compile(
 # What the scans above cannot match without (each gate is tested against its scan): plain
 # substring tests and short patterns, a fraction of a scan.
 _FEMALE_GATE_RX = re.compile("1[0-7] ?f")
-_ORDINAL_GRADE_RX = re.compile(r"(?<![\d])(\d{1,2}) ?(?:st|nd|rd|th) grade|grade (\d{1,2})(?!\d)")
+_ORDINAL_GRADE_RX = re.compile(
+    r"(?<![\d])(\d{1,2}) ?(?:st|nd|rd|th) grade|grade (\d{1,2})(?!\d)"
+    r"|\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)"
+    r" ?grade"
+)
+_ORDINAL_WORDS = {
+    w: k + 1
+    for k, w in enumerate(
+        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
+    )
+}
 # What each pattern cannot match without: a number with the first letter of a unit after it, or a
 # word of its own. Plain substring tests cost a fraction of a scan, and most texts state no age: a
 # scan skipped where its pattern cannot match gives what the scan would (property-tested), and
@@ -250,7 +260,7 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
     if "grade" in text:
         for m in _ORDINAL_GRADE_RX.finditer(text):
-            g = int(m.group(1) or m.group(2))
+            g = int(m.group(1) or m.group(2)) if m.group(3) is None else _ORDINAL_WORDS[m.group(3)]
             if 1 <= g <= 12:
                 found.append(AgeMention(g + 5, g + 7, m.start(), m.end(), "grade", m.group(0)))
     if (

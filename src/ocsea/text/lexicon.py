@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ocsea.text._fast_match import match_tokens
-from ocsea.text.glued import MIN_GLUED, GlueKey, cut_glued
+from ocsea.text.glued import MIN_GLUED, GlueKey, cut_glued, english_whole
 from ocsea.text.normalize import normalize
 from ocsea.text.romanised import MIN_SKELETON, rom_skeleton
 from ocsea.text.tokenize import ThaiTokenizer, Token
@@ -67,6 +67,12 @@ _RISKY_CATEGORIES = frozenset(
 )
 # A cut must find one of these to be worth making ("phi|set" is not: a set alone says nothing).
 _GLUE_CHILD = frozenset(["minor", "grade", "csa_code", "abbrev"])
+
+# Tokens at least this long are looked up with doubled letters made single ("poorrnn").
+_MIN_SQUEEZED = 5
+# Never found squeezed: what silences the rules ("jaang", to hire, is no "jang", to report).
+_NOT_SQUEEZED = frozenset(["intent_safe", "benign_sense", "activity", "adult_context"])
+_DOUBLE_RX = re.compile(r"([a-z])\1+")
 
 # Only tokens this short are remembered: a 10 kB token would pin its copy in a memo.
 _MEMO_CHARS = 64
@@ -248,6 +254,14 @@ class Lexicon:
         }
         codes.sort(key=len, reverse=True)
         self._code_rx = re.compile("|".join(map(re.escape, codes))) if codes else None
+        # Latin single-word keys with doubled letters made single ("teen" -> "ten"), for tokens
+        # whose letters were doubled to disguise them.
+        self._squeezed: dict[str, list[Entry]] = {}
+        for key, es in self.index.items():
+            if key.isascii() and key.isalpha() and len(key) >= MIN_SKELETON:
+                self._squeezed.setdefault(_DOUBLE_RX.sub(r"\1", key), []).extend(
+                    e for e in es if e.category not in _NOT_SQUEEZED
+                )
         self._memo: dict[str, _FirstToken] = {}
         self._pairs: dict[tuple[str, str], tuple[tuple[Entry, str, float], ...]] = {}
 
@@ -330,6 +344,13 @@ class Lexicon:
             if rk != key:
                 hits = self._rom_index.get(rk)
                 kind, factor = "romanised", 0.9
+            if hits is None and len(key) >= _MIN_SQUEEZED and _DOUBLE_RX.search(key):
+                # Letters doubled to disguise a word ("poorrnn"); three or more are already
+                # one. Never an English word ("committee" is no "comite").
+                hits = self._squeezed.get(_DOUBLE_RX.sub(r"\1", key))
+                if hits is not None and key in english_whole():
+                    hits = None
+                kind, factor = "squeezed", 0.9
         return hits, kind, factor, extend
 
     def _first(self, text: str, thai: bool) -> _FirstToken:
