@@ -75,7 +75,20 @@ _ORDINAL_GRADE_RX = re.compile(
 _ORDINAL_WORDS = {
     w: k + 1
     for k, w in enumerate(
-        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
+        [
+            "first",
+            "second",
+            "third",
+            "fourth",
+            "fifth",
+            "sixth",
+            "seventh",
+            "eighth",
+            "ninth",
+            "tenth",
+            "eleventh",
+            "twelfth",
+        ]
     )
 }
 # What each pattern cannot match without: a number with the first letter of a unit after it, or a

@@ -62,9 +62,7 @@ _ROM_CATEGORIES = frozenset(["minor", "grade", "sexual", "live", "solicit", "sch
 
 # Lexicon terms that make a cut of a run-together token risky (``ocsea.text.glued``): a token
 # that reads as well without them is read without them ("kids trip", not "kid strip").
-_RISKY_CATEGORIES = frozenset(
-    ["sexual", "csa_code", "exploitation", "abbrev", *INTENT_CATEGORIES]
-)
+_RISKY_CATEGORIES = frozenset(["sexual", "csa_code", "exploitation", "abbrev", *INTENT_CATEGORIES])
 # A cut must find one of these to be worth making ("phi|set" is not: a set alone says nothing).
 _GLUE_CHILD = frozenset(["minor", "grade", "csa_code", "abbrev"])
 
