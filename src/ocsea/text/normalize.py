@@ -332,7 +332,30 @@ def _fold_char(c: str) -> str:
     # Drop combining marks (accents, strike-through and "zalgo" overlays) on non-Thai letters,
     # then fold look-alikes ("ἀ" → "α" → "a").
     r = "".join(x for x in unicodedata.normalize("NFD", r) if not unicodedata.combining(x))
-    return "".join(_HOMOGLYPHS.get(x, x) for x in r)
+    return "".join(_HOMOGLYPHS.get(x) or _confusable_letters().get(x, x) for x in r)
+
+
+@lru_cache(maxsize=1)
+def _confusable_letters() -> dict[str, str]:
+    """Unicode's confusables (UTS #39, as packaged by ``confusable-homoglyphs``, MIT) that look
+    like one ASCII letter or digit: Armenian "ս" for "u", Cherokee "Ꮯ" for "c", and the other
+    scripts the table above does not name. Thai is never folded here."""
+    import json
+    from importlib import resources
+
+    data = json.loads(
+        resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8")
+    )
+    out: dict[str, str] = {}
+    for ch, alikes in data.items():
+        if len(ch) != 1 or ch.isascii() or "\u0e00" <= ch <= "\u0e7f":
+            continue
+        for a in alikes:
+            c = a["c"]
+            if len(c) == 1 and c.isascii() and c.isalnum():
+                out[ch] = c.lower()
+                break
+    return out
 
 
 def _fold_non_ascii(m: re.Match[str]) -> str:
