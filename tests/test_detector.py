@@ -141,3 +141,16 @@ def test_partial_evidence_is_a_child_beside_an_intent(detector, text, partial):
     ev = analyze(text, detector.lexicon).evidence
     assert _partial_evidence(ev) is partial
     assert not _csa_evidence(ev)  # what the model alone could not say csa on before
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("u13 pack link", "csa"),  # an age bracket beside a pack or link names a collection
+        ("U12 Collection Download Link", "csa"),
+        ("U13 football kit pack download", "benign"),  # a sport silences it
+        ("grade 5 worksheet pack download", "benign"),  # a grade is no bracket
+    ],
+)
+def test_an_age_bracket_beside_a_pack_or_link(detector, text, label):
+    assert detector.classify(text).label == label

@@ -92,3 +92,11 @@ def test_c_match_loop_takes_only_named_tuples(lexicon):
         lexicon.match([object()])
     tokens = lexicon.tokenizer.tokenize("little girl")
     assert lexicon.match(tuple(tokens)) == lexicon.match(tokens) != []
+
+
+def test_a_canonical_spelling_does_not_hide_the_terms_inside_it(lexicon):
+    """ "คลิปเย็ด" is only the canonical of romanised terms: cut as one word it hid "เย็ด"."""
+    from ocsea.text.analysis import analyze
+
+    found = {m.entry.category for m in analyze("คลิปเย็ด เด็ก 12 ขวบ", lexicon).matches}
+    assert "sexual" in found

@@ -7,6 +7,7 @@ from ocsea.text.corpus import CorpusGenerator
 from ocsea.text.detector import Detector
 from ocsea.text.model import LinearModel, ModelError
 from ocsea.text.train import TrainingError, train_model
+from ocsea.text.written import WRITTEN_WEIGHT, written_examples
 
 from .test_cli import run
 
@@ -54,8 +55,13 @@ def test_cli_train_evaluate_round_trip(tmp_path):
     run("text", "corpus", "--out", str(corpus), "--per-label", "300", "--seed", "3")
     model = tmp_path / "m.npz"
     run("text", "train", str(corpus), "--out", str(model), "--seed", "3")
+    rows = corpus.read_text(encoding="utf-8").splitlines()
+    assert rows[0].split("\t") == ["label", "lang", "kind", "template", "text", "weight"]
+    written = [r for r in rows[1:] if r.split("\t")[3].startswith("written:")]
+    assert len(written) == len(written_examples()) > 1000
+    assert {r.split("\t")[5] for r in written} == {f"{WRITTEN_WEIGHT:g}"}
     held = tmp_path / "held.tsv"
-    run("text", "corpus", "--out", str(held), "--per-label", "100", "--seed", "4")
+    run("text", "corpus", "--out", str(held), "--per-label", "100", "--seed", "4", "--no-written")
     out = tmp_path / "eval"
     p = run("text", "evaluate", str(held), "--model", str(model), "--out", str(out))
     metrics = json.loads((out / "metrics.json").read_text())
@@ -71,3 +77,41 @@ def test_cli_train_reports_bad_row(tmp_path):
     data.write_text("text,label\nhello,benign\nworld,maybe\n", encoding="utf-8")
     p = run("text", "train", str(data), "--out", str(tmp_path / "m.npz"), check=False)
     assert p.returncode == 2 and "bad.csv:3" in p.stderr.decode()
+
+
+@pytest.mark.parametrize("weight", ["x", "0", "-1", "nan", "1e9"])
+def test_cli_train_rejects_a_bad_weight(tmp_path, weight):
+    data = tmp_path / "w.tsv"
+    data.write_text(f"text\tlabel\tweight\nhello\tbenign\t1\nworld\tbenign\t{weight}\n")
+    p = run("text", "train", str(data), "--out", str(tmp_path / "m.npz"), check=False)
+    assert p.returncode == 2 and "w.tsv:3" in p.stderr.decode() and "weight" in p.stderr.decode()
+
+
+def test_weights_are_read_and_default_to_one(tmp_path):
+    from ocsea.text.dataset import read_labelled
+
+    data = tmp_path / "w.tsv"
+    data.write_text("text\tlabel\tweight\na\tbenign\t4\nb\tcsa\t\n")
+    assert [r.weight for r in read_labelled(data)] == [4.0, 1.0]
+
+
+def test_written_examples_are_never_evaluated_rows():
+    """The hand-written training examples hold no text of a blind set or the gold set."""
+    import csv
+    from pathlib import Path
+
+    from ocsea.text.normalize import normalize
+
+    def key(t: str) -> str:
+        return normalize(t).replace(" ", "")
+
+    data = Path(__file__).parent / "data"
+    evaluated = set()
+    for path in (data / "blind" / "dev.tsv", data / "blind" / "test.tsv", data / "gold.tsv"):
+        with path.open(encoding="utf-8") as fh:
+            evaluated |= {
+                key(r["text"]) for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+            }
+    written = written_examples()
+    assert {e.label for e in written} == {"csa", "adult", "benign"}
+    assert not [e.text for e in written if key(e.text) in evaluated]

@@ -313,7 +313,7 @@ def train(
     from ocsea.text.train import train_model
 
     rows = read_labelled(data)
-    weights = [1.0] * len(rows)
+    weights = [r.weight for r in rows]  # the base's own weights (`ocsea text corpus` writes some)
     for path in reviews or ():
         reviewed = read_labelled(path)
         rows.extend(reviewed)
@@ -324,7 +324,7 @@ def train(
         model = train_model(
             [r.text for r in rows], [r.label for r in rows], lexicon, c=c, seed=seed,
             progress=lambda n: prog.update(task, advance=n), source=str(data),
-            weights=weights if reviews else None,
+            weights=weights if any(w != 1.0 for w in weights) else None,
         )  # fmt: skip
     path = model.save(out_path)
     err.print(
@@ -419,18 +419,33 @@ def corpus(
     seed: Annotated[
         int, typer.Option(help="Random seed (the same seed gives the same result).")
     ] = 0,
+    with_written: Annotated[
+        bool,
+        typer.Option(
+            "--written/--no-written",
+            help="Add the hand-written examples the shipped model is trained on, as it counts them.",
+        ),
+    ] = True,
 ) -> None:
-    """Generate the synthetic keyword-level training corpus."""
+    """Generate the keyword-level training corpus: synthetic examples, and the hand-written ones
+    the shipped model also learns from, so that an agency's model starts where it does."""
     from ocsea.text.corpus import CorpusGenerator
+    from ocsea.text.written import WRITTEN_WEIGHT, written_examples
 
     examples = CorpusGenerator(seed=seed).generate(per_label)
+    written = written_examples() if with_written else []
     buf = io.StringIO()
     w = csv.writer(buf, delimiter="\t", lineterminator="\n")
-    w.writerow(["label", "lang", "kind", "template", "text"])
+    w.writerow(["label", "lang", "kind", "template", "text", "weight"])
     for e in examples:
-        w.writerow([e.label, e.lang, e.kind, e.template, e.text])
+        w.writerow([e.label, e.lang, e.kind, e.template, e.text, 1])
+    for e in written:
+        w.writerow([e.label, e.lang, e.kind, e.template, e.text, f"{WRITTEN_WEIGHT:g}"])
     out_path.write_text(buf.getvalue(), encoding="utf-8")
-    err.print(f"{len(examples)} examples written to {out_path}")
+    err.print(
+        f"{len(examples) + len(written)} examples written to {out_path}"
+        + (f" ({len(written)} of them hand-written, weight {WRITTEN_WEIGHT:g})" if written else "")
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -24,11 +24,16 @@ class Labelled:
     lang: str = ""
     kind: str = ""  # query | filename | path | title, where the data says
     intent: str = ""  # what the row stands for (a blind set's intent or hard-negative tag)
+    weight: float = 1.0  # how many times the row counts in training (a ``weight`` column)
+
+
+# A row may count at most this many times: a typo of 1e9 would drown every other row.
+MAX_WEIGHT = 1000.0
 
 
 def read_labelled(path: Path | str) -> list[Labelled]:
-    """Read ``text,label[,lang,kind,intent]`` rows; the format follows the file's ending (.csv
-    .tsv .jsonl)."""
+    """Read ``text,label[,lang,kind,intent,weight]`` rows; the format follows the file's ending
+    (.csv .tsv .jsonl)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
@@ -52,10 +57,25 @@ def read_labelled(path: Path | str) -> list[Labelled]:
         if label not in LABELS:
             raise DataError(f"{path}:{lineno}: field 'label' must be one of {list(LABELS)}")
         lang, kind, intent = (_optional(row, k) for k in ("lang", "kind", "intent"))
-        out.append(Labelled(text, label, lang, kind, intent))
+        out.append(Labelled(text, label, lang, kind, intent, _weight(path, lineno, row)))
     if not out:
         raise DataError(f"{path}: no rows")
     return out
+
+
+def _weight(path: Path, lineno: int, row: dict) -> float:
+    value = row.get("weight")
+    if value is None or value == "":
+        return 1.0
+    try:
+        w = float(value)
+    except (TypeError, ValueError):
+        raise DataError(f"{path}:{lineno}: field 'weight' is not a number: {value!r}") from None
+    if not 0 < w <= MAX_WEIGHT:  # also NaN
+        raise DataError(
+            f"{path}:{lineno}: field 'weight' must be above 0 and at most {MAX_WEIGHT:g}"
+        )
+    return w
 
 
 def _optional(row: dict, key: str) -> str:

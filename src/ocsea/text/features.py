@@ -85,6 +85,9 @@ class Evidence(NamedTuple):
     # Community abbreviations at different places: two of them ("cp+pt", "ซีพี/เจบี") are each
     # other's context, as a link or "thai" is for one.
     abbrev_places: int = 0
+    # An age bracket ("u13", "under 13", "12-14yo"): how collections of children's clips are
+    # named, where a single age names one child.
+    bracket: bool = False
 
     @property
     def minor_any(self) -> float:
@@ -122,7 +125,7 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
             best[j] = w
     (code, minor, sexual, exploit, _, _, _, trade, channel, solicit, live, extort, payment,
      hidden, abbrev, school, media, _, abbrev_context) = best  # fmt: skip
-    minor_age = infant = adult = named = False
+    minor_age = infant = adult = named = bracket = False
     min_age = None
     for a in ages:
         if min_age is None or a.low < min_age:
@@ -133,11 +136,12 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
             minor_age = True
             infant = infant or a.high <= 5
             named = named or a.kind != "stated"
+            bracket = bracket or (a.kind == "range" and a.high > a.low)
     return Evidence(
         code, minor, sexual, max(exploit, trade, channel, solicit, live, extort, payment, hidden),
         seen[4], seen[5], seen[6], minor_age, infant, adult, min_age,
         trade, channel, solicit, live, extort, payment, hidden, abbrev, school, media, seen[17],
-        named, abbrev_context, len(abbrev_at),
+        named, abbrev_context, len(abbrev_at), bracket,
     )  # fmt: skip
 
 

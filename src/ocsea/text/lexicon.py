@@ -183,7 +183,8 @@ class Lexicon:
     def __init__(self, entries: Iterable[Entry]) -> None:
         self.entries = list(entries)
         thai_terms = [normalize(e.term).replace(" ", "") for e in self.entries]
-        thai_terms += [e.canonical for e in self.entries if e.canonical]
+        # A canonical spelling is no word of its own unless it is a term: as one it would hide
+        # the terms inside it ("คลิปเย็ด" made one token hid "เย็ด").
         # Codewords are never made by a re-cut: a codeword alone is csa, and "สาย|เด็กเสิร์ฟ"
         # (waiter work) re-cut to "สายเด็ก|เสิร์ฟ", "พี|โดรน" (a drone) to "พีโด|รน".
         prefer = [normalize(e.term).replace(" ", "") for e in self.entries

@@ -332,7 +332,18 @@ def _fold_char(c: str) -> str:
     # Drop combining marks (accents, strike-through and "zalgo" overlays) on non-Thai letters,
     # then fold look-alikes ("ἀ" → "α" → "a").
     r = "".join(x for x in unicodedata.normalize("NFD", r) if not unicodedata.combining(x))
-    return "".join(_HOMOGLYPHS.get(x) or _confusable_letters().get(x, x) for x in r)
+    return "".join(
+        _HOMOGLYPHS.get(x) or _confusable_letters().get(x) or _small_capital(x) for x in r
+    )
+
+
+def _small_capital(c: str) -> str:
+    """ "ᴘ" (LATIN LETTER SMALL CAPITAL P) is "p": Unicode's confusables leave small capitals out
+    (they are smaller than capitals), and they spell whole words ("ᴘʀᴇᴛᴇᴇɴ")."""
+    name = unicodedata.name(c, "")
+    if name.startswith("LATIN LETTER SMALL CAPITAL ") and len(name) == 28:
+        return name[-1].lower()
+    return c
 
 
 @lru_cache(maxsize=1)
@@ -347,14 +358,19 @@ def _confusable_letters() -> dict[str, str]:
         resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8")
     )
     out: dict[str, str] = {}
+
+    def add(ch: str, ascii_char: str) -> None:
+        if len(ch) == 1 and not ch.isascii() and not "\u0e00" <= ch <= "\u0e7f":
+            out.setdefault(ch, ascii_char.lower())
+
+    # The table lists a pair under either character ("ᴘ" is found under "P").
     for ch, alikes in data.items():
-        if len(ch) != 1 or ch.isascii() or "\u0e00" <= ch <= "\u0e7f":
-            continue
         for a in alikes:
             c = a["c"]
             if len(c) == 1 and c.isascii() and c.isalnum():
-                out[ch] = c.lower()
-                break
+                add(ch, c)
+            if len(ch) == 1 and ch.isascii() and ch.isalnum():
+                add(c, ch)
     return out
 
 

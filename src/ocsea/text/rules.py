@@ -107,8 +107,11 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
         ),
         (
             "minor+private-channel",
-            strong_channel and (named_child or (child and ev.media)),
-            "a child or child clips offered in a private group, channel or link",
+            # An age bracket beside a pack, set or link is how collections are named ("u13 pack
+            # link"); a single age or a grade is not ("grade 5 worksheet pack").
+            (strong_channel and (named_child or (child and ev.media)))
+            or (ev.bracket and ev.channel > 0),
+            "a child or child clips offered in a private group, channel, pack or link",
         ),
         (
             "minor+solicitation",
