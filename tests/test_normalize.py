@@ -37,6 +37,9 @@ CASES = [
     ("2023-05-02", "2023 05 02"),
     ("เ ด็ ก ป ร ะ ถ ม", "เด็กประถม"),  # leading and following vowels spread out alone
     ("น_ร_เ_ย_ส", "นรเยส"),
+    ("girl19yo", "girl 19 yo"),  # a number between words is a number ...
+    ("n4kr14n", "nakrian"),  # ... but not inside leetspeak
+    ("pr3t33n", "preteen"),
     ("ᴘʀᴇᴛᴇᴇɴ", "preteen"),  # small capitals, which Unicode's confusables leave out
     ("n\u057dde", "nude"),  # Armenian "ս", folded by Unicode's confusables
     ("", ""),

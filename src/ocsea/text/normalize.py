@@ -378,6 +378,13 @@ def _fold_non_ascii(m: re.Match[str]) -> str:
     return _fold_char(m.group(0))
 
 
+_INNER_NUMBER_RX = re.compile(r"(?<=[a-z])(\d{2,})(?=[a-z])")
+
+
+def _is_number(digits: str) -> bool:
+    return len(set(digits)) > 1
+
+
 def _split_latin_token(tok: str) -> str:
     """Separate numbers from units and words, and undo leetspeak inside words."""
     if tok.isdigit() or tok in _KEEP_TOKENS or _LETTERS_AND_NUMBER_RX.fullmatch(tok):
@@ -395,6 +402,14 @@ def _split_latin_token(tok: str) -> str:
         if w:
             tail = rest[w.end() - len(m.group(1)) - len(m.group(2)) :]
             return " ".join(p for p in (w.group(1), w.group(2), w.group(3), tail) if p)
+    inner = _INNER_NUMBER_RX.search(tok)
+    if inner and _is_number(inner.group(1)):
+        # A number between two words is a number, not leetspeak ("girl19yo" is not
+        # "girli9yo"): two different digits or more ("t33n" and "n00d" are leet), with only
+        # letters on either side ("n4kr14n" is leet throughout).
+        a, b = inner.span(1)
+        if tok[:a].isalpha() and tok[b:].isalpha() and b < len(tok) - 1:
+            return f"{tok[:a]} {tok[a:b]} {tok[b:]}"
     lead = re.match(r"\d+", tok)
     parts: list[str] = []
     core = tok
