@@ -59,6 +59,10 @@ _NO_SUBSTRING = frozenset(
 
 # Categories whose romanised-Thai terms are also found by their spelling skeleton.
 _ROM_CATEGORIES = frozenset(["minor", "grade", "sexual", "live", "solicit", "school"])
+# And these too, for a token that is no English word ("khaai" for ขาย, not "loud" for หลุด).
+_ROM_ANY_CATEGORIES = _ROM_CATEGORIES | frozenset(
+    ["trade", "channel", "extort", "payment", "hidden", "media"]
+)
 
 # Lexicon terms that make a cut of a run-together token risky (``ocsea.text.glued``): a token
 # that reads as well without them is read without them ("kids trip", not "kid strip").
@@ -222,7 +226,7 @@ class Lexicon:
             # Respelt only where a wrong match cannot make evidence beside a child word: codewords
             # only as spelt ("Saylor" is not "sai lo"), and no intent or context words ("loud"
             # and "loot" fold onto หลุด "lud", "lag" onto แลก "laek", "rub" onto รูป "rup").
-            if e.lang == "th-Latn" and key.isascii() and e.category in _ROM_CATEGORIES:
+            if e.lang == "th-Latn" and key.isascii() and e.category in _ROM_ANY_CATEGORIES:
                 rk = rom_skeleton(key)
                 if len(rk) >= MIN_SKELETON:
                     self._rom_index.setdefault(rk, []).append(e)
@@ -342,6 +346,10 @@ class Lexicon:
             rk = rom_skeleton(key) if key.isascii() else key
             if rk != key:
                 hits = self._rom_index.get(rk)
+                if hits and key in english_whole():
+                    # An English word respelt lands on an intent word ("loud" on หลุด "lud",
+                    # "lag" on แลก "laek"): for it only the categories respelt of old count.
+                    hits = [e for e in hits if e.category in _ROM_CATEGORIES] or None
                 kind, factor = "romanised", 0.9
             if hits is None and len(key) >= _MIN_SQUEEZED and _DOUBLE_RX.search(key):
                 # Letters doubled to disguise a word ("poorrnn"); three or more are already
