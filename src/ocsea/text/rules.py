@@ -22,6 +22,9 @@ STRONG_MINOR = 0.7
 # A child word that names a child by itself (เด็ก, dek, ดญ), against one that often does not
 # ("kids" in "kids menu", "girl", "น้อง"): the intent rules want this, or an age or grade.
 VERY_STRONG_MINOR = 0.8
+# Words that state a legal minor ("underage", ผู้เยาว์): they name the child's age as an age
+# or grade would, where "เด็ก" (also a waiter, a junior) or "girl" do not.
+LEGAL_MINOR = 0.9
 SEXUAL_MIN = 0.7  # weak sexual words (hot, sexy, leaked) are left to the model
 STRONG_CHANNEL = 0.8  # private groups, telegram, mega, onion; not "download" or "link"
 
@@ -34,10 +37,10 @@ class RuleHit:
 
 
 def child_of_stated_age(ev: Evidence) -> bool:
-    """A child named by an age or grade: an age with a unit, a grade or group, or any minor age
-    beside a child word ("cam dek ayu 13"). What live shows and "jobs" want, in the rules and for
+    """A child named by an age or grade: an age with a unit, a grade or group, any minor age
+    beside a child word ("cam dek ayu 13"), or a word for a legal minor ("underage"). What live shows and "jobs" want, in the rules and for
     the model alone."""
-    return bool(ev.minor_named or (ev.minor_age and ev.minor > 0))
+    return bool(ev.minor_named or (ev.minor_age and ev.minor > 0) or ev.minor >= LEGAL_MINOR)
 
 
 def evaluate_rules(a: Analysis) -> list[RuleHit]:
