@@ -124,11 +124,21 @@ def _sort_staged(conn) -> None:
             f"INSERT INTO {_SORTED} (pos, {cols}) "
             f"SELECT ROW_NUMBER() OVER (ORDER BY k, seq), {cols} FROM {_ROWS}"
         )
+        # Autovacuum never sees a temporary table: without statistics the planner guessed a
+        # few thousand rows and joined a national-size import row by row.
+        conn.exec_driver_sql(f"ANALYZE {_SORTED}")
 
 
 def _stage(conn, cols: tuple[str, ...], rows: list[tuple]) -> None:
     """Straight to the driver's executemany: the ORM-level parameter processing took 60 % of an
-    import (1 M PDQ hashes: 62 s through SQLAlchemy Core)."""
+    import (1 M PDQ hashes: 62 s through SQLAlchemy Core). PostgreSQL takes them by COPY: its
+    executemany staged 1 M PDQ rows in 12 s."""
+    if conn.dialect.name == "postgresql":
+        with conn.connection.driver_connection.cursor() as cur:
+            with cur.copy(f"COPY {_ROWS} ({', '.join(cols)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
     sql = f"INSERT INTO {_ROWS} ({', '.join(cols)}) VALUES ({_marks(conn, len(cols))})"
     for k in range(0, len(rows), _BATCH):
         conn.exec_driver_sql(sql, rows[k : k + _BATCH])
