@@ -13,6 +13,7 @@ later change to the import cannot change what this migration did.
 """
 
 import hashlib
+import sys
 
 import sqlalchemy as sa
 from alembic import op
@@ -23,6 +24,8 @@ branch_labels = None
 depends_on = None
 
 _BATCH = 10_000
+# A national-size list takes minutes here: say how far it is every this many entries.
+_REPORT = 1_000_000
 
 entries = sa.table(
     "hash_entries",
@@ -55,14 +58,20 @@ def _new_key(row) -> str:
 
 def _rewrite(key_of) -> None:
     conn = op.get_bind()
-    last = 0
+    total = conn.execute(sa.select(sa.func.count()).select_from(entries)).scalar_one()
+    last = done = 0
     while True:
         rows = conn.execute(
             sa.select(entries).where(entries.c.id > last).order_by(entries.c.id).limit(_BATCH)
         ).all()
         if not rows:
+            if total >= _REPORT:
+                print(f"hash list entry keys: {total:,} of {total:,} done", file=sys.stderr)
             return
         last = rows[-1].id
+        done += len(rows)
+        if done % _REPORT < len(rows) and done < total:
+            print(f"hash list entry keys: {done:,} of {total:,} done", file=sys.stderr)
         # Only keys this code made: a key written by hand (tests, other tools) is left alone.
         changes = [{"i": r.id, "k": key_of(r)} for r in rows
                    if r.dedupe_key in (_old_key(r), _new_key(r)) and key_of(r) != r.dedupe_key]  # fmt: skip
