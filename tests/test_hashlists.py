@@ -1,3 +1,4 @@
+import hashlib
 import json
 from pathlib import Path
 
@@ -129,3 +130,18 @@ def test_text_64_digit_lines_can_be_pdq(tmp_path):
     p.write_text("ddcbeead0ca464018b5a84f5daad60beab630cda23a3765921d536ba1deb083a\n")
     (e,) = parse("text", p.read_text(), "p", text_type="pdq")
     assert e.pdq and not e.sha256
+
+
+def test_a_minified_vics_file_exports_in_its_own_order(engine, tmp_path):
+    """A minified VICS file is one line: its entries keep their place by the row's position in
+    the file, not by the line (they came back in key order)."""
+    from ocsea.hashlists.formats import HashEntry
+
+    md5s = [hashlib.md5(str(i).encode()).hexdigest() for i in range(40)]
+    doc = json.loads(to_vics([HashEntry(md5=h) for h in md5s], "v"))
+    path = tmp_path / "min.json"
+    path.write_text(json.dumps(doc, separators=(",", ":")))
+    assert len(path.read_text().splitlines()) == 1
+    import_file(engine, path, "m")
+    assert [e.md5 for e in list_entries(engine, "m")] == md5s
+    assert md5s != sorted(md5s)

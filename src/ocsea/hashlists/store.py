@@ -100,8 +100,11 @@ def _stage_open(conn) -> None:
         if sqlite
         else "CREATE TEMPORARY TABLE IF NOT EXISTS "
     )
-    for table, pos in ((_ROWS, "seq"), (_SORTED, "pos")):
-        conn.exec_driver_sql(f"{create}{table} ({pos} INTEGER PRIMARY KEY, {cols})")
+    for table, pos in (
+        (_ROWS, "seq INTEGER PRIMARY KEY"),
+        (_SORTED, "pos INTEGER PRIMARY KEY, seq INTEGER"),
+    ):
+        conn.exec_driver_sql(f"{create}{table} ({pos}, {cols})")
         conn.exec_driver_sql(f"DELETE FROM {table}")
 
 
@@ -114,7 +117,7 @@ def _stage_close(conn) -> None:
 def _sort_staged(conn) -> None:
     """One sort of the staged rows by key (file order within a key), into a second table read
     twice in that order: reading the staged rows through two sorts cost 132 s of a 10M import."""
-    cols = ", ".join(_ROW_COLS[1:])
+    cols = ", ".join(_ROW_COLS)
     if conn.dialect.name == "sqlite":  # row ids are given in insertion order
         conn.exec_driver_sql(
             f"INSERT INTO {_SORTED} ({cols}) SELECT {cols} FROM {_ROWS} ORDER BY k, seq"
@@ -163,8 +166,8 @@ def _insert_sources(conn, list_id: int, import_id: int) -> int:
     m = _marks(conn, 1)
     floor = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM hash_entry_sources").scalar_one()
     conn.exec_driver_sql(
-        "INSERT INTO hash_entry_sources (entry_id, import_id, line, category, media_id, extra) "
-        f"SELECT e.id, {m}, s.line, s.category, s.media_id, {_as_json(conn, 's.extra')} "
+        "INSERT INTO hash_entry_sources (entry_id, import_id, line, category, media_id, extra, seq) "
+        f"SELECT e.id, {m}, s.line, s.category, s.media_id, {_as_json(conn, 's.extra')}, s.seq "
         f"FROM {_SORTED} s JOIN hash_entries e ON e.list_id = {m} AND e.dedupe_key = s.k "
         "ORDER BY s.pos",
         (import_id, list_id),
@@ -509,18 +512,27 @@ def list_entries(engine: Engine, list_name: str) -> list[HashEntry]:
         lid = conn.execute(select(hash_lists.c.id).where(hash_lists.c.name == list_name)).scalar()
         if lid is None:
             raise HashListError(f"no hash list named {list_name!r}")
+
         # File order: entries are written in key order (_insert_new_entries), so the order is
-        # the line of the row that made each entry, import by import.
-        first_line = (
-            select(func.min(hash_entry_sources.c.line))
-            .where(hash_entry_sources.c.entry_id == hash_entries.c.id,
-                   hash_entry_sources.c.import_id == hash_entries.c.import_id)
-            .scalar_subquery()
-        )  # fmt: skip
+        # the place in its file of the row that made each entry, import by import (its line
+        # where it was imported before sources had a place: a minified VICS file is one line).
+        def first(col):
+            return (
+                select(func.min(col))
+                .where(hash_entry_sources.c.entry_id == hash_entries.c.id,
+                       hash_entry_sources.c.import_id == hash_entries.c.import_id)
+                .scalar_subquery()
+            )  # fmt: skip
+
         rows = conn.execute(
             select(hash_entries)
             .where(hash_entries.c.list_id == lid)
-            .order_by(hash_entries.c.import_id, first_line, hash_entries.c.id)
+            .order_by(
+                hash_entries.c.import_id,
+                first(hash_entry_sources.c.seq),
+                first(hash_entry_sources.c.line),
+                hash_entries.c.id,
+            )
         ).mappings()
         return [
             HashEntry(

@@ -92,6 +92,7 @@ hash_entry_sources = Table(
     Column("category", String(100)),
     Column("media_id", String(200)),
     Column("extra", JSON),
+    Column("seq", Integer),  # the row's place among its file's parsed rows (0014; None before)
     Index("ix_entry_sources_entry", "entry_id"),
 )
 
