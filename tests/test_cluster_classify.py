@@ -321,3 +321,20 @@ def test_a_worker_reads_exactly_its_range(tmp_path):
     job = ClassifyJob(str(path), len(data), None, 0.5, "auto", "jsonl")
     got = [raw for r in cut(data, 7, 1 << 20) for raw in _part_lines(job, r)]
     assert b"".join(got) == data and len(got) == data.count(b"\n") + 1
+
+
+def test_workers_that_differ_from_the_client_are_named():
+    from ocsea.cluster.connect import differences, fingerprint
+
+    mine = fingerprint()
+    assert set(mine) == {"ocsea", "python", "text data"}
+    other = {**mine, "text data": "0" * 12}
+    lines = differences(mine, {"tcp://192.0.2.7:9000": other, "tcp://192.0.2.8:9000": mine})
+    assert lines == [f"tcp://192.0.2.7:9000: text data {'0' * 12} (here {mine['text data']})"]
+
+
+def test_the_workers_of_a_cluster_are_checked(cluster):
+    from ocsea.cluster.connect import check_workers
+
+    _, client = cluster
+    check_workers(client)  # the fixture's workers run this very ocsea: nothing to say

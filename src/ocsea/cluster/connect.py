@@ -3,9 +3,13 @@ started for this command and closed when it ends. Every failure is one ClusterEr
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
+from importlib import resources
 from typing import TYPE_CHECKING
 
 from ocsea.cluster.spec import ClusterError, ClusterSpec, LocalWorkers
@@ -92,4 +96,45 @@ def _remote_client(address: str) -> Iterator[Client]:
                 f"the Dask scheduler at {address} has no workers: start some with "
                 f"`dask worker {address}`"
             ) from None
+        check_workers(client)
         yield client
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> dict[str, str]:
+    """What must be the same on the client and every worker for a run to give what a plain run
+    gives: ocsea's version, Python's, and the shipped lexicon and text model themselves (a
+    worker installed from another checkout labels texts by other words)."""
+    import ocsea
+
+    data = resources.files("ocsea.text").joinpath("data")
+    digest = hashlib.sha256()
+    for name in ("lexicon.tsv", "default-model.npz"):
+        digest.update(data.joinpath(name).read_bytes())
+    return {
+        "ocsea": ocsea.__version__,
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "text data": digest.hexdigest()[:12],
+    }
+
+
+def differences(mine: dict[str, str], theirs: dict[str, dict[str, str]]) -> list[str]:
+    """One line per worker that differs from this client, naming what differs."""
+    out = []
+    for worker, fp in sorted(theirs.items()):
+        diff = [f"{k} {fp.get(k, '?')} (here {v})" for k, v in mine.items() if fp.get(k) != v]
+        if diff:
+            out.append(f"{worker}: " + ", ".join(diff))
+    return out
+
+
+def check_workers(client: Client) -> None:
+    """Every worker runs what this client runs, or a ClusterError naming the ones that do not:
+    a worker with another lexicon or model would label the same text differently."""
+    bad = differences(fingerprint(), client.run(fingerprint))
+    if bad:
+        raise ClusterError(
+            "Dask workers differ from this client, so results could differ from a plain run: "
+            + "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+            + ". Install the same ocsea on every worker."
+        )
