@@ -135,6 +135,7 @@ def check_workers(client: Client) -> None:
     if bad:
         raise ClusterError(
             "Dask workers differ from this client, so results could differ from a plain run: "
-            + "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+            + "; ".join(bad[:5])
+            + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
             + ". Install the same ocsea on every worker."
         )
