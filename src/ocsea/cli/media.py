@@ -413,9 +413,14 @@ def register_scan(app: typer.Typer) -> None:
         video_seconds: Annotated[
             float, typer.Option(min=0, help="Seconds between vPDQ frames (0: every frame).")
         ] = 1.0,
-        workers: Annotated[int, typer.Option(min=1, max=64, help="Hashing processes.")] = max(
-            1, min(2, os.cpu_count() or 1)
-        ),
+        workers: Annotated[
+            int,
+            typer.Option(
+                min=1,
+                max=64,
+                help="Hashing processes (with --dask the cluster's workers hash instead).",
+            ),
+        ] = max(1, min(2, os.cpu_count() or 1)),
         max_distance: Annotated[
             int, typer.Option(min=0, max=63, help="PDQ Hamming distance for a match.")
         ] = 31,
