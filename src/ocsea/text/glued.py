@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import NamedTuple
 
-# Tokens shorter than this are not cut.
+# Tokens shorter than this are not cut, nor longer than this (a run of words that long is no
+# filename's or query's, and the cut's work grows with the length).
 MIN_GLUED = 4
+MAX_GLUED = 48
 # The longest piece tried at any position (the lexicon's longest Latin single-word keys).
 MAX_PIECE = 24
 # What a letter no word covers costs, against 1 for a word: a cut may leave a stray letter
@@ -108,7 +110,9 @@ def cut_glued(
 ) -> list[tuple[int, int]]:
     """The lexicon terms inside a run-together token, as (start, end) spans; none where the
     token is a word itself or no cut is good enough."""
-    if len(text) < MIN_GLUED or not text.isascii() or not text.isalpha() or text in keys:
+    if not MIN_GLUED <= len(text) <= MAX_GLUED or not text.isascii() or not text.isalpha():
+        return []
+    if text in keys:
         return []
     if text in (english_whole() if whole is None else whole):
         return []
