@@ -205,3 +205,15 @@ def test_users_list_shows_failed_logins_and_ingests_are_audited(tmp_path):
                  "AABBCCDDEEFF00112233445566778899,LimeWire,a.jpg,10\n")  # fmt: skip
     assert run("ingest", "p2p", str(f), "--db", db).returncode == 0
     assert '"ingest.p2p"' in run("audit", "export", "--db", db).stdout
+
+
+def test_a_locked_sqlite_database_says_what_to_do():
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from ocsea.cli.common import plain_error
+
+    exc = OperationalError("INSERT ...", {}, sqlite3.OperationalError("database is locked"))
+    msg = plain_error(exc)
+    assert msg is not None and "busy with another write" in msg and "PostgreSQL" in msg
