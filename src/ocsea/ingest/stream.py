@@ -328,7 +328,7 @@ def parsed_chunks(
 ) -> ChunkSource:
     """The row path's chunks, read and parsed here."""
 
-    def source(offset: int, line: int) -> Iterator[ParsedChunk]:
+    def source(offset: int, line: int) -> Generator[ParsedChunk, None, None]:
         for chunk in read_chunks(path, offset, line, chunk_rows):
             errors: list[tuple[int, str]] = []
             records = parse_rows(chunk.rows, parse_row, errors)
