@@ -6,17 +6,25 @@ import getpass
 import json
 import re
 import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ocsea.cli.common import read_only
+from ocsea.cli.common import DaskOption, cluster_client, cluster_spec, read_only
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from ocsea.cluster.spec import ClusterSpec
+    from ocsea.config import ReferralSettings
 
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole (logs, grep)
 out = Console()
@@ -91,19 +99,24 @@ def referrals_import(
     fmt: Annotated[RefFormat, typer.Option("--format", help="Force a format.")] = RefFormat.auto,
     show_warnings: Annotated[bool, typer.Option(help="List unreadable values.")] = False,
     db: DbOption = None,
+    dask: DaskOption = None,
 ) -> None:
     """Import referrals (duplicates are skipped), then link them into cases. Exit code 1 when a
     document or record was rejected; the others are imported."""
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from ocsea.referrals.store import import_documents, read_inputs, rebuild_cases, relink_reason
+    from ocsea.referrals.store import import_documents, rebuild_cases, relink_reason
 
+    spec = cluster_spec(dask)  # a bad --dask ends the command before anything is read
     settings, engine = _ctx(db)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err,
-                  disable=not err.is_terminal, transient=True) as bar:  # fmt: skip
+    with (
+        _documents(files, fmt.value, settings, engine, spec) as docs,
+        Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err,
+                 disable=not err.is_terminal, transient=True) as bar,
+    ):  # fmt: skip
         task = bar.add_task("importing", total=None)
         res = import_documents(
-            engine, read_inputs(files), _actor(), fmt.value, settings,
+            engine, docs, _actor(), fmt.value, settings,
             on_document=lambda name: bar.update(task, description=f"importing {Path(name.split('!')[-1]).name}"),
         )  # fmt: skip
         bar.update(task, description="linking cases")
@@ -129,6 +142,20 @@ def referrals_import(
         err.print(f"{len(res.warnings)} values could not be read (--show-warnings lists them)")
     if res.rejected:
         raise typer.Exit(1)
+
+
+@contextmanager
+def _documents(files: list[Path], fmt: str, settings: ReferralSettings, engine: Engine,
+               spec: ClusterSpec | None) -> Iterator[Iterable]:  # fmt: skip
+    """The documents to import: read here as they are stored, or each read on a Dask worker
+    first (the client still stores and links them)."""
+    from ocsea.referrals.store import read_inputs, read_on_cluster
+
+    if spec is None:
+        yield read_inputs(files)
+        return
+    with cluster_client(spec) as client:
+        yield read_on_cluster(client, engine, read_inputs(files), fmt, settings)
 
 
 @referrals_app.command("list")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,7 +14,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ocsea.cli.common import finish, read_only
+from ocsea.cli.common import DaskOption, cluster_client, cluster_spec, finish, read_only
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from ocsea.cluster.spec import ClusterSpec
+    from ocsea.config import Settings
+    from ocsea.ingest.stream import IngestResult
 
 err = Console(stderr=True, soft_wrap=True)  # error lines stay whole (logs, grep)
 out = Console()
@@ -30,14 +39,19 @@ DbOption = Annotated[
 ]
 
 
-def _ctx(db: str | None):
+def _store(db: str | None) -> tuple[Settings, Engine]:
     from ocsea.config import load_settings
     from ocsea.store.db import make_engine
+
+    settings = load_settings()
+    return settings, make_engine(db or settings.database_url)
+
+
+def _ctx(db: str | None):
     from ocsea.text.detector import Detector
     from ocsea.triage.run import overlay_entries
 
-    settings = load_settings()
-    engine = make_engine(db or settings.database_url)
+    settings, engine = _store(db)
     detector = Detector.load(
         threshold=settings.text_threshold, extra_entries=overlay_entries(engine)
     )
@@ -49,13 +63,49 @@ def _count_lines(path: Path) -> int:
         return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
 
 
-def _run_ingest(kind: str, files: list[Path], db: str | None) -> None:
-    from ocsea.ingest.p2p import ingest_p2p
-    from ocsea.ingest.queries import ingest_queries
+# (file, progress) → what ingesting it did
+Ingest = Callable[[Path, Callable[[int], None]], "IngestResult"]
+
+
+@contextmanager
+def _ingester(
+    kind: str, db: str | None, spec: ClusterSpec | None
+) -> Iterator[tuple[Engine, Ingest]]:
+    """The store, and the ingest of one file: here, or with its rows parsed and classified on
+    a Dask cluster (the detector loads on the workers, not here)."""
+    from ocsea.ingest import p2p, queries
+
+    if spec is None:
+        settings, engine, detector = _ctx(db)
+        fn = p2p.ingest_p2p if kind == "p2p" else queries.ingest_queries
+        yield engine, lambda f, progress: fn(engine, f, detector, settings, progress=progress)
+        return
+    from ocsea.cluster.work import DetectorSpec
+    from ocsea.triage.run import overlay_entries
+
+    settings, engine = _store(db)
+    # The plain run's detector (shipped model, threshold, accepted terms), loaded by the workers.
+    detector = DetectorSpec(None, settings.text_threshold, tuple(overlay_entries(engine)))
+    on_cluster = p2p.ingest_p2p_on_cluster if kind == "p2p" else queries.ingest_queries_on_cluster
+    with cluster_client(spec) as client:
+        yield (
+            engine,
+            lambda f, progress: on_cluster(engine, f, settings, client, detector, progress),
+        )
+
+
+def _run_ingest(kind: str, files: list[Path], db: str | None, dask: str | None = None) -> None:
+    spec = cluster_spec(dask)  # a bad --dask ends the command before anything loads
+    with _ingester(kind, db, spec) as (engine, ingest):
+        done, failed = _ingest_files(kind, files, engine, ingest)
+    finish(done, failed)
+
+
+def _ingest_files(kind: str, files: list[Path], engine: Engine, ingest: Ingest) -> tuple[int, bool]:
+    """Each file ingested, reported and audited: (files that added rows, whether any failed)."""
     from ocsea.ingest.stream import IngestError
     from ocsea.service import audit
 
-    settings, engine, detector = _ctx(db)
     failed = False
     done = 0
     for f in files:
@@ -71,14 +121,7 @@ def _run_ingest(kind: str, files: list[Path], db: str | None) -> None:
                       console=err, disable=not err.is_terminal, transient=True) as prog:  # fmt: skip
             task = prog.add_task("rows", total=total)
             try:
-                fn = ingest_p2p if kind == "p2p" else ingest_queries
-                r = fn(
-                    engine,
-                    f,
-                    detector,
-                    settings,
-                    progress=lambda n, t=task: prog.update(t, advance=n),
-                )
+                r = ingest(f, lambda n, t=task: prog.update(t, advance=n))
             except IngestError as exc:
                 err.print(f"[red]rejected[/] {escape(str(exc))}", highlight=False)
                 failed = True
@@ -97,24 +140,27 @@ def _run_ingest(kind: str, files: list[Path], db: str | None) -> None:
             failed = failed or r.rows_rejected > 0
         audit.record(engine, f"cli:{getpass.getuser()}", f"ingest.{kind}", str(f)[-300:],
                      {"rows": getattr(r, "rows_done", 0), "rejected": getattr(r, "rows_rejected", 0)})  # fmt: skip
-    finish(done, failed)
+    return done, failed
 
 
 @ingest_app.command("p2p")
 def ingest_p2p_cmd(
-    files: Annotated[list[Path], typer.Argument(help="CSV/TSV/JSONL exports.")], db: DbOption = None
+    files: Annotated[list[Path], typer.Argument(help="CSV/TSV/JSONL exports.")],
+    db: DbOption = None,
+    dask: DaskOption = None,
 ) -> None:
     """P2P monitoring exports: timestamp, network, ip, port, guid, client, filename, size, hashes."""
-    _run_ingest("p2p", files, db)
+    _run_ingest("p2p", files, db, dask)
 
 
 @ingest_app.command("queries")
 def ingest_queries_cmd(
     files: Annotated[list[Path], typer.Argument(help="CSV/TSV/JSONL query logs.")],
     db: DbOption = None,
+    dask: DaskOption = None,
 ) -> None:
     """Search-query logs: timestamp, query, session/user id (pseudonymised on ingest), region."""
-    _run_ingest("queries", files, db)
+    _run_ingest("queries", files, db, dask)
 
 
 @ingest_app.command("scan")

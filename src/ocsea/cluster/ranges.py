@@ -42,13 +42,16 @@ class LineBlock:
 Part = ByteRange | LineBlock
 
 
-def split_lines(fh: BinaryIO, parts: int) -> Iterator[ByteRange]:
-    """About ``parts`` ranges of a seekable file covering it exactly, in order, each starting on
+def split_lines(
+    fh: BinaryIO, parts: int, start: int = 0, first_line: int = 1
+) -> Iterator[ByteRange]:
+    """About ``parts`` ranges of a seekable file covering it exactly from ``start`` (a line
+    start, of line ``first_line``: where a resumed ingest goes on), in order, each starting on
     a line start (a long line makes its range longer, and there may be fewer). Lazy: a range is
     given as soon as its end is found."""
     size = fh.seek(0, 2)
-    step = max(1, math.ceil(size / max(1, parts)))
-    start, line = 0, 1
+    step = max(1, math.ceil((size - start) / max(1, parts)))
+    line = first_line
     while start < size:
         end, newlines = _range_end(fh, start, min(start + step, size), size)
         if end == start:  # the file shrank since its size was taken

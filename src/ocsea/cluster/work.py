@@ -1,7 +1,8 @@
 """What a Dask worker runs: classify one part of the input, line by line, exactly as the plain
 command does (``read_lines`` then ``line_output``), and hand back its rendered output. The
-detector is loaded once per worker process and kept for the next parts: tasks carry only what
-loads it (model path, threshold, accepted terms), never the detector itself."""
+detector is loaded once per worker process and kept for the next parts (``cached_detector``,
+also for ``ingest``): tasks carry only what loads it (model path, threshold, accepted terms),
+never the detector itself."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from ocsea.cluster.ranges import ByteRange, LineBlock, Part
 from ocsea.text.dataset import read_lines
@@ -43,7 +44,16 @@ class PartResult:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-_detector: tuple[tuple, Detector] | None = None
+@dataclass(frozen=True, slots=True)
+class DetectorSpec:
+    """What loads a detector on a worker: the tasks carry this, never the detector itself."""
+
+    model: str | None  # absolute path, None for the shipped model
+    threshold: float
+    extra_entries: tuple[Entry, ...] = ()  # analysts' accepted terms, read by the client
+
+
+_detector: tuple[DetectorSpec, Detector] | None = None
 _detector_lock = threading.Lock()
 
 
@@ -66,17 +76,20 @@ def classify_part(job: ClassifyJob, part: Part) -> PartResult:
 
 
 def _cached_detector(job: ClassifyJob) -> Detector:
-    """The detector for this job's model, threshold and terms, loaded once per process (a
-    worker's threads share it: it is thread-safe for reads). One is kept, not one per job: each
-    holds a verdict cache of up to 200,000 texts."""
+    return cached_detector(DetectorSpec(job.model, job.threshold, job.extra_entries))
+
+
+def cached_detector(spec: DetectorSpec) -> Detector:
+    """The detector for this model, threshold and terms, loaded once per process (a worker's
+    threads share it: it is thread-safe for reads) and kept for the next parts. One is kept,
+    not one per spec: each holds a verdict cache of up to 200,000 texts."""
     global _detector
-    key = (job.model, job.threshold, job.extra_entries)
     with _detector_lock:
-        if _detector is None or _detector[0] != key:
+        if _detector is None or _detector[0] != spec:
             loaded = Detector.load(
-                job.model, threshold=job.threshold, extra_entries=job.extra_entries
+                spec.model, threshold=spec.threshold, extra_entries=spec.extra_entries
             )
-            _detector = (key, loaded)
+            _detector = (spec, loaded)
         return _detector[1]
 
 
@@ -90,22 +103,29 @@ def _part_lines(job: ClassifyJob, part: Part) -> Iterator[bytes]:
 def _range_lines(job: ClassifyJob, part: ByteRange) -> Iterator[bytes]:
     """The lines of a byte range of the input file, which this worker must see at the same path
     as the client (a shared mount)."""
-    assert job.source is not None
-    try:
-        fh = open(job.source, "rb")  # noqa: SIM115 (closed below, after the last line)
-    except OSError as exc:
-        raise OSError(f"{_where()} cannot read {job.source} ({exc.strerror}): the input must "
-                      "be readable at the same path on every worker") from None  # fmt: skip
-    with fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size != job.source_size:
-            raise OSError(f"{_where()} sees {job.source} with {size} bytes, the client "
-                          f"{job.source_size}: not the same file")  # fmt: skip
+    assert job.source is not None and job.source_size is not None
+    with open_input(job.source, job.source_size) as fh:
         fh.seek(part.start)
         left = part.size
         while left > 0 and (raw := fh.readline()):
             left -= len(raw)
             yield raw
+
+
+def open_input(source: str, size: int) -> BinaryIO:
+    """The client's input file, opened on this worker: an OSError that says so when it cannot
+    be read here or is not the same size (not the same file)."""
+    try:
+        fh = open(source, "rb")  # noqa: SIM115 (the caller closes it)
+    except OSError as exc:
+        raise OSError(f"{_where()} cannot read {source} ({exc.strerror}): the input must "
+                      "be readable at the same path on every worker") from None  # fmt: skip
+    seen = os.fstat(fh.fileno()).st_size
+    if seen != size:
+        fh.close()
+        raise OSError(f"{_where()} sees {source} with {seen} bytes, the client {size}: not the "
+                      "same file")  # fmt: skip
+    return fh
 
 
 def _where() -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy.engine import Connection, Engine
@@ -14,7 +15,7 @@ from ocsea.config import Settings
 from ocsea.ingest import p2p_columnar
 from ocsea.ingest.columnar import DuckChunk, field_columns, run_columnar
 from ocsea.ingest.rows import P2PRecord, item_key, parse_p2p, resolve_columns
-from ocsea.ingest.signals import ids_by_key, text_signal, with_text_signal
+from ocsea.ingest.signals import Classifier, ids_by_key, text_signal, with_text_signal
 from ocsea.ingest.stream import (
     IngestError,
     IngestResult,
@@ -23,9 +24,15 @@ from ocsea.ingest.stream import (
     header_of,
     insert_for,
     run_ingest,
+    store_chunks,
 )
 from ocsea.store.db import items, observations, sharer_ips, sharers, signals
-from ocsea.text.detector import Detector
+from ocsea.text.detector import Detector, Verdict
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from ocsea.cluster.work import DetectorSpec
 
 # Row path: each chunk's commit writes every index page its sightings touched, so fewer, larger
 # chunks write far less: 1M rows took 52.8 s in chunks of 20k (peak RSS 278 MB), 41.0 s in
@@ -58,12 +65,7 @@ def ingest_p2p(
     columnar: bool | None = None,
 ) -> IngestResult:
     header = header_of(path)
-    cols = resolve_columns(header, settings.p2p_columns)
-    missing = [f for f in ("timestamp", "guid", "filename") if f not in cols]
-    if missing:
-        raise IngestError(
-            f"{path}:1: no column for {', '.join(missing)} (map it in ocsea.toml [ingest.p2p.columns])"
-        )
+    cols = _columns(path, header, settings)
     if columnar is None:
         columnar = settings.ingest_columnar
     if columnar and not path.name.lower().endswith((".jsonl", ".ndjson", ".json")):
@@ -90,6 +92,61 @@ def ingest_p2p(
         engine, path, "p2p", lambda raw: parse_p2p(raw, cols),
         lambda conn, records: _write_chunk(conn, records, detector), progress, chunk_rows,
     )  # fmt: skip
+
+
+def ingest_p2p_on_cluster(
+    engine: Engine,
+    path: Path,
+    settings: Settings,
+    client: Client,
+    detector: DetectorSpec,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """``ingest_p2p`` with the rows parsed, cleaned and their file names classified on Dask
+    workers, in parts of the file; the records are stored here, in file order, as the row path
+    stores its chunks."""
+    from ocsea.cluster.ingest import IngestJob, cluster_chunks
+
+    cols = _columns(path, header_of(path), settings)
+    job = IngestJob(str(path.resolve()), path.stat().st_size, functools.partial(parse_p2p, cols=cols),
+                    prepare_part, detector)  # fmt: skip
+    return store_chunks(engine, path, "p2p", cluster_chunks(client, path, job), _store_part,
+                        progress)  # fmt: skip
+
+
+def _columns(path: Path, header: list[str], settings: Settings) -> dict[str, str]:
+    """Our field → the file's column; an IngestError for a file that cannot be ingested."""
+    cols = resolve_columns(header, settings.p2p_columns)
+    missing = [f for f in ("timestamp", "guid", "filename") if f not in cols]
+    if missing:
+        raise IngestError(
+            f"{path}:1: no column for {', '.join(missing)} (map it in ocsea.toml [ingest.p2p.columns])"
+        )
+    return cols
+
+
+@dataclass
+class P2PPart:
+    """A part of an export as a worker prepared it: summarised as the row path summarises a
+    chunk, and the verdicts on the file names the store classifies (each file's first name)."""
+
+    chunk: ChunkSummary
+    verdicts: dict[str, Verdict]
+
+
+def prepare_part(records: list[P2PRecord], detector: Detector) -> P2PPart:
+    """On a worker: a part's records summarised, the names ``_text_signals`` asks about
+    classified."""
+    chunk = summarise_chunk(records)
+    names = {it.text for it in chunk.by_key.values()}
+    return P2PPart(chunk, {name: detector.classify(name, "filename") for name in names})
+
+
+def _store_part(conn: Connection, part: P2PPart) -> None:
+    """A worker's part stored as the row path stores a chunk."""
+    from ocsea.cluster.ingest import KnownVerdicts
+
+    _store_summary(conn, part.chunk, KnownVerdicts(part.verdicts, "filename"))
 
 
 @dataclass
@@ -225,7 +282,7 @@ def _store_items_and_sharers(
 
 
 def _text_signals(conn: Connection, by_key: dict[str, _Item], item_ids: dict[str, int],
-                  detector: Detector) -> None:  # fmt: skip
+                  detector: Classifier) -> None:  # fmt: skip
     """Text verdicts for files that have none yet (hash signals are matched at triage time,
     against the lists as they are then)."""
     have = with_text_signal(conn, list(item_ids.values()))
@@ -244,25 +301,60 @@ def _text_signals(conn: Connection, by_key: dict[str, _Item], item_ids: dict[str
         )
 
 
+# (row key, (network, GUID), item key, ip, port, seen at): a sighting before its ids are known
+Sighting = tuple[int, tuple[str, str], str, str | None, int | None, datetime]
+
+
+def _sightings(records: list[P2PRecord], keys: list[str]) -> list[Sighting]:
+    return [(r.row_key(), (r.network, r.guid), k, r.ip, r.port, r.seen_at)
+            for r, k in zip(records, keys, strict=True)]  # fmt: skip
+
+
 def _store_record_sightings(
     conn: Connection, records: list[P2PRecord], keys: list[str], item_ids: dict[str, int],
     sharer_ids: dict[tuple[str, str], int],
 ) -> None:  # fmt: skip
-    if records:
-        rows = [(r.row_key(), sharer_ids[(r.network, r.guid)], item_ids[k], r.ip, r.port, r.seen_at)
-                for r, k in zip(records, keys, strict=True)]  # fmt: skip
+    _store_sightings(conn, _sightings(records, keys), item_ids, sharer_ids)
+
+
+def _store_sightings(
+    conn: Connection, sightings: list[Sighting], item_ids: dict[str, int],
+    sharer_ids: dict[tuple[str, str], int],
+) -> None:  # fmt: skip
+    if sightings:
+        rows = [(row_key, sharer_ids[sharer], item_ids[k], ip, port, seen)
+                for row_key, sharer, k, ip, port, seen in sightings]  # fmt: skip
         bulk_insert(conn, observations, OBS_COLUMNS, rows, OBS_CONFLICT)
 
 
-def _write_chunk(conn: Connection, records: list[P2PRecord], detector: Detector) -> None:
-    """The row path: a chunk of parsed records (in file order) stored."""
-    if not records:
-        return
+@dataclass
+class ChunkSummary:
+    """A chunk of parsed records as the store takes them: its files, sharers, sharers'
+    addresses and sightings (every row's keys computed: on a Dask worker, not by the writer)."""
+
+    by_key: dict[str, _Item]
+    by_sharer: dict[tuple[str, str], _Sharer]
+    windows: IpWindows
+    sightings: list[Sighting]
+
+
+def summarise_chunk(records: list[P2PRecord]) -> ChunkSummary:
     by_key, by_sharer, windows, keys = _summarise(records, list(range(len(records))))
-    item_ids, sharer_ids = _store_items_and_sharers(conn, by_key, by_sharer)
-    _store_sharer_ips(conn, windows, sharer_ids)
-    _store_record_sightings(conn, records, keys, item_ids, sharer_ids)
-    _text_signals(conn, by_key, item_ids, detector)
+    return ChunkSummary(by_key, by_sharer, windows, _sightings(records, keys))
+
+
+def _write_chunk(conn: Connection, records: list[P2PRecord], detector: Classifier) -> None:
+    """The row path: a chunk of parsed records (in file order) stored."""
+    if records:
+        _store_summary(conn, summarise_chunk(records), detector)
+
+
+def _store_summary(conn: Connection, chunk: ChunkSummary, detector: Classifier) -> None:
+    """A chunk stored, summarised here or on a Dask worker."""
+    item_ids, sharer_ids = _store_items_and_sharers(conn, chunk.by_key, chunk.by_sharer)
+    _store_sharer_ips(conn, chunk.windows, sharer_ids)
+    _store_sightings(conn, chunk.sightings, item_ids, sharer_ids)
+    _text_signals(conn, chunk.by_key, item_ids, detector)
 
 
 def _naive_to_utc(t: datetime) -> datetime:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -26,7 +26,7 @@ from ocsea.ingest.columnar import (
     utc_time_sql,
 )
 from ocsea.ingest.rows import QueryRecord, clean_text, item_key, parse_query, resolve_columns
-from ocsea.ingest.signals import ids_by_key, text_signal, with_text_signal
+from ocsea.ingest.signals import Classifier, ids_by_key, text_signal, with_text_signal
 from ocsea.ingest.stream import (
     IngestError,
     IngestResult,
@@ -35,9 +35,15 @@ from ocsea.ingest.stream import (
     header_of,
     insert_for,
     run_ingest,
+    store_chunks,
 )
 from ocsea.store.db import items, query_sessions, query_stats, signals
-from ocsea.text.detector import Detector
+from ocsea.text.detector import Detector, Verdict
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from ocsea.cluster.work import DetectorSpec
 
 CHUNK_ROWS = 50_000
 STATS_BATCH = 50_000  # count rows fetched from DuckDB and upserted at a time
@@ -57,17 +63,7 @@ def ingest_queries(
     chunk_rows: int = CHUNK_ROWS,
     columnar: bool | None = None,
 ) -> IngestResult:
-    cols = resolve_columns(header_of(path), settings.query_columns)
-    missing = [f for f in ("timestamp", "query") if f not in cols]
-    if missing:
-        raise IngestError(
-            f"{path}:1: no column for {', '.join(missing)} (map it in ocsea.toml [ingest.queries.columns])"
-        )
-    if "session" in cols and not settings.pseudonym_key:
-        raise IngestError(
-            f"{path}: has session/user ids but no pseudonymisation key: set OCSEA_PSEUDONYM_KEY "
-            "or [pseudonymise] key_file in ocsea.toml"
-        )
+    cols = _columns(path, settings)
     key = settings.pseudonym_key
     if columnar is None:
         columnar = settings.ingest_columnar
@@ -87,6 +83,78 @@ def ingest_queries(
         lambda conn, records: _write_chunk(conn, records, detector, key),
         progress, chunk_rows,
     )  # fmt: skip
+
+
+def ingest_queries_on_cluster(
+    engine: Engine,
+    path: Path,
+    settings: Settings,
+    client: Client,
+    detector: DetectorSpec,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """``ingest_queries`` with the rows parsed, counted, classified and pseudonymised on Dask
+    workers, in parts of the file; the counts are stored here, in file order, as the row path
+    stores its chunks. The pseudonymisation key travels with the parts; raw session ids stay
+    on the workers."""
+    from ocsea.cluster.ingest import IngestJob, cluster_chunks
+
+    cols = _columns(path, settings)
+    job = IngestJob(str(path.resolve()), path.stat().st_size, functools.partial(parse_query, cols=cols),
+                    functools.partial(prepare_part, key=settings.pseudonym_key), detector)  # fmt: skip
+    return store_chunks(engine, path, "queries", cluster_chunks(client, path, job),
+                        _store_part, progress)  # fmt: skip
+
+
+def _columns(path: Path, settings: Settings) -> dict[str, str]:
+    """Our field → the file's column; an IngestError for a file that cannot be ingested."""
+    cols = resolve_columns(header_of(path), settings.query_columns)
+    missing = [f for f in ("timestamp", "query") if f not in cols]
+    if missing:
+        raise IngestError(
+            f"{path}:1: no column for {', '.join(missing)} (map it in ocsea.toml [ingest.queries.columns])"
+        )
+    if "session" in cols and not settings.pseudonym_key:
+        raise IngestError(
+            f"{path}: has session/user ids but no pseudonymisation key: set OCSEA_PSEUDONYM_KEY "
+            "or [pseudonymise] key_file in ocsea.toml"
+        )
+    return cols
+
+
+@dataclass
+class QueryPart:
+    """A part of a query log as a worker prepared it: the counts of its rows, its distinct
+    queries' verdicts, and the pseudonymised sessions behind its flagged queries (the only ones
+    stored)."""
+
+    counts: Counter[tuple[date, str, str]]
+    sessions: dict[str, set[tuple[date, str]]]
+    verdicts: dict[str, Verdict]
+
+
+def prepare_part(records: list[QueryRecord], detector: Detector, key: bytes | None) -> QueryPart:
+    """On a worker: a part's records counted and classified, their sessions pseudonymised."""
+    counts, sessions = aggregate_records(records)
+    verdicts = {q: detector.classify(q, "query") for q in {q for _, q, _ in counts}}
+    flagged = {q for q, v in verdicts.items() if v.label == "csa"}
+    kept: dict[str, set[tuple[date, str]]] = {}
+    if key:
+        pseudo = _pseudonymiser(key)
+        kept = {q: {(d, pseudo(s)) for d, s in sessions[q]} for q in flagged & sessions.keys()}
+    return QueryPart(counts, kept, verdicts)
+
+
+def _store_part(conn: Connection, part: QueryPart) -> None:
+    """A worker's part stored as the row path stores a chunk (its sessions are pseudonyms)."""
+    from ocsea.cluster.ingest import KnownVerdicts
+
+    store_counts(conn, part.counts, part.sessions, KnownVerdicts(part.verdicts, "query"),
+                 _already_pseudonymised)  # fmt: skip
+
+
+def _already_pseudonymised(session: str) -> str:
+    return session
 
 
 def _check(field: str, required: bool, limit: int) -> Callable[[Any], Any]:
@@ -212,13 +280,22 @@ def _write_chunk(
     if not records:
         return
     counts, sessions = aggregate_records(records)
+    store_counts(conn, counts, sessions, detector, _pseudonymiser(key) if key else None)
+
+
+def store_counts(
+    conn: Connection, counts: Counter[tuple[date, str, str]],
+    sessions: dict[str, set[tuple[date, str]]], detector: Classifier,
+    pseudo: Callable[[str], str] | None,
+) -> None:  # fmt: skip
+    """Counts per (day, query, region) added to the store, and the sessions behind the flagged
+    queries (``pseudo``nymised; none stored without it): a chunk parsed here or on a worker."""
     qid, flagged = query_items(conn, {q for _, q, _ in counts}, detector)
     per_item: Counter[tuple[date, int, str]] = Counter()
     for (d, q, g), c in counts.items():
         per_item[(d, qid[q], g)] += c
     insert_stats(conn, [(d, i, g, c) for (d, i, g), c in sorted(per_item.items())])
-    if key:
-        pseudo = _pseudonymiser(key)
+    if pseudo:
         insert_sessions(
             conn, {(d, qid[q], pseudo(s)) for d, q, s in sessions_of(sessions, flagged)}
         )
@@ -249,7 +326,7 @@ def _pseudonymiser(key: bytes) -> Callable[[str], str]:
 
 
 def query_items(
-    conn: Connection, queries: set[str], detector: Detector
+    conn: Connection, queries: set[str], detector: Classifier
 ) -> tuple[dict[str, int], set[str]]:
     """Items and text signals for these queries (each text classified once): (query → item id,
     the queries flagged csa). Both ingest paths store through here and the two inserts below."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -18,6 +18,13 @@ _IN_BATCH = 2000
 # Lexicon categories that indicate live-streaming, or payment and trade (triage factors).
 LIVE_CATEGORIES = frozenset(["live"])
 PAYMENT_CATEGORIES = frozenset(["payment", "trade", "extort"])
+
+
+class Classifier(Protocol):
+    """What storing needs of a detector: a Detector, or the verdicts a Dask worker gave for a
+    part's texts (``ocsea.cluster.ingest.KnownVerdicts``)."""
+
+    def classify(self, text: str, kind: str = "auto") -> Verdict: ...
 
 
 def text_detail(v: Verdict) -> dict[str, Any]:

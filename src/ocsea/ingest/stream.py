@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,8 +66,11 @@ def _format(path: Path) -> str:
     raise IngestError(f"{path}: unknown format; use .csv, .tsv or .jsonl")
 
 
-def read_chunks(path: Path, start_offset: int, start_line: int, chunk_rows: int) -> Iterator[Chunk]:
-    """Rows from ``start_offset`` on (the header is always read from the top)."""
+def read_chunks(
+    path: Path, start_offset: int, start_line: int, chunk_rows: int, end_offset: int | None = None
+) -> Iterator[Chunk]:
+    """Rows from ``start_offset`` on (the header is always read from the top), up to the line
+    start ``end_offset`` if given (a Dask worker's part of the file)."""
     fmt = _format(path)
     with path.open("rb") as fh:
         header: list[str] | None = None
@@ -85,7 +89,7 @@ def read_chunks(path: Path, start_offset: int, start_line: int, chunk_rows: int)
         fh.seek(start_offset)
         lineno = start_line
         rows: list[tuple[int, dict[str, Any] | None, str | None]] = []
-        while True:
+        while end_offset is None or fh.tell() < end_offset:
             raw = fh.readline(MAX_LINE)
             if not raw:
                 break
@@ -300,6 +304,40 @@ def report_errors(errors: list[tuple[int, str]], path: Path, into: list[str]) ->
         into.append(f"{path}:{lineno}: {msg}")
 
 
+@dataclass
+class ParsedChunk:
+    """Consecutive rows of a file, parsed and ready to store: what the writer takes
+    (``payload``: the parsed records, or a Dask worker's summary of them), how many rows that
+    is, the rejected rows as (line, message), and where the chunk ends (the job's offset and
+    line after it)."""
+
+    payload: Any
+    rows_done: int
+    errors: list[tuple[int, str]]
+    end_offset: int
+    end_line: int
+    n_lines: int
+
+
+# (byte offset, line) to go on from → the file's parsed chunks from there, in file order.
+ChunkSource = Callable[[int, int], Generator[ParsedChunk, None, None]]
+
+
+def parsed_chunks(
+    path: Path, parse_row: Callable[[dict[str, Any]], Any], chunk_rows: int
+) -> ChunkSource:
+    """The row path's chunks, read and parsed here."""
+
+    def source(offset: int, line: int) -> Generator[ParsedChunk, None, None]:
+        for chunk in read_chunks(path, offset, line, chunk_rows):
+            errors: list[tuple[int, str]] = []
+            records = parse_rows(chunk.rows, parse_row, errors)
+            yield ParsedChunk(records, len(records), errors, chunk.end_offset, chunk.end_line,
+                              len(chunk.rows))  # fmt: skip
+
+    return source
+
+
 def run_ingest(
     engine: Engine,
     path: Path,
@@ -309,23 +347,37 @@ def run_ingest(
     progress: Progress | None,
     chunk_rows: int,
 ) -> IngestResult:
-    """The loop every ingest shares: skip a finished file, resume after the last committed line,
-    parse each row (a bad one is reported, the rest go on), and commit each chunk with the job's
-    offset in one transaction."""
+    """The row path: chunks read and parsed here, stored by ``store_chunks``."""
+    return store_chunks(engine, path, kind, parsed_chunks(path, parse_row, chunk_rows),
+                        write_chunk, progress)  # fmt: skip
+
+
+def store_chunks(
+    engine: Engine,
+    path: Path,
+    kind: str,
+    chunks: ChunkSource,
+    write_chunk: Callable[[Connection, Any], None],
+    progress: Progress | None,
+) -> IngestResult:
+    """The loop every row ingest shares, wherever its chunks were parsed (here, or on Dask
+    workers): skip a finished file, resume after the last committed line, report bad rows (the
+    rest go on), and commit each chunk with the job's offset in one transaction."""
     result, job_id, offset, line = start_job(engine, kind, path)
     if result.already_done:
         return result
-    for chunk in read_chunks(path, offset, line, chunk_rows):
-        errors: list[tuple[int, str]] = []
-        records = parse_rows(chunk.rows, parse_row, errors)
-        with engine.begin() as conn:
-            if records:
-                write_chunk(conn, records)
-            advance_job(conn, job_id, chunk, len(records), len(errors))
-        result.rows_done += len(records)
-        result.rows_rejected += len(errors)
-        report_errors(errors, path, result.errors)
-        if progress:
-            progress(len(chunk.rows))
+    # closing(): stopped early (an error, an interrupt), the source lets go at once of its file
+    # and of the parts it has in a cluster.
+    with closing(chunks(offset, line)) as parsed:
+        for chunk in parsed:
+            with engine.begin() as conn:
+                if chunk.rows_done:
+                    write_chunk(conn, chunk.payload)
+                advance_job(conn, job_id, chunk, chunk.rows_done, len(chunk.errors))
+            result.rows_done += chunk.rows_done
+            result.rows_rejected += len(chunk.errors)
+            report_errors(chunk.errors, path, result.errors)
+            if progress:
+                progress(chunk.n_lines)
     finish_job(engine, job_id)
     return result

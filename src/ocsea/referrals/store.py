@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from sys import intern
+from typing import TYPE_CHECKING, NamedTuple
 
 import networkx as nx
 from sqlalchemy import Text, bindparam, cast, func, insert, select, tuple_, update
@@ -48,6 +50,9 @@ from ocsea.store.db import (
     sharer_ips,
     sharers,
 )
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 _IN = 500
 log = logging.getLogger(__name__)
@@ -152,8 +157,31 @@ def _known(conn: Connection, refs: list[Referral]) -> tuple[dict, dict]:
     return by_id, by_content
 
 
-def import_documents(engine: Engine, docs: Iterable[tuple[str, bytes | None, str | None]], actor: str,
-                     fmt: str = "auto", settings: ReferralSettings | None = None,
+@dataclass
+class ReadDocument:
+    """A document as a Dask worker read it (``read_document``): its referrals in document
+    order, or why it cannot be read."""
+
+    format: str = ""
+    referrals: list[Referral] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rejected: str | None = None
+
+
+class Document(NamedTuple):
+    """A document to import: its bytes, or why it cannot be read (``read_inputs``); and, when
+    it was read elsewhere (on a Dask worker), what was read, handed to the store as if read
+    here."""
+
+    name: str
+    data: bytes | None
+    why: str | None
+    read: ReadDocument | None = None
+
+
+def import_documents(engine: Engine, docs: Iterable[tuple[str, bytes | None, str | None] | Document],
+                     actor: str, fmt: str = "auto", settings: ReferralSettings | None = None,
                      on_document: Callable[[str], None] | None = None) -> ImportResult:  # fmt: skip
     """Each document in its own transaction: all of its new referrals, or (on error) none. The
     referrals are stored in blocks as they are read, never all built first (`ocsea referrals
@@ -161,7 +189,8 @@ def import_documents(engine: Engine, docs: Iterable[tuple[str, bytes | None, str
     with the relink's own savings; bench/results/bounds.json)."""
     settings = settings or ReferralSettings()
     res = ImportResult()
-    for name, data, why in docs:
+    for doc in docs:
+        name, data, why, read = Document(*doc)
         if on_document:
             on_document(name)
         if data is None:
@@ -178,7 +207,10 @@ def import_documents(engine: Engine, docs: Iterable[tuple[str, bytes | None, str
                     res.documents_already += 1
                     continue
                 writer = _DocumentWriter(conn, name, data, sha, actor, datetime.now(UTC))
-                parsed = _read(name, data, fmt, settings, writer.add)
+                if read is None:
+                    parsed = _read(name, data, fmt, settings, writer.add)
+                else:
+                    parsed = _replay(read, writer.add)
                 writer.finish(parsed.format)
         except _StoreFailed as exc:
             raise exc.__cause__ from None
@@ -212,6 +244,59 @@ def _read(name: str, data: bytes, fmt: str, settings: ReferralSettings,
         log.exception("reading %s", name)
         raise _NotReadable(f"{name}: could not be read ({type(exc).__name__}: {exc}); "
                            "please report this file's format") from exc  # fmt: skip
+
+
+def read_document(fmt: str, settings: ReferralSettings,
+                  doc: tuple[str, bytes | None]) -> ReadDocument | None:  # fmt: skip
+    """On a Dask worker: a document read as ``import_documents`` reads it (None for one sent
+    without its bytes: unreadable, or imported before)."""
+    name, data = doc
+    if data is None:
+        return None
+    refs: list[Referral] = []
+    try:
+        parsed = _read(name, data, fmt, settings, refs.append)
+    except _NotReadable as exc:
+        return ReadDocument(rejected=str(exc))
+    return ReadDocument(parsed.format, refs, parsed.errors, parsed.warnings)
+
+
+def _replay(read: ReadDocument, sink: Callable[[Referral], None]) -> ReadDocument:
+    """A worker's reading handed to the store as the reader hands it: referral by referral, or
+    the document rejected."""
+    if read.rejected is not None:
+        raise _NotReadable(read.rejected)
+    for ref in read.referrals:
+        sink(ref)
+    return read
+
+
+def read_on_cluster(client: Client, engine: Engine,
+                    docs: Iterable[tuple[str, bytes | None, str | None]], fmt: str,
+                    settings: ReferralSettings) -> Iterator[Document]:  # fmt: skip
+    """The documents, in order, each read on a Dask worker (at most a window of them there at
+    once): what ``import_documents`` stores as if it had read them. A document already imported
+    (by its hash) or unreadable is sent without its bytes; workers need no shared mount."""
+    from ocsea.cluster import submit
+    from ocsea.cluster.connect import worker_threads
+
+    held: deque[Document] = deque()
+
+    def to_read() -> Iterator[tuple[str, bytes | None]]:
+        for name, data, why in docs:
+            held.append(Document(name, data, why))
+            known = data is not None and _imported(engine, hashlib.sha256(data).hexdigest())
+            yield name, None if known else data
+
+    window = submit.WINDOW_PER_SLOT * worker_threads(client)
+    for read in submit.ordered_results(client, read_document, (fmt, settings), to_read(), window):
+        yield held.popleft()._replace(read=read)
+
+
+def _imported(engine: Engine, sha: str) -> bool:
+    q = select(referral_documents.c.id).where(referral_documents.c.sha256 == sha)
+    with engine.connect() as conn:
+        return conn.execute(q).first() is not None
 
 
 class _StoreFailed(Exception):
