@@ -338,3 +338,53 @@ def test_the_workers_of_a_cluster_are_checked(cluster):
 
     _, client = cluster
     check_workers(client)  # the fixture's workers run this very ocsea: nothing to say
+
+
+def test_parse_spec_takes_tls():
+    spec = parse_spec("tls://10.0.0.5:8786")
+    assert spec == Scheduler("tls://10.0.0.5:8786") and spec.tls
+    assert not parse_spec("tcp://10.0.0.5:8786").tls
+    with pytest.raises(ClusterError, match="expected tls://HOST:PORT"):
+        parse_spec("tls://host")
+
+
+def test_tls_without_certificates_says_which_settings_are_missing(tmp_path, monkeypatch):
+    for env in connect.TLS_SETTINGS:
+        monkeypatch.delenv(env, raising=False)
+    path = tmp_path / "in.txt"
+    path.write_text("weather today\n", encoding="utf-8")
+    r = invoke(str(path), "--dask", "tls://127.0.0.1:9")
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1
+    assert "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT" in r.stderr
+
+
+def test_a_tls_scheduler_gives_what_a_plain_run_gives(tmp_path):
+    """Mutual TLS: the scheduler takes only a client whose certificate its CA signed, and the
+    texts and verdicts cross the network encrypted."""
+    import dask
+
+    sec = distributed.Security.temporary()
+    path = tmp_path / "in.txt"
+    path.write_text("weather today\npthc 2011\nเด็ก ม.2 ขายคลิป\n", encoding="utf-8")
+    plain = invoke(str(path))
+    with (
+        distributed.LocalCluster(
+            n_workers=1,
+            processes=False,
+            security=sec,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.ERROR,
+        ) as local,
+        dask.config.set(
+            {
+                "distributed.comm.tls.ca-file": sec.tls_ca_file,
+                "distributed.comm.tls.client.cert": sec.tls_client_cert,
+                "distributed.comm.tls.client.key": sec.tls_client_key,
+            }
+        ),
+    ):
+        assert local.scheduler_address.startswith("tls://")
+        r = invoke(str(path), "--dask", local.scheduler_address)
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == plain.stdout

@@ -29,7 +29,7 @@ def dask_client(spec: ClusterSpec) -> Iterator[Client]:
         with _local_client(spec.n) as client:
             yield client
         return
-    with _remote_client(spec.address) as client:
+    with _remote_client(spec.address, spec.tls) as client:
         yield client
 
 
@@ -77,16 +77,33 @@ def _local_client(n: int) -> Iterator[Client]:
         yield client
 
 
+# Where a tls:// client's certificates come from: Dask's own configuration (a YAML file under
+# ~/.config/dask/, or these environment variables), as for `dask scheduler` and `dask worker`.
+TLS_SETTINGS = (
+    "DASK_DISTRIBUTED__COMM__TLS__CA_FILE",
+    "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT",
+    "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY",
+)
+
+
 @contextmanager
-def _remote_client(address: str) -> Iterator[Client]:
+def _remote_client(address: str, tls: bool = False) -> Iterator[Client]:
     from distributed import Client
 
+    if tls:
+        _require_tls_settings(address)
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S)
-    except OSError:  # refused, unknown host, timed out: Dask retries them all until timeout
+    except OSError:  # refused, unknown host, timed out, a TLS handshake refused: retried till timeout
+        hint = (
+            " (with certificates it trusts, and that trust it: the CA and this client's "
+            "certificate and key)"
+            if tls
+            else ""
+        )
         raise ClusterError(
             f"the Dask scheduler at {address} did not answer within {CONNECT_TIMEOUT_S:g} s: "
-            "is it running (`dask scheduler`) and reachable from here?"
+            f"is it running (`dask scheduler`) and reachable from here{hint}?"
         ) from None
     with client:
         try:
@@ -98,6 +115,26 @@ def _remote_client(address: str) -> Iterator[Client]:
             ) from None
         check_workers(client)
         yield client
+
+
+def _require_tls_settings(address: str) -> None:
+    """A tls:// scheduler wants this client's certificate: say where it goes, before Dask says
+    something about an SSL context."""
+    from distributed import Security
+
+    sec = Security()
+    missing = [
+        env
+        for env, value in zip(
+            TLS_SETTINGS, (sec.tls_ca_file, sec.tls_client_cert, sec.tls_client_key), strict=True
+        )
+        if not value
+    ]
+    if missing:
+        raise ClusterError(
+            f"--dask {address}: TLS needs the CA certificate and this client's certificate and "
+            f"key in Dask's configuration; not set: {', '.join(missing)}"
+        )
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 ENV_VAR = "OCSEA_DASK"
-FORMS = "tcp://HOST:PORT (a running Dask scheduler) or local:N (N worker processes here)"
+FORMS = (
+    "tcp://HOST:PORT or tls://HOST:PORT (a running Dask scheduler) or local:N "
+    "(N worker processes here)"
+)
 
 
 class ClusterError(Exception):
@@ -16,7 +19,11 @@ class ClusterError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Scheduler:
-    address: str  # tcp://HOST:PORT
+    address: str  # tcp://HOST:PORT or tls://HOST:PORT
+
+    @property
+    def tls(self) -> bool:
+        return self.address.startswith("tls://")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +35,12 @@ ClusterSpec = Scheduler | LocalWorkers
 
 
 def parse_spec(text: str) -> ClusterSpec:
-    """``tcp://HOST:PORT`` or ``local:N`` (N >= 1); a ClusterError names the accepted forms."""
+    """``tcp://HOST:PORT``, ``tls://HOST:PORT`` or ``local:N`` (N >= 1); a ClusterError names
+    the accepted forms."""
     text = text.strip()
     if text.startswith("local:"):
         return _local(text.removeprefix("local:"))
-    if text.startswith("tcp://"):
+    if text.startswith(("tcp://", "tls://")):
         return _scheduler(text)
     raise ClusterError(f"--dask {text!r}: expected {FORMS}")
 
@@ -54,5 +62,8 @@ def _scheduler(text: str) -> Scheduler:
         port = None
     extra = parts.username or parts.path or parts.query or parts.fragment
     if not parts.hostname or not port or extra:
-        raise ClusterError(f"--dask {text!r}: expected tcp://HOST:PORT, as tcp://10.0.0.5:8786")
+        scheme = parts.scheme or "tcp"
+        raise ClusterError(
+            f"--dask {text!r}: expected {scheme}://HOST:PORT, as {scheme}://10.0.0.5:8786"
+        )
     return Scheduler(text)
