@@ -103,7 +103,13 @@ def _parse_ages_without_gates(text, tokens):
         v = age_parser._WORD_NUMBERS[m.group(1)]
         found.append(age_parser.AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
     for m in age_parser._ORDINAL_GRADE_RX.finditer(text):
-        g = int(m.group(1) or m.group(2))
+        if m.group(3) is not None and not age_parser._has_child_word(tokens):
+            continue
+        g = (
+            int(m.group(1) or m.group(2))
+            if m.group(3) is None
+            else age_parser._ORDINAL_WORDS[m.group(3)]
+        )
         if 1 <= g <= 12:
             found.append(
                 age_parser.AgeMention(g + 5, g + 7, m.start(), m.end(), "grade", m.group(0))
@@ -112,7 +118,7 @@ def _parse_ages_without_gates(text, tokens):
         v = int(m.group(1))
         if 8 <= v < age_parser.ADULT_AGE and not age_parser._counts_something(text, m.end()):
             found.append(
-                age_parser.AgeMention(max(0, v - 4), v - 1, m.start(), m.end(), "range", m.group(0))
+                age_parser.AgeMention(max(0, v - 4), v - 1, m.start(), m.end(), "under", m.group(0))
             )
     for m in age_parser._NOT_YET_RX.finditer(text):
         found.append(age_parser.AgeMention(13, 17, m.start(), m.end(), "range", m.group(0)))

@@ -8,18 +8,26 @@ from hypothesis import strategies as st
 
 from ocsea.text.glued import GlueKey, cut_glued
 
-CHILD = GlueKey(risky=False, child=True, sexual=False, strong=False)
-SEXUAL = GlueKey(risky=True, child=False, sexual=True, strong=False)
-STRONG = GlueKey(risky=True, child=False, sexual=True, strong=True)
-ABBREV = GlueKey(risky=True, child=True, sexual=False, strong=False)
-PLAIN = GlueKey(risky=False, child=False, sexual=False, strong=False)
+CHILD = GlueKey(risky=False, child=True, sexual=False, weight=0.7)
+WEAK_CHILD = GlueKey(risky=False, child=True, sexual=False, weight=0.4)
+SEXUAL = GlueKey(risky=True, child=False, sexual=True, weight=0.7)
+WEAK_SEXUAL = GlueKey(risky=True, child=False, sexual=True, weight=0.4)
+STRONG = GlueKey(risky=True, child=False, sexual=True, weight=0.8)
+ABBREV = GlueKey(risky=True, child=True, sexual=False, weight=0.6)
+TRADE = GlueKey(risky=True, child=False, sexual=False, weight=0.7)
+PLAIN = GlueKey(risky=False, child=False, sexual=False, weight=0.5)
 
 KEYS = {
     "kid": CHILD, "kids": CHILD, "dek": CHILD, "nakrian": CHILD, "porn": SEXUAL,
     "strip": SEXUAL, "fuck": SEXUAL, "xxx": STRONG, "cp": ABBREV, "thai": PLAIN,
-    "vids": PLAIN, "set": PLAIN,
+    "vids": PLAIN, "set": PLAIN, "nong": WEAK_CHILD, "son": WEAK_CHILD, "lak": TRADE,
+    "hot": WEAK_SEXUAL, "child": CHILD, "yng": CHILD,
 }  # fmt: skip
-ENGLISH = {w: 1.0 for w in ("trip", "kids", "kid", "strip", "brain", "me", "io", "phi", "vids")}
+ENGLISH = {
+    w: 1.0
+    for w in ("trip", "kids", "kid", "strip", "brain", "me", "io", "phi", "vids", "eder",
+              "pharyn", "geal")
+}  # fmt: skip
 WHOLE = frozenset({"dickson", "kidney"})
 
 
@@ -43,6 +51,10 @@ def cut(text: str) -> list[str]:
         ("dickson", []),  # an English word is never cut
         ("porn", []),  # a lexicon term is found whole, not here
         ("kidqqqqq", []),  # too many stray letters
+        ("nonglak", []),  # an intent beside a weak child word is a name (Nonglak)
+        ("ederson", []),  # a weak child word inside a name
+        ("hotchild", ["child"]),  # a weak sexual word is not reported
+        ("pharyngeal", []),  # a three-letter child term in the middle of a word
     ],
 )
 def test_cuts(token: str, terms: list[str]) -> None:

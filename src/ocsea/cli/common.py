@@ -62,10 +62,11 @@ def plain_error(exc: BaseException) -> str | None:
         orig = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         if orig == "database is locked":
             # SQLite has one writer at a time: a national-size hash list import holds it for
-            # minutes, longer than the 30 s another writer waits.
-            return ("the database is busy with another write (a hash list import, a scan?) and "
-                    "stayed busy for 30 s: run this again when that ends, or use PostgreSQL "
-                    "for writers at the same time")  # fmt: skip
+            # minutes, longer than another writer waits (or SQLite gives up at once, where two
+            # transactions would deadlock).
+            return ("the database is busy with another write (a hash list import, a scan?): "
+                    "SQLite takes one writer at a time; run this again when that ends, or use "
+                    "PostgreSQL for writers at the same time")  # fmt: skip
         return f"the database cannot be used: {orig}"
     if isinstance(exc, NoSuchModuleError | ArgumentError):
         return (f"not a database URL or path: {exc}. Use a file path, sqlite:///PATH or "

@@ -9,7 +9,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING
 
 from ocsea.cluster.spec import ClusterError, ClusterSpec, LocalWorkers
@@ -125,36 +124,51 @@ def _require_tls_settings(address: str) -> None:
     from distributed import Security
 
     sec = Security()
+    # The key may sit in the certificate's file (one PEM with both), as Dask allows.
     missing = [
-        env
-        for env, value in zip(
-            TLS_SETTINGS, (sec.tls_ca_file, sec.tls_client_cert, sec.tls_client_key), strict=True
-        )
+        env for env, value in zip(TLS_SETTINGS[:2], (sec.tls_ca_file, sec.tls_client_cert), strict=True)
         if not value
-    ]
+    ]  # fmt: skip
     if missing:
         raise ClusterError(
-            f"--dask {address}: TLS needs the CA certificate and this client's certificate and "
-            f"key in Dask's configuration; not set: {', '.join(missing)}"
+            f"--dask {address}: TLS needs the CA certificate and this client's certificate (and "
+            f"its key, unless in the same file) in Dask's configuration; not set: "
+            f"{', '.join(missing)}"
         )
+
+
+# Packages whose versions change verdicts: word lists, look-alike tables, the Thai tokeniser.
+_VERDICT_PACKAGES = ("pythainlp", "nlpo3", "wordfreq", "confusable-homoglyphs")
 
 
 @lru_cache(maxsize=1)
 def fingerprint() -> dict[str, str]:
     """What must be the same on the client and every worker for a run to give what a plain run
-    gives: ocsea's version, Python's, and the shipped lexicon and text model themselves (a
-    worker installed from another checkout labels texts by other words)."""
+    gives: ocsea's Python code and data (every such file of the installed package: a version
+    number does not move with each change), Python's version, and the versions of the packages
+    verdicts depend on."""
+    from importlib import metadata
+    from pathlib import Path
+
     import ocsea
 
-    data = resources.files("ocsea.text").joinpath("data")
+    root = Path(ocsea.__file__).parent
     digest = hashlib.sha256()
-    for name in ("lexicon.tsv", "default-model.npz"):
-        digest.update(data.joinpath(name).read_bytes())
-    return {
-        "ocsea": ocsea.__version__,
+    for path in sorted(root.rglob("*")):
+        # Python and data files: compiled extensions differ by build, not by what they do.
+        if path.is_file() and path.suffix in (".py", ".tsv", ".npz", ".json", ".txt"):
+            digest.update(str(path.relative_to(root)).encode() + b"\0")
+            digest.update(path.read_bytes())
+    out = {
+        "ocsea": f"{ocsea.__version__} ({digest.hexdigest()[:12]})",
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
-        "text data": digest.hexdigest()[:12],
     }
+    for name in _VERDICT_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
 
 
 def differences(mine: dict[str, str], theirs: dict[str, dict[str, str]]) -> list[str]:
@@ -170,7 +184,16 @@ def differences(mine: dict[str, str], theirs: dict[str, dict[str, str]]) -> list
 def check_workers(client: Client) -> None:
     """Every worker runs what this client runs, or a ClusterError naming the ones that do not:
     a worker with another lexicon or model would label the same text differently."""
-    bad = differences(fingerprint(), client.run(fingerprint))
+    answers = client.run(fingerprint, on_error="return")
+    failed = {w: a for w, a in answers.items() if isinstance(a, BaseException)}
+    if failed:
+        worker, exc = sorted(failed.items())[0]
+        raise ClusterError(
+            f"Dask worker {worker} cannot run ocsea ({type(exc).__name__}: {exc}"[:300]
+            + f"){'' if len(failed) == 1 else f', nor {len(failed) - 1} other worker(s)'}: "
+            "install the same ocsea on every worker"
+        )
+    bad = differences(fingerprint(), answers)
     if bad:
         raise ClusterError(
             "Dask workers differ from this client, so results could differ from a plain run: "

@@ -136,7 +136,7 @@ def _stage(conn, cols: tuple[str, ...], rows: list[tuple]) -> None:
     """Straight to the driver's executemany: the ORM-level parameter processing took 60 % of an
     import (1 M PDQ hashes: 62 s through SQLAlchemy Core). PostgreSQL takes them by COPY: its
     executemany staged 1 M PDQ rows in 12 s."""
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         cur = conn.connection.driver_connection.cursor()
         with cur, cur.copy(f"COPY {_ROWS} ({', '.join(cols)}) FROM STDIN") as copy:
             for row in rows:
@@ -516,23 +516,17 @@ def list_entries(engine: Engine, list_name: str) -> list[HashEntry]:
         # File order: entries are written in key order (_insert_new_entries), so the order is
         # the place in its file of the row that made each entry, import by import (its line
         # where it was imported before sources had a place: a minified VICS file is one line).
-        def first(col):
-            return (
-                select(func.min(col))
-                .where(hash_entry_sources.c.entry_id == hash_entries.c.id,
-                       hash_entry_sources.c.import_id == hash_entries.c.import_id)
-                .scalar_subquery()
-            )  # fmt: skip
-
+        # Within one import every source has a place or none does (imported before 0014).
+        first = (
+            select(func.min(func.coalesce(hash_entry_sources.c.seq, hash_entry_sources.c.line)))
+            .where(hash_entry_sources.c.entry_id == hash_entries.c.id,
+                   hash_entry_sources.c.import_id == hash_entries.c.import_id)
+            .scalar_subquery()
+        )  # fmt: skip
         rows = conn.execute(
             select(hash_entries)
             .where(hash_entries.c.list_id == lid)
-            .order_by(
-                hash_entries.c.import_id,
-                first(hash_entry_sources.c.seq),
-                first(hash_entry_sources.c.line),
-                hash_entries.c.id,
-            )
+            .order_by(hash_entries.c.import_id, first, hash_entries.c.id)
         ).mappings()
         return [
             HashEntry(

@@ -232,7 +232,8 @@ _MULTI_GROUP = {("middle", "school"): (11, 14), ("junior", "high"): (12, 15),
                 ("mor", "plai"): (15, 18), ("mo", "plai"): (15, 18),
                 ("ม", "ต้น"): (12, 15), ("ม", "ปลาย"): (15, 18), ("เด็กม", "ต้น"): (12, 15),
                 ("เด็กม", "ปลาย"): (15, 18), ("ป", "ต้น"): (6, 9), ("ป", "ปลาย"): (9, 12),
-                ("เด็กป", "ต้น"): (6, 9), ("เด็กป", "ปลาย"): (9, 12)}  # fmt: skip
+                ("เด็กป", "ต้น"): (6, 9), ("เด็กป", "ปลาย"): (9, 12),
+                ("ประถม", "ต้น"): (6, 9), ("ประถม", "ปลาย"): (9, 12)}  # fmt: skip
 
 
 class AgeMention(NamedTuple):
@@ -240,7 +241,8 @@ class AgeMention(NamedTuple):
     high: int
     start: int  # in the normalised text
     end: int
-    # "age" and "range" (a number with a unit of age: "12yo", "9 ขวบ"), "stated" ("อายุ 12",
+    # "age" and "range" (a number with a unit of age: "12yo", "9 ขวบ"), "under" ("u13", "under
+    # 13": an age bracket, as collections are named), "stated" ("อายุ 12",
     # "age 12": a person's or a thing's), "grade", "group", "child" (a child word and a number)
     kind: str
     text: str
@@ -275,6 +277,8 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
     if "grade" in text:
         for m in _ORDINAL_GRADE_RX.finditer(text):
+            if m.group(3) is not None and not _has_child_word(tokens):
+                continue  # "first grade durian", "second grade steel": a quality, not a class
             g = int(m.group(1) or m.group(2)) if m.group(3) is None else _ORDINAL_WORDS[m.group(3)]
             if 1 <= g <= 12:
                 found.append(AgeMention(g + 5, g + 7, m.start(), m.end(), "grade", m.group(0)))
@@ -290,7 +294,7 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
                 continue  # "ไม่ถึง 10 ครั้ง", "under 10 minutes": not an age
             if 8 <= v < ADULT_AGE:  # "u2" is a band, "u13" an age bracket; "under 18" a notice
                 found.append(
-                    AgeMention(max(0, v - 4), v - 1, m.start(), m.end(), "range", m.group(0))
+                    AgeMention(max(0, v - 4), v - 1, m.start(), m.end(), "under", m.group(0))
                 )
     if "18" in text and ("yet" in text or "yang mai" in text or "ยังไม่" in text):
         for m in _NOT_YET_RX.finditer(text):
@@ -402,29 +406,14 @@ def _prefixed(rx: re.Pattern[str], text: str, kind: str = "age") -> list[AgeMent
     return out
 
 
-# Singular child words: a number before one is an age, not a count ("13 girl", not "3 girls").
-_SINGULAR_CHILD = frozenset(["girl", "boy", "kid", "child", "schoolgirl", "schoolboy"])
-# Words that make the number after them a rank, a size or a part ("top 10 girl names").
-_RANK_BEFORE = frozenset(
-    ["top", "size", "no", "number", "best", "ep", "episode", "vol", "part", "page", "chapter",
-     "season", "level", "lv", "rank", "day", "week", "room", "team", "player"]
-)  # fmt: skip
-
-
 def _number_before_child(text: str, tokens: Sequence[Token], i: int) -> AgeMention | None:
     """A range of ages right before a child word ("11 13 girls"; "12 yo boy" is found by the unit
-    patterns), or one age before a singular one ("13 girl"): the child's age."""
+    patterns): the child's age. A single number before one is a count ("3 girls"), a model or a
+    size ("iphone 13 girl case", "set of 6 girl dolls"), as often as an age."""
     j = i - 1
-    if j < 0 or not tokens[j].text.isdigit() or len(tokens[j].text) > 2:
+    if j < 1 or not tokens[j].text.isdigit() or len(tokens[j].text) > 2:
         return None
-    if j == 0 or not (tokens[j - 1].text.isdigit() and len(tokens[j - 1].text) <= 2):
-        # A single number before a plural is a count ("3 girls", "top 10 girls"); before a
-        # singular it is an age from five on ("1 girl" is one).
-        v = int(tokens[j].text)
-        ranked = j > 0 and tokens[j - 1].text in _RANK_BEFORE
-        if tokens[i].text in _SINGULAR_CHILD and 5 <= v < ADULT_AGE and not ranked:
-            start = tokens[j].start
-            return AgeMention(v, v, start, tokens[i].end, "child", text[start : tokens[i].end])
+    if not (tokens[j - 1].text.isdigit() and len(tokens[j - 1].text) <= 2):
         return None
     low, high = sorted((int(tokens[j - 1].text), int(tokens[j].text)))
     start = tokens[j - 1].start

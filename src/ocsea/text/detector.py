@@ -25,6 +25,9 @@ from ocsea.text.rules import (
 )
 
 DEFAULT_THRESHOLD = 0.5
+# Intent rules the model never overrules: a hidden camera on a child or in a school has no
+# everyday sense (the rule already stays silent for reporting, news and benign senses).
+_NO_VETO = frozenset(["minor+hidden-camera"])
 MODEL_VETO = 0.7  # P(benign) at which the model overrules an intent rule
 # P(csa) at which the model may say csa on partial evidence (``_partial_evidence``). Blind dev
 # set: +15 csa (recall 0.951 -> 0.962) for one benign item; real-world held-out text: one more
@@ -161,7 +164,7 @@ class Detector:
             # reviews can show to be benign in its data: a model confident of that overrules
             # it. Codewords and a child with a sexual term are never overruled. (Blind dev set:
             # 0.7 was the lowest level that lost no csa item the intent rules catch.)
-            rules = [r for r in rules if r.confidence > INTENT_CONFIDENCE]
+            rules = [r for r in rules if r.confidence > INTENT_CONFIDENCE or r.name in _NO_VETO]
         reasons = self._reasons(a)
         for r in rules:
             reasons.append(Reason("rule", r.name, "csa", None, r.confidence, detail=r.description))

@@ -85,9 +85,10 @@ class Evidence(NamedTuple):
     # Community abbreviations at different places: two of them ("cp+pt", "ซีพี/เจบี") are each
     # other's context, as a link or "thai" is for one.
     abbrev_places: int = 0
-    # An age bracket ("u13", "under 13", "12-14yo"): how collections of children's clips are
-    # named, where a single age names one child.
+    # An age bracket ("u13", "under 13"): how collections of children's clips are named, where a
+    # single age names one child (a range, "10-12yrs", is as often a clothing size).
     bracket: bool = False
+    channels: int = 0  # distinct places a pack, set, folder, link or channel word is named at
 
     @property
     def minor_any(self) -> float:
@@ -104,6 +105,7 @@ _SLOTS = (
 )  # fmt: skip
 _SLOT = {c: i for i, c in enumerate(_SLOTS)} | {"grade": 1, "age": -1}
 _ABBREV_SLOT = _SLOT["abbrev"]
+_CHANNEL_SLOT = _SLOT["channel"]
 
 
 def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
@@ -113,12 +115,15 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
     seen = [False] * len(_SLOTS)
     slot = _SLOT
     abbrev_at: set[int] = set()
+    channel_at: set[int] = set()
     for m in matches:
         j = slot[m.entry.category]
         if j < 0:
             continue
         if j == _ABBREV_SLOT:
             abbrev_at.add(m.start)
+        elif j == _CHANNEL_SLOT:
+            channel_at.add(m.start)
         w = m.weight if m.weight >= 0 else -m.weight
         seen[j] = True
         if w > best[j]:
@@ -136,12 +141,12 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
             minor_age = True
             infant = infant or a.high <= 5
             named = named or a.kind != "stated"
-            bracket = bracket or (a.kind == "range" and a.high > a.low)
+            bracket = bracket or a.kind == "under"
     return Evidence(
         code, minor, sexual, max(exploit, trade, channel, solicit, live, extort, payment, hidden),
         seen[4], seen[5], seen[6], minor_age, infant, adult, min_age,
         trade, channel, solicit, live, extort, payment, hidden, abbrev, school, media, seen[17],
-        named, abbrev_context, len(abbrev_at), bracket,
+        named, abbrev_context, len(abbrev_at), bracket, len(channel_at),
     )  # fmt: skip
 
 

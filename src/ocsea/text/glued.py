@@ -26,6 +26,13 @@ UNKNOWN = 2.5
 ENGLISH_WORDS = 40_000
 # A token among this many English words is a word, never cut ("isan", "dickson").
 ENGLISH_WHOLE = 100_000
+# What an English word costs beyond 1, at the rarest of the list; a lexicon term costs 1. A
+# rare word is a worse reason to cut there: "nakrian|me|xxx", not "nakrian|mex|xx".
+RARITY = 0.8
+# What a two-letter English word costs more: "dek|m", not "de|km".
+SHORT = 1.0
+# How much cheaper a cut through a risky term must be than the best cut without one.
+MARGIN = 0.5
 
 
 class GlueKey(NamedTuple):
@@ -34,16 +41,17 @@ class GlueKey(NamedTuple):
     risky: bool  # sexual, codeword, abbreviation or exploitation intent
     child: bool  # a child, grade, codeword or abbreviation term
     sexual: bool
-    strong: bool  # risky even when short and beside English words ("xxx", "sex")
+    weight: float  # the strongest of its entries'
 
 
-# What an English word costs beyond 1, at the rarest of the list; a lexicon term costs 1. A
-# rare word is a worse reason to cut there: "nakrian|me|xxx", not "nakrian|mex|xx".
-RARITY = 0.8
-# What a two-letter English word costs more: "dek|m", not "de|km".
-SHORT = 1.0
-# How much cheaper a cut through a risky term must be than the best cut without one.
-MARGIN = 0.5
+# Two-letter English words that may stand between terms ("nakrian|me|xxx"): the list's other
+# 500 two-letter strings are acronyms ("nt", "mg") that would cover any leftover letters.
+SHORT_WORDS = frozenset(
+    ["a", "i", "am", "an", "as", "at", "be", "by", "do", "go", "he", "if", "in", "is", "it", "me", "my", "no", "of", "on", "or", "so", "to", "up", "us", "we", "st", "nd", "rd", "th"]
+)  # fmt: skip
+# Weights of a strong child term and of a sexual term a cut may report (weaker ones, "son",
+# "nong", "hot", sit inside names and words: "ederson", "nonglak", "hotchild").
+STRONG = 0.7
 
 
 @lru_cache(maxsize=1)
@@ -55,14 +63,15 @@ def english_whole() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def english_words() -> dict[str, float]:
-    """The most frequent English words, letters only, each with what it costs as a piece (a
-    top-40k word is zipf >= 2.74)."""
+    """The most frequent English words of three letters or more (and a few short function
+    words), letters only, each with what it costs as a piece (a top-40k word is zipf >= 2.74)."""
     from wordfreq import top_n_list
 
     words = [w for w in top_n_list("en", ENGLISH_WORDS) if w.isascii() and w.isalpha()]
     return {
         w: 1.0 + RARITY * rank / len(words) + (SHORT if len(w) < 3 else 0.0)
         for rank, w in enumerate(words)
+        if len(w) >= 3 or w in SHORT_WORDS
     }
 
 
@@ -118,22 +127,39 @@ def cut_glued(
         return []
     english = english_words() if english is None else english
     cost, pieces = _best(text, keys, english, True)
-    safe_cost, safe = _best(text, keys, english, False)
-    if safe_cost <= cost + MARGIN:
-        pieces = safe
+    if any(word and keys.get(text[a:b], _NONE).risky for a, b, word in pieces):
+        safe_cost, safe = _best(text, keys, english, False)
+        if safe_cost <= cost + MARGIN:
+            pieces = safe
     stray = sum(b - a for a, b, word in pieces if not word)
     if len(pieces) < 2 or stray > max(1, len(text) // 6):
         return []
     terms = [(a, b, keys[text[a:b]]) for a, b, word in pieces if word and text[a:b] in keys]
     all_terms = len(terms) == len(pieces)
-    # Worth a cut: a child, grade, codeword or abbreviation term of three letters or more, or a
-    # shorter one or a sexual term among lexicon terms only ("cp|thai", "sex|toys"; never
-    # "cp|io" of "cpio" or "brain|fuck": a cut is for finding the child beside the rest).
-    if not any((k.child and b - a >= 3) or (all_terms and (k.child or k.sexual))
-               for a, b, k in terms):  # fmt: skip
+    # Worth a cut: a strong child, grade, codeword or abbreviation term of four letters or more,
+    # or of three at the token's start ("kid|vids", "dek|m"), never one in the middle of a word
+    # ("pharyngeal"); or, among lexicon terms only, any child term or a strong sexual one
+    # ("cp|thai", "sex|toys"). A cut is for finding the child beside the rest: never
+    # "cp|io" of "cpio", "brain|fuck", "por|nt|hip" of a name.
+    strong_child = any(
+        k.child and k.weight >= STRONG and (b - a >= 4 or (b - a == 3 and a == 0))
+        for a, b, k in terms
+    )
+    if not strong_child and not (
+        all_terms and any(k.child or (k.sexual and k.weight >= STRONG) for _, _, k in terms)
+    ):
+        return []
+    # An intent beside only a weak child word is a name ("nong|lak", Nonglak; "nong|khai").
+    if not strong_child and any(k.risky and not k.sexual and not k.child for _, _, k in terms):
         return []
     # A short risky term beside an English word or a stray letter is a piece of another word
     # ("rtcp", "lojban"); "xxx" and "sex" are not.
-    if not all_terms and any(k.risky and not k.strong and b - a <= 3 for a, b, k in terms):
+    if not all_terms and any(
+        k.risky and b - a <= 3 and not (k.sexual and k.weight >= 0.8) for a, b, k in terms
+    ):
         return []
-    return [(a, b) for a, b, _ in terms]
+    # Weak sexual words found inside a token are not reported ("hot|child").
+    return [(a, b) for a, b, k in terms if not (k.sexual and not k.child and k.weight < STRONG)]
+
+
+_NONE = GlueKey(False, False, False, 0.0)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ocsea.text._fast_match import match_tokens
-from ocsea.text.glued import MIN_GLUED, GlueKey, cut_glued, english_whole
+from ocsea.text.glued import MAX_GLUED, MIN_GLUED, GlueKey, cut_glued, english_whole
 from ocsea.text.normalize import normalize
 from ocsea.text.romanised import MIN_SKELETON, rom_skeleton
 from ocsea.text.tokenize import ThaiTokenizer, Token
@@ -72,8 +72,24 @@ _GLUE_CHILD = frozenset(["minor", "grade", "csa_code", "abbrev"])
 
 # Tokens at least this long are looked up with doubled letters made single ("poorrnn").
 _MIN_SQUEEZED = 5
-# Never found squeezed: what silences the rules ("jaang", to hire, is no "jang", to report).
-_NOT_SQUEEZED = frozenset(["intent_safe", "benign_sense", "activity", "adult_context"])
+# Never found squeezed: what silences the rules ("jaang", to hire, is no "jang", to report), and
+# codewords and abbreviations, which sit inside ordinary words ("shotta", "lolli and pops").
+_NOT_SQUEEZED = frozenset(
+    ["intent_safe", "benign_sense", "activity", "adult_context", "csa_code", "abbrev"]
+)
+
+
+def _runs(word: str) -> list[tuple[str, int]]:
+    return [(m.group(1), len(m.group(0))) for m in re.finditer(r"([a-z])\1*", word)]
+
+
+def _doubles(token: str, term: str) -> bool:
+    """The token is the term with letters doubled, never fewer: "poorrnn" is "porn", but
+    "pepping" is no "peeping" (its "ee" is one "e")."""
+    a, b = _runs(token), _runs(term)
+    return len(a) == len(b) and all(x == y and n >= m for (x, n), (y, m) in zip(a, b, strict=True))
+
+
 _DOUBLE_RX = re.compile(r"([a-z])\1+")
 
 # Only tokens this short are remembered: a 10 kB token would pin its copy in a memo.
@@ -181,11 +197,29 @@ def default_lexicon_entries() -> list[Entry]:
     return read_lexicon_file("ocsea/text/data/lexicon.tsv", data)
 
 
+# Categories whose romanised terms' Thai spellings are terms of their own: "liang dek" (to
+# babysit) is an activity, and so is "เลี้ยงเด็ก", which would otherwise read as "เด็ก" + a job.
+_SILENCING = frozenset(["activity", "benign_sense", "intent_safe", "adult_context"])
+
+
+def _with_silencing_canonicals(entries: list[Entry]) -> list[Entry]:
+    terms = {normalize(e.term).replace(" ", "") for e in entries}
+    out = list(entries)
+    for e in entries:
+        c = e.canonical
+        if e.category in _SILENCING and c and re.search("[\u0e00-\u0e7f]", c):
+            key = normalize(c).replace(" ", "")
+            if key not in terms:
+                terms.add(key)
+                out.append(Entry(c, "th", e.category, e.weight, "", e.source))
+    return out
+
+
 class Lexicon:
     """Indexed lexicon: exact keys, Thai skeleton keys and a glued-codeword pattern."""
 
     def __init__(self, entries: Iterable[Entry]) -> None:
-        self.entries = list(entries)
+        self.entries = _with_silencing_canonicals(list(entries))
         thai_terms = [normalize(e.term).replace(" ", "") for e in self.entries]
         # A canonical spelling is no word of its own unless it is a term: as one it would hide
         # the terms inside it ("คลิปเย็ด" made one token hid "เย็ด").
@@ -242,16 +276,30 @@ class Lexicon:
             ):
                 codes.append(key)
         # Latin single-word keys, and whether each is risky, for cutting run-together tokens.
+        # Latin keys for cutting run-together tokens: single words, and benign terms of several
+        # words with their spaces taken out ("kidsmenu" is the benign "kids menu", not "kids").
+        self._glue_index: dict[str, list[Entry]] = {}
+        for key, es in sorted(self.index.items(), key=lambda kv: " " in kv[0]):
+            if " " in key and not all(e.category in _SILENCING for e in es):
+                continue  # a phrase joined up is a word only where it silences ("mptcp")
+            joined = key.replace(" ", "")
+            usable = joined.isascii() and joined.isalpha() and len(joined) >= 2
+            if usable and joined not in _NO_SUBSTRING and joined not in self._glue_index:
+                self._glue_index[joined] = es  # a word's own entries before a phrase's
         self._glue_keys: dict[str, GlueKey] = {
             key: GlueKey(
                 risky=any(e.category in _RISKY_CATEGORIES for e in es),
                 child=any(e.category in _GLUE_CHILD for e in es),
                 sexual=any(e.category == "sexual" for e in es),
-                strong=any(e.category == "sexual" and e.weight >= 0.8 for e in es),
+                weight=max(abs(e.weight) for e in es),
             )
-            for key, es in self.index.items()
-            if key.isascii() and key.isalpha() and len(key) >= 2 and key not in _NO_SUBSTRING
+            for key, es in self._glue_index.items()
         }
+        # A token is cut only where some child, grade, codeword, abbreviation or sexual term
+        # is inside it: one search skips the cut's work for almost every token.
+        gate = sorted((k for k, g in self._glue_keys.items() if g.child or g.sexual),
+                      key=len, reverse=True)  # fmt: skip
+        self._glue_gate = re.compile("|".join(map(re.escape, gate))) if gate else None
         self.code_entries = {
             self.key_of(e.term): e for e in self.entries if e.category == "csa_code"
         }
@@ -259,12 +307,12 @@ class Lexicon:
         self._code_rx = re.compile("|".join(map(re.escape, codes))) if codes else None
         # Latin single-word keys with doubled letters made single ("teen" -> "ten"), for tokens
         # whose letters were doubled to disguise them.
-        self._squeezed: dict[str, list[Entry]] = {}
+        self._squeezed: dict[str, list[tuple[str, list[Entry]]]] = {}
         for key, es in self.index.items():
             if key.isascii() and key.isalpha() and len(key) >= MIN_SKELETON:
-                self._squeezed.setdefault(_DOUBLE_RX.sub(r"\1", key), []).extend(
-                    e for e in es if e.category not in _NOT_SQUEEZED
-                )
+                kept = [e for e in es if e.category not in _NOT_SQUEEZED]
+                if kept and key not in _NO_SUBSTRING:
+                    self._squeezed.setdefault(_DOUBLE_RX.sub(r"\1", key), []).append((key, kept))
         self._memo: dict[str, _FirstToken] = {}
         self._pairs: dict[tuple[str, str], tuple[tuple[Entry, str, float], ...]] = {}
 
@@ -354,7 +402,12 @@ class Lexicon:
             if hits is None and len(key) >= _MIN_SQUEEZED and _DOUBLE_RX.search(key):
                 # Letters doubled to disguise a word ("poorrnn"); three or more are already
                 # one. Never an English word ("committee" is no "comite").
-                hits = self._squeezed.get(_DOUBLE_RX.sub(r"\1", key))
+                hits = [
+                    e
+                    for term, es in self._squeezed.get(_DOUBLE_RX.sub(r"\1", key), ())
+                    if _doubles(key, term)
+                    for e in es
+                ] or None
                 if hits is not None and key in english_whole():
                     hits = None
                 kind, factor = "squeezed", 0.9
@@ -371,16 +424,21 @@ class Lexicon:
                 (m.entry, m.start, m.end, m.kind, m.weight)
                 for m in self._compound_matches(Token(text, 0, len(text), True))
             ]
-        elif not thai and self._code_rx is not None:
-            m = self._code_rx.search(text)
+        elif not thai:
+            m = self._code_rx.search(text) if self._code_rx is not None else None
             if m:
                 e = self.code_entries[m.group(0)]
                 fallback = [(e, m.start(), m.end(), "substring", e.weight * 0.9)]
-            elif not hits and len(text) >= MIN_GLUED:
+            elif (
+                not hits
+                and MIN_GLUED <= len(text) <= MAX_GLUED
+                and self._glue_gate is not None
+                and self._glue_gate.search(text)
+            ):
                 fallback = [
                     (e, a, b, "glued", e.weight)
                     for a, b in cut_glued(text, self._glue_keys)
-                    for e in self.index[text[a:b]]
+                    for e in self._glue_index[text[a:b]]
                 ]
         first = _FirstToken(thai, tuple(hits or ()), kind, factor, extend, tuple(fallback))
         if len(text) <= _MEMO_CHARS:

@@ -333,8 +333,16 @@ def _fold_char(c: str) -> str:
     # then fold look-alikes ("ἀ" → "α" → "a").
     r = "".join(x for x in unicodedata.normalize("NFD", r) if not unicodedata.combining(x))
     return "".join(
-        _HOMOGLYPHS.get(x) or _confusable_letters().get(x) or _small_capital(x) for x in r
+        _HOMOGLYPHS.get(x) or _confusable_letters().get(x) or _digit_value(x) or _small_capital(x)
+        for x in r
     )
+
+
+def _digit_value(c: str) -> str:
+    """A digit of another script by its value ("৪" is 4): what it means, not what it looks like."""
+    if unicodedata.category(c) == "Nd":
+        return str(unicodedata.digit(c, ""))
+    return ""
 
 
 def _small_capital(c: str) -> str:
@@ -346,11 +354,23 @@ def _small_capital(c: str) -> str:
     return c
 
 
+# Scripts whose letters are drawn to look like Latin ones (and the symbol blocks of styled
+# letters). Others are left alone: a Myanmar or Devanagari letter shaped like "o" is a letter of
+# its own script, and a digit of any script is folded by its value, never its shape (Bengali
+# "৪" is 4, not 8).
+_LOOKALIKE_SCRIPTS = (
+    "LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC", "LISU", "MATHEMATICAL",
+    "FULLWIDTH", "SCRIPT", "DOUBLE-STRUCK", "BLACK-LETTER", "CIRCLED", "PARENTHESIZED",
+    "SQUARED", "NEGATIVE", "MODIFIER",
+)  # fmt: skip
+
+
 @lru_cache(maxsize=1)
 def _confusable_letters() -> dict[str, str]:
     """Unicode's confusables (UTS #39, as packaged by ``confusable-homoglyphs``, MIT) that look
-    like one ASCII letter or digit: Armenian "ս" for "u", Cherokee "Ꮯ" for "c", and the other
-    scripts the table above does not name. Thai is never folded here."""
+    like one ASCII letter: Armenian "ս" for "u", Cherokee "Ꮯ" for "c", and the other letters the
+    table above does not name. A letter is never folded to a digit ("б" is not "6": "бабушка"
+    was read as an age), and Thai is never folded here."""
     import json
     from importlib import resources
 
@@ -360,16 +380,21 @@ def _confusable_letters() -> dict[str, str]:
     out: dict[str, str] = {}
 
     def add(ch: str, ascii_char: str) -> None:
-        if len(ch) == 1 and not ch.isascii() and not "\u0e00" <= ch <= "\u0e7f":
-            out.setdefault(ch, ascii_char.lower())
+        if len(ch) != 1 or ch.isascii() or not ascii_char.isalpha():
+            return
+        if not unicodedata.category(ch).startswith("L"):
+            return
+        if not unicodedata.name(ch, "").startswith(_LOOKALIKE_SCRIPTS):
+            return
+        out.setdefault(ch, ascii_char.lower())
 
     # The table lists a pair under either character ("ᴘ" is found under "P").
     for ch, alikes in data.items():
         for a in alikes:
             c = a["c"]
-            if len(c) == 1 and c.isascii() and c.isalnum():
+            if len(c) == 1 and c.isascii() and c.isalpha():
                 add(ch, c)
-            if len(ch) == 1 and ch.isascii() and ch.isalnum():
+            if len(ch) == 1 and ch.isascii() and ch.isalpha():
                 add(c, ch)
     return out
 
@@ -378,6 +403,8 @@ def _fold_non_ascii(m: re.Match[str]) -> str:
     return _fold_char(m.group(0))
 
 
+# Romanised Thai units of age after a number inside a token ("dek11pee").
+_ROMANISED_AGE_UNITS = frozenset(["pee", "pi", "khuap", "kuap", "khuab"])
 _INNER_NUMBER_RX = re.compile(r"(?<=[a-z])(\d{2,})(?=[a-z])")
 
 
@@ -403,13 +430,21 @@ def _split_latin_token(tok: str) -> str:
             tail = rest[w.end() - len(m.group(1)) - len(m.group(2)) :]
             return " ".join(p for p in (w.group(1), w.group(2), w.group(3), tail) if p)
     inner = _INNER_NUMBER_RX.search(tok)
-    if inner and _is_number(inner.group(1)):
+    if inner:
         # A number between two words is a number, not leetspeak ("girl19yo" is not
-        # "girli9yo"): two different digits or more ("t33n" and "n00d" are leet), with only
-        # letters on either side ("n4kr14n" is leet throughout).
+        # "girli9yo"): two different digits or more ("t33n" and "n00d" are leet), or any
+        # digits before a unit of age ("girl11yo", "boy12y"), with only letters on either side
+        # ("n4kr14n" is leet throughout).
         a, b = inner.span(1)
-        if tok[:a].isalpha() and tok[b:].isalpha() and b < len(tok) - 1:
-            return f"{tok[:a]} {tok[a:b]} {tok[b:]}"
+        after = tok[b:]
+        unit = after in AGE_UNITS or after in _ROMANISED_AGE_UNITS
+        if (
+            (_is_number(inner.group(1)) or unit)
+            and tok[:a].isalpha()
+            and after.isalpha()
+            and (len(after) >= 2 or unit)
+        ):
+            return f"{tok[:a]} {tok[a:b]} {after}"
     lead = re.match(r"\d+", tok)
     parts: list[str] = []
     core = tok

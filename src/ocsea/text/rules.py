@@ -22,8 +22,8 @@ STRONG_MINOR = 0.7
 # A child word that names a child by itself (เด็ก, dek, ดญ), against one that often does not
 # ("kids" in "kids menu", "girl", "น้อง"): the intent rules want this, or an age or grade.
 VERY_STRONG_MINOR = 0.8
-# Words that state a legal minor ("underage", ผู้เยาว์): they name the child's age as an age
-# or grade would, where "เด็ก" (also a waiter, a junior) or "girl" do not.
+# Words that state a legal minor ("underage", ผู้เยาว์): for solicitation they name the
+# child's age as an age or grade would, where "เด็ก" (also a waiter, a junior) or "girl" do not.
 LEGAL_MINOR = 0.9
 SEXUAL_MIN = 0.7  # weak sexual words (hot, sexy, leaked) are left to the model
 STRONG_CHANNEL = 0.8  # private groups, telegram, mega, onion; not "download" or "link"
@@ -37,10 +37,10 @@ class RuleHit:
 
 
 def child_of_stated_age(ev: Evidence) -> bool:
-    """A child named by an age or grade: an age with a unit, a grade or group, any minor age
-    beside a child word ("cam dek ayu 13"), or a word for a legal minor ("underage"). What live shows and "jobs" want, in the rules and for
+    """A child named by an age or grade: an age with a unit, a grade or group, or any minor age
+    beside a child word ("cam dek ayu 13"). What live shows and "jobs" want, in the rules and for
     the model alone."""
-    return bool(ev.minor_named or (ev.minor_age and ev.minor > 0) or ev.minor >= LEGAL_MINOR)
+    return bool(ev.minor_named or (ev.minor_age and ev.minor > 0))
 
 
 def evaluate_rules(a: Analysis) -> list[RuleHit]:
@@ -110,15 +110,21 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
         ),
         (
             "minor+private-channel",
-            # An age bracket beside a pack, set or link is how collections are named ("u13 pack
-            # link"); a single age or a grade is not ("grade 5 worksheet pack").
+            # An age bracket beside a pack and a link, or beside clips in a pack, is how
+            # collections are named ("u13 pack link"); a single age, a grade or a clothing size
+            # is not ("grade 5 worksheet pack", "kids pajamas 10-12yrs set").
             (strong_channel and (named_child or (child and ev.media)))
-            or (ev.bracket and ev.channel > 0),
+            or (
+                ev.bracket
+                and (ev.channels >= 2 or (ev.channel and (ev.media or ev.abbrev_context)))
+            ),
             "a child or child clips offered in a private group, channel, pack or link",
         ),
         (
             "minor+solicitation",
-            aged_child and ev.solicit,
+            # A word for a legal minor states the age for "jobs" and meetings ("underage
+            # companion"); not for a live stream, which news of bans names the same way.
+            (aged_child or ev.minor >= LEGAL_MINOR) and ev.solicit,
             "a child age, grade or child term offered for 'jobs', sponsors or meetings",
         ),
         (
