@@ -296,10 +296,13 @@ class Lexicon:
             for key, es in self._glue_index.items()
         }
         # A token is cut only where some child, grade, codeword, abbreviation or sexual term
-        # is inside it: one search skips the cut's work for almost every token.
-        gate = sorted((k for k, g in self._glue_keys.items() if g.child or g.sexual),
-                      key=len, reverse=True)  # fmt: skip
-        self._glue_gate = re.compile("|".join(map(re.escape, gate))) if gate else None
+        # may be inside it: its first three letters (two for a two-letter term) are looked up
+        # at each place, which skips the cut's work for almost every token (a regex of the
+        # terms took 3-8 µs a token, a fifth of the detector's time on unique filenames).
+        self._glue_starts: dict[str, tuple[str, ...]] = {}
+        for k, g in self._glue_keys.items():
+            if g.child or g.sexual:
+                self._glue_starts[k[:3]] = (*self._glue_starts.get(k[:3], ()), k)
         self.code_entries = {
             self.key_of(e.term): e for e in self.entries if e.category == "csa_code"
         }
@@ -429,12 +432,7 @@ class Lexicon:
             if m:
                 e = self.code_entries[m.group(0)]
                 fallback = [(e, m.start(), m.end(), "substring", e.weight * 0.9)]
-            elif (
-                not hits
-                and MIN_GLUED <= len(text) <= MAX_GLUED
-                and self._glue_gate is not None
-                and self._glue_gate.search(text)
-            ):
+            elif not hits and MIN_GLUED <= len(text) <= MAX_GLUED and self._may_glue(text):
                 fallback = [
                     (e, a, b, "glued", e.weight)
                     for a, b in cut_glued(text, self._glue_keys)
@@ -446,6 +444,18 @@ class Lexicon:
                 self._memo.clear()
             self._memo[text] = first
         return first
+
+    def _may_glue(self, text: str) -> bool:
+        """Some child, grade, codeword, abbreviation or sexual term is inside the token, and
+        the token is no English word: only then is a cut worth its work."""
+        if text in english_whole():
+            return False
+        starts = self._glue_starts
+        for i in range(len(text) - 1):
+            keys = starts.get(text[i : i + 3]) or starts.get(text[i : i + 2])
+            if keys and any(text.startswith(k, i) for k in keys):
+                return True
+        return False
 
     def _extend(self, tokens: Sequence[Token], i: int, found: list[Match]) -> bool:
         """Matches of two or more tokens from token i on; whether there was one. A pair of
