@@ -125,3 +125,13 @@ def test_files_of_a_failed_batch_are_scanned_again_on_resume(evidence, tmp_path,
     with ThreadPoolExecutor(2) as pool:
         again = runner.run_scan(root, tmp_path / "out", opts, workers=2, executor=pool)
     assert again.files_hashed_now == 26 and again.files_resumed == 0 and not again.errors
+
+
+def test_workers_that_cannot_see_the_evidence_are_named(cluster, tmp_path):
+    from ocsea.cluster.connect import check_paths
+    from ocsea.cluster.spec import ClusterError
+
+    _, client = cluster
+    check_paths(client, [str(tmp_path)])  # the fixture's workers share this machine's files
+    with pytest.raises(ClusterError, match=r"cannot see .*/not-mounted.*same path on every worker"):
+        check_paths(client, [str(tmp_path / "not-mounted")])

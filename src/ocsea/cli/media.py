@@ -18,7 +18,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ocsea.cli.common import DaskOption, cluster_client, cluster_spec, finish, read_only
+from ocsea.cli.common import (
+    DaskOption,
+    cluster_client,
+    cluster_failed,
+    cluster_spec,
+    finish,
+    read_only,
+)
 from ocsea.match.vpdq import format_meta_file, frames_from_json
 
 if TYPE_CHECKING:
@@ -367,6 +374,7 @@ def _hashed(paths: list[Path], video_seconds: float,
 
     here = os.getcwd()
     with cluster_client(spec) as client:
+        _check_shared(client, spec, paths)
         walk = iter(_walk(paths))
         parts = iter(lambda: [str(p) for p in islice(walk, HASH_BATCH_FILES)], [])
         window = submit.WINDOW_PER_SLOT * worker_threads(client)
@@ -378,8 +386,25 @@ def _hashed(paths: list[Path], video_seconds: float,
                 yield Path(rec["path"]), rec
 
 
+def _check_shared(client, spec: ClusterSpec, paths: list[Path]) -> None:
+    """On a running scheduler, every worker must see the evidence at the same path (a local
+    cluster shares this machine's files)."""
+    from ocsea.cluster.connect import check_paths
+    from ocsea.cluster.spec import ClusterError, Scheduler
+
+    # Only what this machine sees: a path missing here too is reported as any missing file is.
+    seen = [str(p.resolve()) for p in paths if p.exists()]
+    if isinstance(spec, Scheduler) and seen:
+        try:
+            check_paths(client, seen)
+        except ClusterError as exc:
+            cluster_failed(exc)
+
+
 @contextmanager
-def _scan_executor(spec: ClusterSpec | None) -> Iterator[tuple[Executor | None, int]]:
+def _scan_executor(
+    spec: ClusterSpec | None, root: Path | None = None
+) -> Iterator[tuple[Executor | None, int]]:
     """Where the scan's batches run: local processes (None, the ``--workers`` count), or a Dask
     cluster's executor and its task slots; a failed part is retried there (a killed worker)."""
     if spec is None:
@@ -389,6 +414,8 @@ def _scan_executor(spec: ClusterSpec | None) -> Iterator[tuple[Executor | None, 
     from ocsea.cluster.submit import RETRIES
 
     with cluster_client(spec) as client:
+        if root is not None:
+            _check_shared(client, spec, [root])
         yield client.get_executor(retries=RETRIES, pure=False), worker_threads(client)
 
 
@@ -483,7 +510,7 @@ def register_scan(app: typer.Typer) -> None:
                 progress.update(task, advance=b, files=f"{seen['files']}{of}")
 
             spec = cluster_spec(dask)
-            with _scan_executor(spec) as (executor, slots):
+            with _scan_executor(spec, root) as (executor, slots):
                 summary = run_scan(root, out_dir, opts, slots or workers, progress=on_progress,
                                    on_total=on_total, executor=executor)  # fmt: skip
         matcher = Matcher.from_store(_engine(db), max_distance=max_distance, quality_floor=quality)

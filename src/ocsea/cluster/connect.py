@@ -201,3 +201,28 @@ def check_workers(client: Client) -> None:
             + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
             + ". Install the same ocsea on every worker."
         )
+
+
+def _unseen(paths: list[str]) -> list[str]:
+    import os
+
+    return [p for p in paths if not os.path.exists(p)]
+
+
+def check_paths(client: Client, paths: list[str]) -> None:
+    """Every worker sees these paths (the evidence of a scan, the folders to hash), or a
+    ClusterError naming the workers that do not: a worker without the shared mount would fail
+    every part it is given."""
+    answers = client.run(_unseen, paths, on_error="return")
+    blind = {
+        w: a if isinstance(a, list) else [f"({type(a).__name__})"]
+        for w, a in sorted(answers.items())
+        if not isinstance(a, list) or a
+    }
+    if blind:
+        worker, missing = next(iter(blind.items()))
+        more = f", and {len(blind) - 1} other worker(s)" if len(blind) > 1 else ""
+        raise ClusterError(
+            f"Dask worker {worker} cannot see {missing[0]}{more}: the evidence must be mounted at "
+            "the same path on every worker"
+        )
