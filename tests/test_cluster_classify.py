@@ -5,7 +5,6 @@ import io
 import logging
 import os
 import random
-import signal
 import subprocess
 import sys
 from unittest import mock
@@ -20,6 +19,8 @@ from ocsea.cluster import connect, ranges, submit
 from ocsea.cluster.ranges import ByteRange, line_blocks, split_lines
 from ocsea.cluster.spec import ClusterError, LocalWorkers, Scheduler, parse_spec
 from ocsea.text.dataset import read_lines
+
+from .cluster_faults import kill_after_three_results
 
 distributed = pytest.importorskip("distributed")
 
@@ -124,32 +125,13 @@ def test_a_worker_killed_mid_run_costs_a_retry_not_a_line(cluster, tmp_path, mon
     path = tmp_path / "big.txt"
     path.write_bytes(mixed_lines(12_000, seed=4))
     monkeypatch.setattr(submit, "MAX_PART_BYTES", 16_384)  # some 50 parts, 4 in the cluster
-    killed: list[int] = []
-    written = [0]
-    taken = submit.ordered_results
-
-    def killing_after_three(*args, **kwargs):
-        for result in taken(*args, **kwargs):
-            written[0] += 1
-            if written[0] == 3:
-                killed.append(kill_a_busy_worker(client))
-            yield result
-
     plain = invoke(str(path), "-f", "jsonl")
-    monkeypatch.setattr(submit, "ordered_results", killing_after_three)
+    killed, written = kill_after_three_results(monkeypatch, client)
     dask = invoke(str(path), "-f", "jsonl", "--dask", address)
     same_run(plain, dask)
     assert killed and written[0] > 3 + 2 * submit.WINDOW_PER_SLOT * 2  # most parts came after
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
     assert killed[0] not in client.run(os.getpid).values()
-
-
-def kill_a_busy_worker(client) -> int:
-    busy = [addr for addr, keys in client.processing().items() if keys]
-    assert busy, "no part in the cluster: the input is too small for this test"
-    pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
-    os.kill(pid, signal.SIGKILL)
-    return pid
 
 
 def test_a_worker_seeing_another_file_stops_the_run_in_one_line(cluster, tmp_path, monkeypatch):

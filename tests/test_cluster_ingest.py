@@ -25,6 +25,7 @@ from ocsea.text.detector import Detector
 
 from . import test_columnar as q_log
 from . import test_p2p_columnar as p2p_log
+from .cluster_faults import kill_after_three_results
 from .test_cluster_classify import ENGLISH, THAI
 
 distributed = pytest.importorskip("distributed")
@@ -249,19 +250,8 @@ def test_a_worker_killed_mid_ingest_costs_a_retry_not_a_row(cluster, tmp_path, m
     path = tmp_path / "big.csv"
     q_log.write_log(path, [*unique_queries(rng, 9000), b"yesterday,weather,s1,bkk"])
     monkeypatch.setattr(cluster_ingest, "PART_BYTES", 16_384)  # some 35 parts, 4 in the cluster
-    killed: list[int] = []
-    written = [0]
-    taken = submit.ordered_results
-
-    def killing_after_three(*args, **kwargs):
-        for result in taken(*args, **kwargs):
-            written[0] += 1
-            if written[0] >= 3 and not killed and (pid := kill_a_busy_worker(client)):
-                killed.append(pid)
-            yield result
-
     plain = ingest("queries", path, tmp_path / "plain.db")
-    monkeypatch.setattr(submit, "ordered_results", killing_after_three)
+    killed, written = kill_after_three_results(monkeypatch, client)
     dask = ingest("queries", path, tmp_path / "dask.db", "--dask", address)
     same_run(plain, dask)
     assert "9000 rows ingested, 1 rejected" in dask.stderr
@@ -269,18 +259,6 @@ def test_a_worker_killed_mid_ingest_costs_a_retry_not_a_row(cluster, tmp_path, m
     assert killed and written[0] > 3 + 2 * submit.WINDOW_PER_SLOT * 2  # most parts came after
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
     assert killed[0] not in client.run(os.getpid).values()
-
-
-def kill_a_busy_worker(client) -> int | None:
-    """The process id of a worker killed while it had a part, or None when none had one."""
-    import signal
-
-    busy = [addr for addr, keys in client.processing().items() if keys]
-    if not busy:
-        return None
-    pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
-    os.kill(pid, signal.SIGKILL)
-    return pid
 
 
 def test_a_worker_seeing_another_file_stops_the_ingest_in_one_line(

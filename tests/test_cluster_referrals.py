@@ -13,7 +13,8 @@ from ocsea.cluster import submit
 from ocsea.demo.referrals import make_referrals
 from ocsea.referrals import store
 
-from .test_cluster_ingest import contents, kill_a_busy_worker, not_here, same_run
+from .cluster_faults import kill_after_three_results
+from .test_cluster_ingest import contents, not_here, same_run
 
 distributed = pytest.importorskip("distributed")
 
@@ -75,20 +76,9 @@ def test_a_worker_killed_mid_import_costs_a_retry_not_a_document(cluster, tmp_pa
     folders = [
         make_referrals(tmp_path / f"set{i}", seed=i, singletons=300).folder for i in range(3)
     ]
-    killed: list[int] = []
-    taken_n = [0]
-    taken = submit.ordered_results
-
-    def killing_after_three(*args, **kwargs):
-        for result in taken(*args, **kwargs):
-            taken_n[0] += 1
-            if taken_n[0] >= 3 and not killed and (pid := kill_a_busy_worker(client)):
-                killed.append(pid)
-            yield result
-
     plain = referrals_import(tmp_path / "plain.db", *map(str, folders))
     assert plain.exit_code == 1 and "duplicates" in plain.stdout
-    monkeypatch.setattr(submit, "ordered_results", killing_after_three)
+    killed, taken_n = kill_after_three_results(monkeypatch, client)
     dask = referrals_import(tmp_path / "dask.db", *map(str, folders), "--dask", address)
     same_run(plain, dask)
     same_store(tmp_path / "dask.db", tmp_path / "plain.db")

@@ -16,7 +16,7 @@ from ocsea.cli.app import app
 from ocsea.scan import runner
 from ocsea.scan.worker import ScanOptions
 
-from .test_cluster_classify import kill_a_busy_worker
+from .cluster_faults import kill_after
 
 distributed = pytest.importorskip("distributed")
 
@@ -83,8 +83,7 @@ def test_a_worker_killed_mid_scan_costs_a_retry_not_a_file(
 
     def kill_after_three(files: int, _bytes: int) -> None:
         done[0] += files
-        if done[0] == 3:
-            killed.append(kill_a_busy_worker(client))
+        kill_after(client, done[0], killed)
 
     executor = client.get_executor(retries=3, pure=False)
     dask = runner.run_scan(tmp_path / "case" / evidence, tmp_path / "dask", opts, workers=2,
