@@ -18,7 +18,7 @@ from typing import NamedTuple
 from ocsea.text._fast_match import match_tokens
 from ocsea.text.glued import MAX_GLUED, MIN_GLUED, GlueKey, cut_glued, english_whole
 from ocsea.text.normalize import normalize
-from ocsea.text.romanised import MIN_SKELETON, rom_skeleton
+from ocsea.text.romanised import MIN_SKELETON, rom_skeleton, single_letters
 from ocsea.text.tokenize import ThaiTokenizer, Token
 
 # What a text is about, one intent at a time: the rules combine a child indication with one of
@@ -89,8 +89,6 @@ def _doubles(token: str, term: str) -> bool:
     a, b = _runs(token), _runs(term)
     return len(a) == len(b) and all(x == y and n >= m for (x, n), (y, m) in zip(a, b, strict=True))
 
-
-_DOUBLE_RX = re.compile(r"([a-z])\1+")
 
 # Only tokens this short are remembered: a 10 kB token would pin its copy in a memo.
 _MEMO_CHARS = 64
@@ -275,7 +273,6 @@ class Lexicon:
                 and key not in _NO_SUBSTRING
             ):
                 codes.append(key)
-        # Latin single-word keys, and whether each is risky, for cutting run-together tokens.
         # Latin keys for cutting run-together tokens: single words, and benign terms of several
         # words with their spaces taken out ("kidsmenu" is the benign "kids menu", not "kids").
         self._glue_index: dict[str, list[Entry]] = {}
@@ -315,7 +312,7 @@ class Lexicon:
             if key.isascii() and key.isalpha() and len(key) >= MIN_SKELETON:
                 kept = [e for e in es if e.category not in _NOT_SQUEEZED]
                 if kept and key not in _NO_SUBSTRING:
-                    self._squeezed.setdefault(_DOUBLE_RX.sub(r"\1", key), []).append((key, kept))
+                    self._squeezed.setdefault(single_letters(key), []).append((key, kept))
         self._memo: dict[str, _FirstToken] = {}
         self._pairs: dict[tuple[str, str], tuple[tuple[Entry, str, float], ...]] = {}
 
@@ -402,12 +399,16 @@ class Lexicon:
                     # "lag" on แลก "laek"): for it only the categories respelt of old count.
                     hits = [e for e in hits if e.category in _ROM_CATEGORIES] or None
                 kind, factor = "romanised", 0.9
-            if hits is None and len(key) >= _MIN_SQUEEZED and _DOUBLE_RX.search(key):
+            if (
+                hits is None
+                and len(key) >= _MIN_SQUEEZED
+                and (single := single_letters(key)) != key
+            ):
                 # Letters doubled to disguise a word ("poorrnn"); three or more are already
                 # one. Never an English word ("committee" is no "comite").
                 hits = [
                     e
-                    for term, es in self._squeezed.get(_DOUBLE_RX.sub(r"\1", key), ())
+                    for term, es in self._squeezed.get(single, ())
                     if _doubles(key, term)
                     for e in es
                 ] or None

@@ -48,6 +48,12 @@ _FINAL = {"b": "p", "d": "t"}
 _DOUBLE_RX = re.compile(r"([a-z])\1+")
 
 
+def single_letters(text: str) -> str:
+    """Doubled Latin letters made one ("poorrnn" -> "porn"): a fold of the skeleton, and the
+    lexicon's lookup of words disguised by doubling."""
+    return _DOUBLE_RX.sub(r"\1", text)
+
+
 @lru_cache(maxsize=65536)
 def rom_skeleton(text: str) -> str:
     """The skeleton of a romanised Thai word or phrase: lower-case ASCII letters and digits.
@@ -69,5 +75,5 @@ def _fold(s: str) -> str:
     s = _ASPIRATE_RX.sub("", s)
     s = _G_RX.sub("k", s).replace("v", "w")
     s = _FINAL_RX.sub(lambda m: _FINAL[m.group(0)], s)
-    s = _DOUBLE_RX.sub(r"\1", s)
+    s = single_letters(s)
     return s.removesuffix("h") if len(s) > 1 else s
