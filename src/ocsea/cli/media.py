@@ -18,14 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ocsea.cli.common import (
-    DaskOption,
-    cluster_client,
-    cluster_failed,
-    cluster_spec,
-    finish,
-    read_only,
-)
+from ocsea.cli.common import DaskOption, cluster_client, cluster_spec, finish, read_only
 from ocsea.match.vpdq import format_meta_file, frames_from_json
 
 if TYPE_CHECKING:
@@ -388,17 +381,15 @@ def _hashed(paths: list[Path], video_seconds: float,
 
 def _check_shared(client, spec: ClusterSpec, paths: list[Path]) -> None:
     """On a running scheduler, every worker must see the evidence at the same path (a local
-    cluster shares this machine's files)."""
+    cluster shares this machine's files). Called inside ``cluster_client``, which ends the
+    command in one line on the ClusterError of a worker that does not."""
     from ocsea.cluster.connect import check_paths
-    from ocsea.cluster.spec import ClusterError, Scheduler
+    from ocsea.cluster.spec import Scheduler
 
     # Only what this machine sees: a path missing here too is reported as any missing file is.
     seen = [str(p.resolve()) for p in paths if p.exists()]
     if isinstance(spec, Scheduler) and seen:
-        try:
-            check_paths(client, seen)
-        except ClusterError as exc:
-            cluster_failed(exc)
+        check_paths(client, seen)
 
 
 @contextmanager

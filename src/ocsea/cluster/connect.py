@@ -93,9 +93,8 @@ def _remote_client(address: str, tls: bool = False) -> Iterator[Client]:
         _require_tls_settings(address)
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S)
-    except (
-        OSError
-    ):  # refused, unknown host, timed out, a TLS handshake refused: retried till timeout
+    # Refused, unknown host, timed out, a TLS handshake refused: Dask retries them till timeout.
+    except OSError:
         hint = (
             " (with certificates it trusts, and that trust it: the CA and this client's "
             "certificate and key)"
