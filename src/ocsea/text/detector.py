@@ -28,7 +28,7 @@ DEFAULT_THRESHOLD = 0.5
 # Intent rules the model never overrules: a hidden camera on a child or in a school has no
 # everyday sense (the rule already stays silent for reporting, news and benign senses).
 _NO_VETO = frozenset(["minor+hidden-camera"])
-MODEL_VETO = 0.7  # P(benign) at which the model overrules an intent rule
+MODEL_VETO = 0.8  # P(benign) at which the model overrules an intent rule
 # P(csa) at which the model may say csa on partial evidence (``_partial_evidence``). Blind dev
 # set: 0.7 gained 15 csa (recall 0.951 -> 0.962) for one benign item; 0.5 (the threshold: partial
 # evidence is then reason enough) three more, with no benign or adult item of the dev set and no
@@ -164,7 +164,8 @@ class Detector:
             # An intent rule reads everyday words ("ขาย", "live", "รับงาน") that an agency's
             # reviews can show to be benign in its data: a model confident of that overrules
             # it. Codewords and a child with a sexual term are never overruled. (Blind dev set:
-            # 0.7 was the lowest level that lost no csa item the intent rules catch.)
+            # at 0.7 the model overruled two price lists of children's clips; 0.8 loses none,
+            # and no benign, adult or real-world line is flagged the more.)
             rules = [r for r in rules if r.confidence > INTENT_CONFIDENCE or r.name in _NO_VETO]
         reasons = self._reasons(a)
         for r in rules:
