@@ -102,11 +102,15 @@ _GRADE_PREFIX = {
     "ป": (5, 7), "ประถม": (5, 7), "prathom": (5, 7), "por": (5, 7), "ป.": (5, 7),
     "ม": (11, 13), "มัธยม": (11, 13), "mathayom": (11, 13), "mor": (11, 13), "mhor": (11, 13),
     "mo": (11, 13),
+    # Other romanised spellings of มัธยม and ประถม (blind dev: "yed_mattayom2").
+    "mattayom": (11, 13), "matayom": (11, 13), "matthayom": (11, 13), "mattayum": (11, 13),
+    "pratom": (5, 7), "prathum": (5, 7), "prattom": (5, 7), "pratum": (5, 7),
     "m": (11, 13), "ptm": (5, 7), "pt": (5, 7), "p": (5, 7), "เด็กป": (5, 7), "เด็กม": (11, 13),
 }  # fmt: skip
 # Romanised grade prefixes that are also units or model names ("m2" area, an M2 chip).
 _LATIN_GRADE_PREFIX = frozenset(["m", "pt", "p"])
 _GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6, "p": 6,
+                     "pratom": 6, "prathum": 6, "prattom": 6, "pratum": 6,
                      "เด็กป": 6}  # fmt: skip
 # A grade written as one Latin token ("m3", "ptm6"): romanised ม.3, ป.6.
 _LATIN_GRADE_RX = re.compile(r"(m|mor|mhor|ptm|prathom|pt|p|por)([1-6])")
