@@ -287,11 +287,11 @@ def _partial_evidence(ev: Evidence) -> bool:
         return False
     child = ev.minor > 0 or ev.minor_age or ev.school
     # Shopping words are too everyday here ("kids bikes for sale"); selling and swapping are not.
-    # A payment wants clips or pictures beside it: a child's school fees or savings do not
-    # (blind dev: three transfer slips and savings books were csa).
+    # A payment wants clips, pictures or a pack, set or channel beside it: a child's school fees
+    # or savings do not (blind dev: three transfer slips and savings books were csa).
     intent = (
         ev.trade >= SWAP
-        or (ev.payment and ev.media)
+        or (ev.payment and (ev.media or ev.channel))
         or ev.extort
         or ev.live
         or ev.solicit
