@@ -147,6 +147,19 @@ class _Sink:
         else:
             sys.stdout.write(text)
 
+    def write_bytes(self, data: bytes | None, records: list[dict]) -> None:
+        """``write`` of text already encoded (a Dask worker's part), straight to the bytes
+        under stdout where it has them."""
+        if data is None:
+            self.rows.extend(records)
+            return
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:
+            sys.stdout.write(data.decode("utf-8"))
+            return
+        sys.stdout.flush()  # what was written as text (the CSV header) goes first
+        buffer.write(data)
+
     def finish(self) -> None:
         from ocsea.text.output import reasons_short
 
@@ -195,21 +208,31 @@ def classify(
     sink.finish()
 
 
+# Lines between progress updates: an update a line cost 3.5 µs, a tenth of a cached line.
+_PROGRESS_LINES = 2048
+
+
 def _classify_here(source: str, sink: _Sink, det: Detector, kind: Kind) -> None:
     from ocsea.text.dataset import read_lines
-    from ocsea.text.output import line_output
+    from ocsea.text.output import LineRenderer
 
+    render = LineRenderer(det, kind.value, sink.fmt.value)
     with (
         _open_input(source) as (stream, size),
         _progress(size is not None and size > 1_000_000) as prog,
     ):
         task = prog.add_task("classifying", total=size)
+        done = 0
         for line in read_lines(stream):
-            prog.update(task, advance=len(line.raw.encode("utf-8", "replace")) + 1)
-            rec, text = line_output(line, det, kind.value, sink.fmt.value)
+            done += line.size
+            if line.lineno % _PROGRESS_LINES == 0:
+                prog.update(task, advance=done)
+                done = 0
+            rec, text = render(line)
             if line.error is not None:
                 sink.bad_line(line.lineno, line.error)
-            sink.write(text, [rec])
+            sink.write(text, [rec] if rec is not None else [])
+        prog.update(task, advance=done)
 
 
 def _dask_job(
@@ -259,7 +282,7 @@ def _classify_on_dask(spec: ClusterSpec, source: str, sink: _Sink, job: Classify
         for result in submit.ordered_results(client, classify_part, (job,), parts, window):
             for lineno, error in result.errors:
                 sink.bad_line(lineno, error)
-            sink.write(result.text, result.records)
+            sink.write_bytes(result.data, result.records)
             prog.update(task, advance=result.size)
 
 

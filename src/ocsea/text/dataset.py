@@ -114,23 +114,26 @@ class InputLine:
     text: str | None  # None when the line could not be used
     error: str | None
     raw: str  # what we can show of it
+    size: int = 0  # bytes of input it took, its line end included (for progress)
 
 
 def read_lines(stream: Iterable[bytes], first_line: int = 1) -> Iterator[InputLine]:
     """One input text per line; bad lines are reported, never fatal. ``first_line`` numbers a
     part of a file (a Dask worker's byte range) by the file's own line numbers."""
-    for lineno, raw in enumerate(stream, start=first_line):
-        raw = raw.rstrip(b"\n").rstrip(b"\r")
-        shown = raw[:MAX_LINE_BYTES].decode("utf-8", errors="replace")
+    for lineno, line in enumerate(stream, start=first_line):
+        size = len(line)
+        raw = line.rstrip(b"\n").rstrip(b"\r")
         if len(raw) > MAX_LINE_BYTES:
-            yield InputLine(lineno, None, f"line longer than {MAX_LINE_BYTES} bytes", shown)
+            shown = raw[:MAX_LINE_BYTES].decode("utf-8", errors="replace")
+            yield InputLine(lineno, None, f"line longer than {MAX_LINE_BYTES} bytes", shown, size)
             continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield InputLine(lineno, None, f"not valid UTF-8 at byte {exc.start}", shown)
+            shown = raw.decode("utf-8", errors="replace")
+            yield InputLine(lineno, None, f"not valid UTF-8 at byte {exc.start}", shown, size)
             continue
         if not text.strip():
-            yield InputLine(lineno, None, "empty line", text)
+            yield InputLine(lineno, None, "empty line", text, size)
             continue
-        yield InputLine(lineno, text, None, text)
+        yield InputLine(lineno, text, None, text, size)
