@@ -282,7 +282,7 @@ def _classify_on_dask(spec: ClusterSpec, source: str, sink: _Sink, job: Classify
         for result in submit.ordered_results(client, classify_part, (job,), parts, window):
             for lineno, error in result.errors:
                 sink.bad_line(lineno, error)
-            sink.write_bytes(result.data, result.records)
+            sink.write_bytes(result.output(), result.records)
             prog.update(task, advance=result.size)
 
 
