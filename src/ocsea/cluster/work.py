@@ -54,6 +54,7 @@ class PartResult:
         import lz4.frame
 
         return lz4.frame.decompress(self.data)
+
     records: list[dict[str, Any]] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
 
