@@ -517,6 +517,19 @@ def _suppressed(found: list[Match]) -> list[Match]:
     return found
 
 
+# Categories a match of which means nothing inside a longer match of these (round-10 dev).
+_INSIDE_OF = {
+    "intent_safe": ("extort", "solicit", "trade", "live", "hidden", "payment"),
+    "media": ("live",),
+}
+_NONE = (-1, -1)
+
+
+def _inside(outer: tuple[int, int], m: Match) -> bool:
+    """Whether the match (end, start) ``outer`` strictly contains ``m``."""
+    return outer[0] > m.end or (outer[0] == m.end and outer[1] < m.start)
+
+
 def _suppress(found: list[Match]) -> list[Match]:
     """Drop matches inside a benign-sense phrase, and shorter matches inside a longer one of the
     same category (so "little girl" is one reason, not two). Sweeps in start order: linear after
@@ -530,12 +543,17 @@ def _suppress(found: list[Match]) -> list[Match]:
         m = found[k]
         cat = m.entry.category
         if cat == "benign_sense":
-            if risky[0] > m.end or (risky[0] == m.end and risky[1] < m.start):
+            if _inside(risky, m):
                 # Inside a longer term it is not a word of its own: "ขนม" (a snack) in
                 # "ให้ค่าขนม" (giving pocket money) says nothing benign about the text.
                 drop[k] = True
                 continue
             benign_end = max(benign_end, m.end)
+        elif cat in _INSIDE_OF and any(_inside(best.get(c, _NONE), m) for c in _INSIDE_OF[cat]):
+            # A guardian in a threat ("ส่งให้ผู้ปกครอง", send it to the parents) is no safe
+            # context; the video of a video call is no clip ("best video call app for kids").
+            drop[k] = True
+            continue
         elif benign_end >= m.end:
             drop[k] = True
         elif m.end > risky[0]:

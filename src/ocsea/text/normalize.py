@@ -121,7 +121,10 @@ _LETTERS_AND_NUMBER_RX = re.compile(r"[a-z]{1,2}\d{1,4}")
 _ORDINAL_WORD_RX = re.compile(r"(\d{1,2})(st|nd|rd|th)(graders|grader|grade|form|year)")
 _ORDINAL_LEET_RX = re.compile(r"(\d{1,2})(st|nd|rd|th)([a-z][a-z0-9]*)")
 # Leading single characters treated as leet rather than as a count ("1olita", "$ex", "@nal").
+_DIMENSIONS_RX = re.compile(r"\d{2,5}x\d{2,5}")
 _LEET_LEADING = set("0137@$!|")
+# A leading 5 is a count ("5girls", "5pack") except before "ex" ("5ex", "5exy": round-10 dev).
+_LEET_5EX = "5ex"
 AGE_UNITS = frozenset(
     [
         "y",
@@ -416,6 +419,8 @@ def _split_latin_token(tok: str) -> str:
     """Separate numbers from units and words, and undo leetspeak inside words."""
     if tok.isdigit() or tok in _KEEP_TOKENS or _LETTERS_AND_NUMBER_RX.fullmatch(tok):
         return tok
+    if _DIMENSIONS_RX.fullmatch(tok):
+        return tok  # "1920x1080" is a size: cut, its "x" read as an adult clip's mark
     m = re.fullmatch(r"(\d{1,3})([a-z]+)", tok)
     if m and m.group(2) in AGE_UNITS:
         return f"{m.group(1)} {m.group(2)}"
@@ -448,7 +453,8 @@ def _split_latin_token(tok: str) -> str:
     lead = re.match(r"\d+", tok)
     parts: list[str] = []
     core = tok
-    if lead and not (len(lead.group(0)) == 1 and tok[0] in _LEET_LEADING and len(tok) > 1):
+    leet_lead = tok[0] in _LEET_LEADING or tok.startswith(_LEET_5EX)
+    if lead and not (len(lead.group(0)) == 1 and leet_lead and len(tok) > 1):
         rest = tok[lead.end() :]
         if rest.isalpha() or re.fullmatch(r"[a-z]+\d+", rest):
             parts.append(lead.group(0))
