@@ -59,3 +59,11 @@ def test_an_unknown_format_is_refused(detector):
 def test_line_sizes_add_up_to_the_input(lines):
     data = b"".join(x + b"\n" for x in lines)
     assert sum(x.size for x in read_lines(io.BytesIO(data))) == len(data)
+
+
+def test_encoded_parts_bypass_only_a_plain_utf8_stdout(monkeypatch):
+    from ocsea.cli.text import _utf8_stdout
+
+    for enc, expected in (("utf-8", True), ("UTF8", True), ("tis-620", False), ("latin-1", False)):
+        monkeypatch.setattr("sys.stdout", io.TextIOWrapper(io.BytesIO(), encoding=enc))
+        assert _utf8_stdout() is expected

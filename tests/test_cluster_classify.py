@@ -83,6 +83,27 @@ def test_a_file_gives_the_same_bytes_as_a_plain_run(
     same_run(plain, invoke(str(mixed_file), "-f", fmt, "--dask", cluster[0]))
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+@pytest.mark.parametrize("through_text", [False, True])
+def test_repeated_lines_give_the_same_bytes_across_parts(
+    cluster, tmp_path, monkeypatch, fmt, through_text
+):
+    """A query log repeats its lines: a worker renders a repeat from its first rendering (in
+    this part or an earlier one), and the client writes the part's bytes as they come, or
+    through the text layer where stdout is not plain UTF-8."""
+    import ocsea.cli.text as cli_text
+
+    rng = random.Random(3)
+    vocab = [line for line in mixed_lines(40, seed=4).split(b"\n") if len(line) < 1000]
+    path = tmp_path / "log.txt"
+    path.write_bytes(b"\n".join(rng.choice(vocab) for _ in range(3000)) + b"\n")
+    monkeypatch.setattr(submit, "MAX_PART_BYTES", 4096)
+    if through_text:
+        monkeypatch.setattr(cli_text, "_utf8_stdout", lambda: False)
+    plain = invoke(str(path), "-f", fmt)
+    same_run(plain, invoke(str(path), "-f", fmt, "--dask", cluster[0]))
+
+
 def test_stdin_gives_the_same_bytes_with_the_spec_from_the_environment(cluster, monkeypatch):
     monkeypatch.setattr(submit, "STREAM_BLOCK_BYTES", 16_384)
     data = mixed_lines(2000, seed=1)

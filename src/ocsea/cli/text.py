@@ -123,6 +123,20 @@ def _is_binary(head: bytes) -> bool:
     return bool(head) and text.count("\ufffd") > max(8, len(text) // 20)
 
 
+def _utf8_stdout() -> bool:
+    """Whether text written to stdout reaches it as the same UTF-8 bytes (no other encoding, no
+    line-ending translation): only then may encoded output bypass the text layer."""
+    import codecs
+    import os
+
+    enc = getattr(sys.stdout, "encoding", None) or ""
+    try:
+        utf8 = codecs.lookup(enc).name == "utf-8"
+    except LookupError:
+        return False
+    return utf8 and os.linesep == "\n"
+
+
 class _Sink:
     """Where classify's output goes, the same for a plain run and a Dask run: records to stdout
     in the chosen format (a table at the end), bad lines named on stderr."""
@@ -154,7 +168,8 @@ class _Sink:
             self.rows.extend(records)
             return
         buffer = getattr(sys.stdout, "buffer", None)
-        if buffer is None:
+        if buffer is None or not _utf8_stdout():
+            # Through the text layer, as a plain run writes: its encoding and line endings.
             sys.stdout.write(data.decode("utf-8"))
             return
         sys.stdout.flush()  # what was written as text (the CSV header) goes first

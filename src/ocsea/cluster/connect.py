@@ -43,6 +43,10 @@ def _require_distributed() -> None:
         import distributed  # noqa: F401
     except ImportError:
         raise ClusterError(f"--dask needs Dask, which is not installed: {INSTALL_HINT}") from None
+    try:
+        import lz4.frame  # noqa: F401  (classify's parts travel compressed)
+    except ImportError:
+        raise ClusterError(f"--dask needs lz4, which is not installed: {INSTALL_HINT}") from None
 
 
 # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in its workers (to return memory to the system
@@ -137,7 +141,9 @@ def _require_tls_settings(address: str) -> None:
 
 
 # Packages whose versions change verdicts: word lists, look-alike tables, the Thai tokeniser.
-_VERDICT_PACKAGES = ("pythainlp", "nlpo3", "wordfreq", "confusable-homoglyphs")
+# Packages whose version moves a verdict, and lz4, which a worker needs to send classify's
+# output back (a worker installed before it joined the cluster extra is named, not failed).
+_VERDICT_PACKAGES = ("pythainlp", "nlpo3", "wordfreq", "confusable-homoglyphs", "lz4")
 
 
 @lru_cache(maxsize=1)

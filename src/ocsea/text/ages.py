@@ -24,7 +24,7 @@ _UNIT = (
 )
 _RANGE_RX = re.compile(rf"(?<![\d.+])(\d{{1,2}}) (?:to )?(\d{{1,2}}) ?{_UNIT}(?![a-z0-9])")
 _SINGLE_RX = re.compile(rf"(?<![\d.+])(\d{{1,2}}) ?{_UNIT}(?![a-z0-9+])")
-_AGE_PREFIX_RX = re.compile(r"(?:(?<![a-z])(?:aged?|ages|ayu|ahyu|aayu)|อายุ|age of) ?(\d{1,2})(?![\d+])")
+_AGE_PREFIX_RX = re.compile(r"(?:(?<![a-z])(?:aged?|ayu|ahyu|aayu)|อายุ|age of) ?(\d{1,2})(?![\d+])")
 _THAI_GIRL_AGE_RX = re.compile(r"(?:สาว|หนุ่ม|น้อง) ?(\d{2})(?![\d+])(?! ?(?:cm|ซม|kg|บาท|นิ้ว))")
 _WORD_RX = re.compile(
     r"(?<![a-z])(" + "|".join(_WORD_NUMBERS) + r")(?: |-)?(?:years? old|y ?o|yrs? old)(?![a-z])"

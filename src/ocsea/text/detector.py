@@ -30,11 +30,12 @@ DEFAULT_THRESHOLD = 0.5
 _NO_VETO = frozenset(["minor+hidden-camera"])
 MODEL_VETO = 0.8  # P(benign) at which the model overrules an intent rule
 # P(csa) at which the model may say csa on partial evidence (``_partial_evidence``). Blind dev
-# set: 0.7 gained 15 csa (recall 0.951 -> 0.962) for one benign item; 0.5 (the threshold: partial
-# evidence is then reason enough) three more, with no benign or adult item of the dev set and no
-# line of the real-world held-out text flagged (2026-11-28; at 0.6 an everyday Thai post about
-# selling beer as a child had been flagged before shopping words weighed less than selling).
-PARTIAL_MIN = 0.5
+# set: +15 csa (recall 0.951 -> 0.962) for one benign item; real-world held-out text: one more
+# Thai Wikipedia title (a crime's name), nothing else. 0.5 gained three dev items but flagged
+# everyday text an independent review found ("girl group telegram fan club"), and the blind
+# test part's false csa rose with it; at 0.6 an everyday Thai post about selling beer as a
+# child had been flagged.
+PARTIAL_MIN = 0.7
 KINDS = ("auto", "query", "filename", "path")
 _CACHE_SIZE = 200_000
 _CAPPED_DETAIL = (

@@ -517,11 +517,9 @@ def _suppressed(found: list[Match]) -> list[Match]:
     return found
 
 
-# Categories a match of which means nothing inside a longer match of these (round-10 dev).
-_INSIDE_OF = {
-    "intent_safe": ("extort", "solicit", "trade", "live", "hidden", "payment"),
-    "media": ("live",),
-}
+# Categories a match of which means nothing inside a longer match of these: a safe word inside
+# a threat or an offer is no safe context (round-10 dev).
+_INSIDE_OF = {"intent_safe": ("extort", "solicit", "trade", "live", "hidden", "payment")}
 _NONE = (-1, -1)
 
 
@@ -550,8 +548,7 @@ def _suppress(found: list[Match]) -> list[Match]:
                 continue
             benign_end = max(benign_end, m.end)
         elif cat in _INSIDE_OF and any(_inside(best.get(c, _NONE), m) for c in _INSIDE_OF[cat]):
-            # A guardian in a threat ("ส่งให้ผู้ปกครอง", send it to the parents) is no safe
-            # context; the video of a video call is no clip ("best video call app for kids").
+            # "News" inside an offer or a threat is no reporting context.
             drop[k] = True
             continue
         elif benign_end >= m.end:

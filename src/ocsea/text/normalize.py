@@ -120,11 +120,11 @@ _KEEP_TOKENS = frozenset(
 _LETTERS_AND_NUMBER_RX = re.compile(r"[a-z]{1,2}\d{1,4}")
 _ORDINAL_WORD_RX = re.compile(r"(\d{1,2})(st|nd|rd|th)(graders|grader|grade|form|year)")
 _ORDINAL_LEET_RX = re.compile(r"(\d{1,2})(st|nd|rd|th)([a-z][a-z0-9]*)")
+_DIMENSIONS_RX = re.compile(r"\d{2,5}x\d{2,5}")  # "1920x1080": a size, kept whole
 # Leading single characters treated as leet rather than as a count ("1olita", "$ex", "@nal").
-_DIMENSIONS_RX = re.compile(r"\d{2,5}x\d{2,5}")
 _LEET_LEADING = set("0137@$!|")
-# A leading 5 is a count ("5girls", "5pack") except before "ex" ("5ex", "5exy": round-10 dev).
-_LEET_5EX = "5ex"
+# A leading 5 is a count ("5girls", "5exams") but in these words (round-10 dev: "5ex.dek").
+_LEET_5_WORDS = frozenset(["5ex", "5exy", "5exx", "5exxx"])
 AGE_UNITS = frozenset(
     [
         "y",
@@ -453,7 +453,7 @@ def _split_latin_token(tok: str) -> str:
     lead = re.match(r"\d+", tok)
     parts: list[str] = []
     core = tok
-    leet_lead = tok[0] in _LEET_LEADING or tok.startswith(_LEET_5EX)
+    leet_lead = tok[0] in _LEET_LEADING or tok in _LEET_5_WORDS
     if lead and not (len(lead.group(0)) == 1 and leet_lead and len(tok) > 1):
         rest = tok[lead.end() :]
         if rest.isalpha() or re.fullmatch(r"[a-z]+\d+", rest):
