@@ -241,3 +241,21 @@ def test_classify_uses_accepted_terms_from_the_database(tmp_path):
     assert (
         r["term"] == "zqvx" and r["category"] == "csa_code" and r["source"].startswith("analyst:t ")
     )
+
+
+def test_the_words_of_one_frequent_query_are_no_new_term():
+    """A term must be used in several different flagged queries: one popular flagged query's
+    words (here spread out letter by letter) are not candidates, a codeword across queries is."""
+    from datetime import date
+
+    from ocsea.triage.terms import MIN_DISTINCT, discover
+
+    day = date(2026, 11, 1)
+    rows = [(["วี", "ดี", "โอ", "คลา", "ส"], True, 500, day)]
+    rows += [(["qzx", "word", str(k)], True, 3, day) for k in range(MIN_DISTINCT)]
+    rows += [(["weather", "today", str(k)], False, 50, day) for k in range(20)]
+    terms = [c.term for c in discover(rows, known_terms=set())]
+    assert "qzx" in terms and "word" in terms
+    assert not {"วี", "ดี", "โอ", "คลา"} & set(terms)
+    fewer = [(["qzx", str(k)], True, 9, day) for k in range(MIN_DISTINCT - 1)]
+    assert "qzx" not in [c.term for c in discover(fewer + rows[-20:], known_terms=set())]

@@ -12,6 +12,10 @@ from datetime import date, timedelta
 
 MIN_FLAGGED = 5  # a candidate must occur in at least this many flagged queries
 MIN_SHARE = 0.5  # and at least this share of its queries must be flagged
+# and it must occur in this many different flagged queries: the words of one frequent query are
+# no new term (the demo log's most frequent flagged query, spread out letter by letter, put its
+# syllables above the planted codeword).
+MIN_DISTINCT = 3
 _DIGITS = re.compile(r"^[\d+.]+$")
 
 
@@ -48,17 +52,22 @@ def discover(
     min_flagged: int = MIN_FLAGGED,
     min_share: float = MIN_SHARE,
     top: int = 100,
+    min_distinct: int = MIN_DISTINCT,
 ) -> list[Candidate]:
     """``queries``: (tokens of the normalised query, flagged?, count, day)."""
     term_flag: Counter[str] = Counter()
     term_all: Counter[str] = Counter()
     recent: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
+    # Up to ``min_distinct`` different flagged queries a term occurs in (a query comes once a
+    # day it was seen): enough to tell, and bounded whatever the log's size.
+    distinct: dict[str, set[int]] = {}
     n_flag = n_all = 0
     rows = list(queries)
     last_day = max((d for *_, d in rows), default=None)
     cutoff = last_day - timedelta(days=7) if last_day else None
     for tokens, flagged, count, day in rows:
+        query_id = hash(tuple(tokens))
         n_all += count
         n_flag += count * flagged
         for t in set(tokens):
@@ -67,6 +76,9 @@ def discover(
             term_all[t] += count
             if flagged:
                 term_flag[t] += count
+                seen = distinct.setdefault(t, set())
+                if len(seen) < min_distinct:
+                    seen.add(query_id)
                 if cutoff and day > cutoff:
                     recent[t] += count
                 ex = examples.setdefault(t, [])
@@ -75,7 +87,7 @@ def discover(
     out = []
     for t, a in term_flag.items():
         total = term_all[t]
-        if a < min_flagged or a / total < min_share:
+        if a < min_flagged or a / total < min_share or len(distinct.get(t, ())) < min_distinct:
             continue
         b = total - a
         score = g2(a, b, n_flag - a, n_all - n_flag - b)
