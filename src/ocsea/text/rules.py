@@ -90,6 +90,16 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
                 "a hidden camera, upskirt or leaked clip of a child, pupil or school",
             )
         )
+    if ev.minor >= LEGAL_MINOR and ev.solicit:
+        # A word for a legal minor offered for "jobs" or meetings ("underage companion") has no
+        # everyday sense a software path or a game would give it ("/var/lib/app/ads/…").
+        hits.append(
+            RuleHit(
+                "minor+solicitation",
+                INTENT_CONFIDENCE,
+                "a child age, grade or child term offered for 'jobs', sponsors or meetings",
+            )
+        )
     if ev.activity:
         return hits
     strong_channel = ev.channel >= STRONG_CHANNEL
@@ -122,9 +132,9 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
         ),
         (
             "minor+solicitation",
-            # A word for a legal minor states the age for "jobs" and meetings ("underage
-            # companion"); not for a live stream, which news of bans names the same way.
-            (aged_child or ev.minor >= LEGAL_MINOR) and ev.solicit,
+            # A child's age or grade for "jobs" and meetings; a legal-minor word fired above
+            # (it states the age; not for a live stream, which news of bans names that way).
+            aged_child and ev.solicit and ev.minor < LEGAL_MINOR,
             "a child age, grade or child term offered for 'jobs', sponsors or meetings",
         ),
         (
