@@ -32,6 +32,7 @@ BENIGN = [
     "video chat app ages 13 and up",
     "girl group telegram fan club",
     "tip menu kids restaurant",
+    "12yo boy and older man fishing trip",
     "best video call app for kids",
     # news
     "khao jub kon kai clip dek",
