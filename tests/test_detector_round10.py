@@ -48,6 +48,9 @@ CSA = [
     "camfrog nong 13 show",
     "โอนก่อนไม่งั้น คลิป น้อง ม.2",
     "preteen pack pay monero",
+    # activity words too generic to silence an intent rule were left out
+    "ขายคลิปเด็ก ม.2 กำไรดี",
+    "streamer dek 12 live show",
 ]
 
 
