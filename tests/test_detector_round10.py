@@ -51,6 +51,9 @@ CSA = [
     # activity words too generic to silence an intent rule were left out
     "ขายคลิปเด็ก ม.2 กำไรดี",
     "streamer dek 12 live show",
+    "underage companion volleyball",  # a legal minor offered: an activity word does not silence it
+    "kai cp dek 12 line",  # kai is also ขาย (sell)
+    "pthc 12yo IMG_1387",  # the hotline's number alone is no safe context
 ]
 
 

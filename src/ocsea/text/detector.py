@@ -25,9 +25,11 @@ from ocsea.text.rules import (
 )
 
 DEFAULT_THRESHOLD = 0.5
-# Intent rules the model never overrules: a hidden camera on a child or in a school has no
-# everyday sense (the rule already stays silent for reporting, news and benign senses).
-_NO_VETO = frozenset(["minor+hidden-camera"])
+# Intent rules the model never overrules: a hidden camera on a child or in a school, and a word
+# for a legal minor offered for jobs or meetings, have no everyday sense (the rules already stay
+# silent for reporting, news and benign senses; an activity word beside them made the model sure
+# of benign: "underage companion" with a sport beside it).
+_NO_VETO = frozenset(["minor+hidden-camera", "legal-minor+solicitation"])
 MODEL_VETO = 0.8  # P(benign) at which the model overrules an intent rule
 # P(csa) at which the model may say csa on partial evidence (``_partial_evidence``). Blind dev
 # set: +15 csa (recall 0.951 -> 0.962) for one benign item; real-world held-out text: one more

@@ -95,14 +95,16 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
         # everyday sense a software path or a game would give it ("/var/lib/app/ads/…").
         hits.append(
             RuleHit(
-                "minor+solicitation",
+                "legal-minor+solicitation",
                 INTENT_CONFIDENCE,
-                "a child age, grade or child term offered for 'jobs', sponsors or meetings",
+                "a word for a legal minor offered for 'jobs', sponsors or meetings",
             )
         )
-    if ev.activity:
-        return hits
     strong_channel = ev.channel >= STRONG_CHANNEL
+    if ev.activity and not (ev.payment or strong_channel):
+        # A payment or a private channel beside the child is no lesson, game or sport: an
+        # activity word then silences nothing ("live 13yo girl paid" with a sport beside it).
+        return hits
     # Live shows and "jobs" are everyday words next to a child word ("ไลฟ์สด เด็ก", a child's
     # stream): these rules want the child's age or grade (a stated age counts beside a child
     # word: "cam dek ayu 13"), or a second sign (payment, a private channel, recorded clips).
