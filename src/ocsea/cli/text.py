@@ -165,7 +165,7 @@ class _Sink:
         """``write`` of text already encoded (a Dask worker's part), straight to the bytes
         under stdout where it has them."""
         if data is None:
-            self.rows.extend(records)
+            self.write(None, records)
             return
         buffer = getattr(sys.stdout, "buffer", None)
         if buffer is None or not _utf8_stdout():

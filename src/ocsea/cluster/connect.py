@@ -140,9 +140,9 @@ def _require_tls_settings(address: str) -> None:
         )
 
 
-# Packages whose versions change verdicts: word lists, look-alike tables, the Thai tokeniser.
-# Packages whose version moves a verdict, and lz4, which a worker needs to send classify's
-# output back (a worker installed before it joined the cluster extra is named, not failed).
+# Packages whose versions change verdicts (word lists, look-alike tables, the Thai tokeniser),
+# and lz4, which a worker needs to send classify's output back (a worker installed before it
+# joined the cluster extra is named, not failed).
 _VERDICT_PACKAGES = ("pythainlp", "nlpo3", "wordfreq", "confusable-homoglyphs", "lz4")
 
 

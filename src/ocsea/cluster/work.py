@@ -47,6 +47,9 @@ class PartResult:
     size: int  # input bytes covered, for progress
     data: bytes | None = None
 
+    records: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
     def output(self) -> bytes | None:
         """The part's output as the plain command writes it, None for a table."""
         if self.data is None:
@@ -54,9 +57,6 @@ class PartResult:
         import lz4.frame
 
         return lz4.frame.decompress(self.data)
-
-    records: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

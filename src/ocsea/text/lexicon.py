@@ -517,9 +517,9 @@ def _suppressed(found: list[Match]) -> list[Match]:
     return found
 
 
-# Categories a match of which means nothing inside a longer match of these: a safe word inside
-# a threat or an offer is no safe context (round-10 dev).
-_INSIDE_OF = {"intent_safe": ("extort", "solicit", "trade", "live", "hidden", "payment")}
+# A safe word inside a longer match of these is no safe context: "news" inside a threat or an
+# offer (round-10 dev).
+_SAFE_INSIDE_OF = ("extort", "solicit", "trade", "live", "hidden", "payment")
 _NONE = (-1, -1)
 
 
@@ -547,8 +547,7 @@ def _suppress(found: list[Match]) -> list[Match]:
                 drop[k] = True
                 continue
             benign_end = max(benign_end, m.end)
-        elif cat in _INSIDE_OF and any(_inside(best.get(c, _NONE), m) for c in _INSIDE_OF[cat]):
-            # "News" inside an offer or a threat is no reporting context.
+        elif cat == "intent_safe" and any(_inside(best.get(c, _NONE), m) for c in _SAFE_INSIDE_OF):
             drop[k] = True
             continue
         elif benign_end >= m.end:

@@ -420,7 +420,7 @@ def _split_latin_token(tok: str) -> str:
     if tok.isdigit() or tok in _KEEP_TOKENS or _LETTERS_AND_NUMBER_RX.fullmatch(tok):
         return tok
     if _DIMENSIONS_RX.fullmatch(tok):
-        return tok  # "1920x1080" is a size: cut, its "x" read as an adult clip's mark
+        return tok  # "1920x1080" is one size, not two numbers and a letter
     m = re.fullmatch(r"(\d{1,3})([a-z]+)", tok)
     if m and m.group(2) in AGE_UNITS:
         return f"{m.group(1)} {m.group(2)}"

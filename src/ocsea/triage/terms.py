@@ -67,8 +67,9 @@ def discover(
     last_day = max((d for *_, d in rows), default=None)
     cutoff = last_day - timedelta(days=7) if last_day else None
     for tokens, flagged, count, day in rows:
-        # A query's words without its numbers, in any order: "a b 2" and "b a" are one query.
-        query_id = hash(frozenset(t for t in tokens if not _DIGITS.match(t)))
+        if flagged:
+            # A query's words without its numbers, in any order: "a b 2" and "b a" are one.
+            query_id = hash(frozenset(t for t in tokens if not _DIGITS.match(t)))
         n_all += count
         n_flag += count * flagged
         for t in set(tokens):
