@@ -266,3 +266,46 @@ def test_a_stated_type_list_with_a_bad_line_is_read_by_the_parser_in_that_block(
     assert r.n_new == 8 and len(r.rejected) == 1 and "p.txt:7" in r.rejected[0]
     (item,) = entry_history(engine, f"{9:064x}")
     assert [s["line"] for s in item["sources"]] == [10]
+
+
+@pytest.mark.parametrize("kind", ["md5", "pdq"])
+def test_a_list_of_bare_hashes_sorted_in_memory_is_stored_as_the_row_path_stores_it(
+    db_url, tmp_path, monkeypatch, kind
+):
+    """National-size lists of bare hashes skip the database's sort (``_stage_presorted``): the
+    entries, their keys, the first row of each key as the entry, and every row's source with its
+    line end the same as on the row-by-row path, on both backends and across blocks."""
+    from sqlalchemy import text
+
+    from ocsea.hashlists import store
+
+    monkeypatch.setattr(store, "BLOCK_ROWS", 3)
+    n = {"md5": 32, "pdq": 64}[kind]
+    lead = "ab" * 8
+    hexes = [f"{i * 7919:0{n}x}" for i in range(6)]
+    hexes += [lead + f"{i:0{n - 16}x}" for i in (3, 1, 2)]  # one lead, three hashes
+    hexes += [hexes[1].upper(), hexes[7], hexes[0]]  # repeats, one in upper case
+    f = tmp_path / "l.txt"
+    f.write_bytes(("\r\n".join(hexes) + "\r\n").encode())
+    engine = make_engine(db_url)
+    try:
+        fast = import_file(engine, f, "fast", text_type=kind)
+        monkeypatch.setattr(store, "_bare_list", lambda path, kind: None)
+        slow = import_file(engine, f, "slow", text_type=kind)
+        assert (fast.n_entries, fast.n_new) == (slow.n_entries, slow.n_new) == (12, 9)
+
+        def stored(name: str):
+            with engine.connect() as conn:
+                q = (f"SELECT e.dedupe_key, e.{kind}, s.line, s.seq, s.id = (SELECT MIN(id) FROM "
+                     "hash_entry_sources WHERE entry_id = e.id) FROM hash_entries e "
+                     "JOIN hash_lists l ON l.id = e.list_id JOIN hash_entry_sources s "
+                     "ON s.entry_id = e.id WHERE l.name = :n")  # fmt: skip
+                return sorted(tuple(r) for r in conn.execute(text(q), {"n": name}))
+
+        rows = stored("fast")
+        assert rows == stored("slow")
+        assert len(rows) == 12 and {r[1] for r in rows} == {h.lower() for h in hexes}
+        first_lines = sorted(r[2] for r in rows if r[4])
+        assert first_lines == [1, 2, 3, 4, 5, 6, 7, 8, 9]  # the first row of a key is its entry
+    finally:
+        engine.dispose()
