@@ -80,8 +80,15 @@ hash_entries = Table(
     # Partial (0015): a list has one or two kinds of hash, and every entry without one put a
     # NULL into that kind's index (a 10M PDQ list: three indexes of 10M NULLs; import 96 -> 94 s,
     # the database 7 % smaller). ``col = value`` lookups imply NOT NULL and use them.
-    *(Index(f"ix_entries_{c}", c, sqlite_where=sql_text(f"{c} IS NOT NULL"),
-            postgresql_where=sql_text(f"{c} IS NOT NULL")) for c in ENTRY_HASH_COLUMNS),
+    *(
+        Index(
+            f"ix_entries_{c}",
+            c,
+            sqlite_where=sql_text(f"{c} IS NOT NULL"),
+            postgresql_where=sql_text(f"{c} IS NOT NULL"),
+        )
+        for c in ENTRY_HASH_COLUMNS
+    ),
 )
 
 # Every source row behind an entry (0010): the same hash in two rows, two files or two imports of
