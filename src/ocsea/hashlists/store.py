@@ -480,16 +480,21 @@ def _bare_list(path: Path, kind: str) -> np.ndarray | None:
     """The file's hashes as bytes, one row each in file order, when every line is one bare
     hash of ``kind`` (a national-size list as agencies share them); else None and the file is
     read row by row. 10M PDQ hashes are 320 MB here."""
-    arrays = []
     width = HASH_LENGTHS[kind] // 2
+    # Room for as many hashes as the file could hold (each line is at least a hash and a
+    # newline), filled in place: untouched pages cost nothing, and no second copy is made.
+    out = np.empty((path.stat().st_size // (2 * width + 1) + 1, width), dtype=np.uint8)
+    n = 0
     for _first, _header, text in _text_blocks(path, "text"):
         if not text:
             continue
         if not _BARE[kind].fullmatch(text):
             return None
-        raw = bytes.fromhex("".join(text.split()))
-        arrays.append(np.frombuffer(raw, dtype=np.uint8).reshape(-1, width))
-    return np.concatenate(arrays) if arrays else None
+        block = np.frombuffer(bytes.fromhex("".join(text.split())), dtype=np.uint8)
+        rows = len(block) // width
+        out[n : n + rows] = block.reshape(rows, width)
+        n += rows
+    return out[:n] if n else None
 
 
 def _stage_presorted(conn, hashes: np.ndarray, kind: str) -> int:
