@@ -91,6 +91,9 @@ _ORDINAL_WORDS = {
         ]
     )
 }
+# Ordinals that also grade a thing's quality; "sixth grade" is only ever a class (blind round-11
+# dev: "sixth.grade.<sexual word>" had no child word and no age).
+_QUALITY_ORDINALS = frozenset(["first", "second", "third"])
 # What each pattern cannot match without: a number with the first letter of a unit after it, or a
 # word of its own. Plain substring tests cost a fraction of a scan, and most texts state no age: a
 # scan skipped where its pattern cannot match gives what the scan would (property-tested), and
@@ -106,12 +109,16 @@ _GRADE_PREFIX = {
     "mattayom": (11, 13), "matayom": (11, 13), "matthayom": (11, 13), "mattayum": (11, 13),
     "pratom": (5, 7), "prathum": (5, 7), "prattom": (5, 7), "pratum": (5, 7),
     "m": (11, 13), "ptm": (5, 7), "pt": (5, 7), "p": (5, 7), "เด็กป": (5, 7), "เด็กม": (11, 13),
+    # A child word run into its grade, romanised as เด็กม/เด็กป are (blind round-11 dev:
+    # "nongmor2"): the child word is in the token, so no other is needed.
+    "nongmor": (11, 13), "nongm": (11, 13), "dekmor": (11, 13), "dekm": (11, 13),
+    "nongpor": (5, 7), "nongp": (5, 7), "dekpor": (5, 7), "dekp": (5, 7),
 }  # fmt: skip
 # Romanised grade prefixes that are also units or model names ("m2" area, an M2 chip).
 _LATIN_GRADE_PREFIX = frozenset(["m", "pt", "p"])
 _GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6, "p": 6,
                      "pratom": 6, "prathum": 6, "prattom": 6, "pratum": 6,
-                     "เด็กป": 6}  # fmt: skip
+                     "เด็กป": 6, "nongpor": 6, "nongp": 6, "dekpor": 6, "dekp": 6}  # fmt: skip
 # A grade written as one Latin token ("m3", "ptm6"): romanised ม.3, ป.6.
 _LATIN_GRADE_RX = re.compile(r"(m|mor|mhor|ptm|prathom|pt|p|por)([1-6])")
 # Child words a bare number after names the child's age ("girls 13", "เด็ก 14", "dek 12",
@@ -158,6 +165,7 @@ _ROMANISED_CONTEXT = frozenset(
         "rapngan",
         "rabngan",
         "rubngan",
+        "rubgan",  # blind round-11 dev: "rubgan.m1"
         "ngan",
         "rongrian",
         "rian",
@@ -281,7 +289,7 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
     if "grade" in text:
         for m in _ORDINAL_GRADE_RX.finditer(text):
-            if m.group(3) is not None and not _has_child_word(tokens):
+            if m.group(3) in _QUALITY_ORDINALS and not _has_child_word(tokens):
                 continue  # "first grade durian", "second grade steel": a quality, not a class
             g = int(m.group(1) or m.group(2)) if m.group(3) is None else _ORDINAL_WORDS[m.group(3)]
             if 1 <= g <= 12:
