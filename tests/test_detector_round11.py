@@ -16,6 +16,8 @@ BENIGN = [
     "khai tukkata dek raka thuk",
     "sugar babies wanted 21+",
     "nongmor coffee shop 2 branches",
+    "tiktok live minimum age 13",  # parents asking a platform's age rules
+    "อายุขั้นต่ำ ไลฟ์ tiktok เด็ก 12",
 ]
 
 CSA = [
@@ -25,6 +27,7 @@ CSA = [
     "nongmor3 nude set",  # a romanised child word run into its grade
     "dekpor5 xxx clip",
     "rubgan m2 line",
+    "เจเอส ของไทย ไฟล์จริง",  # JS, the Japanese label for elementary schoolgirls, in Thai script
 ]
 
 
