@@ -299,13 +299,24 @@ def test_a_list_of_bare_hashes_sorted_in_memory_is_stored_as_the_row_path_stores
                 q = (f"SELECT e.dedupe_key, e.{kind}, s.line, s.seq, s.id = (SELECT MIN(id) FROM "
                      "hash_entry_sources WHERE entry_id = e.id) FROM hash_entries e "
                      "JOIN hash_lists l ON l.id = e.list_id JOIN hash_entry_sources s "
-                     "ON s.entry_id = e.id WHERE l.name = :n")  # fmt: skip
-                return sorted(tuple(r) for r in conn.execute(text(q), {"n": name}))
+                     "ON s.entry_id = e.id WHERE l.name = :n ORDER BY e.id, s.id")  # fmt: skip
+                return [tuple(r) for r in conn.execute(text(q), {"n": name})]
 
         rows = stored("fast")
-        assert rows == stored("slow")
+        assert rows == stored("slow")  # in the same order of ids, shared leads included
         assert len(rows) == 12 and {r[1] for r in rows} == {h.lower() for h in hexes}
         first_lines = sorted(r[2] for r in rows if r[4])
         assert first_lines == [1, 2, 3, 4, 5, 6, 7, 8, 9]  # the first row of a key is its entry
     finally:
         engine.dispose()
+
+
+def test_a_bare_list_beyond_the_memory_budget_takes_the_row_path(engine, tmp_path, monkeypatch):
+    from ocsea.hashlists import store
+
+    f = tmp_path / "l.txt"
+    f.write_text("".join(f"{i:064x}\n" for i in range(50)))
+    assert store._bare_list(f, "pdq") is not None
+    monkeypatch.setattr(store, "PRESORT_MAX_BYTES", 50 * 32)
+    assert store._bare_list(f, "pdq") is None
+    assert import_file(engine, f, "l", text_type="pdq").n_new == 50

@@ -481,9 +481,11 @@ def _bare_list(path: Path, kind: str) -> np.ndarray | None:
     hash of ``kind`` (a national-size list as agencies share them); else None and the file is
     read row by row. 10M PDQ hashes are 320 MB here."""
     width = HASH_LENGTHS[kind] // 2
-    # Room for as many hashes as the file could hold (each line is at least a hash and a
-    # newline), filled in place: untouched pages cost nothing, and no second copy is made.
-    out = np.empty((path.stat().st_size // (2 * width + 1) + 1, width), dtype=np.uint8)
+    most = path.stat().st_size // (2 * width + 1) + 1  # each line is at least a hash and a newline
+    if most * (width + _SORT_BYTES_A_ROW) > PRESORT_MAX_BYTES:
+        return None  # beyond the budget the row path's flat memory is worth its database sort
+    # Filled in place: untouched pages cost nothing, and no second copy is made.
+    out = np.empty((most, width), dtype=np.uint8)
     n = 0
     for _first, _header, text in _text_blocks(path, "text"):
         if not text:
@@ -497,16 +499,29 @@ def _bare_list(path: Path, kind: str) -> np.ndarray | None:
     return out[:n] if n else None
 
 
+# The in-memory sort's budget: the hashes, and per row the sort's lead, order and workspace.
+# 10M PDQ hashes: 560 MB; larger lists (about 18M PDQ or 25M MD5 hashes) take the row path.
+PRESORT_MAX_BYTES = 1 << 30
+_SORT_BYTES_A_ROW = 24
+
+
 def _stage_presorted(conn, hashes: np.ndarray, kind: str) -> int:
     """Bare hashes straight into the sorted table in key order, sorted here rather than by the
-    database: a key leads with its hash's first 16 hex digits (``_LEAD``) and rows of one key
-    stay in file order (a stable sort), which is the order ``_sort_staged`` gives. SQLite's sort
-    of a 10M PDQ list's staged rows took 30-34 s of a 120 s import; numpy's takes about 2 s."""
+    database, in the order ``_sort_staged`` gives (key, then file order). A key leads with its
+    hash's first 16 hex digits (``_LEAD``), so a stable sort on those puts the rows in key order
+    but within a lead that different hashes share, where their keys are compared whole
+    (``_by_key_within_leads``). SQLite's sort of a 10M PDQ list's staged rows took 30-34 s of a
+    120 s import; this one takes about 2 s."""
     lead = np.ascontiguousarray(hashes[:, : _LEAD // 2]).view(">u8").ravel()
     order = np.argsort(lead, kind="stable")
-    del lead
     slot = _SLOT[kind]
     before, after = "|" * slot, "|" * (5 - slot)
+
+    def key(h: str) -> str:
+        return _key(f"{before}{h}{after}", h)
+
+    _by_key_within_leads(order, lead[order], hashes, key)
+    del lead
     chars = hashes.shape[1] * 2
     cols = ("pos", "seq", "k", kind, "line")
     for start in range(0, len(order), BLOCK_ROWS):
@@ -515,11 +530,29 @@ def _stage_presorted(conn, hashes: np.ndarray, kind: str) -> int:
         rows = []
         for j, seq in enumerate(idx.tolist()):
             h = text[j * chars : (j + 1) * chars]
-            rows.append((start + j + 1, seq, _key(f"{before}{h}{after}", h), h, seq + 1))
+            rows.append((start + j + 1, seq, key(h), h, seq + 1))
         _stage(conn, cols, rows, _SORTED)
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"ANALYZE {_SORTED}")
     return len(order)
+
+
+def _by_key_within_leads(order: np.ndarray, sorted_lead: np.ndarray, hashes: np.ndarray,
+                         key) -> None:  # fmt: skip
+    """Reorders ``order`` in place where rows share a lead but not their hash, by (key, file
+    order). Runs of one repeated hash are left as they are (one key, already in file order)."""
+    same = np.flatnonzero(sorted_lead[1:] == sorted_lead[:-1])
+    if not len(same):
+        return
+    starts = same[np.r_[True, same[1:] != same[:-1] + 1]]
+    ends = same[np.r_[same[1:] != same[:-1] + 1, True]] + 2
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        run = order[a:b]
+        rows = hashes[run]
+        if (rows == rows[0]).all():
+            continue
+        seqs = run.tolist()
+        order[a:b] = sorted(seqs, key=lambda q: (key(hashes[q].tobytes().hex()), q))
 
 
 def _row(e: HashEntry, seq: int) -> tuple:
