@@ -109,16 +109,16 @@ _GRADE_PREFIX = {
     "mattayom": (11, 13), "matayom": (11, 13), "matthayom": (11, 13), "mattayum": (11, 13),
     "pratom": (5, 7), "prathum": (5, 7), "prattom": (5, 7), "pratum": (5, 7),
     "m": (11, 13), "ptm": (5, 7), "pt": (5, 7), "p": (5, 7), "เด็กป": (5, 7), "เด็กม": (11, 13),
-    # A child word run into its grade, romanised as เด็กม/เด็กป are (blind round-11 dev:
-    # "nongmor2"): the child word is in the token, so no other is needed.
-    "nongmor": (11, 13), "nongm": (11, 13), "dekmor": (11, 13), "dekm": (11, 13),
-    "nongpor": (5, 7), "nongp": (5, 7), "dekpor": (5, 7), "dekp": (5, 7),
+    # เด็กม/เด็กป romanised ("dekm 3"): the child word is in the token, so no other is needed.
+    # Not "nongmor" (also น้องหมอ, a junior doctor), "dekmor" (เด็กหมอ, a medical student) or
+    # "nongp"/"nongpor" (น้องปอ, a nickname): a review found them flagging "nongmor 1 sexy".
+    "dekm": (11, 13), "dekp": (5, 7),
 }  # fmt: skip
 # Romanised grade prefixes that are also units or model names ("m2" area, an M2 chip).
 _LATIN_GRADE_PREFIX = frozenset(["m", "pt", "p"])
 _GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6, "p": 6,
                      "pratom": 6, "prathum": 6, "prattom": 6, "pratum": 6,
-                     "เด็กป": 6, "nongpor": 6, "nongp": 6, "dekpor": 6, "dekp": 6}  # fmt: skip
+                     "เด็กป": 6, "dekp": 6}  # fmt: skip
 # A grade written as one Latin token ("m3", "ptm6"): romanised ม.3, ป.6.
 _LATIN_GRADE_RX = re.compile(r"(m|mor|mhor|ptm|prathom|pt|p|por)([1-6])")
 # Child words a bare number after names the child's age ("girls 13", "เด็ก 14", "dek 12",
