@@ -546,12 +546,12 @@ def _by_key_within_leads(order: np.ndarray, sorted_lead: np.ndarray, hashes: np.
         return
     starts = same[np.r_[True, same[1:] != same[:-1] + 1]]
     ends = same[np.r_[same[1:] != same[:-1] + 1, True]] + 2
-    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-        run = order[a:b]
-        rows = hashes[run]
-        if (rows == rows[0]).all():
-            continue
-        seqs = run.tolist()
+    # Only the runs where neighbours differ past the lead; a list's repeated hashes (the usual
+    # run) are skipped without a Python step each.
+    differ = same[(hashes[order[same]] != hashes[order[same + 1]]).any(axis=1)]
+    runs = np.unique(np.searchsorted(starts, differ, side="right") - 1)
+    for a, b in zip(starts[runs].tolist(), ends[runs].tolist(), strict=True):
+        seqs = order[a:b].tolist()
         order[a:b] = sorted(seqs, key=lambda q: (key(hashes[q].tobytes().hex()), q))
 
 
