@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -470,10 +470,16 @@ def _bare_rows(text: str, kind: str, first: int, seq: int) -> list[tuple] | None
     entries and keys the parser and ``dedupe_key`` give), else None (the parser reads it)."""
     if not text or not _BARE[kind].fullmatch(text):
         return None
+    key = _bare_key(kind)
+    return [(seq + i, key(h), h, first + i) for i, h in enumerate(text.lower().split())]
+
+
+def _bare_key(kind: str) -> Callable[[str], str]:
+    """The key ``dedupe_key`` gives an entry holding one lower-case hash of ``kind``: one
+    formula for both bare-list paths (``_bare_rows``, ``_stage_presorted``)."""
     slot = _SLOT[kind]
     before, after = "|" * slot, "|" * (5 - slot)
-    return [(seq + i, _key(f"{before}{h}{after}", h), h, first + i)
-            for i, h in enumerate(text.lower().split())]  # fmt: skip
+    return lambda h: _key(f"{before}{h}{after}", h)
 
 
 def _bare_list(path: Path, kind: str) -> np.ndarray | None:
@@ -514,12 +520,7 @@ def _stage_presorted(conn, hashes: np.ndarray, kind: str) -> int:
     120 s import; this one takes about 2 s."""
     lead = np.ascontiguousarray(hashes[:, : _LEAD // 2]).view(">u8").ravel()
     order = np.argsort(lead, kind="stable")
-    slot = _SLOT[kind]
-    before, after = "|" * slot, "|" * (5 - slot)
-
-    def key(h: str) -> str:
-        return _key(f"{before}{h}{after}", h)
-
+    key = _bare_key(kind)
     _by_key_within_leads(order, lead[order], hashes, key)
     del lead
     chars = hashes.shape[1] * 2
