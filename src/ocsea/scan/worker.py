@@ -21,6 +21,8 @@ from ocsea.media.hashing import (
 )
 from ocsea.scan.archives import ArchiveLimits, is_archive_name, iter_members
 
+IMAGE_IN_MEMORY = 64 << 20  # bytes: larger images are streamed for digests and re-read to decode
+
 
 @dataclass(frozen=True)
 class ScanOptions:
@@ -112,14 +114,27 @@ def scan_path(path: str, opts: ScanOptions) -> list[dict[str, Any]]:
     if not stat.S_ISREG(st.st_mode):
         rec["error"] = "not a regular file"
         return [rec]
+    # An image up to IMAGE_IN_MEMORY is read once for its digests and its decode; anything
+    # else is digested as a stream and opened again only by the decoder that needs it.
+    whole = (
+        opts.media
+        and Path(path).suffix.lower() in IMAGE_EXTENSIONS
+        and st.st_size <= IMAGE_IN_MEMORY
+    )
+    data: bytes | None = None
     try:
         with _open_readonly(path) as fh:
-            d = digest_stream(fh)
+            if whole:
+                data = fh.read()
+                d = digest_stream(io.BytesIO(data))
+            else:
+                d = digest_stream(fh)
     except OSError as exc:
         rec["error"] = f"cannot read: {exc.strerror or exc}"
         return [rec]
     rec.update(md5=d.md5, sha1=d.sha1, sha256=d.sha256)
-    _media(rec, path, None, path, opts)
+    _media(rec, path, data, path, opts)
+    del data
     out = [rec]
     if opts.archives and is_archive_name(path):
         for m in iter_members(path, path, opts.limits):
