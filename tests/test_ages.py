@@ -120,6 +120,14 @@ def _parse_ages_without_gates(text, tokens):
             found.append(
                 age_parser.AgeMention(max(0, v - 4), v - 1, m.start(), m.end(), "under", m.group(0))
             )
+    for m in age_parser._NOT_OVER_RX.finditer(text):
+        v = int(m.group(1))
+        if 8 <= v < age_parser.ADULT_AGE and not age_parser._counts_something(
+            text, m.end(), age_parser._UNDER_NOT_UNITS
+        ):
+            found.append(
+                age_parser.AgeMention(max(0, v - 4), v, m.start(), m.end(), "under", m.group(0))
+            )
     for m in age_parser._NOT_YET_RX.finditer(text):
         found.append(age_parser.AgeMention(13, 17, m.start(), m.end(), "range", m.group(0)))
     for m in age_parser._AGE_BOUND_RX.finditer(text):
@@ -151,7 +159,7 @@ _AGE_PIECES = [" ", "-", "1", "12", "๑๒", "12 to 14", "y", "o", "yo", " yo",
                "years old", "aged", "age of ", "อายุ", "สาว", "หนุ่ม", "น้อง ", "ขวบ", "khuap",
                "kuap", "twelve", "grade", "th grade", "grade 3", "th", "cm", "+", ".", "a", "ม",
                "ป", "u", "under ", " f", "ปี", "pi", "สาม", "mor ", "sam", "17", "she s ", "not yet ",
-               "ไม่เกิน", "18"]  # fmt: skip
+               "ไม่เกิน", "18", "วัย", "mai koen "]  # fmt: skip
 
 
 def _tokens(text):

@@ -24,7 +24,10 @@ _UNIT = (
 )
 _RANGE_RX = re.compile(rf"(?<![\d.+])(\d{{1,2}}) (?:to )?(\d{{1,2}}) ?{_UNIT}(?![a-z0-9])")
 _SINGLE_RX = re.compile(rf"(?<![\d.+])(\d{{1,2}}) ?{_UNIT}(?![a-z0-9+])")
-_AGE_PREFIX_RX = re.compile(r"(?:(?<![a-z])(?:aged?|ayu|ahyu|aayu)|อายุ|age of) ?(\d{1,2})(?![\d+])")
+# วัย (age, time of life) as อายุ: "น้องวัย 14" (blind round 12: missed).
+_AGE_PREFIX_RX = re.compile(
+    r"(?:(?<![a-z])(?:aged?|ayu|ahyu|aayu)|อายุ|วัย|age of) ?(\d{1,2})(?![\d+])"
+)
 _THAI_GIRL_AGE_RX = re.compile(r"(?:สาว|หนุ่ม|น้อง) ?(\d{2})(?![\d+])(?! ?(?:cm|ซม|kg|บาท|นิ้ว))")
 _WORD_RX = re.compile(
     r"(?<![a-z])(" + "|".join(_WORD_NUMBERS) + r")(?: |-)?(?:years? old|y ?o|yrs? old)(?![a-z])"
@@ -34,6 +37,9 @@ _UNDER_RX = re.compile(
     r"(?<![a-z0-9])(?:u|under ?|below ?|uder ?|not yet ?|yang mai ?|ไม่ถึง ?|ต่ำกว่า ?|ยังไม่ ?)"
     r"([0-9]{1,2})(?![0-9+])"
 )
+# "ไม่เกิน 15" (not over 15): at most the number, as "under" is below it (blind round 12:
+# "หาน้องไม่เกิน15" missed). Not a notice: "ไม่เกิน 18" is left alone as "under 18" is.
+_NOT_OVER_RX = re.compile(r"(?<![a-z0-9])(?:ไม่เกิน|mai koen|mai kern) ?([0-9]{1,2})(?![0-9+])")
 # "ยังไม่ 18", "not yet 18": younger than eighteen, not a notice as "under 18" is.
 _NOT_YET_RX = re.compile(r"(?<![a-z0-9])(?:not yet ?|yang mai ?|ยังไม่ ?|ยังไม่ถึง ?)18(?![0-9+])")
 # "อายุไม่เกิน 15", "age under 14": a person's age bound, named as such.
@@ -278,7 +284,7 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
         for m in _SINGLE_RX.finditer(text):
             v = int(m.group(1))
             found.append(AgeMention(v, v, m.start(), m.end(), "age", m.group(0)))
-    if "age" in text or "อายุ" in text or "ayu" in text or "hyu" in text:
+    if "age" in text or "อายุ" in text or "ayu" in text or "hyu" in text or "วัย" in text:
         # "อายุ 2 ปี" is as often a thing's age (a card valid two years) as a person's.
         found.extend(_prefixed(_AGE_PREFIX_RX, text, "stated"))
     if "สาว" in text or "หนุ่ม" in text or "น้อง" in text:
@@ -308,6 +314,11 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
                 found.append(
                     AgeMention(max(0, v - 4), v - 1, m.start(), m.end(), "under", m.group(0))
                 )
+    if "ไม่เกิน" in text or "mai k" in text:
+        for m in _NOT_OVER_RX.finditer(text):
+            v = int(m.group(1))
+            if 8 <= v < ADULT_AGE and not _counts_something(text, m.end(), _UNDER_NOT_UNITS):
+                found.append(AgeMention(max(0, v - 4), v, m.start(), m.end(), "under", m.group(0)))
     if "18" in text and ("yet" in text or "yang mai" in text or "ยังไม่" in text):
         for m in _NOT_YET_RX.finditer(text):
             found.append(AgeMention(13, 17, m.start(), m.end(), "range", m.group(0)))

@@ -417,6 +417,10 @@ def _is_number(digits: str) -> bool:
 
 def _split_latin_token(tok: str) -> str:
     """Separate numbers from units and words, and undo leetspeak inside words."""
+    if tok.endswith("!") and (word := tok.rstrip("!")).isalpha():
+        # "hlud!!", "nudes!": exclamation marks after a plain word, not leet for "i" (blind round
+        # 12: "hlud!!" became "hludii" and its word was lost); "l0l!" stays leet throughout.
+        return word
     if tok.isdigit() or tok in _KEEP_TOKENS or _LETTERS_AND_NUMBER_RX.fullmatch(tok):
         return tok
     if _DIMENSIONS_RX.fullmatch(tok):
