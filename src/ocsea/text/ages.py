@@ -24,9 +24,9 @@ _UNIT = (
 )
 _RANGE_RX = re.compile(rf"(?<![\d.+])(\d{{1,2}}) (?:to )?(\d{{1,2}}) ?{_UNIT}(?![a-z0-9])")
 _SINGLE_RX = re.compile(rf"(?<![\d.+])(\d{{1,2}}) ?{_UNIT}(?![a-z0-9+])")
-# วัย (age, time of life) as อายุ: "น้องวัย 14" (blind round 12: missed).
+# วัย (age, time of life) as อายุ: "น้องวัย 14" (blind round 12: missed); not ทุกวัย (all ages).
 _AGE_PREFIX_RX = re.compile(
-    r"(?:(?<![a-z])(?:aged?|ayu|ahyu|aayu)|อายุ|วัย|age of) ?(\d{1,2})(?![\d+])"
+    r"(?:(?<![a-z])(?:aged?|ayu|ahyu|aayu)|อายุ|(?<!ทุก)วัย|age of) ?(\d{1,2})(?![\d+])"
 )
 _THAI_GIRL_AGE_RX = re.compile(r"(?:สาว|หนุ่ม|น้อง) ?(\d{2})(?![\d+])(?! ?(?:cm|ซม|kg|บาท|นิ้ว))")
 _WORD_RX = re.compile(
@@ -37,9 +37,14 @@ _UNDER_RX = re.compile(
     r"(?<![a-z0-9])(?:u|under ?|below ?|uder ?|not yet ?|yang mai ?|ไม่ถึง ?|ต่ำกว่า ?|ยังไม่ ?)"
     r"([0-9]{1,2})(?![0-9+])"
 )
-# "ไม่เกิน 15" (not over 15): at most the number, as "under" is below it (blind round 12:
-# "หาน้องไม่เกิน15" missed). Not a notice: "ไม่เกิน 18" is left alone as "under 18" is.
-_NOT_OVER_RX = re.compile(r"(?<![a-z0-9])(?:ไม่เกิน|mai koen|mai kern) ?([0-9]{1,2})(?![0-9+])")
+# "หาน้องไม่เกิน 15" (a child not over 15): at most the number, as "under" is below it (blind
+# round 12). Only right after a child word: "at most" is mostly an amount ("งบไม่เกิน 15,000",
+# "ไม่เกิน 10 หน้า", "ไลฟ์ไม่เกิน 15 วิ" were csa beside รับงาน or ไลฟ์ in review), and never
+# before another group of digits ("15 000" is a price).
+_NOT_OVER_RX = re.compile(
+    r"(?:น้อง|เด็ก|วัยใส|(?<![a-z])(?:dek|nong)) ?(?:ไม่เกิน|mai koen|mai kern) ?"
+    r"([0-9]{1,2})(?![0-9+])(?! [0-9])"
+)
 # "ยังไม่ 18", "not yet 18": younger than eighteen, not a notice as "under 18" is.
 _NOT_YET_RX = re.compile(r"(?<![a-z0-9])(?:not yet ?|yang mai ?|ยังไม่ ?|ยังไม่ถึง ?)18(?![0-9+])")
 # "อายุไม่เกิน 15", "age under 14": a person's age bound, named as such.

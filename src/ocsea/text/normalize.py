@@ -417,9 +417,11 @@ def _is_number(digits: str) -> bool:
 
 def _split_latin_token(tok: str) -> str:
     """Separate numbers from units and words, and undo leetspeak inside words."""
-    if tok.endswith("!") and (word := tok.rstrip("!")).isalpha():
-        # "hlud!!", "nudes!": exclamation marks after a plain word, not leet for "i" (blind round
-        # 12: "hlud!!" became "hludii" and its word was lost); "l0l!" stays leet throughout.
+    if tok.endswith("!!") and (word := tok.rstrip("!")).isalpha():
+        # "hlud!!", "wow!!!": two exclamation marks or more after a plain word are punctuation,
+        # not leet for "ii" (blind round 12: "hlud!!" became "hludii" and its word was lost). One
+        # stays leet: "lol!" is "loli" and "henta!" "hentai" (a review found them missed when a
+        # single mark was dropped).
         return word
     if tok.isdigit() or tok in _KEEP_TOKENS or _LETTERS_AND_NUMBER_RX.fullmatch(tok):
         return tok
