@@ -134,7 +134,6 @@ def scan_path(path: str, opts: ScanOptions) -> list[dict[str, Any]]:
         return [rec]
     rec.update(md5=d.md5, sha1=d.sha1, sha256=d.sha256)
     _media(rec, path, data, path, opts)
-    del data
     out = [rec]
     if opts.archives and is_archive_name(path):
         for m in iter_members(path, path, opts.limits):
