@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from ocsea.text.analysis import analyze
+
 # Romanised Thai arrest, court and report words were safe words alone; "jap" is also the
 # porn tag for Japanese, "san" a Japanese honorific, "sal" a name and "jang" also จ้าง (hire):
 # each silenced every rule on text it was appended to.
@@ -17,6 +19,13 @@ CSA = [
     "12yo nude sal",
     "dek 13 yed jang",
     "jang rup nakrian p.6 nude",
+    # A generic safe word (legal, help, study...) no longer hides a child's stated age beside
+    # a sexual term: offenders write "illegal", and any such word appended hid every csa text.
+    "illegal 12yo porn",
+    "12yo sex help",
+    "study 13yo nude",
+    "แจ้ง คลิปโป๊ เด็ก ม.2",
+    "ส่งให้ผู้ปกครอง คลิปโป๊ น้อง ม.2",  # a threat to send to the parents
 ]
 
 # Their phrases keep the news, court and reporting sense.
@@ -26,6 +35,16 @@ BENIGN = [
     "san sang jam kuk khadee sue lamok dek",
     "jang kwam dek thuk luang lamerd",
     "jang baw sae sue lamok dek thi nai",
+    # a crime's name beside a generic safe word stays discussion or help-seeking
+    "pedophile help",
+    "help for pedophiles therapy",
+    "csam policy",
+    "child porn history",
+    "Lolita novel analysis",
+    # a strong safe word (news, reporting, sex education) still silences every rule
+    "sex education for 12 year olds",
+    "เพศศึกษา ป.6 อวัยวะเพศ",
+    "ข่าวจับ ครูอนาจาร นักเรียน ม.2",
 ]
 
 
@@ -39,3 +58,11 @@ def test_a_word_that_only_sounds_like_arrest_or_court_silences_nothing(detector,
 def test_romanised_news_and_reporting_phrases_stay_safe(detector, text):
     v = detector.classify(text)
     assert v.label != "csa", v.reasons
+
+
+def test_safe_words_are_strong_or_generic(detector):
+
+    assert analyze("how to report", detector.lexicon).evidence.safe_strong
+    assert analyze("ข่าว", detector.lexicon).evidence.safe_strong
+    generic = analyze("help", detector.lexicon).evidence
+    assert generic.intent_safe and not generic.safe_strong
