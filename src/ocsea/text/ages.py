@@ -66,9 +66,10 @@ _THAI_NUMBERS = {
     "สิบหก": 16, "สิบเจ็ด": 17,
 }  # fmt: skip
 _THAI_NUMBER = "(" + "|".join(sorted(_THAI_NUMBERS, key=len, reverse=True)) + ")"
-# Not the start of a longer word ("มหกรรม", a festival; "หกล้ม", fell over).
+# Not the start of a longer word ("มหกรรม", a festival; "หกล้ม", fell over), bar right after a
+# child word ("น้องมอสอง", blind round-13 dev).
 _THAI_WORD_GRADE_RX = re.compile(
-    rf"(?<![\u0e00-\u0e7f])(มอ|ม|ปอ|ป) ?{_THAI_NUMBER}(?!รรม|ล้ม|โมง|เหลี่ยม)"
+    rf"(?:(?<![\u0e00-\u0e7f])|(?<=น้อง)|(?<=เด็ก))(มอ|ม|ปอ|ป) ?{_THAI_NUMBER}(?!รรม|ล้ม|โมง|เหลี่ยม)"
 )
 _THAI_WORD_AGE_RX = re.compile(rf"(?:อายุ ?{_THAI_NUMBER}|{_THAI_NUMBER} ?ขวบ)")
 _ROM_NUMBERS = {"nueng": 1, "neung": 1, "song": 2, "sam": 3, "si": 4, "see": 4, "ha": 5, "hok": 6}
@@ -245,7 +246,8 @@ _GROUP_WORDS = {
     "เด็กมต้น": (12, 15), "เด็กมปลาย": (15, 18),
     "มต้น": (12, 15), "มัธยมต้น": (12, 15), "มปลาย": (15, 18), "มัธยมปลาย": (15, 18),
     "ปต้น": (6, 9), "ปปลาย": (9, 12), "ประถมต้น": (6, 9), "ประถมปลาย": (9, 12),
-    "มัธยม": (12, 18), "มัธยมศึกษา": (12, 18), "mathayom": (12, 18),
+    "มัธยม": (12, 18), "มัธยมศึกษา": (12, 18), "mathayom": (12, 18), "matthayom": (12, 18),
+    "mattayom": (12, 18), "matayom": (12, 18),
     "ดญ": (0, 14), "ดช": (0, 14), "ทารก": (0, 1), "infant": (0, 1), "toddler": (1, 3),
     "prepubescent": (5, 11), "preteen": (9, 12), "tween": (9, 12), "tweens": (9, 12),
 }  # fmt: skip
@@ -256,7 +258,13 @@ _MULTI_GROUP = {("middle", "school"): (11, 14), ("junior", "high"): (12, 15),
                 ("ม", "ต้น"): (12, 15), ("ม", "ปลาย"): (15, 18), ("เด็กม", "ต้น"): (12, 15),
                 ("เด็กม", "ปลาย"): (15, 18), ("ป", "ต้น"): (6, 9), ("ป", "ปลาย"): (9, 12),
                 ("เด็กป", "ต้น"): (6, 9), ("เด็กป", "ปลาย"): (9, 12),
-                ("ประถม", "ต้น"): (6, 9), ("ประถม", "ปลาย"): (9, 12)}  # fmt: skip
+                ("ประถม", "ต้น"): (6, 9), ("ประถม", "ปลาย"): (9, 12),
+                # spoken ม.ต้น / ม.ปลาย and romanised มัธยมต้น (blind round-13 dev); "มอ" alone
+                # is also a university ("เด็กมอ"), so only with ต้น / ปลาย
+                ("มอ", "ต้น"): (12, 15), ("มอ", "ปลาย"): (15, 18),
+                ("mathayom", "ton"): (12, 15), ("mathayom", "plai"): (15, 18),
+                ("matthayom", "ton"): (12, 15), ("matthayom", "plai"): (15, 18),
+                ("mattayom", "ton"): (12, 15), ("mattayom", "plai"): (15, 18)}  # fmt: skip
 
 
 class AgeMention(NamedTuple):
