@@ -89,10 +89,6 @@ class Evidence(NamedTuple):
     # single age names one child (a range, "10-12yrs", is as often a clothing size).
     bracket: bool = False
     channels: int = 0  # distinct places a pack, set, folder, link or channel word is named at
-    # A safe word that names reporting, news, law or research about the crime (weight -1: "how
-    # to report", ข่าวจับ), against a generic one (weight -0.5: "legal", "help", "study"), which
-    # offenders' own text also has ("illegal 12yo", "barely legal").
-    safe_strong: bool = False
 
     @property
     def minor_any(self) -> float:
@@ -109,8 +105,6 @@ _SLOTS = (
 )  # fmt: skip
 _SLOT = {c: i for i, c in enumerate(_SLOTS)} | {"grade": 1, "age": -1}
 _ABBREV_SLOT = _SLOT["abbrev"]
-# A safe word's weight above this (after fuzzy-match factors, at least 0.81 of -1) is strong.
-STRONG_SAFE = 0.7
 _CHANNEL_SLOT = _SLOT["channel"]
 
 
@@ -152,7 +146,7 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
         code, minor, sexual, max(exploit, trade, channel, solicit, live, extort, payment, hidden),
         seen[4], seen[5], seen[6], minor_age, infant, adult, min_age,
         trade, channel, solicit, live, extort, payment, hidden, abbrev, school, media, seen[17],
-        named, abbrev_context, len(abbrev_at), bracket, len(channel_at), best[4] > STRONG_SAFE,
+        named, abbrev_context, len(abbrev_at), bracket, len(channel_at),
     )  # fmt: skip
 
 

@@ -53,18 +53,6 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
         return hits  # every rule wants a codeword, a child, a school or a hidden camera
     if ev.intent_safe:
         # Reporting, news, law or prevention intent: the rules stay silent and the model decides.
-        # A generic safe word ("legal", "help", "study", "history") silences all but a child
-        # named by age or grade beside a sexual term: offenders' own text has those words
-        # ("illegal 12yo porn"), and any of them appended hid every csa text of the blind dev
-        # part. A crime's name beside one stays discussion ("pedophile help", "csam policy").
-        if (
-            not ev.safe_strong
-            and ev.minor_named
-            and ev.sexual >= SEXUAL_MIN
-            and not (ev.adult_age or ev.adult_context or ev.benign_sense)
-        ):
-            hits.append(RuleHit("minor+sexual", MINOR_SEXUAL_CONFIDENCE,
-                                "a child's age or grade and a sexual term beside a generic safe word"))  # fmt: skip
         return hits
     if ev.benign_sense:
         # A benign sense of a risky word, or a context that gives one ("CP All", Nabokov's
