@@ -71,3 +71,56 @@ def test_a_chessboard_and_tiny_images():
 def test_conformance_images():
     for path in sorted(CONF.iterdir()):
         assert_same(load_rgb(path))
+
+
+# Independent of ``transform``: Pillow's own rotations and flips, in DIHEDRAL's order (quarter
+# turns counter-clockwise after an optional left-right flip). A review found the tests above
+# would pass with ``transform`` turning the wrong way, since they use it for the reference too.
+def _pillow(im, turns: int, flip: bool):
+    from PIL import Image
+
+    if flip:
+        im = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    for _ in range(turns):
+        im = im.transpose(Image.Transpose.ROTATE_90)  # counter-clockwise
+    return im
+
+
+def test_each_transform_is_the_one_pillow_makes():
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    rgb = (rng.random((120, 200, 3)) * 255).astype(np.uint8)
+    rgb[:40, :60] = 255  # asymmetric: a bright top-left corner
+    ours = pdq_dihedral_rgb(rgb)
+    for k, (turns, flip) in enumerate(DIHEDRAL):
+        ref = np.asarray(_pillow(Image.fromarray(rgb), turns, flip))
+        bits, quality = pdqhash.compute(np.ascontiguousarray(ref))
+        assert ours[k].hex == np.packbits(bits.astype(np.uint8)).tobytes().hex(), (turns, flip)
+        assert ours[k].quality == quality
+
+
+def test_transform_names_follow_the_order():
+    from ocsea.match.matcher import DIHEDRAL_NAMES
+
+    a = np.array([[1, 2, 3], [4, 5, 6]])
+    assert transform(a, 1, False).tolist() == [[3, 6], [2, 5], [1, 4]]  # counter-clockwise
+    assert transform(a, 0, True).tolist() == [[3, 2, 1], [6, 5, 4]]
+    assert len(DIHEDRAL_NAMES) == len(DIHEDRAL)
+    for (turns, flip), name in zip(DIHEDRAL, DIHEDRAL_NAMES, strict=True):
+        assert ("mirror" in name) == flip
+        assert (f"rot{90 * turns}" in name) == (turns > 0), name
+
+
+@pytest.mark.parametrize("n", [5, 9, 63, 64, 65, 127, 128, 129, 200, 384, 511, 512])
+def test_the_reducer_is_the_box_filter_on_an_identity(n):
+    from ocsea.media.pdq import _reducer, _reducer_by_filtering
+
+    assert np.allclose(_reducer(n), _reducer_by_filtering(n), rtol=0, atol=1e-12)
+
+
+def test_only_eight_bit_pixels():
+    from ocsea.media.pdq import pdq_bits
+
+    with pytest.raises(ValueError, match="8-bit"):
+        pdq_bits(np.zeros((64, 64, 3), dtype=np.uint16))

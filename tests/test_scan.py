@@ -106,6 +106,55 @@ def test_symlinks_and_unreadable_files(tmp_path, monkeypatch):
     assert rec["error"] == "cannot read: Permission denied"
 
 
+def test_a_file_that_changes_between_stat_and_read(tmp_path, monkeypatch):
+    """The digests and the size are of the bytes read, the in-memory read stays within its
+    limit however large the file has become, and a file replaced by another is refused."""
+    import hashlib
+
+    path = img(tmp_path / "a.png", 1)
+    first = os.lstat(path)
+    small = path.stat().st_size
+    monkeypatch.setattr(worker, "IMAGE_IN_MEMORY", small + 10)
+    with path.open("ab") as fh:
+        fh.write(b"x" * 5000)  # grows past the limit after its lstat
+    real_lstat = os.lstat
+    monkeypatch.setattr(worker.os, "lstat", lambda p: first if p == str(path) else real_lstat(p))
+    (rec,) = scan_path(str(path), ScanOptions())
+    whole = path.read_bytes()
+    assert rec["sha256"] == hashlib.sha256(whole).hexdigest()
+    assert rec["size"] == len(whole) == small + 5000
+    assert "changed while being scanned" in rec["error"]
+
+    other = img(tmp_path / "b.png", 2)
+    stale = os.lstat(other)
+    monkeypatch.setattr(worker.os, "lstat", lambda p: stale)
+    (rec,) = scan_path(str(path), ScanOptions())
+    assert rec["error"].startswith("replaced while being scanned")
+    assert "sha256" not in rec
+
+
+def test_prefixed_stream_reads_the_head_then_the_rest(tmp_path):
+    from ocsea.media.hashing import digest_stream
+
+    data = bytes(range(256)) * 4000
+    (tmp_path / "f").write_bytes(data[1000:])
+    with worker._open_readonly(str(tmp_path / "f")) as fh:
+        d = digest_stream(worker._Prefixed(data[:1000], fh))
+    assert d.size == len(data)
+    assert d.sha256 == __import__("hashlib").sha256(data).hexdigest()
+
+
+def test_scan_workers_use_one_blas_thread(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    monkeypatch.setattr(worker, "_BLAS_LIMITED_IN", 0)
+    worker._one_blas_thread()
+    assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
+    if before:
+        threadpool_limits(max(before), user_api="blas")  # as it was, for the other tests
+
+
 def test_scan_finds_known_near_and_suspicious_and_resumes(evidence, tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     (a,) = scan_path(str(evidence / "a.png"), ScanOptions())
