@@ -135,11 +135,6 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
             # collections are named ("u13 pack link"); a single age, a grade or a clothing size
             # is not ("grade 5 worksheet pack", "kids pajamas 10-12yrs set").
             (strong_channel and (named_child or (child and ev.media)))
-            # Two pack, link or giveaway words beside clips of a child named by age or grade
-            # ("แจกฟรี ลิงก์กลุ่ม คลิปน้องประถม"): blind round-13 dev. (A legal-minor word beside
-            # any one such word, "underage set2.rar", also gained one dev item, but made
-            # "underage workers factory folder" and a clip of a minor driving, shared, csa.)
-            or (ev.channels >= 2 and ev.media and child_of_stated_age(ev))
             or (
                 ev.bracket
                 and (ev.channels >= 2 or (ev.channel and (ev.media or ev.abbrev_context)))
