@@ -31,7 +31,11 @@ ROUND13 = [
     "E:\\คลิป18+\\มอต้น\\ชุด2\\",
     "klip xxx nong matthayom ton",
     "วาร์ปตามข่าว น้องมอต้น",
-    "jab 13yo nude",  # "jab" a vaccine's benign sense: a stated age and a sexual term still say csa
+    "jab 13yo nude",
+    "jab pthc",  # the second review: "jab" as a benign sense hid codewords and channels
+    "jab u13 pack link telegram",
+    "photo book jap 12yo nude",  # and "book jap" (บุกจับ) hid the porn tag
+    "jap dai 12yo nude",
 ]
 
 # The phrases that replaced them keep the news, court and reporting sense, in the spellings
@@ -83,7 +87,11 @@ HELP_SEEKING = [
     "download link pack video grade 3 song",
     "megalinks เด็ก",
     "megalinks anime kids 12",
-    "jab kids 12 booking group",
+    "flu jab kids 12 booking",
+    "boxing jab drill kids 10",
+    # มอ (a university) by the start or end of a lane (ต้นซอย, ปลายซอย) is no school group
+    "คลิปหลุด มอปลายซอย",
+    "คอนโด ติด มอ ปลายซอย ขาย",
 ]
 
 

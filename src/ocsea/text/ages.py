@@ -532,6 +532,11 @@ def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
         if i + 1 < n and (t, tokens[i + 1].text) in _MULTI_GROUP:
             lo, hi = _MULTI_GROUP[(t, tokens[i + 1].text)]
             end = tokens[i + 1].end
+            if t == "มอ" and (
+                tokens[i + 1].start != tok.end
+                or (end < len(text) and "\u0e00" <= text[end] <= "\u0e7f")
+            ):
+                continue  # มอ (a university) by ต้นซอย / ปลายซอย, the start or end of a lane
             out.append(AgeMention(lo, hi, tok.start, end, "group", text[tok.start : end]))
             continue
         if t in _GRADE_PREFIX and i + 1 < n and tokens[i + 1].text.isdigit():
