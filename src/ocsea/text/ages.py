@@ -121,6 +121,9 @@ _GRADE_PREFIX = {
     "mattayom": (11, 13), "matayom": (11, 13), "matthayom": (11, 13), "mattayum": (11, 13),
     "pratom": (5, 7), "prathum": (5, 7), "prattom": (5, 7), "pratum": (5, 7),
     "m": (11, 13), "ptm": (5, 7), "pt": (5, 7), "p": (5, 7), "เด็กป": (5, 7), "เด็กม": (11, 13),
+    # ม and ป as they are spoken, with a digit (blind round-14 dev: "ปอ6"); with a number
+    # written out they are in _THAI_WORD_GRADE_RX.
+    "มอ": (11, 13), "ปอ": (5, 7),
     # เด็กม/เด็กป romanised ("dekm 3"): the child word is in the token, so no other is needed.
     # Not "nongmor" (also น้องหมอ, a junior doctor), "dekmor" (เด็กหมอ, a medical student) or
     # "nongp"/"nongpor" (น้องปอ, a nickname): a review found them flagging "nongmor 1 sexy".
@@ -128,7 +131,7 @@ _GRADE_PREFIX = {
 }  # fmt: skip
 # Romanised grade prefixes that are also units or model names ("m2" area, an M2 chip).
 _LATIN_GRADE_PREFIX = frozenset(["m", "pt", "p"])
-_GRADE_PREFIX_MAX = {"ป": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6, "p": 6,
+_GRADE_PREFIX_MAX = {"ป": 6, "ปอ": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6, "p": 6,
                      "pratom": 6, "prathum": 6, "prattom": 6, "pratum": 6,
                      "เด็กป": 6, "dekp": 6}  # fmt: skip
 # A grade written as one Latin token ("m3", "ptm6"): romanised ม.3, ป.6.
@@ -185,6 +188,18 @@ _ROMANISED_CONTEXT = frozenset(
         "nakrean",
         "nukrian",
         "nr",  # นร., a pupil: "lud nr m5"
+        # blind round-14 dev: other spellings of เรียน, and แอบ(ถ่าย), a hidden camera, which
+        # has no M.2 drive or square metres beside it ("aebtai_hong_plian_sua_m2")
+        "rien",
+        "nakrien",
+        "nukrien",
+        "nukrean",
+        "aeb",
+        "aep",
+        "aebtai",
+        "aebthai",
+        "aeptai",
+        "aepthai",
         "khuap",
         "ayu",
     ]
@@ -543,7 +558,14 @@ def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             nxt = tokens[i + 1]
             gap = text[tok.end : nxt.start]
             g = int(nxt.text)
-            if gap in ("", " ") and 1 <= g <= _GRADE_PREFIX_MAX.get(t, 6) and len(nxt.text) == 1:
+            # "น้องปอ 6 ขวบ" is Por (a nickname), six years old: a spoken grade has no unit.
+            spoken_name = t in ("มอ", "ปอ") and i + 2 < n and tokens[i + 2].text in _YEAR_UNITS
+            if (
+                not spoken_name
+                and gap in ("", " ")
+                and 1 <= g <= _GRADE_PREFIX_MAX.get(t, 6)
+                and len(nxt.text) == 1
+            ):
                 a, b = _GRADE_PREFIX[t]
                 out.append(
                     AgeMention(g + a, g + b, tok.start, nxt.end, "grade", text[tok.start : nxt.end])

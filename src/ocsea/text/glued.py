@@ -42,6 +42,7 @@ class GlueKey(NamedTuple):
     child: bool  # a child, grade, codeword or abbreviation term
     sexual: bool
     weight: float  # the strongest of its entries'
+    abbrev: bool = False  # a community abbreviation ("cp"), which no name begins with
 
 
 # Two-letter English words that may stand between terms ("nakrian|me|xxx"): the list's other
@@ -149,8 +150,15 @@ def cut_glued(
         all_terms and any(k.child or (k.sexual and k.weight >= STRONG) for _, _, k in terms)
     ):
         return []
-    # An intent beside only a weak child word is a name ("nong|lak", Nonglak; "nong|khai").
-    if not strong_child and any(k.risky and not k.sexual and not k.child for _, _, k in terms):
+    # An intent beside only a weak child word is a name ("nong|lak", Nonglak; "nong|khai"); an
+    # abbreviation that starts a token of lexicon terms only is not ("cp|pack", "cp|link": blind
+    # round-14 dev, a seized drive's "CPpack_2022" folder).
+    abbrev_first = all_terms and terms[0][0] == 0 and terms[0][2].abbrev
+    if (
+        not strong_child
+        and not abbrev_first
+        and any(k.risky and not k.sexual and not k.child for _, _, k in terms)
+    ):
         return []
     # A short risky term beside an English word or a stray letter is a piece of another word
     # ("rtcp", "lojban"); "xxx" and "sex" are not.

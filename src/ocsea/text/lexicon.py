@@ -45,7 +45,12 @@ CATEGORIES = (
 LANGS = ("en", "th", "th-Latn", "mixed")
 COLUMNS = ("term", "lang", "category", "weight", "canonical", "source")
 MAX_WINDOW = 4
-_SKELETON_DROP = str.maketrans("", "", "\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c")
+_SKELETON_CHARS = "\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c"
+_SKELETON_DROP = str.maketrans("", "", _SKELETON_CHARS)
+# A run-together Thai token is read by its skeleton only in pieces this long (no two-letter
+# word), and only up to this length.
+_MIN_COVER_PART = 3
+_MAX_COVER = 24
 # Substring search for glued codewords ("newpthcvid") only for Latin codewords at least this long.
 _MIN_SUBSTRING_CODE = 4
 # Lexicon terms found inside a longer Thai dictionary word must be at least this long: shorter
@@ -289,6 +294,7 @@ class Lexicon:
                 child=any(e.category in _GLUE_CHILD for e in es),
                 sexual=any(e.category == "sexual" for e in es),
                 weight=max(abs(e.weight) for e in es),
+                abbrev=any(e.category == "abbrev" for e in es),
             )
             for key, es in self._glue_index.items()
         }
@@ -428,6 +434,8 @@ class Lexicon:
                 (m.entry, m.start, m.end, m.kind, m.weight)
                 for m in self._compound_matches(Token(text, 0, len(text), True))
             ]
+            if not fallback and not hits and text != skeleton(text):
+                fallback = self._skeleton_cover(text)
         elif not thai:
             m = self._code_rx.search(text) if self._code_rx is not None else None
             if m:
@@ -491,6 +499,40 @@ class Lexicon:
                     self._pairs[pair] = tuple((e, kind, factor) for e in hits or ())
                 break
         return matched
+
+    def _skeleton_cover(self, text: str) -> list[tuple[Entry, int, int, str, float]]:
+        """Thai words run together with their tone marks swapped ("เย๊ดเด๊ก" for เย็ดเด็ก), which
+        the dictionary cannot cut: the token read as lexicon terms by their skeletons, only
+        where such terms cover all of it, two or more, one of them risky (blind round-14 dev)."""
+        keep = [k for k, ch in enumerate(text) if ch not in _SKELETON_CHARS]
+        sk = "".join(text[k] for k in keep)
+        n = len(sk)
+        if n > _MAX_COVER:
+            return []
+        # Fewest pieces covering sk[:j], and where the last one starts.
+        best: list[tuple[int, int]] = [(0, 0)] + [(n + 1, 0)] * n
+        for i in range(n):
+            if best[i][0] > n:
+                continue
+            for j in range(i + _MIN_COVER_PART, min(n, i + _MAX_COVER) + 1):
+                if sk[i:j] in self.skeleton_index and best[i][0] + 1 < best[j][0]:
+                    best[j] = (best[i][0] + 1, i)
+        if best[n][0] < 2 or best[n][0] > n:
+            return []
+        pieces: list[tuple[int, int]] = []
+        j = n
+        while j > 0:
+            i = best[j][1]
+            pieces.append((i, j))
+            j = i
+        out = [
+            (e, keep[i], keep[j - 1] + 1, "skeleton", e.weight * 0.9)
+            for i, j in reversed(pieces)
+            for e in self.skeleton_index[sk[i:j]]
+        ]
+        if not any(e.category in _RISKY_CATEGORIES for e, *_ in out):
+            return []
+        return out
 
     def _compound_matches(self, tok: Token) -> list[Match]:
         out: list[Match] = []
