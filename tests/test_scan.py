@@ -133,15 +133,19 @@ def test_a_file_that_changes_between_stat_and_read(tmp_path, monkeypatch):
     assert "sha256" not in rec
 
 
-def test_prefixed_stream_reads_the_head_then_the_rest(tmp_path):
-    from ocsea.media.hashing import digest_stream
+def test_read_once_keeps_small_files_and_streams_large_ones(tmp_path):
+    import hashlib
+
+    from ocsea.media.hashing import digest_read_once
 
     data = bytes(range(256)) * 4000
-    (tmp_path / "f").write_bytes(data[1000:])
-    with worker._open_readonly(str(tmp_path / "f")) as fh:
-        d = digest_stream(worker._Prefixed(data[:1000], fh))
-    assert d.size == len(data)
-    assert d.sha256 == __import__("hashlib").sha256(data).hexdigest()
+    (tmp_path / "f").write_bytes(data)
+    for limit, kept in ((len(data), True), (len(data) - 1, False), (1000, False)):
+        with worker._open_readonly(str(tmp_path / "f")) as fh:
+            d, held = digest_read_once(fh, limit)
+        assert d.size == len(data)
+        assert d.sha256 == hashlib.sha256(data).hexdigest()
+        assert (held == data) if kept else held is None
 
 
 def test_scan_workers_use_one_blas_thread(monkeypatch):
@@ -229,3 +233,26 @@ def test_scan_results_join_triage(evidence, tmp_path, detector):
     kinds = {Path(f["name"]).name: f["kind"] for f in ranked_findings(engine)}
     assert kinds["a.png"] == "known" and kinds["pthc_new.jpg"] == "near-duplicate"
     assert kinds["เด็ก ป5 โป๊.png"] == "unknown-flagged"
+
+
+def test_hash_digests_and_pdq_come_from_one_read(tmp_path, monkeypatch):
+    """`ocsea hash` reads an image once: its PDQ is of the bytes its digests are of, not of the
+    file opened again (which may have changed meanwhile)."""
+    import hashlib
+
+    from ocsea.media import hashing
+    from ocsea.media.file_record import hash_one
+
+    path = img(tmp_path / "a.png", 3)
+    seen = []
+    real = hashing.pdq_image
+
+    def spy(source):
+        seen.append(source)
+        return real(source)
+
+    monkeypatch.setattr(hashing, "pdq_image", spy)
+    rec = hash_one(path)
+    assert rec["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert [type(s) for s in seen] == [io.BytesIO]
+    assert rec["pdq"] == real(path).hex

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -295,7 +296,8 @@ def register(app: typer.Typer) -> None:
             IMAGE_EXTENSIONS,
             VIDEO_EXTENSIONS,
             MediaError,
-            digest_file,
+            digest_read_once,
+            digest_stream,
             pdq_dihedral,
             vpdq_video,
         )
@@ -311,8 +313,12 @@ def register(app: typer.Typer) -> None:
         done = failed = 0
         for p in _walk(paths):
             rec: dict[str, Any] = {"path": str(p)}
+            image = p.suffix.lower() in IMAGE_EXTENSIONS
+            data: bytes | None = None
             try:
-                d = digest_file(p)
+                with open(p, "rb") as fh:
+                    # an image's digests and PDQ from one read, of the same bytes
+                    d, data = digest_read_once(fh) if image else (digest_stream(fh), None)
             except OSError as exc:
                 rec["error"] = f"cannot read: {exc.strerror or exc}"
                 err.print(f"{p}: {rec['error']}", highlight=False)
@@ -321,8 +327,8 @@ def register(app: typer.Typer) -> None:
                 rec.update(size=d.size, sha256=d.sha256)
                 hits = matcher.match_digests(d)
                 try:
-                    if p.suffix.lower() in IMAGE_EXTENSIONS:
-                        variants = pdq_dihedral(p)
+                    if image:
+                        variants = pdq_dihedral(io.BytesIO(data) if data is not None else p)
                         rec.update(pdq=variants[0].hex, pdq_quality=variants[0].quality)
                         hits += matcher.match_pdq(variants)
                     elif p.suffix.lower() in VIDEO_EXTENSIONS and matcher.videos:

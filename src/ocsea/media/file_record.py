@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -15,22 +16,30 @@ def hash_one(path: Path, video_seconds: float = 1.0) -> dict[str, Any]:
         IMAGE_EXTENSIONS,
         VIDEO_EXTENSIONS,
         MediaError,
-        digest_file,
+        digest_read_once,
+        digest_stream,
         pdq_image,
         vpdq_video,
     )
 
     rec: dict[str, Any] = {"path": str(path)}
+    ext = path.suffix.lower()
+    data: bytes | None = None
     try:
-        d = digest_file(path)
+        with open(path, "rb") as fh:
+            if ext in IMAGE_EXTENSIONS:
+                # One read for the digests and the PDQ: both are of the same bytes, even if the
+                # file changes meanwhile (a larger image is decoded from the file again).
+                d, data = digest_read_once(fh)
+            else:
+                d = digest_stream(fh)
     except OSError as exc:
         rec["error"] = f"cannot read: {exc.strerror or exc}"
         return rec
     rec.update(size=d.size, md5=d.md5, sha1=d.sha1, sha256=d.sha256)
-    ext = path.suffix.lower()
     try:
         if ext in IMAGE_EXTENSIONS:
-            h = pdq_image(path)
+            h = pdq_image(io.BytesIO(data) if data is not None else path)
             rec.update(pdq=h.hex, pdq_quality=h.quality)
         elif ext in VIDEO_EXTENSIONS:
             frames = vpdq_video(path, seconds_per_hash=video_seconds)

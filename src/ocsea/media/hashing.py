@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import signal
 import subprocess
@@ -127,6 +128,40 @@ def digest_stream(fh: BinaryIO) -> Digests:
 def digest_file(path: Path | str) -> Digests:
     with open(path, "rb", buffering=0) as fh:
         return digest_stream(fh)
+
+
+# Bytes an image may have to be read once into memory, for its digests and its decode; larger
+# ones are digested as a stream and opened again by the decoder.
+IMAGE_IN_MEMORY = 64 << 20
+
+
+class _Prefixed(io.RawIOBase):
+    """Bytes already read, then the rest of the open file: what a digest reads when a file is
+    larger than it was thought to be."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[no-untyped-def]
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        return self._rest.readinto(b)  # type: ignore[attr-defined]
+
+
+def digest_read_once(fh: BinaryIO, limit: int = IMAGE_IN_MEMORY) -> tuple[Digests, bytes | None]:
+    """The digests of an open file and, when it has at most ``limit`` bytes, those bytes: the
+    decoder then reads what was digested, not the file again (which may have changed since)."""
+    data = fh.read(limit + 1)
+    if len(data) > limit:
+        return digest_stream(_Prefixed(data, fh)), None
+    return digest_stream(io.BytesIO(data)), data
 
 
 def load_rgb(source: Path | str | BinaryIO) -> np.ndarray:

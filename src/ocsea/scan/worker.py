@@ -12,16 +12,16 @@ from typing import Any
 
 from ocsea.media.hashing import (
     IMAGE_EXTENSIONS,
+    IMAGE_IN_MEMORY,
     VIDEO_EXTENSIONS,
     MediaError,
+    digest_read_once,
     digest_stream,
     load_rgb_sized,
     pdq_dihedral_rgb,
     vpdq_video,
 )
 from ocsea.scan.archives import ArchiveLimits, is_archive_name, iter_members
-
-IMAGE_IN_MEMORY = 64 << 20  # bytes: larger images are streamed for digests and re-read to decode
 
 
 @dataclass(frozen=True)
@@ -64,26 +64,6 @@ def _open_readonly(path: str) -> io.BufferedReader:
             raise
         fd = os.open(path, _OPEN_FLAGS)  # O_NOATIME needs ownership; read-only all the same
     return os.fdopen(fd, "rb", buffering=1 << 20)
-
-
-class _Prefixed(io.RawIOBase):
-    """Bytes already read, then the rest of the open file: what a digest reads when a file
-    grew past IMAGE_IN_MEMORY between its lstat and its read."""
-
-    def __init__(self, head: bytes, rest: io.BufferedReader) -> None:
-        self._head = memoryview(head)
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:  # type: ignore[no-untyped-def]
-        if self._head:
-            n = min(len(b), len(self._head))
-            b[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        return self._rest.readinto(b)
 
 
 def _media(
@@ -168,13 +148,9 @@ def scan_path(path: str, opts: ScanOptions) -> list[dict[str, Any]]:
                 rec["error"] = "replaced while being scanned: scan it again"
                 return [rec]
             if whole:
-                # at most the limit, whatever the file has become since its lstat
-                data = fh.read(IMAGE_IN_MEMORY + 1)
-                if len(data) > IMAGE_IN_MEMORY:
-                    d = digest_stream(_Prefixed(data, fh))
-                    data = None  # the decoder opens it again, as for any large file
-                else:
-                    d = digest_stream(io.BytesIO(data))
+                # at most the limit, whatever the file has become since its lstat; beyond it
+                # the decoder opens it again, as for any large file
+                d, data = digest_read_once(fh, IMAGE_IN_MEMORY)
             else:
                 d = digest_stream(fh)
     except OSError as exc:
