@@ -5,8 +5,10 @@ Keyword-level texts written for this test (not copied from the blind set)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from ocsea.text.ages import parse_ages
+from ocsea.text.ages import _NOT_AGES_BEFORE, parse_ages
 from ocsea.text.lexicon import Lexicon
 from ocsea.text.normalize import normalize
 
@@ -118,3 +120,83 @@ def test_tone_swapped_run_together_thai_is_read_whole():
     # letters no term covers: the skeleton reading is not believed
     n = normalize("เด๊กฆฮฒ")
     assert not [m for m in lex.match(lex.tokenizer.tokenize(n)) if m.kind == "skeleton"]
+
+
+# Blind round-15 dev kinds (texts written for this test): a bare range of children's ages
+# offered for sale or swap with clips or folders, or in a private channel; sugar babies run
+# together; romanised ไลฟ์; รับจ็อบ; ยอดขาย of children's clips; an escort's "real reviews".
+ROUND15 = [
+    "swap 9-13 folders mega link",
+    "selling vids 11-14 telegram",
+    "ขาย คลิป 12-15 กลุ่มลับ",
+    "underage_sugarbabies_contacts.csv",
+    "laif sod nong 11 khuap",
+    "น้อง ม.2 รับจ็อบ ทักไลน์",
+    "ยอดขาย_คลิปเด็ก_ป.5.xlsx",
+    "ไซด์ไลน์ นักเรียน ม.3 รีวิวจริง",
+]
+
+# A range is an age only where nothing makes it episodes, sizes, prices or a score, and only
+# beside a sale or a private channel with clips.
+ROUND15_BENIGN = [
+    "one piece episodes 10-13 mega link",
+    "naruto ep 10-13 mega",
+    "buy shoes size 10-12 photos",
+    "buy 2-for-1 pack videos 10-12 dollars telegram",
+    "ขาย คลิป 10-12 บาท กลุ่มลับ",
+    "my folders 10-12 backup mega link",
+    "nba trade 10-13 season highlights video",
+    "lecture 10-13 slides download link mega",
+    "sextortion เด็ก ปรึกษาที่ไหน",
+    "รีวิว ร้านอาหาร เด็ก ม.4",
+    "รับจ็อบ ติว ม.3",
+]
+
+
+@pytest.mark.parametrize("text", ROUND15)
+def test_round15_kinds_are_found(detector, text):
+    v = detector.classify(text)
+    assert v.label == "csa", v.reasons
+
+
+@pytest.mark.parametrize("text", ROUND15_BENIGN)
+def test_round15_lookalikes_are_not(detector, text):
+    v = detector.classify(text)
+    assert v.label != "csa", v.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("trade 10-13 folders", True),
+        ("13-15_collection.zip", True),
+        ("vids 12~15", True),
+        ("ep 10-13", False),
+        ("size 10-12", False),
+        ("10-12 dollars", False),
+        ("10-20 vids", False),  # not a span of ages
+        ("3-5 vids", False),
+        ("2024-10-13", False),  # a date
+        ("10-13-2024", False),
+        ("v1.10-13", False),
+    ],
+)
+def test_bare_age_ranges(text, found):
+    from ocsea.text.ages import has_bare_age_range
+
+    assert has_bare_age_range(text) is found
+
+
+@given(
+    low=st.integers(4, 17),
+    span=st.integers(1, 6),
+    word=st.sampled_from(sorted(_NOT_AGES_BEFORE)),
+    sep=st.sampled_from(["-", "~", " - ", "\u2013"]),
+)
+def test_a_range_of_child_ages_is_found_unless_a_word_makes_it_something_else(low, span, word, sep):
+    from ocsea.text.ages import has_bare_age_range
+
+    high = low + span
+    text = f"{low}{sep}{high}"
+    assert has_bare_age_range(f"vids {text} telegram") is (high <= 17)
+    assert not has_bare_age_range(f"{word} {text} telegram")

@@ -302,6 +302,140 @@ class AgeMention(NamedTuple):
         return self.low >= ADULT_AGE
 
 
+# A bare range of child ages ("10-13", "12~15"): no age by itself (a clothing size, episodes,
+# chapters, a score), but how collections are sold and swapped beside a sale and clips or a
+# private channel (blind dev, rounds 12-15: "trade 10-13 folders mega link"). The words before
+# it that make it something else, and what may follow it.
+_BARE_RANGE_RX = re.compile(
+    r"(?<![0-9A-Za-z.:/,+\-])([4-9]|1[0-7]) ?[-\u2013~] ?([5-9]|1[0-7])(?![0-9A-Za-z.:/,\-])"
+)
+_NOT_AGES_BEFORE = frozenset(
+    [
+        "ep",
+        "eps",
+        "episode",
+        "episodes",
+        "chapter",
+        "chapters",
+        "ch",
+        "chap",
+        "part",
+        "parts",
+        "pt",
+        "vol",
+        "vols",
+        "volume",
+        "volumes",
+        "page",
+        "pages",
+        "p",
+        "pp",
+        "lecture",
+        "lectures",
+        "lesson",
+        "lessons",
+        "season",
+        "seasons",
+        "s",
+        "track",
+        "tracks",
+        "disc",
+        "discs",
+        "cd",
+        "round",
+        "rounds",
+        "week",
+        "weeks",
+        "day",
+        "days",
+        "size",
+        "sizes",
+        "grade",
+        "grades",
+        "no",
+        "level",
+        "levels",
+        "lvl",
+        "room",
+        "rooms",
+        "unit",
+        "units",
+        "year",
+        "years",
+        "class",
+        "form",
+        "am",
+        "pm",
+        "score",
+        "set",
+        "sets",
+        "game",
+        "games",
+        "match",
+    ]
+)
+_NOT_AGES_AFTER = frozenset(
+    [
+        "dollars",
+        "dollar",
+        "usd",
+        "baht",
+        "thb",
+        "eur",
+        "euro",
+        "euros",
+        "k",
+        "mb",
+        "gb",
+        "min",
+        "mins",
+        "minutes",
+        "hours",
+        "hrs",
+        "h",
+        "pm",
+        "am",
+        "cm",
+        "mm",
+        "kg",
+        "kgs",
+        "inch",
+        "inches",
+        "lbs",
+        "pcs",
+        "pieces",
+        "percent",
+        "บาท",
+        "นาที",
+        "ชั่วโมง",
+        "ซม",
+        "กก",
+        "ตัว",
+        "ชิ้น",
+    ]
+)
+
+
+_NEAR_WORD_RX = re.compile(r"[a-z\u0e00-\u0e7f]+")
+
+
+def has_bare_age_range(original: str) -> bool:
+    """A bare range of child ages in the original text: low 4-17, high up to six more, and no
+    word before it that makes it episodes, sizes, pages or a score."""
+    if "-" not in original and "~" not in original and "\u2013" not in original:
+        return False
+    for m in _BARE_RANGE_RX.finditer(original):
+        low, high = int(m.group(1)), int(m.group(2))
+        if not low < high <= low + 6:
+            continue
+        before = _NEAR_WORD_RX.findall(original[max(0, m.start() - 12) : m.start()].lower())
+        after = _NEAR_WORD_RX.findall(original[m.end() : m.end() + 12].lower())
+        if (before and before[-1] in _NOT_AGES_BEFORE) or (after and after[0] in _NOT_AGES_AFTER):
+            continue
+        return True
+    return False
+
+
 def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
     """Every age or grade mention in a normalised text, left to right, without overlaps."""
     found: list[AgeMention] = []

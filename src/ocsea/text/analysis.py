@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ocsea.text.ages import AgeMention, parse_ages
+from ocsea.text.ages import AgeMention, has_bare_age_range, parse_ages
 from ocsea.text.features import Evidence, summarise
 from ocsea.text.lexicon import Lexicon, Match
 from ocsea.text.normalize import Normalized, Traced, normalize_for_analysis
@@ -37,7 +37,10 @@ class Analysis:
         self.tokens: list[Token] = lexicon.tokenizer.tokenize(self.text)
         self.matches: list[Match] = lexicon.match(self.tokens)
         self.ages: list[AgeMention] = parse_ages(self.text, self.tokens)
-        self.evidence: Evidence = summarise(self.matches, self.ages)
+        evidence = summarise(self.matches, self.ages)
+        if (evidence.trade or evidence.channel) and has_bare_age_range(self.original):
+            evidence = evidence._replace(bare_range=True)
+        self.evidence: Evidence = evidence
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         if self.text == self.original:

@@ -20,6 +20,7 @@ from ocsea.text.model import LABELS, LinearModel
 from ocsea.text.rules import (
     INTENT_CONFIDENCE,
     SEXUAL_MIN,
+    SWAP,
     child_of_stated_age,
     evaluate_rules,
 )
@@ -243,11 +244,6 @@ class Detector:
                 )
             )
         return out
-
-
-# Selling, swapping and exchange words weigh this much; shopping words (a shop, a price, an
-# order, buying) less.
-SWAP = 0.7
 
 
 def _says_otherwise(ev: Evidence) -> bool:

@@ -89,6 +89,8 @@ class Evidence(NamedTuple):
     # single age names one child (a range, "10-12yrs", is as often a clothing size).
     bracket: bool = False
     channels: int = 0  # distinct places a pack, set, folder, link or channel word is named at
+    # A bare range of child ages ("10-13"): set by the analysis, not by the lexicon or the ages.
+    bare_range: bool = False
 
     @property
     def minor_any(self) -> float:

@@ -27,6 +27,9 @@ VERY_STRONG_MINOR = 0.8
 LEGAL_MINOR = 0.9
 SEXUAL_MIN = 0.7  # weak sexual words (hot, sexy, leaked) are left to the model
 STRONG_CHANNEL = 0.8  # private groups, telegram, mega, onion; not "download" or "link"
+# Selling, swapping and exchange words weigh this much; shopping words (a shop, a price, an
+# order, buying) less.
+SWAP = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +52,10 @@ def evaluate_rules(a: Analysis) -> list[RuleHit]:
 
 def rules_for(ev: Evidence) -> list[RuleHit]:
     hits: list[RuleHit] = []
-    if not (ev.code or ev.minor or ev.minor_age or ev.abbrev or ev.hidden or ev.school):
-        return hits  # every rule wants a codeword, a child, a school or a hidden camera
+    if not (
+        ev.code or ev.minor or ev.minor_age or ev.abbrev or ev.hidden or ev.school or ev.bare_range
+    ):
+        return hits  # every rule wants a codeword, a child, a school, a hidden camera or ages
     if ev.intent_safe:
         # Reporting, news, law or prevention intent: the rules stay silent and the model decides.
         return hits
@@ -128,6 +133,21 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
             and (ev.media or ev.channel or (ev.payment and named_child))
             and (named_child or strong_channel),
             "selling, buying or swapping clips or pictures of a child",
+        ),
+        (
+            "ages+trade",
+            # A bare range of child ages offered for sale or swap with clips or folders, or in
+            # a private channel ("trade 10-13 folders mega link"): no shop sells sizes that way
+            # beside a private channel (blind dev: +4 csa, 0 benign; real-world text: 0).
+            # With a child word the range is the child's age already ("boys 10-13"); without
+            # one beside the child word, a size ("kids pajamas 10-12").
+            ev.bare_range
+            and not ev.minor
+            and (
+                (ev.trade >= SWAP and (ev.media or ev.channel))
+                or (ev.channel >= STRONG_CHANNEL and ev.media)
+            ),
+            "a range of children's ages offered for sale or swap with clips, or in a private channel",
         ),
         (
             "minor+private-channel",
