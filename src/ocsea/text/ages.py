@@ -188,14 +188,13 @@ _ROMANISED_CONTEXT = frozenset(
         "nakrean",
         "nukrian",
         "nr",  # นร., a pupil: "lud nr m5"
-        # blind round-14 dev: other spellings of เรียน, and แอบ(ถ่าย), a hidden camera, which
-        # has no M.2 drive or square metres beside it ("aebtai_hong_plian_sua_m2")
+        # blind round-14 dev: other spellings of เรียน, and แอบถ่าย, a hidden camera, which
+        # has no M.2 drive or square metres beside it ("aebtai_hong_plian_sua_m2"); not "aeb"
+        # alone, a car's emergency braking ("bmw m2 aeb", a review found)
         "rien",
         "nakrien",
         "nukrien",
         "nukrean",
-        "aeb",
-        "aep",
         "aebtai",
         "aebthai",
         "aeptai",
@@ -692,14 +691,12 @@ def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             nxt = tokens[i + 1]
             gap = text[tok.end : nxt.start]
             g = int(nxt.text)
-            # "น้องปอ 6 ขวบ" is Por (a nickname), six years old: a spoken grade has no unit.
-            spoken_name = t in ("มอ", "ปอ") and i + 2 < n and tokens[i + 2].text in _YEAR_UNITS
-            if (
-                not spoken_name
-                and gap in ("", " ")
-                and 1 <= g <= _GRADE_PREFIX_MAX.get(t, 6)
-                and len(nxt.text) == 1
-            ):
+            if t in _SPOKEN_PREFIX:
+                if has_child is None:
+                    has_child = _has_child_word(tokens)
+                if not _spoken_grade(text, tokens, i, has_child):
+                    continue
+            if gap in ("", " ") and 1 <= g <= _GRADE_PREFIX_MAX.get(t, 6) and len(nxt.text) == 1:
                 a, b = _GRADE_PREFIX[t]
                 out.append(
                     AgeMention(g + a, g + b, tok.start, nxt.end, "grade", text[tok.start : nxt.end])
@@ -709,6 +706,27 @@ def _token_grades(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
             lo, hi = _GROUP_WORDS[t]
             out.append(AgeMention(lo, hi, tok.start, tok.end, "group", t))
     return out
+
+
+# ม and ป as they are spoken ("มอ", "ปอ"): also a motorbike or a university, and jute, a crop.
+_SPOKEN_PREFIX = frozenset(["มอ", "ปอ"])
+# What after the number makes it a count, a price or an age in months, not a grade.
+_SPOKEN_NOT_AFTER = frozenset(
+    ["ขวบ", "ปี", "เดือน", "วัน", "คน", "คัน", "กิโล", "กก", "กระสอบ", "บาท", "ตัว", "ชิ้น",
+     "ชั่วโมง", "นาที", "ตัน", "ไร่", "ลูก", "ใบ", "ห่อ", "pee", "pi", "khuap"]
+)  # fmt: skip
+
+
+def _spoken_grade(text: str, tokens: Sequence[Token], i: int, has_child: bool) -> bool:
+    """มอ/ปอ with a digit is a grade ("เด็ก ปอ6", blind round-14 dev) only beside a child word,
+    as a romanised "m2" is, and not where the number is a count, a price or an age ("ขาย ปอ 6
+    กิโล", jute by the kilo; "ขาย มอ 1 คัน", a motorbike; "น้องปอ 6 เดือน": a review found)."""
+    if not has_child:
+        return False
+    end = tokens[i + 1].end
+    if end < len(text) and text[end] in ",.":
+        return False  # "ปอ 6,000"
+    return not (i + 2 < len(tokens) and tokens[i + 2].text in _SPOKEN_NOT_AFTER)
 
 
 # Every token a grade or group starts with: the others are skipped at once (1.9 -> 0.9 µs a filename).

@@ -105,7 +105,7 @@ _SLOTS = (
     "trade", "channel", "solicit", "live", "extort", "payment", "hidden", "abbrev", "school",
     "media", "activity", "abbrev_context",
 )  # fmt: skip
-_SLOT = {c: i for i, c in enumerate(_SLOTS)} | {"grade": 1, "age": -1}
+_SLOT = {c: i for i, c in enumerate(_SLOTS)} | {"grade": 1, "age": -1, "plain_sense": -1}
 _ABBREV_SLOT = _SLOT["abbrev"]
 _CHANNEL_SLOT = _SLOT["channel"]
 
@@ -211,6 +211,6 @@ def ngrams(text: str, tokens: Sequence[Token]) -> list[str]:
     return grams
 
 
-assert set(_SLOTS) | {"grade", "age"} == set(CATEGORIES), "a lexicon category has no slot"
+assert set(_SLOTS) | {"grade", "age", "plain_sense"} == set(CATEGORIES), "a category has no slot"
 assert set(INTENT_CATEGORIES) <= set(_SLOTS)
 _NO_DENSE = tuple(dense_features(Evidence(*NO_EVIDENCE)))

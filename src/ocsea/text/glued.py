@@ -42,9 +42,10 @@ class GlueKey(NamedTuple):
     child: bool  # a child, grade, codeword or abbreviation term
     sexual: bool
     weight: float  # the strongest of its entries'
-    abbrev: bool = False  # a community abbreviation ("cp"), which no name begins with
 
 
+# What "cp" run together with names a collection ("cppack", "cpvids").
+CP_PACK_WORDS = frozenset(["pack", "packs", "folder", "folders", "collection", "vids", "pics"])
 # Two-letter English words that may stand between terms ("nakrian|me|xxx"): the list's other
 # 500 two-letter strings are acronyms ("nt", "mg") that would cover any leftover letters.
 SHORT_WORDS = frozenset(
@@ -150,13 +151,19 @@ def cut_glued(
         all_terms and any(k.child or (k.sexual and k.weight >= STRONG) for _, _, k in terms)
     ):
         return []
-    # An intent beside only a weak child word is a name ("nong|lak", Nonglak; "nong|khai"); an
-    # abbreviation that starts a token of lexicon terms only is not ("cp|pack", "cp|link": blind
-    # round-14 dev, a seized drive's "CPpack_2022" folder).
-    abbrev_first = all_terms and terms[0][0] == 0 and terms[0][2].abbrev
+    # An intent beside only a weak child word is a name ("nong|lak", Nonglak; "nong|khai"), bar
+    # "cp" with a pack, folder or clips after it (blind round-14 dev: a seized drive's
+    # "CPpack_2022"); with a sale, a link, a download or a live show it names shops, sites and
+    # programs ("cpsale", "cplink", "cpdownload.exe", "jblive": a review found).
+    cp_pack = (
+        len(terms) == 2
+        and all_terms
+        and text[: terms[0][1]] == "cp"
+        and text[terms[1][0] : terms[1][1]] in CP_PACK_WORDS
+    )
     if (
         not strong_child
-        and not abbrev_first
+        and not cp_pack
         and any(k.risky and not k.sexual and not k.child for _, _, k in terms)
     ):
         return []

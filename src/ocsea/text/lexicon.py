@@ -40,6 +40,10 @@ CATEGORIES = (
     "activity",  # benign activities (games, lessons, toys, sport): intent rules stay silent
     "intent_safe",
     "benign_sense",
+    # A phrase in which risky words have their everyday sense ("fan lud", a tooth coming out;
+    # "nong khaem", a district): the words inside it are no evidence, and, unlike a benign
+    # sense, nothing else in the text is silenced (appended to a risky text it hides nothing).
+    "plain_sense",
     "adult_context",
 )
 LANGS = ("en", "th", "th-Latn", "mixed")
@@ -80,7 +84,15 @@ _MIN_SQUEEZED = 5
 # Never found squeezed: what silences the rules ("jaang", to hire, is no "jang", to report), and
 # codewords and abbreviations, which sit inside ordinary words ("shotta", "lolli and pops").
 _NOT_SQUEEZED = frozenset(
-    ["intent_safe", "benign_sense", "activity", "adult_context", "csa_code", "abbrev"]
+    [
+        "intent_safe",
+        "benign_sense",
+        "plain_sense",
+        "activity",
+        "adult_context",
+        "csa_code",
+        "abbrev",
+    ]
 )
 
 
@@ -202,7 +214,7 @@ def default_lexicon_entries() -> list[Entry]:
 
 # Categories whose romanised terms' Thai spellings are terms of their own: "liang dek" (to
 # babysit) is an activity, and so is "เลี้ยงเด็ก", which would otherwise read as "เด็ก" + a job.
-_SILENCING = frozenset(["activity", "benign_sense", "intent_safe", "adult_context"])
+_SILENCING = frozenset(["activity", "benign_sense", "plain_sense", "intent_safe", "adult_context"])
 
 
 def _with_silencing_canonicals(entries: list[Entry]) -> list[Entry]:
@@ -294,7 +306,6 @@ class Lexicon:
                 child=any(e.category in _GLUE_CHILD for e in es),
                 sexual=any(e.category == "sexual" for e in es),
                 weight=max(abs(e.weight) for e in es),
-                abbrev=any(e.category == "abbrev" for e in es),
             )
             for key, es in self._glue_index.items()
         }
@@ -504,7 +515,8 @@ class Lexicon:
         """Thai words run together with their tone marks swapped ("เย๊ดเด๊ก" for เย็ดเด็ก), which
         the dictionary cannot cut: the token read as lexicon terms by their skeletons, only
         where such terms cover all of it, two or more, one of them risky (blind round-14 dev)."""
-        keep = [k for k, ch in enumerate(text) if ch not in _SKELETON_CHARS]
+        # Marks are not read, nor a repeat mark or an abbreviation mark at the end ("เย๊ดเด๊กๆ").
+        keep = [k for k, ch in enumerate(text.rstrip("ๆฯ")) if ch not in _SKELETON_CHARS]
         sk = "".join(text[k] for k in keep)
         n = len(sk)
         if n > _MAX_COVER:
@@ -525,8 +537,10 @@ class Lexicon:
             i = best[j][1]
             pieces.append((i, j))
             j = i
+        # A piece ends where the next begins, so that its last letter's marks are in its span.
+        ends = [*keep[1:], len(text.rstrip("ๆฯ"))]
         out = [
-            (e, keep[i], keep[j - 1] + 1, "skeleton", e.weight * 0.9)
+            (e, keep[i], ends[j - 1], "skeleton", e.weight * 0.9)
             for i, j in reversed(pieces)
             for e in self.skeleton_index[sk[i:j]]
         ]
@@ -565,6 +579,8 @@ _SAFE_INSIDE_OF = ("extort", "solicit", "trade", "live", "hidden", "payment")
 # ... and so is an activity: "รีวิว" (a review) inside "รีวิวจริง" (real reviews, of an escort's
 # advert; blind round-15 dev).
 _NOT_INSIDE_AN_INTENT = frozenset(["intent_safe", "activity"])
+# Phrases whose words are not evidence inside them.
+_SENSES = frozenset(["benign_sense", "plain_sense"])
 _NONE = (-1, -1)
 
 
@@ -585,7 +601,7 @@ def _suppress(found: list[Match]) -> list[Match]:
     for k in order:
         m = found[k]
         cat = m.entry.category
-        if cat == "benign_sense":
+        if cat in _SENSES:
             if _inside(risky, m):
                 # Inside a longer term it is not a word of its own: "ขนม" (a snack) in
                 # "ให้ค่าขนม" (giving pocket money) says nothing benign about the text.
