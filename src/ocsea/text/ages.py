@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import NamedTuple
 
 from ocsea.text.tokenize import Token
@@ -302,134 +303,68 @@ class AgeMention(NamedTuple):
 
 
 # A bare range of child ages ("10-13", "12~15"): no age by itself (a clothing size, episodes,
-# chapters, a score), but how collections are sold and swapped beside a sale and clips or a
-# private channel (blind dev, rounds 12-15: "trade 10-13 folders mega link"). The words before
-# it that make it something else, and what may follow it.
+# chapters, a score, a shop's hours), but how collections are sold and swapped beside a sale and
+# clips (blind dev, rounds 12-15: "trade 10-13 folders mega link"). Ranges of eight to fifteen
+# at the low end, at most five wide; not after a word that makes it episodes, floors, clothes'
+# sizes or pages, nor before a unit, a price, a percentage or a month (a review's texts).
 _BARE_RANGE_RX = re.compile(
-    r"(?<![0-9A-Za-z.:/,+\-])([4-9]|1[0-7]) ?[-\u2013~] ?([5-9]|1[0-7])(?![0-9A-Za-z.:/,\-])"
+    r"(?<![0-9A-Za-z.:/,+\-])(8|9|1[0-5]) ?[-\u2013\u2014~] ?(9|1[0-7])"
+    r"(?![0-9A-Za-z:/\-]|[.,][0-9])"
 )
 _NOT_AGES_BEFORE = frozenset(
     [
-        "ep",
-        "eps",
-        "episode",
-        "episodes",
-        "chapter",
-        "chapters",
-        "ch",
-        "chap",
-        "part",
-        "parts",
-        "pt",
-        "vol",
-        "vols",
-        "volume",
-        "volumes",
-        "page",
-        "pages",
-        "p",
-        "pp",
-        "lecture",
-        "lectures",
-        "lesson",
-        "lessons",
-        "season",
-        "seasons",
-        "s",
-        "track",
-        "tracks",
-        "disc",
-        "discs",
-        "cd",
-        "round",
-        "rounds",
-        "week",
-        "weeks",
-        "day",
-        "days",
-        "size",
-        "sizes",
-        "grade",
-        "grades",
-        "no",
-        "level",
-        "levels",
-        "lvl",
-        "room",
-        "rooms",
-        "unit",
-        "units",
-        "year",
-        "years",
-        "class",
-        "form",
-        "am",
-        "pm",
-        "score",
-        "set",
-        "sets",
-        "game",
-        "games",
-        "match",
+        "ep", "eps", "episode", "episodes", "chapter", "chapters", "ch", "chap", "part", "parts",
+        "pt", "vol", "vols", "volume", "volumes", "page", "pages", "p", "pp", "lecture", "lectures",
+        "lesson", "lessons", "season", "seasons", "s", "track", "tracks", "disc", "discs", "cd",
+        "round", "rounds", "week", "weeks", "day", "days", "size", "sizes", "grade", "grades", "no",
+        "level", "levels", "lvl", "room", "rooms", "unit", "units", "year", "years", "class", "form",
+        "am", "pm", "score", "set", "sets", "game", "games", "match", "ages", "age", "floor",
+        "floors", "ตอน", "ตอนที่", "บท", "บทที่", "ภาค", "ซีซั่น", "เล่ม", "ชั้น", "ห้อง", "ไซส์",
+        "ไซซ์", "เบอร์", "วันที่", "รอบ", "หน้า", "ข้อ", "อก", "เอว", "ชุด", "เสื้อ", "กางเกง", "ไปรเวท",
+        "กระโปรง", "รองเท้า", "shirt", "shirts", "tshirt", "dress", "dresses", "shoes", "pants",
+        "jeans", "skirt", "skirts", "pajamas", "pyjamas", "hoodie", "uniform", "uniforms", "outfit",
+        "outfits", "clothes", "clothing"
     ]
-)
+)  # fmt: skip
 _NOT_AGES_AFTER = frozenset(
     [
-        "dollars",
-        "dollar",
-        "usd",
-        "baht",
-        "thb",
-        "eur",
-        "euro",
-        "euros",
-        "k",
-        "mb",
-        "gb",
-        "min",
-        "mins",
-        "minutes",
-        "hours",
-        "hrs",
-        "h",
-        "pm",
-        "am",
-        "cm",
-        "mm",
-        "kg",
-        "kgs",
-        "inch",
-        "inches",
-        "lbs",
-        "pcs",
-        "pieces",
-        "percent",
-        "บาท",
-        "นาที",
-        "ชั่วโมง",
-        "ซม",
-        "กก",
-        "ตัว",
-        "ชิ้น",
+        "dollars", "dollar", "usd", "baht", "thb", "eur", "euro", "euros", "k", "mb", "gb", "min",
+        "mins", "minutes", "hours", "hrs", "h", "pm", "am", "cm", "mm", "kg", "kgs", "inch", "inches",
+        "lbs", "pcs", "pieces", "percent", "days", "weeks", "months", "years", "reps", "sets", "jan",
+        "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+        "january", "february", "march", "april", "june", "july", "august", "september", "october",
+        "november", "december", "บาท", "นาที", "ชั่วโมง", "ซม", "กก", "ตัว", "ชิ้น", "วัน", "สัปดาห์",
+        "เดือน", "ปี", "โมง", "น", "งวด", "ไร่", "ตัน", "โล", "กิโล", "นิ้ว", "เล่ม", "ตอน", "ลูก",
+        "พัน", "หมื่น", "คน", "มกรา", "กุมภา", "มีนา", "เมษา", "พฤษภา", "มิถุนา", "กรกฎา", "สิงหา",
+        "กันยา", "ตุลา", "พฤศจิกา", "ธันวา"
     ]
-)
-
-
-_NEAR_WORD_RX = re.compile(r"[a-z\u0e00-\u0e7f]+")
+)  # fmt: skip
+_NEAR_WORD_RX = re.compile(r"[a-z]+|[\u0e00-\u0e7f]+")
+# Thai months abbreviated (ม.ค. ... ธ.ค.), and the Thai words of the lists above, which Thai
+# writes run together with the next word ("ตอนที่10-13", "10-13นิ้ว").
+_THAI_MONTH_RX = re.compile(r"\s*(?:ม|ก|มี|เม|พ|มิ|ส|ต|ธ)\.(?:ค|พ|ย)")
+_THAI_NOT_BEFORE = tuple(w for w in _NOT_AGES_BEFORE if not w.isascii())
+_THAI_NOT_AFTER = tuple(w for w in _NOT_AGES_AFTER if not w.isascii())
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 
 def has_bare_age_range(original: str) -> bool:
-    """A bare range of child ages in the original text: low 4-17, high up to six more, and no
-    word before it that makes it episodes, sizes, pages or a score."""
-    if "-" not in original and "~" not in original and "\u2013" not in original:
+    """A bare range of child ages in the original text (see ``_BARE_RANGE_RX``)."""
+    if not any(dash in original for dash in "-~\u2013\u2014"):
         return False
-    for m in _BARE_RANGE_RX.finditer(original):
+    text = original.translate(_THAI_DIGITS).lower()
+    for m in _BARE_RANGE_RX.finditer(text):
         low, high = int(m.group(1)), int(m.group(2))
-        if not low < high <= low + 6:
+        if not low < high <= low + 5:
             continue
-        before = _NEAR_WORD_RX.findall(original[max(0, m.start() - 12) : m.start()].lower())
-        after = _NEAR_WORD_RX.findall(original[m.end() : m.end() + 12].lower())
-        if (before and before[-1] in _NOT_AGES_BEFORE) or (after and after[0] in _NOT_AGES_AFTER):
+        before = _NEAR_WORD_RX.findall(text[max(0, m.start() - 12) : m.start()])
+        rest = text[m.end() : m.end() + 12]
+        after = _NEAR_WORD_RX.findall(rest)
+        if before and (before[-1] in _NOT_AGES_BEFORE or before[-1].endswith(_THAI_NOT_BEFORE)):
+            continue
+        if after and (after[0] in _NOT_AGES_AFTER or after[0].startswith(_THAI_NOT_AFTER)):
+            continue
+        if rest.lstrip()[:1] in ("%", "฿", "$", "€") or _THAI_MONTH_RX.match(rest):
             continue
         return True
     return False
@@ -612,6 +547,10 @@ def _has_child_word(tokens: Sequence[Token]) -> bool:
     return any(
         t.text in _CHILD_WORDS or t.text in _GROUP_WORDS or t.text in _ROMANISED_CONTEXT
         for t in tokens
+    ) or any(
+        # แอบถ่าย spelt apart ("aeb tai m2"); "aeb" alone is a car's braking
+        a.text in ("aeb", "aep") and b.text in ("tai", "thai")
+        for a, b in pairwise(tokens)
     )
 
 
@@ -717,11 +656,19 @@ _SPOKEN_NOT_AFTER = frozenset(
 )  # fmt: skip
 
 
+# Sexual and leak words that make a spoken grade a pupil's as a child word does ("คลิปหลุด มอ 3";
+# a review found them lost when only child words counted).
+_SPOKEN_CONTEXT = frozenset(
+    ["หลุด", "คลิปหลุด", "เย็ด", "โป๊", "คลิปโป๊", "เสียว", "คลิปเสียว", "แอบถ่าย", "xxx", "porn",
+     "sex", "nude", "yed", "lud"]
+)  # fmt: skip
+
+
 def _spoken_grade(text: str, tokens: Sequence[Token], i: int, has_child: bool) -> bool:
-    """มอ/ปอ with a digit is a grade ("เด็ก ปอ6", blind round-14 dev) only beside a child word,
-    as a romanised "m2" is, and not where the number is a count, a price or an age ("ขาย ปอ 6
+    """มอ/ปอ with a digit is a grade ("เด็ก ปอ6", blind round-14 dev) only beside a child word or
+    a sexual or leak word, and not where the number is a count, a price or an age ("ขาย ปอ 6
     กิโล", jute by the kilo; "ขาย มอ 1 คัน", a motorbike; "น้องปอ 6 เดือน": a review found)."""
-    if not has_child:
+    if not (has_child or any(t.text in _SPOKEN_CONTEXT for t in tokens)):
         return False
     end = tokens[i + 1].end
     if end < len(text) and text[end] in ",.":

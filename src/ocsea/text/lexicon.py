@@ -576,9 +576,6 @@ def _suppressed(found: list[Match]) -> list[Match]:
 # A safe word inside a longer match of these is no safe context: "news" inside a threat or an
 # offer (round-10 dev).
 _SAFE_INSIDE_OF = ("extort", "solicit", "trade", "live", "hidden", "payment")
-# ... and so is an activity: "รีวิว" (a review) inside "รีวิวจริง" (real reviews, of an escort's
-# advert; blind round-15 dev).
-_NOT_INSIDE_AN_INTENT = frozenset(["intent_safe", "activity"])
 # Phrases whose words are not evidence inside them.
 _SENSES = frozenset(["benign_sense", "plain_sense"])
 _NONE = (-1, -1)
@@ -608,9 +605,7 @@ def _suppress(found: list[Match]) -> list[Match]:
                 drop[k] = True
                 continue
             benign_end = max(benign_end, m.end)
-        elif cat in _NOT_INSIDE_AN_INTENT and any(
-            _inside(best.get(c, _NONE), m) for c in _SAFE_INSIDE_OF
-        ):
+        elif cat == "intent_safe" and any(_inside(best.get(c, _NONE), m) for c in _SAFE_INSIDE_OF):
             drop[k] = True
             continue
         elif benign_end >= m.end:

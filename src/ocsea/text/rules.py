@@ -136,18 +136,13 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
         ),
         (
             "ages+trade",
-            # A bare range of child ages offered for sale or swap with clips or folders, or in
-            # a private channel ("trade 10-13 folders mega link"): no shop sells sizes that way
-            # beside a private channel (blind dev: +4 csa, 0 benign; real-world text: 0).
+            # A bare range of child ages offered for sale or swap with clips, folders or a
+            # channel ("trade 10-13 folders mega link"; a channel and clips alone are episodes
+            # and highlights, a review found).
             # With a child word the range is the child's age already ("boys 10-13"); without
             # one beside the child word, a size ("kids pajamas 10-12").
-            ev.bare_range
-            and not ev.minor
-            and (
-                (ev.trade >= SWAP and (ev.media or ev.channel))
-                or (ev.channel >= STRONG_CHANNEL and ev.media)
-            ),
-            "a range of children's ages offered for sale or swap with clips, or in a private channel",
+            ev.bare_range and not ev.minor and ev.trade >= SWAP and (ev.media or ev.channel),
+            "a range of children's ages offered for sale or swap with clips, folders or a channel",
         ),
         (
             "minor+private-channel",
