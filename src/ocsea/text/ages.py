@@ -333,8 +333,8 @@ _NOT_AGES_AFTER = frozenset(
         "lbs", "pcs", "pieces", "percent", "days", "weeks", "months", "years", "reps", "sets", "jan",
         "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
         "january", "february", "march", "april", "june", "july", "august", "september", "october",
-        "november", "december", "บาท", "นาที", "ชั่วโมง", "ซม", "กก", "ตัว", "ชิ้น", "วัน", "สัปดาห์",
-        "เดือน", "ปี", "โมง", "น", "งวด", "ไร่", "ตัน", "โล", "กิโล", "นิ้ว", "เล่ม", "ตอน", "ลูก",
+        "november", "december", "บาท", "นาที", "ชั่วโมง", "ซม", "กก", "ตัว", "ชิ้น", "วัน", "สัปดาห์", "อาทิตย์", "โหล", "แผ่น", "ใบ", "oz", "ft", "week",
+        "เดือน", "ปี", "โมง", "งวด", "ไร่", "ตัน", "โล", "กิโล", "นิ้ว", "เล่ม", "ตอน", "ลูก",
         "พัน", "หมื่น", "คน", "มกรา", "กุมภา", "มีนา", "เมษา", "พฤษภา", "มิถุนา", "กรกฎา", "สิงหา",
         "กันยา", "ตุลา", "พฤศจิกา", "ธันวา"
     ]
@@ -343,8 +343,16 @@ _NEAR_WORD_RX = re.compile(r"[a-z]+|[\u0e00-\u0e7f]+")
 # Thai months abbreviated (ม.ค. ... ธ.ค.), and the Thai words of the lists above, which Thai
 # writes run together with the next word ("ตอนที่10-13", "10-13นิ้ว").
 _THAI_MONTH_RX = re.compile(r"\s*(?:ม|ก|มี|เม|พ|มิ|ส|ต|ธ)\.(?:ค|พ|ย)")
-_THAI_NOT_BEFORE = tuple(w for w in _NOT_AGES_BEFORE if not w.isascii())
-_THAI_NOT_AFTER = tuple(w for w in _NOT_AGES_AFTER if not w.isascii())
+# Thai is written without spaces, so a few of these words are looked for at the end of the run
+# before the range or at the start of the run after it ("ตอนที่10-13", "10-12นิ้ว"); the others,
+# short words that begin or end other words ("ขายยกชุด 10-13", a whole set; "10-13 นะ"), only
+# as whole runs (a review found them too broad as parts).
+_THAI_NOT_BEFORE = ("ตอน", "ตอนที่", "บทที่", "ซีซั่น", "ชั้น", "ไซส์", "ไซซ์", "เบอร์", "เสื้อ",
+                    "กางเกง", "ไปรเวท", "กระโปรง", "รองเท้า")  # fmt: skip
+_THAI_NOT_AFTER = ("นาที", "ชั่วโมง", "สัปดาห์", "อาทิตย์", "เดือน", "โมง", "งวด", "ไร่", "นิ้ว",
+                   "กิโล", "บาท", "โหล", "แผ่น", "มกรา", "กุมภา", "มีนา", "เมษา", "พฤษภา", "มิถุนา",
+                   "กรกฎา", "สิงหา", "กันยา", "ตุลา", "พฤศจิกา", "ธันวา")  # fmt: skip
+_THAI_HOUR_RX = re.compile(r"\s*น\.")
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 
@@ -365,6 +373,8 @@ def has_bare_age_range(original: str) -> bool:
         if after and (after[0] in _NOT_AGES_AFTER or after[0].startswith(_THAI_NOT_AFTER)):
             continue
         if rest.lstrip()[:1] in ("%", "฿", "$", "€") or _THAI_MONTH_RX.match(rest):
+            continue
+        if _THAI_HOUR_RX.match(rest):  # "10-12 น.", a shop's hours
             continue
         return True
     return False
@@ -548,8 +558,8 @@ def _has_child_word(tokens: Sequence[Token]) -> bool:
         t.text in _CHILD_WORDS or t.text in _GROUP_WORDS or t.text in _ROMANISED_CONTEXT
         for t in tokens
     ) or any(
-        # แอบถ่าย spelt apart ("aeb tai m2"); "aeb" alone is a car's braking
-        a.text in ("aeb", "aep") and b.text in ("tai", "thai")
+        # แอบถ่าย spelt apart ("aeb tai m2"); "aeb" alone or "aeb thai" is a car's braking
+        a.text in ("aeb", "aep") and b.text == "tai"
         for a, b in pairwise(tokens)
     )
 
