@@ -68,7 +68,9 @@ def test_a_lexicon_term_in_any_filename_stays_findable(
     name = sep.join([*before, word, *after]) + ext
     key = lexicon.key_of(term)
     found = {lexicon.key_of(m.entry.term) for m in analyze(name, lexicon).matches}
-    assert key in found, (name, key, found)
+    # Found itself, or inside a longer term it runs into with a neighbour, which the lexicon
+    # reports instead of it ("คอล" + "วิดีโอ" is the term "คอลวิดีโอ", a video call).
+    assert key in found or any(key in k for k in found), (name, key, found)
 
 
 def test_the_examples_of_the_issue(detector):
