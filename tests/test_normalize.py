@@ -77,6 +77,7 @@ thaiish = st.text(
 @example("0O0×A\nA")  # found by hypothesis: "ooo a a" collapsed to "o a a" after the joining
 @example("0o0 a a")
 @example("ก่่่ ข ค")
+@example("A:A:0+")  # joining "a a 0+" left a "+" after a letter
 def test_idempotent(raw):
     once = normalize(raw)
     assert normalize(once) == once

@@ -454,7 +454,7 @@ cdef Py_ssize_t _single_letters(Buf* s, Py_ssize_t i, uint32_t sep, Py_ssize_t* 
     cdef Py_ssize_t j = i + 1
     while (
         j + 1 < s.n and s.c[j] == sep and _lower(s.c[j + 1])
-        and not (j + 2 < s.n and _lower_or_digit(s.c[j + 2]))
+        and not (j + 2 < s.n and (_lower_or_digit(s.c[j + 2]) or s.c[j + 2] == 0x2B))
     ):
         j += 2
         reps[0] += 1
@@ -511,7 +511,7 @@ cdef inline uint32_t _unleet(uint32_t c) noexcept:
 
 cdef Py_ssize_t _leet_spread_end(Buf* s, Py_ssize_t i) noexcept:
     # _LEET_SPREAD_RX at i:
-    # (?<![a-z0-9])[a-z] [a-z013457](?: [a-z013457](?![a-z0-9]))+ ; -1 if none
+    # (?<![a-z0-9])[a-z] [a-z013457](?: [a-z013457](?![a-z0-9+]))+ ; -1 if none
     if not _lower(s.c[i]) or (i > 0 and _lower_or_digit(s.c[i - 1])) or i + 2 >= s.n:
         return -1
     cdef uint32_t sep = 0x20
@@ -522,7 +522,7 @@ cdef Py_ssize_t _leet_spread_end(Buf* s, Py_ssize_t i) noexcept:
     cdef Py_ssize_t j = i + 3, reps = 0
     while (
         j + 1 < s.n and s.c[j] == sep and (_lower(s.c[j + 1]) or _leet_digit(s.c[j + 1]))
-        and not (j + 2 < s.n and _lower_or_digit(s.c[j + 2]))
+        and not (j + 2 < s.n and (_lower_or_digit(s.c[j + 2]) or s.c[j + 2] == 0x2B))
     ):
         j += 2
         reps += 1

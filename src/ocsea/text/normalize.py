@@ -210,7 +210,9 @@ _LATIN_JOINED_RX = re.compile(
 # Letters spread out with leetspeak digits among them ("l.0.l.i", "n 0 d e s", "p_3_d_o"), once
 # every separator is a space: joined and de-leeted when there are two letters or more, a digit,
 # and no two digits in a row ("v.1.2", "a 1 2" stay); letters alone are left to the next stage.
-_LEET_SPREAD_RX = re.compile(r"(?<![a-z0-9])[a-z] [a-z013457](?: [a-z013457](?![a-z0-9]))+")
+# Not before a "+", which stays only after a number ("18+"): joining "a a 0+" into "aao+" left a
+# "+" after a letter, which a second pass then cut ("A:A:0+", found by Hypothesis).
+_LEET_SPREAD_RX = re.compile(r"(?<![a-z0-9])[a-z] [a-z013457](?: [a-z013457](?![a-z0-9+]))+")
 _LEET_DIGITS = frozenset("013457")
 # A spread-out Thai letter: a consonant with its vowel or mark, or a vowel standing alone
 # ("เ ด็ ก", "ป ร ะ ถ ม").
