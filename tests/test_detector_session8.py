@@ -38,18 +38,6 @@ CRIME_NAMES_IN_NEWS = [
 ]
 
 
-@pytest.mark.parametrize("text", CRIME_NAMES)
-def test_crime_names_with_a_child_are_csa(detector, text):
-    v = detector.classify(text)
-    assert v.label == "csa", v.reasons
-
-
-@pytest.mark.parametrize("text", CRIME_NAMES_IN_NEWS)
-def test_crime_names_in_news_and_lookalikes_are_not(detector, text):
-    v = detector.classify(text)
-    assert v.label != "csa", v.reasons
-
-
 @pytest.mark.parametrize(
     "text", ["the rape of nanking documentary", "oilseed rape price", "rape kit backlog"]
 )
@@ -117,18 +105,6 @@ PLAIN_SENSE_APPENDED = [
     "เย็ดเด็ก nong khaem",
     "คลิปโป๊ เด็ก ป.5 ฟันหลุด",
 ]
-
-
-@pytest.mark.parametrize("text", ROUND14 + PLAIN_SENSE_APPENDED)
-def test_round14_kinds_are_found(detector, text):
-    v = detector.classify(text)
-    assert v.label == "csa", v.reasons
-
-
-@pytest.mark.parametrize("text", ROUND14_BENIGN)
-def test_round14_lookalikes_stay_benign(detector, text):
-    v = detector.classify(text)
-    assert v.label != "csa", v.reasons
 
 
 @pytest.mark.parametrize(
@@ -219,18 +195,6 @@ ROUND15_BENIGN = [
 ]
 
 
-@pytest.mark.parametrize("text", ROUND15)
-def test_round15_kinds_are_found(detector, text):
-    v = detector.classify(text)
-    assert v.label == "csa", v.reasons
-
-
-@pytest.mark.parametrize("text", ROUND15_BENIGN)
-def test_round15_lookalikes_are_not(detector, text):
-    v = detector.classify(text)
-    assert v.label != "csa", v.reasons
-
-
 @pytest.mark.parametrize(
     ("text", "found"),
     [
@@ -274,3 +238,15 @@ def test_a_range_of_child_ages_is_found_unless_a_word_makes_it_something_else(lo
         8 <= low <= 15 and span <= 5 and high <= 17
     )
     assert not has_bare_age_range(f"{word} {text} telegram")
+
+
+@pytest.mark.parametrize("text", CRIME_NAMES + ROUND14 + PLAIN_SENSE_APPENDED + ROUND15)
+def test_what_the_session_found_is_csa(detector, text):
+    v = detector.classify(text)
+    assert v.label == "csa", v.reasons
+
+
+@pytest.mark.parametrize("text", CRIME_NAMES_IN_NEWS + ROUND14_BENIGN + ROUND15_BENIGN)
+def test_their_lookalikes_are_not_csa(detector, text):
+    v = detector.classify(text)
+    assert v.label != "csa", v.reasons

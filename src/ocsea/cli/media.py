@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -296,8 +295,7 @@ def register(app: typer.Typer) -> None:
             IMAGE_EXTENSIONS,
             VIDEO_EXTENSIONS,
             MediaError,
-            digest_read_once,
-            digest_stream,
+            digest_path,
             pdq_dihedral,
             vpdq_video,
         )
@@ -314,11 +312,9 @@ def register(app: typer.Typer) -> None:
         for p in _walk(paths):
             rec: dict[str, Any] = {"path": str(p)}
             image = p.suffix.lower() in IMAGE_EXTENSIONS
-            data: bytes | None = None
             try:
-                with open(p, "rb") as fh:
-                    # an image's digests and PDQ from one read, of the same bytes
-                    d, data = digest_read_once(fh) if image else (digest_stream(fh), None)
+                # an image's digests and PDQ from one read, of the same bytes
+                d, source = digest_path(p, image)
             except OSError as exc:
                 rec["error"] = f"cannot read: {exc.strerror or exc}"
                 err.print(f"{p}: {rec['error']}", highlight=False)
@@ -328,7 +324,7 @@ def register(app: typer.Typer) -> None:
                 hits = matcher.match_digests(d)
                 try:
                     if image:
-                        variants = pdq_dihedral(io.BytesIO(data) if data is not None else p)
+                        variants = pdq_dihedral(source)
                         rec.update(pdq=variants[0].hex, pdq_quality=variants[0].quality)
                         hits += matcher.match_pdq(variants)
                     elif p.suffix.lower() in VIDEO_EXTENSIONS and matcher.videos:

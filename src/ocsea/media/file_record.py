@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 from typing import Any
@@ -16,30 +15,24 @@ def hash_one(path: Path, video_seconds: float = 1.0) -> dict[str, Any]:
         IMAGE_EXTENSIONS,
         VIDEO_EXTENSIONS,
         MediaError,
-        digest_read_once,
-        digest_stream,
+        digest_path,
         pdq_image,
         vpdq_video,
     )
 
     rec: dict[str, Any] = {"path": str(path)}
     ext = path.suffix.lower()
-    data: bytes | None = None
     try:
-        with open(path, "rb") as fh:
-            if ext in IMAGE_EXTENSIONS:
-                # One read for the digests and the PDQ: both are of the same bytes, even if the
-                # file changes meanwhile (a larger image is decoded from the file again).
-                d, data = digest_read_once(fh)
-            else:
-                d = digest_stream(fh)
+        # One read for an image's digests and its PDQ: both are of the same bytes, even if the
+        # file changes meanwhile (a larger image is decoded from the file again).
+        d, source = digest_path(path, ext in IMAGE_EXTENSIONS)
     except OSError as exc:
         rec["error"] = f"cannot read: {exc.strerror or exc}"
         return rec
     rec.update(size=d.size, md5=d.md5, sha1=d.sha1, sha256=d.sha256)
     try:
         if ext in IMAGE_EXTENSIONS:
-            h = pdq_image(io.BytesIO(data) if data is not None else path)
+            h = pdq_image(source)
             rec.update(pdq=h.hex, pdq_quality=h.quality)
         elif ext in VIDEO_EXTENSIONS:
             frames = vpdq_video(path, seconds_per_hash=video_seconds)

@@ -164,6 +164,16 @@ def digest_read_once(fh: BinaryIO, limit: int = IMAGE_IN_MEMORY) -> tuple[Digest
     return digest_stream(io.BytesIO(data)), data
 
 
+def digest_path(path: Path | str, image: bool) -> tuple[Digests, Path | str | BinaryIO]:
+    """A file's digests and what to decode it from: an image's own bytes, read once with the
+    digests (``digest_read_once``), unless it is larger than IMAGE_IN_MEMORY; else the path."""
+    with open(path, "rb") as fh:
+        if not image:
+            return digest_stream(fh), path
+        d, data = digest_read_once(fh)
+    return d, (io.BytesIO(data) if data is not None else path)
+
+
 def load_rgb(source: Path | str | BinaryIO) -> np.ndarray:
     """The image as RGB uint8, reduced to at most ``PDQ_MAX_SIDE`` (512) px: what PDQ and the
     media risk models both read, so a scan decodes each image once."""

@@ -38,7 +38,8 @@ class Analysis:
         self.matches: list[Match] = lexicon.match(self.tokens)
         self.ages: list[AgeMention] = parse_ages(self.text, self.tokens)
         evidence = summarise(self.matches, self.ages)
-        if (evidence.trade or evidence.channel) and has_bare_age_range(self.original):
+        # Only the ages+trade rule reads a bare range, and only with a sale word and no child.
+        if evidence.trade and not evidence.minor and has_bare_age_range(self.original):
             evidence = evidence._replace(bare_range=True)
         self.evidence: Evidence = evidence
 

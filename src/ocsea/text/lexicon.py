@@ -52,7 +52,7 @@ MAX_WINDOW = 4
 _SKELETON_CHARS = "\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c"
 _SKELETON_DROP = str.maketrans("", "", _SKELETON_CHARS)
 # A run-together Thai token is read by its skeleton only in pieces this long (no two-letter
-# word), and only up to this length.
+# word), and only where its skeleton is at most this long.
 _MIN_COVER_PART = 3
 _MAX_COVER = 24
 # Substring search for glued codewords ("newpthcvid") only for Latin codewords at least this long.
@@ -516,7 +516,8 @@ class Lexicon:
         the dictionary cannot cut: the token read as lexicon terms by their skeletons, only
         where such terms cover all of it, two or more, one of them risky (blind round-14 dev)."""
         # Marks are not read, nor a repeat mark or an abbreviation mark at the end ("เย๊ดเด๊กๆ").
-        keep = [k for k, ch in enumerate(text.rstrip("ๆฯ")) if ch not in _SKELETON_CHARS]
+        body = text.rstrip("ๆฯ")
+        keep = [k for k, ch in enumerate(body) if ch not in _SKELETON_CHARS]
         sk = "".join(text[k] for k in keep)
         n = len(sk)
         if n > _MAX_COVER:
@@ -526,7 +527,7 @@ class Lexicon:
         for i in range(n):
             if best[i][0] > n:
                 continue
-            for j in range(i + _MIN_COVER_PART, min(n, i + _MAX_COVER) + 1):
+            for j in range(i + _MIN_COVER_PART, n + 1):
                 if sk[i:j] in self.skeleton_index and best[i][0] + 1 < best[j][0]:
                     best[j] = (best[i][0] + 1, i)
         if best[n][0] < 2 or best[n][0] > n:
@@ -538,7 +539,7 @@ class Lexicon:
             pieces.append((i, j))
             j = i
         # A piece ends where the next begins, so that its last letter's marks are in its span.
-        ends = [*keep[1:], len(text.rstrip("ๆฯ"))]
+        ends = [*keep[1:], len(body)]
         out = [
             (e, keep[i], ends[j - 1], "skeleton", e.weight * 0.9)
             for i, j in reversed(pieces)
