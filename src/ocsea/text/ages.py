@@ -129,12 +129,15 @@ _GRADE_PREFIX = {
     # Not "nongmor" (also น้องหมอ, a junior doctor), "dekmor" (เด็กหมอ, a medical student) or
     # "nongp"/"nongpor" (น้องปอ, a nickname): a review found them flagging "nongmor 1 sexy".
     "dekm": (11, 13), "dekp": (5, 7),
+    # ปวช.1–3, the vocational upper-secondary years (pupils of 15–18; blind round-16 dev:
+    # "แอบถ่าย ปวช.1 ห้องน้ำ"). Not ปวส, the higher diploma after it (18 and over).
+    "ปวช": (14, 15),
 }  # fmt: skip
 # Romanised grade prefixes that are also units or model names ("m2" area, an M2 chip).
 _LATIN_GRADE_PREFIX = frozenset(["m", "pt", "p"])
 _GRADE_PREFIX_MAX = {"ป": 6, "ปอ": 6, "ประถม": 6, "prathom": 6, "por": 6, "ป.": 6, "ptm": 6, "pt": 6, "p": 6,
                      "pratom": 6, "prathum": 6, "prattom": 6, "pratum": 6,
-                     "เด็กป": 6, "dekp": 6}  # fmt: skip
+                     "เด็กป": 6, "dekp": 6, "ปวช": 3}  # fmt: skip
 # A grade written as one Latin token ("m3", "ptm6"): romanised ม.3, ป.6.
 _LATIN_GRADE_RX = re.compile(r"(m|mor|mhor|ptm|prathom|pt|p|por)([1-6])")
 # Child words a bare number after names the child's age ("girls 13", "เด็ก 14", "dek 12",
@@ -264,6 +267,7 @@ _GROUP_WORDS = {
     "มัธยม": (12, 18), "มัธยมศึกษา": (12, 18), "mathayom": (12, 18), "matthayom": (12, 18),
     "mattayom": (12, 18), "matayom": (12, 18),
     "ดญ": (0, 14), "ดช": (0, 14), "ทารก": (0, 1), "infant": (0, 1), "toddler": (1, 3),
+    "ปวช": (15, 18),
     "prepubescent": (5, 11), "preteen": (9, 12), "tween": (9, 12), "tweens": (9, 12),
 }  # fmt: skip
 # Two tokens, also where a dot between a word and a grade letter kept them apart ("เด็กม.ต้น").

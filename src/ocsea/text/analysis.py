@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ocsea.text.ages import AgeMention, has_bare_age_range, parse_ages
 from ocsea.text.features import Evidence, summarise
-from ocsea.text.lexicon import Lexicon, Match
+from ocsea.text.lexicon import SENSES, Lexicon, Match
 from ocsea.text.normalize import Normalized, Traced, normalize_for_analysis
 from ocsea.text.tokenize import Token
 
@@ -36,7 +36,7 @@ class Analysis:
         self.text = norm.text
         self.tokens: list[Token] = lexicon.tokenizer.tokenize(self.text)
         self.matches: list[Match] = lexicon.match(self.tokens)
-        self.ages: list[AgeMention] = parse_ages(self.text, self.tokens)
+        self.ages: list[AgeMention] = _outside_senses(parse_ages(self.text, self.tokens), self.matches)
         evidence = summarise(self.matches, self.ages)
         # Only the ages+trade rule reads a bare range, and only with a sale word and no child.
         if evidence.trade and not evidence.minor and has_bare_age_range(self.original):
@@ -52,6 +52,18 @@ class Analysis:
             assert self._traced is not None
             self._norm = self._traced.with_map()
         return self._norm.original_span(start, end)
+
+
+def _outside_senses(ages: list[AgeMention], matches: list[Match]) -> list[AgeMention]:
+    """The ages not inside a benign or plain sense: a sense drops the words inside it, and an
+    age word is one of them ("Baby Panda Nursery" names no nursery-age child; blind round-16
+    dev)."""
+    if not ages:
+        return ages
+    senses = [(m.start, m.end) for m in matches if m.entry.category in SENSES]
+    if not senses:
+        return ages
+    return [a for a in ages if not any(s <= a.start and a.end <= e for s, e in senses)]
 
 
 def analyze(text: str, lexicon: Lexicon) -> Analysis:

@@ -578,7 +578,7 @@ def _suppressed(found: list[Match]) -> list[Match]:
 # offer (round-10 dev).
 _SAFE_INSIDE_OF = ("extort", "solicit", "trade", "live", "hidden", "payment")
 # Phrases whose words are not evidence inside them.
-_SENSES = frozenset(["benign_sense", "plain_sense"])
+SENSES = frozenset(["benign_sense", "plain_sense"])
 _NONE = (-1, -1)
 
 
@@ -599,7 +599,7 @@ def _suppress(found: list[Match]) -> list[Match]:
     for k in order:
         m = found[k]
         cat = m.entry.category
-        if cat in _SENSES:
+        if cat in SENSES:
             if _inside(risky, m):
                 # Inside a longer term it is not a word of its own: "ขนม" (a snack) in
                 # "ให้ค่าขนม" (giving pocket money) says nothing benign about the text.
