@@ -36,7 +36,9 @@ class Analysis:
         self.text = norm.text
         self.tokens: list[Token] = lexicon.tokenizer.tokenize(self.text)
         self.matches: list[Match] = lexicon.match(self.tokens)
-        self.ages: list[AgeMention] = _outside_senses(parse_ages(self.text, self.tokens), self.matches)
+        self.ages: list[AgeMention] = _outside_senses(
+            parse_ages(self.text, self.tokens), self.matches
+        )
         evidence = summarise(self.matches, self.ages)
         # Only the ages+trade rule reads a bare range, and only with a sale word and no child.
         if evidence.trade and not evidence.minor and has_bare_age_range(self.original):
