@@ -130,7 +130,8 @@ _GRADE_PREFIX = {
     # "nongp"/"nongpor" (น้องปอ, a nickname): a review found them flagging "nongmor 1 sexy".
     "dekm": (11, 13), "dekp": (5, 7),
     # ปวช.1–3, the vocational upper-secondary years (pupils of 15–18; blind round-16 dev:
-    # "แอบถ่าย ปวช.1 ห้องน้ำ"). Not ปวส, the higher diploma after it (18 and over).
+    # "แอบถ่าย ปวช.1 ห้องน้ำ"). Only with its year: ปวช alone is as often an adult's diploma
+    # ("วุฒิ ปวช", "จบ ปวช"; a review found job ads csa). Not ปวส, the diploma after it (18+).
     "ปวช": (14, 15),
 }  # fmt: skip
 # Romanised grade prefixes that are also units or model names ("m2" area, an M2 chip).
@@ -267,7 +268,6 @@ _GROUP_WORDS = {
     "มัธยม": (12, 18), "มัธยมศึกษา": (12, 18), "mathayom": (12, 18), "matthayom": (12, 18),
     "mattayom": (12, 18), "matayom": (12, 18),
     "ดญ": (0, 14), "ดช": (0, 14), "ทารก": (0, 1), "infant": (0, 1), "toddler": (1, 3),
-    "ปวช": (15, 18),
     "prepubescent": (5, 11), "preteen": (9, 12), "tween": (9, 12), "tweens": (9, 12),
 }  # fmt: skip
 # Two tokens, also where a dot between a word and a grade letter kept them apart ("เด็กม.ต้น").

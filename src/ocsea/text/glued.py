@@ -46,6 +46,7 @@ class GlueKey(NamedTuple):
 
 # What "cp" run together with names a collection ("cppack", "cpvids").
 CP_PACK_WORDS = frozenset(["pack", "packs", "folder", "folders", "collection", "vids", "pics"])
+CP_CLIP_WORDS = frozenset(["vids", "pics"])
 # Two-letter English words that may stand between terms ("nakrian|me|xxx"): the list's other
 # 500 two-letter strings are acronyms ("nt", "mg") that would cover any leftover letters.
 SHORT_WORDS = frozenset(
@@ -129,15 +130,16 @@ def cut_glued(
         return []
     english = english_words() if english is None else english
     cost, pieces = _best(text, keys, english, True)
-    # "cp" with a pack word after it is kept whole: the safe cover "c|p|vids" (two stray
-    # letters) cost little more and hid "cpvids" (blind round-16 dev).
-    cp_pack = (
+    # "cp" with clips after it is kept whole: the safe cover "c|p|vids" (two stray letters)
+    # cost little more and hid "cpvids" (blind round-16 dev). Not with a folder word, where
+    # the safe cover is a copy script's name ("cpfolder.sh"; a review found it csa).
+    cp_clips = (
         len(pieces) == 2
         and all(word for _, _, word in pieces)
         and text[: pieces[0][1]] == "cp"
-        and text[pieces[1][0] :] in CP_PACK_WORDS
+        and text[pieces[1][0] :] in CP_CLIP_WORDS
     )
-    if not cp_pack and any(word and keys.get(text[a:b], _NONE).risky for a, b, word in pieces):
+    if not cp_clips and any(word and keys.get(text[a:b], _NONE).risky for a, b, word in pieces):
         safe_cost, safe = _best(text, keys, english, False)
         if safe_cost <= cost + MARGIN:
             pieces = safe
@@ -163,6 +165,12 @@ def cut_glued(
     # "cp" with a pack, folder or clips after it (blind round-14 dev: a seized drive's
     # "CPpack_2022"); with a sale, a link, a download or a live show it names shops, sites and
     # programs ("cpsale", "cplink", "cpdownload.exe", "jblive": a review found).
+    cp_pack = (
+        len(terms) == 2
+        and all_terms
+        and text[: terms[0][1]] == "cp"
+        and text[terms[1][0] : terms[1][1]] in CP_PACK_WORDS
+    )
     if (
         not strong_child
         and not cp_pack
