@@ -124,3 +124,57 @@ def test_only_eight_bit_pixels():
 
     with pytest.raises(ValueError, match="8-bit"):
         pdq_bits(np.zeros((64, 64, 3), dtype=np.uint16))
+
+
+def test_a_transforms_coefficients_are_the_variants_turned_or_negated():
+    # what lets pdq_bits take four DCTs for eight hashes
+    from ocsea.media.pdq import _DCT, _ODD_NEGATED, _dct_op
+
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        buf = rng.random((64, 64)) * 255
+        dct = _DCT @ buf @ _DCT.T
+        for turns, flip in DIHEDRAL:
+            want = _DCT @ np.ascontiguousarray(transform(buf, turns, flip)) @ _DCT.T
+            transposed, rows_negated, cols_negated = _dct_op(turns, flip)
+            got = dct.T if transposed else dct
+            got = got * (_ODD_NEGATED[:, None] if rows_negated else 1)
+            got = got * (_ODD_NEGATED[None, :] if cols_negated else 1)
+            np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(w=st.integers(1, 3000), h=st.integers(1, 3000))
+def test_the_reduced_size_is_pillows_thumbnail(w, h):
+    from PIL import Image
+
+    from ocsea.media.pdq import reduced_size
+
+    if max(w, h) <= 512:
+        return
+    im = Image.new("L", (w, h))
+    im.thumbnail((512, 512))
+    assert reduced_size(w, h, 512) == im.size
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    h=st.integers(100, 1024), w=st.integers(513, 1024), seed=st.integers(0, 2**32 - 1),
+    tall=st.booleans(),
+)  # fmt: skip
+def test_the_folded_reduction_hashes_as_pillow_reduced_pixels(h, w, seed, tall):
+    # PDQ of the decoded pixels with the reduction to 512 folded into its sums, against PDQ of
+    # the pixels Pillow reduced first (as the scan did): Pillow rounds its reduced pixels to
+    # whole levels, which may move a coefficient that sits on the median
+    from PIL import Image
+
+    from ocsea.media.hashing import PDQ_MAX_SIDE
+
+    rng = np.random.default_rng(seed)
+    rgb = smooth_image(rng, w, h) if tall else smooth_image(rng, h, w)
+    folded = pdq_dihedral_rgb(rgb, reduce_to=PDQ_MAX_SIDE)
+    im = Image.fromarray(rgb)
+    im.thumbnail((PDQ_MAX_SIDE, PDQ_MAX_SIDE), Image.Resampling.BOX)
+    reduced = pdq_dihedral_rgb(np.asarray(im))
+    for a, b in zip(folded, reduced, strict=True):
+        assert distance(a.hex, b.hex) <= 6 and abs(a.quality - b.quality) <= 2

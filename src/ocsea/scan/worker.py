@@ -13,12 +13,14 @@ from typing import Any
 from ocsea.media.hashing import (
     IMAGE_EXTENSIONS,
     IMAGE_IN_MEMORY,
+    PDQ_MAX_SIDE,
     VIDEO_EXTENSIONS,
     MediaError,
     digest_read_once,
     digest_stream,
-    load_rgb_sized,
+    load_for_pdq,
     pdq_dihedral_rgb,
+    reduced_rgb,
     vpdq_video,
 )
 from ocsea.scan.archives import ArchiveLimits, is_archive_name, iter_members
@@ -74,12 +76,13 @@ def _media(
     ext = Path(name).suffix.lower()
     try:
         if ext in IMAGE_EXTENSIONS:
-            # One decode for PDQ and the risk models (both read at most 512 px).
+            # One decode for PDQ and the risk models (PDQ folds its reduction to 512 px into
+            # its own sums; the risk models read the image reduced).
             src = io.BytesIO(data) if data is not None else path
-            rgb, size = load_rgb_sized(src)  # type: ignore[arg-type]
-            rec["pdq"] = [[v.hex, v.quality] for v in pdq_dihedral_rgb(rgb)]
+            rgb, size = load_for_pdq(src)  # type: ignore[arg-type]
+            rec["pdq"] = [[v.hex, v.quality] for v in pdq_dihedral_rgb(rgb, reduce_to=PDQ_MAX_SIDE)]
             if opts.media_risk:
-                _risk(rec, lambda: _image_risk(rgb, size, opts))
+                _risk(rec, lambda: _image_risk(reduced_rgb(rgb), size, opts))
         elif ext in VIDEO_EXTENSIONS and opts.video:
             with tempfile.TemporaryDirectory(prefix="ocsea-scan-") as tmp:
                 video = path
