@@ -153,7 +153,6 @@ def reduced_size(width: int, height: int, side: int) -> tuple[int, int]:
     return short, side
 
 
-@lru_cache(maxsize=32)
 def _box_matrix(n: int, m: int) -> np.ndarray:
     """n × m: Pillow's BOX resample of an axis from n to m pixels, as a matrix. Taken from
     Pillow itself (an identity resampled in float mode), so its weights are the ones
@@ -167,7 +166,8 @@ def _box_matrix(n: int, m: int) -> np.ndarray:
 @lru_cache(maxsize=32)
 def _reducer_from(n: int, m: int) -> np.ndarray:
     """n × 128, float32: an axis of n pixels box-reduced to m and then ``_reducer(m)``, in one
-    matrix (``_reducer(n)`` itself where n == m)."""
+    matrix (``_reducer(n)`` itself where n == m). A few recent pairs are kept (≤ 16 MiB); the
+    n × m box matrix is not (up to 4 MiB each)."""
     full = _reducer(m) if n == m else _box_matrix(n, m) @ _reducer(m)
     out = np.ascontiguousarray(full, dtype=np.float32)
     out.setflags(write=False)
