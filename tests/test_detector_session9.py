@@ -27,6 +27,17 @@ CSA = [
     "เด็ก 15 หา sd",
     "dek 14 ha sd",
     "F:\\old\\cpvids\\",
+    # blind round-17 dev kinds: terms run together or respelt, threats to tell a child's
+    # parents, Thai transliterations of "underage" and "collection", changing rooms
+    "cheesepizza links pack",
+    "livecam recs minors",
+    "leak her pics unless she pays 13yo",
+    "ห้องเปลี่ยนเสื้อ ม.3 คลิป",
+    "nakrian m.2 rabngarn",
+    "dek m.2 ha paa liang",
+    "เปโด คอลเลคชั่น",
+    "รูปน้อง13 ขู่บอกพ่อแม่",
+    "กล้องแอบ ห้องเปลี่ยนเสื้อพละ",
 ]
 
 # Their everyday senses, and what the changes must leave alone.
@@ -49,6 +60,9 @@ BENIGN = [
     # and eating one is food
     "พิซซ่าชีส สำหรับเด็ก",
     "สั่ง พิซซ่าชีส ให้ลูก",
+    "your netflix will be cancelled unless you pay",
+    "ครูส่งรูปกิจกรรม ป.2 ให้พ่อแม่",
+    "kids art collection คอลเลกชัน ของเล่น",
     # a review of this session's change found these csa (its first try)
     "ช่างไฟฟ้า วุฒิ ปวช รับงาน",
     "จบ ปวช รับงาน",
