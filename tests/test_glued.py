@@ -78,3 +78,28 @@ def test_spans_are_ordered_keys_inside_the_token(token: str) -> None:
         assert end <= a < b <= len(token)
         assert token[a:b] in KEYS
         end = b
+
+
+PREFIXES = None
+
+
+@given(st.text(alphabet="abcdeiknoprstxyhgv", min_size=4, max_size=40))
+def test_the_prefix_shortcut_cuts_the_same(token: str) -> None:
+    # a piece stops growing where no key or word begins with it: only work saved
+    from ocsea.text.glued import piece_prefixes
+
+    global PREFIXES
+    PREFIXES = PREFIXES or piece_prefixes(KEYS, ENGLISH)
+    assert cut_glued(token, KEYS, ENGLISH, WHOLE, PREFIXES) == cut_glued(
+        token, KEYS, ENGLISH, WHOLE
+    )
+
+
+def test_the_prefix_shortcut_cuts_the_same_with_the_shipped_lexicon(lexicon) -> None:
+    from ocsea.text.glued import english_words, piece_prefixes
+
+    keys = lexicon._glue_keys
+    prefixes = piece_prefixes(keys, english_words())
+    for token in ["kidsporn", "nakrianmexxx", "leakorpaygradeschoolermovie", "cpvidsthai",
+                  "swapsnuditymegalinks", "comicstripallergy", "dekmthreeclip"]:  # fmt: skip
+        assert cut_glued(token, keys, prefixes=prefixes) == cut_glued(token, keys), token

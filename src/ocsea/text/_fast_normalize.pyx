@@ -454,7 +454,7 @@ cdef Py_ssize_t _single_letters(Buf* s, Py_ssize_t i, uint32_t sep, Py_ssize_t* 
     cdef Py_ssize_t j = i + 1
     while (
         j + 1 < s.n and s.c[j] == sep and _lower(s.c[j + 1])
-        and not (j + 2 < s.n and (_lower_or_digit(s.c[j + 2]) or s.c[j + 2] == 0x2B))
+        and not (j + 2 < s.n and _lower_or_digit(s.c[j + 2]))
     ):
         j += 2
         reps[0] += 1

@@ -103,7 +103,7 @@ class Evidence(NamedTuple):
 _SLOTS = (
     "csa_code", "minor", "sexual", "exploitation", "intent_safe", "benign_sense", "adult_context",
     "trade", "channel", "solicit", "live", "extort", "payment", "hidden", "abbrev", "school",
-    "media", "activity", "abbrev_context",
+    "media", "activity", "abbrev_context", "hidden_place",
 )  # fmt: skip
 _SLOT = {c: i for i, c in enumerate(_SLOTS)} | {"grade": 1, "age": -1, "plain_sense": -1}
 _ABBREV_SLOT = _SLOT["abbrev"]
@@ -131,7 +131,11 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
         if w > best[j]:
             best[j] = w
     (code, minor, sexual, exploit, _, _, _, trade, channel, solicit, live, extort, payment,
-     hidden, abbrev, school, media, _, abbrev_context) = best  # fmt: skip
+     hidden, abbrev, school, media, _, abbrev_context, place) = best  # fmt: skip
+    if place > hidden and (media or sexual):
+        # a changing room or a bathroom is a hidden camera's place beside clips, a video file
+        # or a leak ("leaked", หลุด)
+        hidden = place
     minor_age = infant = adult = named = bracket = False
     min_age = None
     for a in ages:

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ocsea.text._fast_match import match_tokens
-from ocsea.text.glued import MAX_GLUED, MIN_GLUED, GlueKey, cut_glued, english_whole
+from ocsea.text.glued import (
+    MAX_GLUED,
+    MIN_GLUED,
+    GlueKey,
+    cut_glued,
+    english_whole,
+    english_words,
+    piece_prefixes,
+)
 from ocsea.text.normalize import normalize
 from ocsea.text.romanised import MIN_SKELETON, rom_skeleton, single_letters
 from ocsea.text.tokenize import ThaiTokenizer, Token
@@ -36,6 +44,10 @@ CATEGORIES = (
     "abbrev",  # ambiguous community abbreviations ("cp"): evidence only beside a link or child
     "abbrev_context",  # what makes such an abbreviation mean abuse material ("thai", a list)
     "school",  # school places and uniforms: a child indication for hidden-camera terms
+    # Changing rooms, bathrooms: where hidden cameras are put, a hidden-camera term only beside
+    # clips or pictures ("ห้องเปลี่ยนชุด ม.2 คลิป"), never a room by itself (a school's
+    # cleaning rota, a shop's fitting room; a review found them csa beside a grade).
+    "hidden_place",
     "media",  # clips, videos, pictures: what trade and payment are about
     "activity",  # benign activities (games, lessons, toys, sport): intent rules stay silent
     "intent_safe",
@@ -70,12 +82,14 @@ _NO_SUBSTRING = frozenset(
 _ROM_CATEGORIES = frozenset(["minor", "grade", "sexual", "live", "solicit", "school"])
 # And these too, for a token that is no English word ("khaai" for ขาย, not "loud" for หลุด).
 _ROM_ANY_CATEGORIES = _ROM_CATEGORIES | frozenset(
-    ["trade", "channel", "extort", "payment", "hidden", "media"]
+    ["trade", "channel", "extort", "payment", "hidden", "hidden_place", "media"]
 )
 
 # Lexicon terms that make a cut of a run-together token risky (``ocsea.text.glued``): a token
 # that reads as well without them is read without them ("kids trip", not "kid strip").
-_RISKY_CATEGORIES = frozenset(["sexual", "csa_code", "exploitation", "abbrev", *INTENT_CATEGORIES])
+_RISKY_CATEGORIES = frozenset(
+    ["sexual", "csa_code", "exploitation", "abbrev", "hidden_place", *INTENT_CATEGORIES]
+)
 # A cut must find one of these to be worth making ("phi|set" is not: a set alone says nothing).
 _GLUE_CHILD = frozenset(["minor", "grade", "csa_code", "abbrev"])
 
@@ -309,6 +323,7 @@ class Lexicon:
             )
             for key, es in self._glue_index.items()
         }
+        self._glue_prefixes: frozenset[str] | None = None
         # A token is cut only where some child, grade, codeword, abbreviation or sexual term
         # may be inside it: its first three letters (two for a two-letter term) are looked up
         # at each place, which skips the cut's work for almost every token (a regex of the
@@ -455,7 +470,9 @@ class Lexicon:
             elif not hits and MIN_GLUED <= len(text) <= MAX_GLUED and self._may_glue(text):
                 fallback = [
                     (e, a, b, "glued", e.weight)
-                    for a, b in cut_glued(text, self._glue_keys)
+                    for a, b in cut_glued(
+                        text, self._glue_keys, prefixes=self._prefixes_of_pieces()
+                    )
                     for e in self._glue_index[text[a:b]]
                 ]
         first = _FirstToken(thai, tuple(hits or ()), kind, factor, extend, tuple(fallback))
@@ -464,6 +481,13 @@ class Lexicon:
                 self._memo.clear()
             self._memo[text] = first
         return first
+
+    def _prefixes_of_pieces(self) -> frozenset[str]:
+        """``piece_prefixes`` of this lexicon's glue keys and the English words, built at the
+        first run-together token (0.4 s, as the English words themselves are)."""
+        if self._glue_prefixes is None:
+            self._glue_prefixes = piece_prefixes(self._glue_keys, english_words())
+        return self._glue_prefixes
 
     def _may_glue(self, text: str) -> bool:
         """Some child, grade, codeword, abbreviation or sexual term is inside the token, and
@@ -576,7 +600,7 @@ def _suppressed(found: list[Match]) -> list[Match]:
 
 # A safe word inside a longer match of these is no safe context: "news" inside a threat or an
 # offer (round-10 dev).
-_SAFE_INSIDE_OF = ("extort", "solicit", "trade", "live", "hidden", "payment")
+_SAFE_INSIDE_OF = ("extort", "solicit", "trade", "live", "hidden", "hidden_place", "payment")
 # Phrases whose words are not evidence inside them.
 SENSES = frozenset(["benign_sense", "plain_sense"])
 _NONE = (-1, -1)
