@@ -36,13 +36,21 @@ CSA = [
     "nakrian m.2 rabngarn",
     "dek m.2 ha paa liang",
     "เปโด คอลเลคชั่น",
-    "กล้องแอบ ห้องเปลี่ยนเสื้อพละ",
     # changing rooms and bathrooms beside clips, a video file or a leak
     "ห้องเปลี่ยนชุดพละ ม.2 คลิป",
     "locker room 13yo video",
     "hong nam nakrian clip",
     "ห้องน้ำหญิง ป.5 leaked",
     "hongplian_sua_dek_m2.mp4",
+    # a third review found these missed with the rooms as places: camera words, hidden
+    # folders, pictures; and the threat to send a child's pictures to the parents
+    "ห้องน้ำหญิง ป.6 กล้อง",
+    "changing room 12yo camera",
+    "ซ่อน/ห้องเปลี่ยนชุด_ป.6_01.jpg",
+    "hidden/locker_room_grade7_0012.jpg",
+    "hong nam nakrian klong",
+    "รูปน้อง 13 ขู่ส่งให้พ่อแม่",
+    "คลิป ม.2 ขู่ส่งพ่อแม่",
 ]
 
 # Their everyday senses, and what the changes must leave alone.
@@ -78,6 +86,16 @@ BENIGN = [
     "school changing room repair",
     "locker room kids",
     "rub ngarn kuad wicha ptm 6",
+    # and these csa when video extensions were media: a family's and a school's videos
+    "ม.1 จ่ายค่าเทอม.mp4",
+    "grade 3 bake sale price list.mp4",
+    "kid 7yo lemonade stand cash.mp4",
+    "cp edit.mp4",
+    "ห้องเปลี่ยนชุดพละ.mp4",
+    "ห้องเปลี่ยนชุดพละ ใหม่ โรงเรียน รูป",
+    "ซ่อมห้องเปลี่ยนชุด โรงเรียน.mp4",
+    "โรงเรียนขู่ส่งพ่อแม่ ม.2 มาสาย",
+    "hidden object game kids",
     # a review of this session's change found these csa (its first try)
     "ช่างไฟฟ้า วุฒิ ปวช รับงาน",
     "จบ ปวช รับงาน",

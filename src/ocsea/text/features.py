@@ -103,10 +103,13 @@ class Evidence(NamedTuple):
 _SLOTS = (
     "csa_code", "minor", "sexual", "exploitation", "intent_safe", "benign_sense", "adult_context",
     "trade", "channel", "solicit", "live", "extort", "payment", "hidden", "abbrev", "school",
-    "media", "activity", "abbrev_context", "hidden_place",
+    "media", "activity", "abbrev_context", "hidden_place", "hidden_cue", "threat_with_media",
 )  # fmt: skip
 _SLOT = {c: i for i, c in enumerate(_SLOTS)} | {"grade": 1, "age": -1, "plain_sense": -1}
 _ABBREV_SLOT = _SLOT["abbrev"]
+# A hidden-camera cue this strong (a camera, a hidden folder, a leak) makes a changing room a
+# hidden camera's place by itself; a media file's extension (weaker) only beside a child.
+STRONG_CUE = 0.5
 _CHANNEL_SLOT = _SLOT["channel"]
 
 
@@ -131,11 +134,9 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
         if w > best[j]:
             best[j] = w
     (code, minor, sexual, exploit, _, _, _, trade, channel, solicit, live, extort, payment,
-     hidden, abbrev, school, media, _, abbrev_context, place) = best  # fmt: skip
-    if place > hidden and (media or sexual):
-        # a changing room or a bathroom is a hidden camera's place beside clips, a video file
-        # or a leak ("leaked", หลุด)
-        hidden = place
+     hidden, abbrev, school, media, _, abbrev_context, place, cue, threat) = best  # fmt: skip
+    if threat > extort and media:
+        extort = threat  # "threatens to send to the parents" beside pictures or clips
     minor_age = infant = adult = named = bracket = False
     min_age = None
     for a in ages:
@@ -148,6 +149,11 @@ def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:
             infant = infant or a.high <= 5
             named = named or a.kind != "stated"
             bracket = bracket or a.kind == "under"
+    if place > hidden and (cue >= STRONG_CUE or ((cue or media) and (minor or minor_age))):
+        # A changing room or a bathroom is a hidden camera's place beside a camera, a hidden
+        # folder or a leak, or beside a child's clips, pictures or media file (a school's
+        # photo or video of its changing room being repaired is no child's).
+        hidden = place
     return Evidence(
         code, minor, sexual, max(exploit, trade, channel, solicit, live, extort, payment, hidden),
         seen[4], seen[5], seen[6], minor_age, infant, adult, min_age,

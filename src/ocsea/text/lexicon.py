@@ -48,6 +48,13 @@ CATEGORIES = (
     # clips or pictures ("ห้องเปลี่ยนชุด ม.2 คลิป"), never a room by itself (a school's
     # cleaning rota, a shop's fitting room; a review found them csa beside a grade).
     "hidden_place",
+    # What makes such a place a hidden camera's: a camera or recording word, a hidden or secret
+    # folder, a leak, a video or picture file's extension. Nothing by itself (an extension is on
+    # every family video: a review found school-fee and bake-sale videos csa as media).
+    "hidden_cue",
+    # A threat to send something to a child's parents (ขู่ส่งให้พ่อแม่): a sextortion threat
+    # only beside pictures or clips (a school "threatening" to send a note home is not).
+    "threat_with_media",
     "media",  # clips, videos, pictures: what trade and payment are about
     "activity",  # benign activities (games, lessons, toys, sport): intent rules stay silent
     "intent_safe",
@@ -82,7 +89,7 @@ _NO_SUBSTRING = frozenset(
 _ROM_CATEGORIES = frozenset(["minor", "grade", "sexual", "live", "solicit", "school"])
 # And these too, for a token that is no English word ("khaai" for ขาย, not "loud" for หลุด).
 _ROM_ANY_CATEGORIES = _ROM_CATEGORIES | frozenset(
-    ["trade", "channel", "extort", "payment", "hidden", "hidden_place", "media"]
+    ["trade", "channel", "extort", "payment", "hidden", "hidden_place", "hidden_cue", "media"]
 )
 
 # Lexicon terms that make a cut of a run-together token risky (``ocsea.text.glued``): a token
