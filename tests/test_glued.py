@@ -103,3 +103,9 @@ def test_the_prefix_shortcut_cuts_the_same_with_the_shipped_lexicon(lexicon) -> 
     for token in ["kidsporn", "nakrianmexxx", "leakorpaygradeschoolermovie", "cpvidsthai",
                   "swapsnuditymegalinks", "comicstripallergy", "dekmthreeclip"]:  # fmt: skip
         assert cut_glued(token, keys, prefixes=prefixes) == cut_glued(token, keys), token
+
+
+def test_warming_the_lexicon_loads_what_a_first_cut_would(lexicon) -> None:
+    # the service warms it at start, so its first query with a run-together token is not slow
+    lexicon.warm()
+    assert lexicon._glue_prefixes is not None and "kid" in lexicon._glue_prefixes

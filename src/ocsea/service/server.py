@@ -20,6 +20,7 @@ def app_factory() -> FastAPI:
     detector = Detector.load(
         threshold=settings.text_threshold, extra_entries=overlay_entries(engine)
     )
+    detector.lexicon.warm()  # before the first query check, not during it
     return create_app(engine, detector, media=settings.media,
                       rate_per_second=settings.service_rate_per_second,
                       burst=settings.service_burst, key_ttl=settings.service_key_ttl_s)  # fmt: skip

@@ -489,6 +489,12 @@ class Lexicon:
             self._memo[text] = first
         return first
 
+    def warm(self) -> None:
+        """Load now what the first run-together token would load (the English word lists and
+        the piece prefixes, about 1 s): a service's first query should not wait for them."""
+        english_whole()
+        self._prefixes_of_pieces()
+
     def _prefixes_of_pieces(self) -> frozenset[str]:
         """``piece_prefixes`` of this lexicon's glue keys and the English words, built at the
         first run-together token (0.4 s, as the English words themselves are)."""
