@@ -114,16 +114,6 @@ BENIGN = [
 ]
 
 
-@pytest.mark.parametrize("text", CSA)
-def test_round16_kinds_are_csa(detector, text):
-    assert detector.classify(text).label == "csa"
-
-
-@pytest.mark.parametrize("text", BENIGN)
-def test_their_everyday_senses_are_not_csa(detector, text):
-    assert detector.classify(text).label != "csa"
-
-
 # The same review found these hidden by the first try's safe phrases (food words around
 # "cheese pizza", tutoring written in Thai): they must stay csa.
 NOT_HIDDEN = [
@@ -137,9 +127,14 @@ NOT_HIDDEN = [
 ]
 
 
-@pytest.mark.parametrize("text", NOT_HIDDEN)
-def test_safe_phrases_of_this_session_hide_nothing(detector, text):
+@pytest.mark.parametrize("text", CSA + NOT_HIDDEN)
+def test_this_sessions_kinds_are_csa_and_its_safe_phrases_hide_none(detector, text):
     assert detector.classify(text).label == "csa"
+
+
+@pytest.mark.parametrize("text", BENIGN)
+def test_their_everyday_senses_are_not_csa(detector, text):
+    assert detector.classify(text).label != "csa"
 
 
 @pytest.mark.parametrize(("text", "low", "high"), [("ปวช 1", 15, 16), ("ปวช 3", 17, 18)])

@@ -107,10 +107,10 @@ _SLOTS = (
 )  # fmt: skip
 _SLOT = {c: i for i, c in enumerate(_SLOTS)} | {"grade": 1, "age": -1, "plain_sense": -1}
 _ABBREV_SLOT = _SLOT["abbrev"]
+_CHANNEL_SLOT = _SLOT["channel"]
 # A hidden-camera cue this strong (a camera, a hidden folder, a leak) makes a changing room a
 # hidden camera's place by itself; a media file's extension (weaker) only beside a child.
 STRONG_CUE = 0.5
-_CHANNEL_SLOT = _SLOT["channel"]
 
 
 def summarise(matches: Sequence[Match], ages: Sequence[AgeMention]) -> Evidence:

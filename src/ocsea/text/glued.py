@@ -126,6 +126,16 @@ def _best(text: str, keys: Mapping[str, GlueKey], english: Mapping[str, float], 
     return cost[n], pieces
 
 
+def _cp_then(text: str, pieces: list[tuple[int, int, bool]], words: frozenset[str]) -> bool:
+    """Whether the cover is two words, "cp" and then one of ``words``."""
+    return (
+        len(pieces) == 2
+        and all(word for _, _, word in pieces)
+        and text[: pieces[0][1]] == "cp"
+        and text[pieces[1][0] :] in words
+    )
+
+
 def cut_glued(
     text: str,
     keys: Mapping[str, GlueKey],
@@ -147,13 +157,9 @@ def cut_glued(
     # "cp" with clips after it is kept whole: the safe cover "c|p|vids" (two stray letters)
     # cost little more and hid "cpvids" (blind round-16 dev). Not with a folder word, where
     # the safe cover is a copy script's name ("cpfolder.sh"; a review found it csa).
-    cp_clips = (
-        len(pieces) == 2
-        and all(word for _, _, word in pieces)
-        and text[: pieces[0][1]] == "cp"
-        and text[pieces[1][0] :] in CP_CLIP_WORDS
-    )
-    if not cp_clips and any(word and keys.get(text[a:b], _NONE).risky for a, b, word in pieces):
+    if not _cp_then(text, pieces, CP_CLIP_WORDS) and any(
+        word and keys.get(text[a:b], _NONE).risky for a, b, word in pieces
+    ):
         safe_cost, safe = _best(text, keys, english, False, prefixes)
         if safe_cost <= cost + MARGIN:
             pieces = safe
@@ -179,12 +185,7 @@ def cut_glued(
     # "cp" with a pack, folder or clips after it (blind round-14 dev: a seized drive's
     # "CPpack_2022"); with a sale, a link, a download or a live show it names shops, sites and
     # programs ("cpsale", "cplink", "cpdownload.exe", "jblive": a review found).
-    cp_pack = (
-        len(terms) == 2
-        and all_terms
-        and text[: terms[0][1]] == "cp"
-        and text[terms[1][0] : terms[1][1]] in CP_PACK_WORDS
-    )
+    cp_pack = all_terms and _cp_then(text, pieces, CP_PACK_WORDS)
     if (
         not strong_child
         and not cp_pack
