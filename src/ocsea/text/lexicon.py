@@ -475,19 +475,33 @@ class Lexicon:
                 e = self.code_entries[m.group(0)]
                 fallback = [(e, m.start(), m.end(), "substring", e.weight * 0.9)]
             elif not hits and MIN_GLUED <= len(text) <= MAX_GLUED and self._may_glue(text):
+                spans = cut_glued(text, self._glue_keys, prefixes=self._prefixes_of_pieces())
                 fallback = [
                     (e, a, b, "glued", e.weight)
-                    for a, b in cut_glued(
-                        text, self._glue_keys, prefixes=self._prefixes_of_pieces()
-                    )
+                    for a, b in spans
                     for e in self._glue_index[text[a:b]]
                 ]
+                fallback += self._glued_phrases(text, spans)
         first = _FirstToken(thai, tuple(hits or ()), kind, factor, extend, tuple(fallback))
         if len(text) <= _MEMO_CHARS:
             if len(self._memo) >= _MEMO_TOKENS:
                 self._memo.clear()
             self._memo[text] = first
         return first
+
+    def _glued_phrases(
+        self, text: str, spans: Sequence[tuple[int, int]]
+    ) -> list[tuple[Entry, int, int, str, float]]:
+        """Terms of two words whose pieces a cut found side by side: "littlegirlxxx" holds the
+        phrase "little girl", which names a child where "little" and "girl" alone do not
+        (blind round-13 dev). Only phrases the lexicon has with a space."""
+        found: list[tuple[Entry, int, int, str, float]] = []
+        for (a1, b1), (a2, b2) in zip(spans, spans[1:], strict=False):
+            if b1 != a2:
+                continue
+            for e in self.index.get(f"{text[a1:b1]} {text[a2:b2]}", ()):
+                found.append((e, a1, b2, "glued", e.weight))
+        return found
 
     def warm(self) -> None:
         """Load now what the first run-together token would load (the English word lists and
