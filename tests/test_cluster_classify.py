@@ -1,5 +1,6 @@
 """``ocsea classify --dask``: the same bytes as a plain run, from a file or stdin, through a
-worker killed mid-run; the input cut on line starts; one-line errors for a bad ``--dask``."""
+worker killed mid-run, with each distinct text sent to the cluster once; ``ingest``'s input cut
+on line starts; one-line errors for a bad ``--dask``."""
 
 import io
 import logging
@@ -16,8 +17,9 @@ from typer.testing import CliRunner
 
 from ocsea.cli.app import app
 from ocsea.cluster import connect, ranges, submit
-from ocsea.cluster.ranges import ByteRange, line_blocks, split_lines
+from ocsea.cluster.ranges import ByteRange, split_lines
 from ocsea.cluster.spec import ClusterError, LocalWorkers, Scheduler, parse_spec
+from ocsea.text import batch
 from ocsea.text.dataset import read_lines
 
 from .cluster_faults import kill_after_three_results
@@ -72,12 +74,12 @@ def mixed_file(tmp_path_factory):
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
-@pytest.mark.parametrize("part_bytes", [None, 8192])  # the default cut (8 parts), many parts
+@pytest.mark.parametrize("block_bytes", [None, 8192])  # the default block (one), many blocks
 def test_a_file_gives_the_same_bytes_as_a_plain_run(
-    cluster, mixed_file, monkeypatch, fmt, part_bytes
+    cluster, mixed_file, monkeypatch, fmt, block_bytes
 ):
-    if part_bytes:
-        monkeypatch.setattr(submit, "MAX_PART_BYTES", part_bytes)
+    if block_bytes:
+        monkeypatch.setattr(batch, "BLOCK_BYTES", block_bytes)
     plain = invoke(str(mixed_file), "-f", fmt)
     assert plain.exit_code == 1 and b"line 8: line longer than 65536 bytes" in plain.stderr_bytes
     same_run(plain, invoke(str(mixed_file), "-f", fmt, "--dask", cluster[0]))
@@ -88,24 +90,38 @@ def test_a_file_gives_the_same_bytes_as_a_plain_run(
 def test_repeated_lines_give_the_same_bytes_across_parts(
     cluster, tmp_path, monkeypatch, fmt, through_text
 ):
-    """A query log repeats its lines: a worker renders a repeat from its first rendering (in
-    this part or an earlier one), and the client writes the part's bytes as they come, or
-    through the text layer where stdout is not plain UTF-8."""
+    """A query log repeats its lines: each distinct text goes to the cluster once (a block's
+    repeats of an earlier block's texts are written from their rendering), and the client
+    writes the blocks' bytes as they come, or through the text layer where stdout is not plain
+    UTF-8."""
     import ocsea.cli.text as cli_text
 
     rng = random.Random(3)
     vocab = [line for line in mixed_lines(40, seed=4).split(b"\n") if len(line) < 1000]
     path = tmp_path / "log.txt"
     path.write_bytes(b"\n".join(rng.choice(vocab) for _ in range(3000)) + b"\n")
-    monkeypatch.setattr(submit, "MAX_PART_BYTES", 4096)
+    monkeypatch.setattr(batch, "BLOCK_BYTES", 4096)
     if through_text:
         monkeypatch.setattr(cli_text, "_utf8_stdout", lambda: False)
     plain = invoke(str(path), "-f", fmt)
+    sent: list[bytes] = []
+    ordered = submit.ordered_results
+
+    def counted(client, fn, args, parts, window):
+        def kept(parts):
+            for part in parts:
+                sent.extend(part)
+                yield part
+
+        return ordered(client, fn, args, kept(parts), window)
+
+    monkeypatch.setattr(submit, "ordered_results", counted)
     same_run(plain, invoke(str(path), "-f", fmt, "--dask", cluster[0]))
+    assert sorted(sent) == sorted(set(path.read_bytes().split(b"\n")[:-1]))
 
 
 def test_stdin_gives_the_same_bytes_with_the_spec_from_the_environment(cluster, monkeypatch):
-    monkeypatch.setattr(submit, "STREAM_BLOCK_BYTES", 16_384)
+    monkeypatch.setattr(batch, "BLOCK_BYTES", 16_384)
     data = mixed_lines(2000, seed=1)
     plain = invoke("-", "-f", "csv", stdin=data)
     assert plain.exit_code == 1
@@ -145,7 +161,7 @@ def test_a_worker_killed_mid_run_costs_a_retry_not_a_line(cluster, tmp_path, mon
     address, client = cluster
     path = tmp_path / "big.txt"
     path.write_bytes(mixed_lines(12_000, seed=4))
-    monkeypatch.setattr(submit, "MAX_PART_BYTES", 16_384)  # some 50 parts, 4 in the cluster
+    monkeypatch.setattr(batch, "BLOCK_BYTES", 16_384)  # some 50 blocks, 4 in the cluster
     plain = invoke(str(path), "-f", "jsonl")
     killed, written = kill_after_three_results(monkeypatch, client)
     dask = invoke(str(path), "-f", "jsonl", "--dask", address)
@@ -153,22 +169,6 @@ def test_a_worker_killed_mid_run_costs_a_retry_not_a_line(cluster, tmp_path, mon
     assert killed and written[0] > 3 + 2 * submit.WINDOW_PER_SLOT * 2  # most parts came after
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
     assert killed[0] not in client.run(os.getpid).values()
-
-
-def test_a_worker_seeing_another_file_stops_the_run_in_one_line(cluster, tmp_path, monkeypatch):
-    """Workers must read the client's file (a shared mount): one that differs is an error."""
-    path = tmp_path / "in.txt"
-    path.write_bytes(mixed_lines(300, seed=6))
-    cut_here = ranges.split_lines
-
-    def cut_then_change(fh, parts):
-        yield from cut_here(fh, parts)
-        path.write_bytes(b"another file\n")
-
-    monkeypatch.setattr(ranges, "split_lines", cut_then_change)
-    r = invoke(str(path), "--dask", cluster[0])
-    assert r.exit_code == 2 and r.stderr.count("\n") == 1, r.stderr
-    assert "failed on the Dask cluster" in r.stderr and "with 13 bytes, the client" in r.stderr
 
 
 @pytest.mark.parametrize(
@@ -304,26 +304,6 @@ def test_a_single_huge_line_is_one_range():
         ByteRange((3 << 20) + 1, len(data), 2),
     ]
     assert cut(data[: 3 << 20], 4, 1 << 20) == [ByteRange(0, 3 << 20, 1)]
-
-
-@given(data=st.one_of(_files, _mixed_endings), block_bytes=st.integers(1, 200))
-def test_stdin_blocks_hold_whole_lines_with_their_numbers(data, block_bytes):
-    blocks = list(line_blocks(io.BytesIO(data), block_bytes))
-    assert b"".join(b.data for b in blocks) == data
-    assert all(b.data.endswith(b"\n") for b in blocks[:-1])
-    lines = [x for b in blocks for x in numbered(b.data, b.first_line)]
-    assert lines == numbered(data)
-
-
-def test_a_worker_reads_exactly_its_range(tmp_path):
-    from ocsea.cluster.work import ClassifyJob, _part_lines
-
-    data = mixed_lines(500, seed=5)
-    path = tmp_path / "in.txt"
-    path.write_bytes(data)
-    job = ClassifyJob(str(path), len(data), None, 0.5, "auto", "jsonl")
-    got = [raw for r in cut(data, 7, 1 << 20) for raw in _part_lines(job, r)]
-    assert b"".join(got) == data and len(got) == data.count(b"\n") + 1
 
 
 def test_workers_that_differ_from_the_client_are_named():

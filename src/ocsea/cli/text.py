@@ -8,7 +8,6 @@ import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
@@ -154,19 +153,24 @@ class _Sink:
         self.bad += 1
         err.print(f"line {lineno}: {error}", markup=False, highlight=False)
 
-    def write(self, text: str | None, records: list[dict]) -> None:
-        """``text`` as it is (jsonl, csv), or the records kept for the table."""
-        if text is None:
-            self.rows.extend(records)
-        else:
-            sys.stdout.write(text)
+    @property
+    def rendered_fmt(self) -> str:
+        """What lines are rendered as: a table is drawn from their jsonl records."""
+        return "jsonl" if self.fmt is OutFormat.table else self.fmt.value
 
-    def write_bytes(self, data: bytes | None, records: list[dict]) -> None:
-        """``write`` of text already encoded (a Dask worker's part), straight to the bytes
-        under stdout where it has them."""
-        if data is None:
-            self.write(None, records)
-            return
+    def block(self, data: bytes, errors: list[tuple[int, str]]) -> None:
+        """A block of lines as ``ocsea.text.batch`` renders them, and its bad lines."""
+        for lineno, error in errors:
+            self.bad_line(lineno, error)
+        if self.fmt is OutFormat.table:
+            import json
+
+            self.rows.extend(json.loads(line) for line in data.splitlines())
+        else:
+            self.write_bytes(data)
+
+    def write_bytes(self, data: bytes) -> None:
+        """Output already encoded, straight to the bytes under stdout where it has them."""
         buffer = getattr(sys.stdout, "buffer", None)
         if buffer is None or not _utf8_stdout():
             # Through the text layer, as a plain run writes: its encoding and line endings.
@@ -217,42 +221,31 @@ def classify(
         sink = _Sink(fmt)
         _classify_here(source, sink, det, kind)
     else:
-        job = _dask_job(model, threshold, kind, fmt)
+        job = _dask_job(model, threshold, kind, "jsonl" if fmt is OutFormat.table else fmt.value)
         sink = _Sink(fmt)
         _classify_on_dask(spec, source, sink, job)
     sink.finish()
 
 
-# Lines between progress updates: an update a line cost 3.5 µs, a tenth of a cached line.
-_PROGRESS_LINES = 2048
-
-
 def _classify_here(source: str, sink: _Sink, det: Detector, kind: Kind) -> None:
-    from ocsea.text.dataset import read_lines
-    from ocsea.text.output import LineRenderer
+    """Each distinct text classified and rendered once, in this process (``ocsea.text.batch``)."""
+    from ocsea.text.batch import DistinctLines, read_blocks, render_texts
 
-    render = LineRenderer(det, kind.value, sink.fmt.value)
+    fmt = sink.rendered_fmt
+    lines = DistinctLines(fmt)
     with (
         _open_input(source) as (stream, size),
         _progress(size is not None and size > 1_000_000) as prog,
     ):
         task = prog.add_task("classifying", total=size)
-        done = 0
-        for line in read_lines(stream):
-            done += line.size
-            if line.lineno % _PROGRESS_LINES == 0:
-                prog.update(task, advance=done)
-                done = 0
-            rec, text = render(line)
-            if line.error is not None:
-                sink.bad_line(line.lineno, line.error)
-            sink.write(text, [rec] if rec is not None else [])
-        prog.update(task, advance=done)
+        for block in read_blocks(stream):
+            plan = lines.plan(block)
+            rendered = render_texts(det, kind.value, fmt, plan.missing)
+            sink.block(*lines.output(plan, rendered))
+            prog.update(task, advance=block.size)
 
 
-def _dask_job(
-    model: Path | None, threshold: float | None, kind: Kind, fmt: OutFormat
-) -> ClassifyJob:
+def _dask_job(model: Path | None, threshold: float | None, kind: Kind, fmt: str) -> ClassifyJob:
     """What the workers need to load the same detector as a plain run: the model checked here
     (the same error for a bad file), the analysts' accepted terms read here (workers need no
     database)."""
@@ -263,42 +256,44 @@ def _dask_job(
     if model is not None:
         LinearModel.load(model)
     return ClassifyJob(
-        source=None,
-        source_size=None,
         model=None if model is None else str(model.resolve()),
         threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
         kind=kind.value,
-        fmt=fmt.value,
+        fmt=fmt,
         extra_entries=tuple(_accepted_terms()),
     )
 
 
 def _classify_on_dask(spec: ClusterSpec, source: str, sink: _Sink, job: ClassifyJob) -> None:
-    """The plain run's output, from parts of the input classified on Dask workers and written
-    in input order: byte ranges of a file (read by the workers), blocks of lines of stdin."""
+    """The plain run's output, with the texts no earlier block rendered sent to Dask workers a
+    block at a time and the blocks written in input order. The client reads the input (the
+    workers need no shared mount) and writes every line, as it must anyway: its output."""
+    from collections import deque
+
     from ocsea.cluster import submit
     from ocsea.cluster.connect import worker_threads
-    from ocsea.cluster.ranges import line_blocks, split_lines
-    from ocsea.cluster.work import classify_part
+    from ocsea.cluster.work import render_part
+    from ocsea.text.batch import DistinctLines, Plan, read_blocks
 
+    lines = DistinctLines(job.fmt)
+    plans: deque[Plan] = deque()
     with (
         _open_input(source) as (stream, size),
         cluster_client(spec) as client,
         _progress(size is not None and size > 1_000_000) as prog,
     ):
-        slots = worker_threads(client)
-        if size is None:
-            parts = line_blocks(stream, submit.STREAM_BLOCK_BYTES)
-        else:
-            job = replace(job, source=str(Path(source).resolve()), source_size=size)
-            parts = split_lines(stream, submit.part_count(size, slots, submit.MAX_PART_BYTES))
         task = prog.add_task("classifying", total=size)
-        window = submit.WINDOW_PER_SLOT * slots
-        for result in submit.ordered_results(client, classify_part, (job,), parts, window):
-            for lineno, error in result.errors:
-                sink.bad_line(lineno, error)
-            sink.write_bytes(result.output(), result.records)
-            prog.update(task, advance=result.size)
+
+        def parts() -> Iterator[list[bytes]]:
+            for block in read_blocks(stream):
+                plans.append(plan := lines.plan(block))
+                yield plan.missing
+
+        window = submit.WINDOW_PER_SLOT * worker_threads(client)
+        for part in submit.ordered_results(client, render_part, (job,), parts(), window):
+            plan = plans.popleft()
+            sink.block(*lines.output(plan, part.unpack()))
+            prog.update(task, advance=plan.block.size)
 
 
 @text_app.command("explain")

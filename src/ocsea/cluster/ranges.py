@@ -1,12 +1,12 @@
-"""The parts a batch input is cut into for the workers. A file is cut into byte ranges that
-start on line starts, found by one read of it here (workers then read only their own range);
-each range knows its first line's number, so workers number lines as the file does. A stream
-(stdin) cannot be read by a worker: it is read here and sent as blocks of whole lines."""
+"""The parts a batch input is cut into for the workers (``ocsea ingest``). A file is cut into
+byte ranges that start on line starts, found by one read of it here (workers then read only
+their own range); each range knows its first line's number, so workers number lines as the file
+does. (``ocsea classify`` reads its input here and sends distinct texts: ``ocsea.text.batch``.)"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -25,21 +25,6 @@ class ByteRange:
     @property
     def size(self) -> int:
         return self.end - self.start
-
-
-@dataclass(frozen=True, slots=True)
-class LineBlock:
-    """Whole lines read from a stream, ``first_line`` being the first one's number."""
-
-    data: bytes
-    first_line: int
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
-
-
-Part = ByteRange | LineBlock
 
 
 def split_lines(
@@ -80,19 +65,3 @@ def _range_end(fh: BinaryIO, start: int, target: int, size: int) -> tuple[int, i
             return pos + nl + 1, newlines + 1
         pos += len(block)
     return pos, newlines
-
-
-def line_blocks(stream: Iterable[bytes], block_bytes: int) -> Iterator[LineBlock]:
-    """The stream's lines gathered into blocks of about ``block_bytes`` (a block ends after the
-    line that reaches it), numbered from 1."""
-    lines: list[bytes] = []
-    held, first = 0, 1
-    for raw in stream:
-        lines.append(raw)
-        held += len(raw)
-        if held >= block_bytes:
-            yield LineBlock(b"".join(lines), first)
-            first += len(lines)
-            lines, held = [], 0
-    if lines:
-        yield LineBlock(b"".join(lines), first)

@@ -19,11 +19,6 @@ P = TypeVar("P")
 R = TypeVar("R")
 
 RETRIES = 3
-# A part's jsonl output is 10 to 30 times its input (every verdict's reasons; 11.5 times for
-# 200,000 lines of 50 bytes): 4 MiB of input (some 80,000 such lines, seconds of work) makes
-# 50 to 120 MB of output to hold and send.
-MAX_PART_BYTES = 4 << 20
-STREAM_BLOCK_BYTES = 1 << 20  # stdin is sent to the workers in blocks of lines this big
 PARTS_PER_SLOT = 4  # parts per worker thread: the slow last part of one is a quarter of its work
 WINDOW_PER_SLOT = 2  # parts in the cluster per worker thread
 

@@ -1,62 +1,69 @@
-"""What a Dask worker runs: classify one part of the input, line by line, exactly as the plain
-command does (``read_lines`` then ``LineRenderer``), and hand back its rendered output. The
-detector is loaded once per worker process and kept for the next parts (``cached_detector``,
-also for ``ingest``): tasks carry only what loads it (model path, threshold, accepted terms),
-never the detector itself."""
+"""What a Dask worker runs for ``ocsea classify``: render the distinct texts the client sends
+(``ocsea.text.batch``), exactly as the plain command does. The detector is loaded once per worker
+process and kept for the next parts (``cached_detector``, also for ``ingest``): tasks carry only
+what loads it (model path, threshold, accepted terms), never the detector itself."""
 
 from __future__ import annotations
 
-import io
 import os
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from dataclasses import dataclass
+from typing import BinaryIO
 
-from ocsea.cluster.ranges import ByteRange, LineBlock, Part
-from ocsea.text.dataset import read_lines
+from ocsea.text.batch import Rendered, render_texts
 from ocsea.text.detector import Detector
 from ocsea.text.lexicon import Entry
-from ocsea.text.output import LineRenderer
 
 
 @dataclass(frozen=True, slots=True)
 class ClassifyJob:
     """What every part of one ``ocsea classify`` run shares."""
 
-    source: str | None  # absolute path of the input file, None for stdin (parts carry lines)
-    source_size: int | None  # its size when cut, to notice a different file on a worker
     model: str | None  # absolute path, None for the shipped model
     threshold: float
     kind: str
-    fmt: str  # jsonl | csv | table
+    fmt: str  # jsonl | csv (a table is drawn from jsonl)
     extra_entries: tuple[Entry, ...] = ()  # analysts' accepted terms, read by the client
 
 
 @dataclass(slots=True)
-class PartResult:
-    """One part's output: its text as the plain command writes it (jsonl, csv), UTF-8 encoded
-    and LZ4-compressed here (``output``), or its records (table; data None), and its bad lines
-    as (line number, message) in line order.
+class RenderedPart:
+    """A part's renderings, as few bytes as they go: the outputs joined and LZ4-compressed
+    (``data``), their lengths, and the errors by position.
 
-    Why compressed: a verdict's JSON is some 1.2 kB, and 300,000 lines made 360 MB to send to
-    the client, which cost a single worker 2.5 s more than the plain run; LZ4 makes that 48 MB
-    in 0.3 s (0.4 s to undo), and a network between the machines sees an eighth of it. Why
-    bytes: sent as text, the output was decoded by the client and encoded again to be written."""
+    Why compressed: a verdict's JSON is some 1.6 kB, and 300,000 lines made 360 MB to send to
+    the client, which cost a single worker 2.5 s more than the plain run; LZ4 makes that an
+    eighth in 0.3 s (0.4 s to undo), and a network between the machines sees an eighth of it."""
 
-    size: int  # input bytes covered, for progress
-    data: bytes | None = None
+    data: bytes
+    lengths: list[int]
+    errors: dict[int, str]
 
-    records: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-    def output(self) -> bytes | None:
-        """The part's output as the plain command writes it, None for a table."""
-        if self.data is None:
-            return None
+    @classmethod
+    def pack(cls, rendered: list[Rendered]) -> RenderedPart:
         import lz4.frame
 
-        return lz4.frame.decompress(self.data)
+        data = lz4.frame.compress(b"".join(r[0] for r in rendered))
+        errors = {i: r[1] for i, r in enumerate(rendered) if r[1] is not None}
+        return cls(data, [len(r[0]) for r in rendered], errors)
+
+    def unpack(self) -> list[Rendered]:
+        import lz4.frame
+
+        raw = lz4.frame.decompress(self.data)
+        out: list[Rendered] = []
+        at = 0
+        get = self.errors.get
+        for i, n in enumerate(self.lengths):
+            out.append((raw[at : at + n], get(i)))
+            at += n
+        return out
+
+
+def render_part(job: ClassifyJob, texts: list[bytes]) -> RenderedPart:
+    """The plain command's rendering of each of ``texts`` (raw lines), packed to send back."""
+    detector = cached_detector(DetectorSpec(job.model, job.threshold, job.extra_entries))
+    return RenderedPart.pack(render_texts(detector, job.kind, job.fmt, texts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,43 +79,6 @@ _detector: tuple[DetectorSpec, Detector] | None = None
 _detector_lock = threading.Lock()
 
 
-def classify_part(job: ClassifyJob, part: Part) -> PartResult:
-    """The plain command's output for one part: its lines read and rendered as it does."""
-    render = _cached_renderer(job)
-    result = PartResult(part.size)
-    chunks: list[str] = []
-    for line in read_lines(_part_lines(job, part), first_line=part.first_line):
-        rec, text = render(line)
-        if line.error is not None:
-            result.errors.append((line.lineno, line.error))
-        if text is None:
-            assert rec is not None  # a table's lines are never rendered from a cache
-            result.records.append(rec)
-        else:
-            chunks.append(text)
-    if job.fmt != "table":
-        import lz4.frame
-
-        result.data = lz4.frame.compress("".join(chunks).encode("utf-8"))
-    return result
-
-
-_renderer: tuple[tuple[DetectorSpec, str, str], LineRenderer] | None = None
-
-
-def _cached_renderer(job: ClassifyJob) -> LineRenderer:
-    """One renderer a worker process, kept for the next parts as its detector is: a log's
-    frequent queries recur in every part."""
-    global _renderer
-    spec = DetectorSpec(job.model, job.threshold, job.extra_entries)
-    detector = cached_detector(spec)
-    key = (spec, job.kind, job.fmt)
-    with _detector_lock:
-        if _renderer is None or _renderer[0] != key or _renderer[1].detector is not detector:
-            _renderer = (key, LineRenderer(detector, job.kind, job.fmt))
-        return _renderer[1]
-
-
 def cached_detector(spec: DetectorSpec) -> Detector:
     """The detector for this model, threshold and terms, loaded once per process (a worker's
     threads share it: it is thread-safe for reads) and kept for the next parts. One is kept,
@@ -121,25 +91,6 @@ def cached_detector(spec: DetectorSpec) -> Detector:
             )
             _detector = (spec, loaded)
         return _detector[1]
-
-
-def _part_lines(job: ClassifyJob, part: Part) -> Iterator[bytes]:
-    if isinstance(part, LineBlock):
-        yield from io.BytesIO(part.data)
-        return
-    yield from _range_lines(job, part)
-
-
-def _range_lines(job: ClassifyJob, part: ByteRange) -> Iterator[bytes]:
-    """The lines of a byte range of the input file, which this worker must see at the same path
-    as the client (a shared mount)."""
-    assert job.source is not None and job.source_size is not None
-    with open_input(job.source, job.source_size) as fh:
-        fh.seek(part.start)
-        left = part.size
-        while left > 0 and (raw := fh.readline()):
-            left -= len(raw)
-            yield raw
 
 
 def open_input(source: str, size: int) -> BinaryIO:

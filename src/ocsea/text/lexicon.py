@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
@@ -496,7 +497,7 @@ class Lexicon:
         phrase "little girl", which names a child where "little" and "girl" alone do not
         (blind round-13 dev). Only phrases the lexicon has with a space."""
         found: list[tuple[Entry, int, int, str, float]] = []
-        for (a1, b1), (a2, b2) in zip(spans, spans[1:], strict=False):
+        for (a1, b1), (a2, b2) in pairwise(spans):
             if b1 != a2:
                 continue
             for e in self.index.get(f"{text[a1:b1]} {text[a2:b2]}", ()):
