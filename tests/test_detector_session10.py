@@ -14,8 +14,23 @@ CSA = [
     "xxxlittlegirl.avi",
 ]
 
+NEW_TERMS = [
+    # blind round-18 dev kinds (texts written here): codewords from public reporting, the
+    # threat to spread a child's pictures, romanised หนังx, "NN" in Thai script
+    "caldo de pollo links mega",
+    "ls magazine full set rar",
+    "nymphets pack 2",
+    "khu pae klip dek m.1",
+    "ขู่แพร่คลิป ป.6",
+    "nung x nakrian m.2",
+    "เอ็นเอ็น เด็ก ป.5 ลิงก์",
+]
+
 # Run-together tokens whose pieces make no risky phrase, and phrases in everyday names.
 BENIGN = [
+    "caldo de pollo recipe",
+    "caldo de pollo receta facil",
+    "nymphet lolita nabokov essay",
     "littlegirlsdresses.jpg",
     "youngboysoccer.mp4",
     "littlegirl_birthday_party.mp4",
@@ -28,6 +43,11 @@ def test_a_phrase_run_together_is_found(detector, text):
     v = detector.classify(text)
     assert v.label == "csa", (text, v.reasons)
     assert any(r.kind == "lexicon" and " " in r.term for r in v.reasons), v.reasons
+
+
+@pytest.mark.parametrize("text", NEW_TERMS)
+def test_this_sessions_terms_are_csa(detector, text):
+    assert detector.classify(text).label == "csa"
 
 
 @pytest.mark.parametrize("text", BENIGN)
