@@ -5,6 +5,8 @@ Keyword-level texts written for this test (not copied from the blind set)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 # A term of two words run together with the rest of a token: the cut finds its words side by
 # side, and the phrase names a child where its words alone do not (blind round-13 dev kind).
@@ -61,3 +63,40 @@ def test_only_pieces_side_by_side_make_a_phrase(lexicon):
     assert phrases == []
     joined = lexicon._glued_phrases("littlegirl", [(0, 6), (6, 10)])
     assert joined and all(e.term == "little girl" and (a, b) == (0, 10) for e, a, b, *_ in joined)
+
+
+# Letters masked with an asterisk (blind dev kind, rounds 9-18): filled in where one child,
+# codeword or sexual term fits, never with profanity; spans still point at the masked word.
+MASKED_CSA = ["s*x 13 yo", "d*k pr@th0m s*x", "ch!ld_p*rn_pack.rar", "schoolgirl n*de age 14"]
+MASKED_NOT_CSA = ["f*cking kids are loud", "*.mp4 files for kids", "a*b testing for kids app"]
+
+
+@pytest.mark.parametrize("text", MASKED_CSA)
+def test_masked_letters_are_filled_in(detector, text):
+    v = detector.classify(text)
+    assert v.label == "csa"
+    masked = [r for r in v.reasons if r.span and "*" in text[r.span[0] : r.span[1]]]
+    assert masked, v.reasons  # the reason shows the masked word as written
+
+
+@pytest.mark.parametrize("text", MASKED_NOT_CSA)
+def test_masked_profanity_and_globs_are_left_alone(detector, text):
+    assert detector.classify(text).label != "csa"
+
+
+@given(st.text(alphabet="abcdefghiknoprstux*_ .1", max_size=30))
+def test_unmasking_only_fills_asterisks(lexicon, text):
+    out = lexicon.unmask(text)
+    assert len(out) == len(text)
+    assert all(a == b or a == "*" for a, b in zip(text, out, strict=True))
+    assert "fuck" not in out.lower() or "fuck" in text.lower()
+
+
+def test_a_masked_word_two_terms_fit_stays_masked():
+    from ocsea.text.masked import unmask
+
+    terms = {3: ("sax", "sex")}
+    assert unmask("s*x", terms) == "s*x"
+    assert unmask("s*x", {3: ("sex",)}) == "sex"
+    assert unmask("se*", {3: ("sex",)}) == "sex"
+    assert unmask("***", {3: ("sex",)}) == "***"  # no letters to go by

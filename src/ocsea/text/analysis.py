@@ -30,7 +30,8 @@ class Analysis:
     def __init__(self, original: str, lexicon: Lexicon) -> None:
         self.truncated = len(original) > MAX_TEXT_CHARS
         self.original = original[:MAX_TEXT_CHARS] if self.truncated else original
-        norm = normalize_for_analysis(self.original)
+        # Masked letters filled in one for one: spans still map to the original.
+        norm = normalize_for_analysis(lexicon.unmask(self.original))
         self._traced: Traced | None = norm if isinstance(norm, Traced) else None
         self._norm: Normalized | None = norm if isinstance(norm, Normalized) else None
         self.text = norm.text

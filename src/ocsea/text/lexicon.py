@@ -26,6 +26,8 @@ from ocsea.text.glued import (
     english_words,
     piece_prefixes,
 )
+from ocsea.text.masked import CATEGORIES as MASKED_CATEGORIES
+from ocsea.text.masked import masked_terms, unmask
 from ocsea.text.normalize import normalize
 from ocsea.text.romanised import MIN_SKELETON, rom_skeleton, single_letters
 from ocsea.text.tokenize import ThaiTokenizer, Token
@@ -332,6 +334,7 @@ class Lexicon:
             for key, es in self._glue_index.items()
         }
         self._glue_prefixes: frozenset[str] | None = None
+        self._masked: dict[int, tuple[str, ...]] | None = None
         # A token is cut only where some child, grade, codeword, abbreviation or sexual term
         # may be inside it: its first three letters (two for a two-letter term) are looked up
         # at each place, which skips the cut's work for almost every token (a regex of the
@@ -503,6 +506,19 @@ class Lexicon:
             for e in self.index.get(f"{text[a1:b1]} {text[a2:b2]}", ()):
                 found.append((e, a1, b2, "glued", e.weight))
         return found
+
+    def unmask(self, text: str) -> str:
+        """``text`` with letters masked by an asterisk filled in where one term fits
+        (``ocsea.text.masked``); the index of terms is built at the first asterisk."""
+        if "*" not in text:
+            return text
+        if self._masked is None:
+            self._masked = masked_terms(
+                key
+                for key, es in self.index.items()
+                if any(e.category in MASKED_CATEGORIES for e in es)
+            )
+        return unmask(text, self._masked)
 
     def warm(self) -> None:
         """Load now what the first run-together token would load (the English word lists and
