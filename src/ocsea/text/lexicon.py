@@ -26,6 +26,9 @@ from ocsea.text.glued import (
     english_words,
     piece_prefixes,
 )
+from ocsea.text.glued import (
+    STRONG as GLUE_STRONG,
+)
 from ocsea.text.masked import CATEGORIES as MASKED_CATEGORIES
 from ocsea.text.masked import masked_terms, unmask
 from ocsea.text.normalize import normalize
@@ -102,6 +105,8 @@ _RISKY_CATEGORIES = frozenset(
 )
 # A cut must find one of these to be worth making ("phi|set" is not: a set alone says nothing).
 _GLUE_CHILD = frozenset(["minor", "grade", "csa_code", "abbrev"])
+# What a run-together child phrase must stand beside to be read as one (``_glued_phrases``).
+_PHRASE_BESIDE = frozenset(["sexual", "csa_code"])
 
 # Tokens at least this long are looked up with doubled letters made single ("poorrnn").
 _MIN_SQUEEZED = 5
@@ -496,15 +501,25 @@ class Lexicon:
     def _glued_phrases(
         self, text: str, spans: Sequence[tuple[int, int]]
     ) -> list[tuple[Entry, int, int, str, float]]:
-        """Terms of two words whose pieces a cut found side by side: "littlegirlxxx" holds the
-        phrase "little girl", which names a child where "little" and "girl" alone do not
-        (blind round-13 dev). Only phrases the lexicon has with a space."""
+        """Child terms of two words whose pieces a cut found side by side, in a token that also
+        holds a strong sexual term or a codeword: "littlegirlxxx" holds "little girl", which
+        names a child where "little" and "girl" alone do not (blind round-13 dev). Only there:
+        a review found the phrase alone or beside an everyday word made a rapper's name
+        ("youngboy leaked", "youngboy livestream"), dress shops ("littlegirls dresses") and
+        camera reviews csa, and a weaker phrase ("onlyfans leak") hide a stronger word."""
+        if len(spans) < 3 or not any(
+            e.category in _PHRASE_BESIDE and e.weight >= GLUE_STRONG
+            for a, b in spans
+            for e in self._glue_index[text[a:b]]
+        ):
+            return []
         found: list[tuple[Entry, int, int, str, float]] = []
         for (a1, b1), (a2, b2) in pairwise(spans):
             if b1 != a2:
                 continue
             for e in self.index.get(f"{text[a1:b1]} {text[a2:b2]}", ()):
-                found.append((e, a1, b2, "glued", e.weight))
+                if e.category == "minor":
+                    found.append((e, a1, b2, "glued", e.weight))
         return found
 
     def unmask(self, text: str) -> str:
