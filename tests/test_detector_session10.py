@@ -64,8 +64,10 @@ def test_run_together_everyday_names_are_not_csa(detector, text):
     assert detector.classify(text).label != "csa"
 
 
-def test_a_weaker_phrase_does_not_hide_a_stronger_word(detector):
-    assert detector.classify("onlyfansleak.mp4").label == "adult"
+@pytest.mark.parametrize("text", ["onlyfansleak.mp4", "onlyfans leak", "jav thai"])
+def test_a_weaker_phrase_does_not_hide_a_stronger_word(detector, text):
+    """"onlyfans leak" (0.4) inside "onlyfans" (0.8): both stay, and the text is adult."""
+    assert detector.classify(text).label == "adult"
 
 
 def test_only_pieces_side_by_side_beside_a_sexual_term_make_a_phrase(lexicon):

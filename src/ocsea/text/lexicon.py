@@ -665,8 +665,8 @@ SENSES = frozenset(["benign_sense", "plain_sense"])
 _NONE = (-1, -1)
 
 
-def _inside(outer: tuple[int, int], m: Match) -> bool:
-    """Whether the match (end, start) ``outer`` strictly contains ``m``."""
+def _inside(outer: tuple[int, ...], m: Match) -> bool:
+    """Whether the match (end, start, …) ``outer`` strictly contains ``m``."""
     return outer[0] > m.end or (outer[0] == m.end and outer[1] < m.start)
 
 
@@ -678,7 +678,7 @@ def _suppress(found: list[Match]) -> list[Match]:
     drop = [False] * len(found)
     benign_end = -1
     risky = (-1, -1)  # (max end of a match of another category so far, its start)
-    best: dict[str, tuple[int, int]] = {}  # category -> (max end so far, start that reached it)
+    best: dict[str, tuple[int, int, float]] = {}  # category -> (max end, its start, its weight)
     for k in order:
         m = found[k]
         cat = m.entry.category
@@ -696,9 +696,11 @@ def _suppress(found: list[Match]) -> list[Match]:
             drop[k] = True
         elif m.end > risky[0]:
             risky = (m.end, m.start)
-        end, start = best.get(cat, (-1, -1))
-        if end > m.end or (end == m.end and start < m.start):
+        end, start, weight = best.get(cat, (-1, -1, 0.0))
+        # A longer term of the same category stands for a shorter one inside it, unless it is
+        # the weaker: "onlyfans leak" (0.4) must not hide "onlyfans" (0.8; a review found).
+        if _inside((end, start), m) and abs(m.weight) <= weight:
             drop[k] = True
         if m.end > end:
-            best[cat] = (m.end, m.start)
+            best[cat] = (m.end, m.start, abs(m.weight))
     return [m for k, m in enumerate(found) if not drop[k]]
