@@ -69,3 +69,32 @@ def test_encoded_parts_bypass_only_a_plain_utf8_stdout(monkeypatch):
     for enc, expected in (("utf-8", True), ("UTF8", True), ("tis-620", False), ("latin-1", False)):
         monkeypatch.setattr("sys.stdout", io.TextIOWrapper(io.BytesIO(), encoding=enc))
         assert _utf8_stdout() is expected
+
+
+def test_a_line_the_output_encoding_cannot_take_stops_after_the_lines_before_it(tmp_path):
+    """Through the text layer (stdout not UTF-8), lines are written one at a time with their
+    errors before them, as a plain run always wrote them: the Thai line stops an ASCII stdout
+    after lines 1 and 2, and line 4's error is never reported."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "in.txt"
+    path.write_bytes(b"kids menu\n\n" + "เด็ก".encode() + b"\n\nlater\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "ocsea.cli", "classify", str(path)],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        timeout=120,
+    )
+    assert r.returncode != 0
+    assert r.stdout.count(b"\n") == 2 and b'"line": 2' in r.stdout
+    assert b"line 2: empty line" in r.stderr and b"line 4" not in r.stderr
+
+
+def test_a_table_shows_markup_in_a_line_as_text(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("[/] weather [bold]today\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["classify", str(path), "-f", "table"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert "[/] weather [bold]today" in r.stdout

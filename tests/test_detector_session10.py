@@ -66,7 +66,7 @@ def test_run_together_everyday_names_are_not_csa(detector, text):
 
 @pytest.mark.parametrize("text", ["onlyfansleak.mp4", "onlyfans leak", "jav thai"])
 def test_a_weaker_phrase_does_not_hide_a_stronger_word(detector, text):
-    """"onlyfans leak" (0.4) inside "onlyfans" (0.8): both stay, and the text is adult."""
+    """ "onlyfans leak" (0.4) inside "onlyfans" (0.8): both stay, and the text is adult."""
     assert detector.classify(text).label == "adult"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ocsea.text import batch
@@ -134,3 +134,59 @@ def test_the_line_head_is_what_line_output_writes_first(detector):
     for fmt in ("jsonl", "csv"):
         x = next(read_lines([b"kids menu"], first_line=12345))
         assert line_output(x, detector, "auto", fmt)[1].startswith(batch.line_head(12345, fmt))
+
+
+def test_written_blocks_are_let_go_though_each_borrowed_from_the_one_before():
+    """A log's new texts recur in the next block: each block borrows from the one before, and a
+    written block must let go of its lenders, or the chain keeps the whole input alive."""
+    import gc
+
+    from ocsea.text.batch import Plan
+
+    data = b"".join(b"t%d\n" % (i // 3 - (i % 7)) for i in range(60_000))
+    lines = DistinctLines("jsonl")
+    pending = []
+    borrowed = 0
+    for block in read_blocks(io.BytesIO(data), 2048):
+        pending.append(lines.plan(block))
+        borrowed += len(pending[-1].borrowed)
+        if len(pending) == 4:
+            plan = pending.pop(0)
+            lines.output(plan, [(b"x", None)] * len(plan.missing))
+    gc.collect()
+    assert borrowed > 100  # the chain is there
+    assert sum(isinstance(o, Plan) for o in gc.get_objects()) <= 4 + 1
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(
+        st.tuples(st.binary(max_size=14).map(lambda b: b.replace(b"\n", b"")), _END), max_size=10
+    ),
+    last=st.binary(max_size=14).map(lambda b: b.replace(b"\n", b"")),
+    block_bytes=st.integers(1, 40),
+)
+def test_overlong_lines_of_any_make_are_read_as_read_lines_reads_them(
+    monkeypatch, lines, last, block_bytes
+):
+    """With the line limit at 8 bytes, random lines are as often overlong as not: the cut (its
+    start and a marker) renders as the whole line does, runs of \\r at the limit included. (The
+    monkeypatch is the same for every example.)"""
+    from ocsea.text import dataset
+
+    monkeypatch.setattr(dataset, "MAX_LINE_BYTES", 8)
+    monkeypatch.setattr(batch, "MAX_LINE_BYTES", 8)
+    data = b"".join(a + b for a, b in lines) + last
+    assert _from_blocks(data, block_bytes) == _reference(data)
+
+
+def test_a_block_holds_at_most_max_block_lines(monkeypatch):
+    monkeypatch.setattr(batch, "MAX_BLOCK_LINES", 7)
+    data = b"".join(b"q%d\r\n" % i for i in range(100)) + b"last"
+    blocks = list(read_blocks(io.BytesIO(data), 1 << 20))
+    assert max(len(b.lines) for b in blocks) == 7
+    assert [b.first_line for b in blocks] == [*range(1, 101, 7), 101]  # the last, unended line
+    assert sum(b.size for b in blocks) == len(data)
+    assert _from_blocks(data, 1 << 20) == _reference(data)

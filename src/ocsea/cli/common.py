@@ -114,8 +114,8 @@ DaskOption = Annotated[
         "--dask",
         envvar="OCSEA_DASK",
         metavar="SPEC",
-        help="Run on Dask: tcp://HOST:PORT (a running scheduler, whose workers read the input "
-        "at the same path) or local:N (N worker processes here). Output as without.",
+        help="Run on Dask: tcp://HOST:PORT (a running scheduler; docs/scale.md says what its "
+        "workers must share) or local:N (N worker processes here). Output as without.",
     ),
 ]
 

@@ -136,6 +136,11 @@ def _utf8_stdout() -> bool:
     return utf8 and os.linesep == "\n"
 
 
+def _rendered_fmt(fmt: OutFormat) -> str:
+    """What lines are rendered as: a table is drawn from their jsonl records."""
+    return "jsonl" if fmt is OutFormat.table else fmt.value
+
+
 class _Sink:
     """Where classify's output goes, the same for a plain run and a Dask run: records to stdout
     in the chosen format (a table at the end), bad lines named on stderr."""
@@ -153,45 +158,53 @@ class _Sink:
         self.bad += 1
         err.print(f"line {lineno}: {error}", markup=False, highlight=False)
 
-    @property
-    def rendered_fmt(self) -> str:
-        """What lines are rendered as: a table is drawn from their jsonl records."""
-        return "jsonl" if self.fmt is OutFormat.table else self.fmt.value
-
-    def block(self, data: bytes, errors: list[tuple[int, str]]) -> None:
-        """A block of lines as ``ocsea.text.batch`` renders them, and its bad lines."""
-        for lineno, error in errors:
-            self.bad_line(lineno, error)
+    def block(self, first_line: int, data: bytes, errors: list[tuple[int, str]]) -> None:
+        """A block of lines as ``ocsea.text.batch`` renders them (from line ``first_line``),
+        and its bad lines."""
         if self.fmt is OutFormat.table:
             import json
 
-            self.rows.extend(json.loads(line) for line in data.splitlines())
-        else:
-            self.write_bytes(data)
-
-    def write_bytes(self, data: bytes) -> None:
-        """Output already encoded, straight to the bytes under stdout where it has them."""
-        buffer = getattr(sys.stdout, "buffer", None)
-        if buffer is None or not _utf8_stdout():
-            # Through the text layer, as a plain run writes: its encoding and line endings.
-            sys.stdout.write(data.decode("utf-8"))
+            for lineno, error in errors:
+                self.bad_line(lineno, error)
+            self.rows.extend(json.loads(line) for line in data.split(b"\n")[:-1])
             return
-        sys.stdout.flush()  # what was written as text (the CSV header) goes first
-        buffer.write(data)
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None and _utf8_stdout():
+            for lineno, error in errors:
+                self.bad_line(lineno, error)
+            sys.stdout.flush()  # what was written as text (the CSV header) goes first
+            buffer.write(data)
+            return
+        # Through the text layer, as a plain run wrote, a line at a time with its error before
+        # it: a line the encoding cannot take stops the run after the lines before it.
+        bad = dict(errors)
+        for i, line in enumerate(data.split(b"\n")[:-1]):
+            if (error := bad.get(first_line + i)) is not None:
+                self.bad_line(first_line + i, error)
+            sys.stdout.write(line.decode("utf-8") + "\n")
 
     def finish(self) -> None:
+        from rich.markup import escape
+
         from ocsea.text.output import reasons_short
 
         if self.fmt is OutFormat.table:
             table = Table("line", "label", "score", "text", "reasons", show_lines=False)
             for rec in self.rows:
+                # The input's own text is never read as markup ("[/]" in a line ended the run).
                 if "error" in rec:
-                    table.add_row(str(rec["line"]), "[red]error", "", rec["text"], rec["error"])
+                    table.add_row(
+                        str(rec["line"]),
+                        "[red]error",
+                        "",
+                        escape(rec["text"]),
+                        escape(rec["error"]),
+                    )
                 else:
                     style = {"csa": "bold red", "adult": "yellow", "benign": "green"}[rec["label"]]
                     table.add_row(
                         str(rec["line"]), f"[{style}]{rec['label']}", f"{rec['score']:.3f}",
-                        rec["text"], reasons_short(rec["reasons"]),
+                        escape(rec["text"]), escape(reasons_short(rec["reasons"])),
                     )  # fmt: skip
             out.print(table)
         sys.stdout.flush()
@@ -221,7 +234,7 @@ def classify(
         sink = _Sink(fmt)
         _classify_here(source, sink, det, kind)
     else:
-        job = _dask_job(model, threshold, kind, "jsonl" if fmt is OutFormat.table else fmt.value)
+        job = _dask_job(model, threshold, kind, _rendered_fmt(fmt))
         sink = _Sink(fmt)
         _classify_on_dask(spec, source, sink, job)
     sink.finish()
@@ -231,7 +244,7 @@ def _classify_here(source: str, sink: _Sink, det: Detector, kind: Kind) -> None:
     """Each distinct text classified and rendered once, in this process (``ocsea.text.batch``)."""
     from ocsea.text.batch import DistinctLines, read_blocks, render_texts
 
-    fmt = sink.rendered_fmt
+    fmt = _rendered_fmt(sink.fmt)
     lines = DistinctLines(fmt)
     with (
         _open_input(source) as (stream, size),
@@ -241,7 +254,7 @@ def _classify_here(source: str, sink: _Sink, det: Detector, kind: Kind) -> None:
         for block in read_blocks(stream):
             plan = lines.plan(block)
             rendered = render_texts(det, kind.value, fmt, plan.missing)
-            sink.block(*lines.output(plan, rendered))
+            sink.block(block.first_line, *lines.output(plan, rendered))
             prog.update(task, advance=block.size)
 
 
@@ -292,7 +305,7 @@ def _classify_on_dask(spec: ClusterSpec, source: str, sink: _Sink, job: Classify
         window = submit.WINDOW_PER_SLOT * worker_threads(client)
         for part in submit.ordered_results(client, render_part, (job,), parts(), window):
             plan = plans.popleft()
-            sink.block(*lines.output(plan, part.unpack()))
+            sink.block(plan.block.first_line, *lines.output(plan, part.unpack()))
             prog.update(task, advance=plan.block.size)
 
 

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from ocsea.text.detector import Detector
 
 BLOCK_BYTES = 1 << 20  # input read and planned at a time: ~15,000 queries
+# Lines a block holds at most: its output is built whole, some 1.6 kB of jsonl a line, so a
+# megabyte of two-byte lines (350,000 of them) made 575 MB for one block (a review found).
+MAX_BLOCK_LINES = 16_384
 # What rendered texts the client keeps, in bytes of output (two generations of half each): the
 # benchmark log's 181k distinct texts render to 290 MB of jsonl.
 CACHE_BYTES = 384 << 20
@@ -44,10 +47,12 @@ class Block:
 
 
 def read_blocks(stream: BinaryIO, block_bytes: int | None = None) -> Iterator[Block]:
-    """The input's lines in blocks of about ``block_bytes``. A line longer than
-    ``MAX_LINE_BYTES`` is kept only to one byte beyond (it is an error whatever follows), so a
-    file without line ends never fills memory. Reads what a pipe has (``read1``), so a line
-    typed into stdin is not held back for a full block."""
+    """The input's lines in blocks of about ``block_bytes`` and at most ``MAX_BLOCK_LINES``
+    lines. A line longer than ``MAX_LINE_BYTES`` is kept only to its first ``MAX_LINE_BYTES``
+    bytes and a marker (it is an error whatever follows), so a file without line ends never
+    fills memory. Reads what a pipe has (``read1``): a plain run answers a line typed into
+    stdin without waiting for a full block (on a cluster, output follows the input by the
+    blocks in the cluster)."""
     block_bytes = block_bytes or BLOCK_BYTES
     lineno = 1
     carry = b""  # the start of the line not yet ended, at most MAX_LINE_BYTES
@@ -62,7 +67,16 @@ def read_blocks(stream: BinaryIO, block_bytes: int | None = None) -> Iterator[Bl
             lines += [
                 p if len(p) <= MAX_LINE_BYTES else _key(*_grown(b"", False, p)) for p in pieces[1:]
             ]
-            yield Block(lineno, lines, carry_size + len(chunk) - len(tail))
+            size = carry_size + len(chunk) - len(tail)
+            if len(lines) <= MAX_BLOCK_LINES:
+                yield Block(lineno, lines, size)
+            else:
+                # Sizes by line (each piece and its line end), the carried start on the first.
+                sizes = [len(p) + 1 for p in pieces]
+                sizes[0] += carry_size
+                for i in range(0, len(lines), MAX_BLOCK_LINES):
+                    cut = slice(i, i + MAX_BLOCK_LINES)
+                    yield Block(lineno + i, lines[cut], sum(sizes[cut]))
             lineno += len(lines)
             carry, over, carry_size = b"", False, 0
         carry, over = _grown(carry, over, tail)
@@ -173,10 +187,13 @@ class DistinctLines:
             if error is not None:
                 errors.append((lineno, error))
         for text, r in plan.rendered.items():
-            if self._coming.get(text) is plan:
-                del self._coming[text]
+            del self._coming[text]  # a text another block will render is borrowed, never planned
             self._put(text, r)
-        plan.known = {}  # the block is written: what it held is the cache's to keep or drop
+        # The block is written: what it held is the cache's to keep or drop, and it lets go of
+        # the blocks it borrowed from, so a chain of blocks each borrowing from the one before
+        # (a log's new texts recur in the next block) never keeps the whole input alive.
+        plan.known, plan.borrowed = {}, {}
+        plan.block.lines = []
         return b"".join(out), errors
 
     def _get(self, text: bytes) -> Rendered | None:
