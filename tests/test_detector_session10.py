@@ -17,15 +17,10 @@ CSA = [
 ]
 
 NEW_TERMS = [
-    # blind round-18 dev kinds (texts written here): codewords from public reporting, the
-    # threat to spread a child's pictures, romanised หนังx, "NN" in Thai script
-    "caldo de pollo links mega",
-    "ls magazine full set rar",
+    # blind round-18 dev kinds (texts written here): a P2P keyword beside a set, the threat to
+    # spread a child's pictures
     "nymphets pack 2",
-    "khu pae klip dek m.1",
     "ขู่แพร่คลิป ป.6",
-    "nung x nakrian m.2",
-    "เอ็นเอ็น เด็ก ป.5 ลิงก์",
 ]
 
 # Run-together tokens whose pieces make no risky phrase, and phrases in everyday names.
@@ -37,9 +32,20 @@ BENIGN = [
     "littlegirls hot pink dresses sale",
     "kidshiddencamera review",
     "babyhiddencamera",
-    "caldo de pollo recipe",
-    "caldo de pollo receta facil",
     "nymphet lolita nabokov essay",
+    # a review found these csa or adult with the round-18 rows it took out: TNN and CNN in Thai
+    # script, cooking videos, fans' pair names, a nickname, a shell command, a dictionary query
+    "ทีเอ็นเอ็น คลิป",
+    "ซีเอ็นเอ็น วิดีโอ",
+    "caldo de pollo video",
+    "caldo de pollo for kids",
+    "Nung x Bas school",
+    "khu prae nong",
+    "ls magazine/",
+    "what is a nymphet",
+    # a school word beside "available" or "live" is no child for the model to go on
+    "geometry tools available in school kits",
+    "school timetable available online",
     "littlegirlsdresses.jpg",
     "youngboysoccer.mp4",
     "littlegirl_birthday_party.mp4",
@@ -81,7 +87,19 @@ def test_only_pieces_side_by_side_beside_a_sexual_term_make_a_phrase(lexicon):
 # Letters masked with an asterisk (blind dev kind, rounds 9-18): filled in where one child,
 # codeword or sexual term fits, never with profanity; spans still point at the masked word.
 MASKED_CSA = ["s*x 13 yo", "d*k pr@th0m s*x", "ch!ld_p*rn_pack.rar", "schoolgirl n*de age 14"]
-MASKED_NOT_CSA = ["f*cking kids are loud", "*.mp4 files for kids", "a*b testing for kids app"]
+MASKED_NOT_CSA = [
+    "f*cking kids are loud",
+    "*.mp4 files for kids",
+    "a*b testing for kids app",
+    # a review found these filled in by a first version: wildcards, insults, maths
+    "baby* photos",
+    "child* tickets under 12",
+    "d**n kids",
+    "my kids teacher is a d*ck",
+    "x*x kids math worksheet",
+    "y = s*x + b kids",
+    "rap* music kids",
+]
 
 
 @pytest.mark.parametrize("text", MASKED_CSA)
@@ -111,5 +129,6 @@ def test_a_masked_word_two_terms_fit_stays_masked():
     terms = {3: ("sax", "sex")}
     assert unmask("s*x", terms) == "s*x"
     assert unmask("s*x", {3: ("sex",)}) == "sex"
-    assert unmask("se*", {3: ("sex",)}) == "sex"
+    assert unmask("se*", {3: ("sex",)}) == "se*"  # a wildcard at the end: "baby*"
     assert unmask("***", {3: ("sex",)}) == "***"  # no letters to go by
+    assert unmask("y = s*x", {3: ("sex",)}) == "y = s*x"  # code and maths

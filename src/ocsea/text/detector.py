@@ -292,11 +292,12 @@ def _partial_evidence(ev: Evidence) -> bool:
         ev.trade >= SWAP
         or (ev.payment and (ev.media or ev.channel))
         or ev.extort
-        or ev.live
-        or ev.solicit
         or ev.hidden
         or ev.channel >= 0.8
         or ev.sexual
+        # "available" and "live" beside a school word alone are timetables, kits and streams
+        # ("tools available in school kits": a Debian description was csa).
+        or ((ev.live or ev.solicit) and (ev.minor > 0 or ev.minor_age))
     )
     return bool(child and intent) or bool(ev.abbrev and (ev.exploitation or ev.media))
 

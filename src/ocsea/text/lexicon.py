@@ -29,7 +29,6 @@ from ocsea.text.glued import (
 from ocsea.text.glued import (
     STRONG as GLUE_STRONG,
 )
-from ocsea.text.masked import CATEGORIES as MASKED_CATEGORIES
 from ocsea.text.masked import masked_terms, unmask
 from ocsea.text.normalize import normalize
 from ocsea.text.romanised import MIN_SKELETON, rom_skeleton, single_letters
@@ -528,11 +527,7 @@ class Lexicon:
         if "*" not in text:
             return text
         if self._masked is None:
-            self._masked = masked_terms(
-                key
-                for key, es in self.index.items()
-                if any(e.category in MASKED_CATEGORIES for e in es)
-            )
+            self._masked = masked_terms(self.index)  # the targets this lexicon has
         return unmask(text, self._masked)
 
     def warm(self) -> None:
