@@ -132,30 +132,3 @@ def test_a_masked_word_two_terms_fit_stays_masked():
     assert unmask("se*", {3: ("sex",)}) == "se*"  # a wildcard at the end: "baby*"
     assert unmask("***", {3: ("sex",)}) == "***"  # no letters to go by
     assert unmask("y = s*x", {3: ("sex",)}) == "y = s*x"  # code and maths
-
-
-# Profanity (the blind profanity part's dev kinds; texts written here): emphasis apart from the
-# child is no sexual evidence; beside a child's age or word it is.
-PROFANITY_BENIGN = [
-    "holy fuck my son scored a goal",
-    "toddler spilled juice on the fucking laptop",
-    "grade 5 science fair fucking finally done",
-    "kids ruined the couch wtf fucked up day",
-]
-PROFANITY_CSA = ["fucked 12yo", "kid 10 fucked video", "fucking a 13 year old"]
-PROFANITY_ADULT = ["fucked milf video", "wife fucked hard"]
-
-
-@pytest.mark.parametrize("text", PROFANITY_BENIGN)
-def test_profanity_apart_from_the_child_is_emphasis(detector, text):
-    assert detector.classify(text).label != "csa"
-
-
-@pytest.mark.parametrize("text", PROFANITY_CSA)
-def test_profanity_beside_a_child_is_sexual(detector, text):
-    assert detector.classify(text).label == "csa"
-
-
-@pytest.mark.parametrize("text", PROFANITY_ADULT)
-def test_profanity_without_a_child_stays_adult(detector, text):
-    assert detector.classify(text).label == "adult"

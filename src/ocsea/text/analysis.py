@@ -40,7 +40,6 @@ class Analysis:
         self.ages: list[AgeMention] = _outside_senses(
             parse_ages(self.text, self.tokens), self.matches
         )
-        self.matches = _without_emphasis(self.matches, self.ages, self.text)
         evidence = summarise(self.matches, self.ages)
         # Only the ages+trade rule reads a bare range, and only with a sale word and no child.
         if evidence.trade and not evidence.minor and has_bare_age_range(self.original):
@@ -68,45 +67,6 @@ def _outside_senses(ages: list[AgeMention], matches: list[Match]) -> list[AgeMen
     if not senses:
         return ages
     return [a for a in ages if not any(s <= a.start and a.end <= e for s, e in senses)]
-
-
-# Sexual words that are everyday emphasis as often as sexual ("my kids are fucking hilarious").
-PROFANITY = frozenset(["fuck", "fucking", "fuckin", "fucked", "fucks", "motherfucking"])
-# What may stand between such a word and a child for it still to be about the child.
-_BETWEEN = frozenset(["a", "an", "the", "this", "that", "little", "young"])
-_CHILD = frozenset(["minor", "grade", "age", "school"])
-
-
-def _without_emphasis(matches: list[Match], ages: list[AgeMention], text: str) -> list[Match]:
-    """Profanity that is the text's only sexual word and stands apart from every child word
-    and age is emphasis, not evidence: "12yo_clutch_ace_holy_fuck.mp4", "toddler threw my
-    phone in the fucking pool" (the blind profanity part's dev rows: 9 of 66 benign were csa).
-    Beside the child it stays ("12yo fucked", "fucking a 12 year old")."""
-    if not any(m.entry.term in PROFANITY for m in matches):
-        return matches
-    if any(m.entry.category == "sexual" and m.entry.term not in PROFANITY for m in matches):
-        return matches
-    child = [(m.start, m.end) for m in matches if m.entry.category in _CHILD]
-    child += [(a.start, a.end) for a in ages]
-    if not child:
-        return matches  # an adult text: its profanity is its sexual word
-    return [
-        m
-        for m in matches
-        if m.entry.term not in PROFANITY or any(_next_to(m, c, text) for c in child)
-    ]
-
-
-def _next_to(m: Match, span: tuple[int, int], text: str) -> bool:
-    """Whether nothing but spaces and at most one of ``_BETWEEN`` lies between them."""
-    if m.end <= span[0]:
-        gap = text[m.end : span[0]]
-    elif span[1] <= m.start:
-        gap = text[span[1] : m.start]
-    else:
-        return True  # they overlap
-    words = gap.split()
-    return not words or (len(words) == 1 and words[0] in _BETWEEN)
 
 
 def analyze(text: str, lexicon: Lexicon) -> Analysis:
