@@ -132,3 +132,18 @@ def test_a_masked_word_two_terms_fit_stays_masked():
     assert unmask("se*", {3: ("sex",)}) == "se*"  # a wildcard at the end: "baby*"
     assert unmask("***", {3: ("sex",)}) == "***"  # no letters to go by
     assert unmask("y = s*x", {3: ("sex",)}) == "y = s*x"  # code and maths
+
+
+# Profanity in exclamations and idioms is emphasis (plain senses: their own words are no
+# evidence, the rest of the text still is). Texts written here.
+@pytest.mark.parametrize(
+    "text",
+    ["holy fuck my son scored a goal", "kids fucked up the lawn", "what the fuck grade 5 homework"],
+)
+def test_profanity_in_exclamations_is_no_sexual_word(detector, text):
+    assert detector.classify(text).label != "csa"
+
+
+@pytest.mark.parametrize("text", ["holy fuck 12yo porn", "what the fuck nude 13yo"])
+def test_an_exclamation_hides_nothing_else(detector, text):
+    assert detector.classify(text).label == "csa"
