@@ -53,6 +53,34 @@ BENIGN = [
 ]
 
 
+# Letters masked with an asterisk (blind dev kind, rounds 9-18): filled in where one of the few
+# words people mask fits, never profanity, wildcards or maths; spans point at the masked word.
+MASKED_CSA = ["s*x 13 yo", "d*k pr@th0m s*x", "ch!ld_p*rn_pack.rar", "schoolgirl n*de age 14"]
+MASKED_NOT_CSA = [
+    "f*cking kids are loud",
+    "*.mp4 files for kids",
+    "a*b testing for kids app",
+    # a review found these filled in by a first version: wildcards, insults, maths
+    "baby* photos",
+    "child* tickets under 12",
+    "d**n kids",
+    "my kids teacher is a d*ck",
+    "x*x kids math worksheet",
+    "y = s*x + b kids",
+    "rap* music kids",
+]
+
+
+# Profanity in exclamations and idioms is emphasis (plain senses: their own words are no
+# evidence, the rest of the text still is). Texts written here.
+EXCLAMATIONS = [
+    "holy fuck my son scored a goal",
+    "kids fucked up the lawn",
+    "what the fuck grade 5 homework",
+]
+EXCLAMATION_HIDES_NOTHING = ["holy fuck 12yo porn", "what the fuck nude 13yo"]
+
+
 @pytest.mark.parametrize("text", CSA)
 def test_a_phrase_run_together_is_found(detector, text):
     v = detector.classify(text)
@@ -60,13 +88,13 @@ def test_a_phrase_run_together_is_found(detector, text):
     assert any(r.kind == "lexicon" and " " in r.term for r in v.reasons), v.reasons
 
 
-@pytest.mark.parametrize("text", NEW_TERMS)
+@pytest.mark.parametrize("text", NEW_TERMS + EXCLAMATION_HIDES_NOTHING)
 def test_this_sessions_terms_are_csa(detector, text):
     assert detector.classify(text).label == "csa"
 
 
-@pytest.mark.parametrize("text", BENIGN)
-def test_run_together_everyday_names_are_not_csa(detector, text):
+@pytest.mark.parametrize("text", BENIGN + MASKED_NOT_CSA + EXCLAMATIONS)
+def test_this_sessions_everyday_texts_are_not_csa(detector, text):
     assert detector.classify(text).label != "csa"
 
 
@@ -84,35 +112,12 @@ def test_only_pieces_side_by_side_beside_a_sexual_term_make_a_phrase(lexicon):
     assert joined and all(e.term == "little girl" and (a, b) == (0, 10) for e, a, b, *_ in joined)
 
 
-# Letters masked with an asterisk (blind dev kind, rounds 9-18): filled in where one child,
-# codeword or sexual term fits, never with profanity; spans still point at the masked word.
-MASKED_CSA = ["s*x 13 yo", "d*k pr@th0m s*x", "ch!ld_p*rn_pack.rar", "schoolgirl n*de age 14"]
-MASKED_NOT_CSA = [
-    "f*cking kids are loud",
-    "*.mp4 files for kids",
-    "a*b testing for kids app",
-    # a review found these filled in by a first version: wildcards, insults, maths
-    "baby* photos",
-    "child* tickets under 12",
-    "d**n kids",
-    "my kids teacher is a d*ck",
-    "x*x kids math worksheet",
-    "y = s*x + b kids",
-    "rap* music kids",
-]
-
-
 @pytest.mark.parametrize("text", MASKED_CSA)
 def test_masked_letters_are_filled_in(detector, text):
     v = detector.classify(text)
     assert v.label == "csa"
     masked = [r for r in v.reasons if r.span and "*" in text[r.span[0] : r.span[1]]]
     assert masked, v.reasons  # the reason shows the masked word as written
-
-
-@pytest.mark.parametrize("text", MASKED_NOT_CSA)
-def test_masked_profanity_and_globs_are_left_alone(detector, text):
-    assert detector.classify(text).label != "csa"
 
 
 @given(st.text(alphabet="abcdefghiknoprstux*_ .1", max_size=30))
@@ -132,18 +137,3 @@ def test_a_masked_word_two_terms_fit_stays_masked():
     assert unmask("se*", {3: ("sex",)}) == "se*"  # a wildcard at the end: "baby*"
     assert unmask("***", {3: ("sex",)}) == "***"  # no letters to go by
     assert unmask("y = s*x", {3: ("sex",)}) == "y = s*x"  # code and maths
-
-
-# Profanity in exclamations and idioms is emphasis (plain senses: their own words are no
-# evidence, the rest of the text still is). Texts written here.
-@pytest.mark.parametrize(
-    "text",
-    ["holy fuck my son scored a goal", "kids fucked up the lawn", "what the fuck grade 5 homework"],
-)
-def test_profanity_in_exclamations_is_no_sexual_word(detector, text):
-    assert detector.classify(text).label != "csa"
-
-
-@pytest.mark.parametrize("text", ["holy fuck 12yo porn", "what the fuck nude 13yo"])
-def test_an_exclamation_hides_nothing_else(detector, text):
-    assert detector.classify(text).label == "csa"

@@ -118,10 +118,14 @@ def render_texts(detector: Detector, kind: str, fmt: str, texts: Sequence[bytes]
     return out
 
 
+# What a line's output starts with before its verdict: its number, as JSON writes it first in
+# the record and ``csv.writer`` writes an int (never quoted).
+_HEADS = {"jsonl": b'{"line": %d, ', "csv": b"%d,"}
+
+
 def line_head(lineno: int, fmt: str) -> str:
-    """What a line's output starts with before its verdict: its number, as JSON writes it first
-    in the record and ``csv.writer`` writes an int (never quoted)."""
-    return f'{{"line": {lineno}, ' if fmt == "jsonl" else f"{lineno},"
+    """What a line's output starts with before its verdict (``_HEADS``)."""
+    return (_HEADS[fmt] % lineno).decode("ascii")
 
 
 @dataclass(slots=True)
@@ -179,7 +183,7 @@ class DistinctLines:
             table[text] = owner.rendered[text]
         out: list[bytes] = []
         errors: list[tuple[int, str]] = []
-        head = b'{"line": %d, ' if self.fmt == "jsonl" else b"%d,"
+        head = _HEADS[self.fmt]
         for lineno, text in enumerate(plan.block.lines, start=plan.block.first_line):
             tail, error = table[text]
             out.append(head % lineno)
