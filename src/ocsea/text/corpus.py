@@ -205,14 +205,18 @@ class CorpusGenerator:
     # ---- templates: each returns a list of keyword chunks ---------------------------------------
     def child(self, lang: str) -> str:
         """A child indication: a child word, an age or a school grade."""
+        return self.child_and_age(lang)[0]
+
+    def child_and_age(self, lang: str) -> tuple[str, bool]:
+        """``child`` and whether it states an age or grade (a child word alone does not)."""
         r = self.rng.random()
         if r < 0.45:
-            return self.word("minor", lang, "strong")
+            return self.word("minor", lang, "strong"), False
         if r < 0.7:
-            return self.minor_age(lang)
+            return self.minor_age(lang), True
         if r < 0.9:
-            return self.grade(lang)
-        return f"{self.word('minor', lang)} {self.minor_age(lang)}"
+            return self.grade(lang), True
+        return f"{self.word('minor', lang)} {self.minor_age(lang)}", True
 
     def maybe(self, chunk: str, p: float = 0.5) -> str:
         return chunk if self.rng.random() < p else ""
@@ -244,7 +248,16 @@ class CorpusGenerator:
         w = self.word
         if t >= 5:
             intent = ("trade", "channel", "solicit", "live", "extort", "hidden", "abbrev")[t - 5]
-            return intent, self.intent_chunks(intent, lang, self.child(lang))
+            child, aged = self.child_and_age(lang)
+            chunks = self.intent_chunks(intent, lang, child)
+            if intent == "live" and not aged:
+                # A live show beside a child word alone is a child's stream or a children's
+                # show ("kids live show tickets", which the model had at P(csa) 0.9): a risky
+                # row names an age or grade, or has recorded clips, a private channel or a
+                # payment beside it, as the rules ask (rules.child_of_stated_age).
+                signs = [self.clip(lang), w("channel", lang, "strong"), w("payment", lang)]
+                chunks.append(self.pick([s for s in signs if s]))
+            return intent, chunks
         if t == 0:
             return "minor+sexual", [self.clip(lang), self.child(lang), w("sexual", lang, "strong")]
         if t == 1:
@@ -324,6 +337,9 @@ class CorpusGenerator:
                 return "twin_extort_safe", [w("intent_safe", lang), *self.intent_chunks(intent, lang, self.child(lang))]  # fmt: skip
             if intent == "abbrev":
                 return "twin_abbrev_sense", [w("benign_sense", lang), self.maybe(w("channel", lang)), bw(lang)]  # fmt: skip
+            if intent == "live" and self.rng.random() < 0.5:
+                # children's shows and streams with no activity word from the lexicon
+                return "twin_live_plain", [w("live", lang), w("minor", lang, "strong"), bw(lang), self.maybe(bw(lang, "general"))]  # fmt: skip
             chunks = self.intent_chunks(intent, lang, self.child(lang))
             if intent in ("trade", "channel"):
                 chunks = [c for c in chunks if c not in CLIP_TH and c not in CLIP_EN]

@@ -297,7 +297,8 @@ def _partial_evidence(ev: Evidence) -> bool:
         or ev.sexual
         # "available" and "live" beside a school word alone are timetables, kits and streams
         # ("tools available in school kits": a Debian description was csa).
-        or ((ev.live or ev.solicit) and (ev.minor > 0 or ev.minor_age))
+        or (ev.live and (ev.minor_age or (ev.minor > 0 and (ev.media or ev.payment or ev.channel))))
+        or (ev.solicit and (ev.minor > 0 or ev.minor_age))
     )
     return bool(child and intent) or bool(ev.abbrev and (ev.exploitation or ev.media))
 
