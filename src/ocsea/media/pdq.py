@@ -228,8 +228,9 @@ def pdq_bits(
     # 640×480 photos and the conformance set the same bits as float64. Each reducer row is a
     # window of a few pixels, so the products are sparse (``_sparse_reducer_from``): eight
     # hashes of a decoded 640×480 JPEG 0.81 ms against 2.26 ms with dense BLAS products.
-    across = _sparse_reducer_from(w, rw) @ luma.T  # 128 × h: (luma @ reducer).T
-    both = np.asarray(_sparse_reducer_from(h, rh) @ across.T, dtype=np.float64)
+    # rows first, on the luma as it lies in memory (no transposed copy of the image): 0.25 ms
+    down = _sparse_reducer_from(h, rh) @ luma  # 128 × w
+    both = np.asarray((_sparse_reducer_from(w, rw) @ down.T).T, dtype=np.float64)
     # Each transform reads one of the four mirror variants of the buffer, turned or flipped:
     # its DCT is the variant's transposed or negated at odd frequencies (``_dct_op``) and its
     # quality the variant's (gradients only change sign or direction). Eight DCTs, eight
