@@ -13,7 +13,7 @@ from ocsea.hashlists.store import import_file
 from ocsea.match.matcher import Matcher
 from ocsea.scan import worker
 from ocsea.scan.archives import ArchiveLimits, iter_members
-from ocsea.scan.runner import ScanInterrupted, rank_records, run_scan
+from ocsea.scan.runner import Ranker, ScanInterrupted, rank_records, run_scan
 from ocsea.scan.worker import ScanOptions, scan_path
 from ocsea.store.db import make_engine
 
@@ -191,6 +191,52 @@ def test_scan_finds_known_near_and_suspicious_and_resumes(evidence, tmp_path):
     assert kinds["เด็ก ป5 โป๊.png"] == "suspicious-unknown"
     assert "b.png" not in kinds and "notes.txt" not in kinds
     assert findings[0].kind == "suspicious-unknown"  # unknown-but-suspicious ranks first
+
+
+def test_ranking_each_file_as_it_is_saved_gives_the_same_report(evidence, tmp_path, detector):
+    """``Ranker`` (each file ranked as ``run_scan`` saves it, the files an earlier run hashed at
+    the end) gives the findings ``rank_records`` gives on all the records, in the same order,
+    ties included, whatever order the workers finish in."""
+    import shutil
+
+    for i in range(6):  # ties: files whose only finding is the same error
+        (evidence / f"broken{i}.jpg").write_bytes(b"not an image")
+        shutil.copy(evidence / "sub" / "เด็ก ป5 โป๊.png", evidence / f"copy{i} เด็ก ป5 โป๊.png")
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    matcher = Matcher.from_store(engine)
+    out = tmp_path / "out"
+    calls = {"n": 0}
+
+    def stop_early(n, b):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(ScanInterrupted):
+        run_scan(evidence, out, ScanOptions(video=False), workers=2, progress=stop_early)
+    ranker = Ranker(evidence, matcher, detector)
+    seen: list[str] = []
+
+    def add(path, records):
+        seen.append(path)
+        ranker.add(path, records)
+
+    summary = run_scan(evidence, out, ScanOptions(video=False), workers=2, on_records=add)
+    assert sorted(seen) == sorted(set(seen)) and summary.files_resumed >= 1
+    assert len(seen) == summary.files_seen
+    want = rank_records(summary.records, evidence, matcher, detector)
+    got = ranker.findings()
+    assert [f.to_dict() for f in got] == [f.to_dict() for f in want]
+    assert sum(f.kind == "error" for f in got) >= 6
+    # workers finish in any order: files fed last-first rank the same
+    from ocsea.scan.runner import STATE_FILE, StateDB
+
+    state = StateDB(out / STATE_FILE)
+    backwards = Ranker(evidence, matcher, detector)
+    for path, records in reversed(list(state.all_rows())):
+        backwards.add(path, records)
+    state.close()
+    assert [f.to_dict() for f in backwards.findings()] == [f.to_dict() for f in want]
 
 
 def test_cli_scan_and_hash_contracts(evidence, tmp_path):

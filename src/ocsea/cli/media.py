@@ -468,7 +468,7 @@ def register_scan(app: typer.Typer) -> None:
 
         from ocsea.match.matcher import Matcher
         from ocsea.scan.report import write_report
-        from ocsea.scan.runner import rank_records, run_scan
+        from ocsea.scan.runner import Ranker, run_scan
         from ocsea.scan.worker import ScanOptions
         from ocsea.text.detector import Detector
 
@@ -484,6 +484,10 @@ def register_scan(app: typer.Typer) -> None:
             weights = tuple(sorted(configured_weights().items()))
         opts = ScanOptions(archives=archives, media=media, video=video, video_seconds=video_seconds,
                            media_risk=risk_on, risk_weights=weights)  # fmt: skip
+        # The lists and the detector first: each file is ranked as it is saved, while the
+        # workers hash the next ones (and a store that cannot be opened stops the scan here).
+        matcher = Matcher.from_store(_engine(db), max_distance=max_distance, quality_floor=quality)
+        ranker = Ranker(root, matcher, Detector.load(), dict(weights) or None)
         # the bar and the byte figure follow bytes; the file count is its own field
         progress = Progress(
             TextColumn("hashing"), BarColumn(), TextColumn("{task.fields[files]} files"), DownloadColumn(),
@@ -505,11 +509,9 @@ def register_scan(app: typer.Typer) -> None:
             spec = cluster_spec(dask)
             with _scan_executor(spec, root) as (executor, slots):
                 summary = run_scan(root, out_dir, opts, slots or workers, progress=on_progress,
-                                   on_total=on_total, executor=executor)  # fmt: skip
-        matcher = Matcher.from_store(_engine(db), max_distance=max_distance, quality_floor=quality)
-        findings = rank_records(
-            summary.records, root, matcher, Detector.load(), dict(weights) or None
-        )
+                                   on_total=on_total, executor=executor,
+                                   on_records=ranker.add)  # fmt: skip
+        findings = ranker.findings()
         meta = {"archives": archives, "video": video, "max_distance": max_distance, "quality_floor": quality,
                 "hash_list_entries": matcher.n_entries, "media_risk": risk_on}  # fmt: skip
         write_report(out_dir, root, summary, findings, meta)
