@@ -20,6 +20,9 @@ from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(object op)
+
 import numpy as np
 
 cdef extern from *:
@@ -348,16 +351,23 @@ cdef class Searcher:
         cdef uint64_t* hits
         cdef Py_ssize_t i, nh
         cdef uint64_t key, pos_mask = (<uint64_t>1 << self._pos_bits) - 1
-        cdef list out = []
+        cdef list out
+        cdef tuple hit
         with nogil:
             nh = self._search(q, &hits)
         if nh < 0:
             free(hits)
             raise MemoryError()
         try:
+            out = [None] * nh
             for i in range(nh):
                 key = hits[i]
-                out.append((self._ids[key & pos_mask], <int>(key >> self._pos_bits)))
+                hit = (self._ids[key & pos_mask], <int>(key >> self._pos_bits))
+                # Two ints can make no reference cycle: the collector need not walk the hit.
+                # With ~1,000 hits a query (dense clusters) and the answers kept, the
+                # collector's passes over them took a tenth of the query.
+                PyObject_GC_UnTrack(hit)
+                out[i] = hit
         finally:
             free(hits)
         return out
