@@ -121,3 +121,19 @@ def test_risky_live_rows_in_the_corpus_state_an_age_or_a_second_sign():
     assert live and all(len([x for x in c if x]) >= 3 for c in live)
     twins = [e for e in CorpusGenerator(seed=3).generate(3000) if e.template == "twin_live_plain"]
     assert twins and all(e.label == "benign" for e in twins)
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [("โป๊_ป.5", "โป๊ ป5"), ("โป๊ะ-ป5", "โป๊ะ ป5"), ("ไม่_ดี", "ไม่ ดี"), ("ค.ลิ.ป_ม.2", "คลิปม2")],
+)
+def test_a_separator_after_a_whole_thai_syllable_stays(text, normalized):
+    """A leading vowel, a consonant and a tone mark are a syllable, not a letter spread out:
+    "โป๊_ป.5" was "โป๊ป5" (โป๊ป, "Pope"), and neither the sexual word nor the grade was found."""
+    from ocsea.text.normalize import normalize, normalize_py
+
+    assert normalize(text) == normalize_py(text) == normalized
+
+
+def test_a_sexual_syllable_before_a_grade_is_found(detector):
+    assert detector.classify("/mnt/usb/ลับ/โป๊_ป.5/clip.mp4").label == "csa"

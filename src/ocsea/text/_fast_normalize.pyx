@@ -405,11 +405,14 @@ cdef bint _after_fragment(Buf* s, Py_ssize_t end) noexcept:
     k += 1
     if end - k > 3:
         return False
+    cdef bint tone = False
     while k < end:
         if not (_combining(s.c[k]) or s.c[k] == 0x0E30 or s.c[k] == 0x0E32 or s.c[k] == 0x0E33 or s.c[k] == 0x0E45):
             return False
+        tone = tone or 0x0E48 <= s.c[k] <= 0x0E4B
         k += 1
-    return True
+    # normalize._THAI_SYLLABLE_RX: a leading vowel, a consonant and a tone mark are a syllable
+    return not (tone and 0x0E40 <= s.c[start] <= 0x0E44)
 
 
 cdef int _thai_join(Buf* d, Buf* s) except -1:

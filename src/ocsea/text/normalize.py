@@ -198,6 +198,14 @@ _THAI_FRAGMENT_RX = re.compile(
     r"|[\u0e40-\u0e44]"  # a leading vowel cut from its consonant ("เ_ย_ส")
 )
 _MAX_FRAGMENT = 5
+# A leading vowel, a consonant and a tone mark make a whole syllable, often a whole word
+# ("โป๊", "ไม่", "เก่"), not a letter spread out: the separator after it stays ("โป๊_ป.5" was
+# "โป๊ป5", read as โป๊ป, "Pope", and neither the sexual word nor the grade was found).
+_THAI_SYLLABLE_RX = re.compile(
+    rf"[\u0e40-\u0e44][{THAI_CONSONANT}]"
+    rf"(?=[{THAI_COMBINING}\u0e30\u0e32\u0e33\u0e45]*[{THAI_TONE_MARKS}])"
+    rf"[{THAI_COMBINING}\u0e30\u0e32\u0e33\u0e45]*"
+)
 # Letters spread out: three or more single letters, or two or more joined by dots ("c.p.").
 _LATIN_SPREAD_RX = re.compile(r"(?<![a-z0-9])[a-z](?: [a-z](?![a-z0-9])){2,}")
 _LATIN_DOTTED_RX = re.compile(r"(?<![a-z0-9.])[a-z](?:\.[a-z](?![a-z0-9])){1,}(?:\.(?![a-z0-9]))?")
@@ -536,7 +544,11 @@ def _thai_join(m: re.Match[str]) -> str:
     start = end
     while start > 0 and end - start <= _MAX_FRAGMENT and "\u0e00" <= s[start - 1] <= "\u0e7f":
         start -= 1
-    if end - start <= _MAX_FRAGMENT and _THAI_FRAGMENT_RX.fullmatch(s, start, end):
+    if (
+        end - start <= _MAX_FRAGMENT
+        and _THAI_FRAGMENT_RX.fullmatch(s, start, end)
+        and not _THAI_SYLLABLE_RX.fullmatch(s, start, end)
+    ):
         return ""
     return m.group(0)
 
