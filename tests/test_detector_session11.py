@@ -137,3 +137,12 @@ def test_a_separator_after_a_whole_thai_syllable_stays(text, normalized):
 
 def test_a_sexual_syllable_before_a_grade_is_found(detector):
     assert detector.classify("/mnt/usb/ลับ/โป๊_ป.5/clip.mp4").label == "csa"
+
+
+@pytest.mark.parametrize("text", ["เงี่.ย.น", "เสี่.ย.ว", "แก้.ผ้า", "เล่.น", "โป๊.ะ"])
+def test_dots_still_join_a_word_spread_out_after_its_first_syllable(text):
+    """Only an underscore or a hyphen after a whole syllable separates words (a review found
+    dotted words split by the first version)."""
+    from ocsea.text.normalize import normalize, normalize_py
+
+    assert normalize(text) == normalize_py(text) == text.replace(".", "")

@@ -302,3 +302,44 @@ def test_hash_digests_and_pdq_come_from_one_read(tmp_path, monkeypatch):
     assert rec["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert [type(s) for s in seen] == [io.BytesIO]
     assert rec["pdq"] == real(path).hex
+
+
+def test_an_error_while_ranking_keeps_what_was_hashed(tmp_path):
+    """An error in ``on_records`` (the ranking) stops the scan but keeps the files hashed so
+    far: a re-run resumes after them (a review lost 400 of 450 without this)."""
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    for i in range(30):
+        (ev / f"f{i:02d}.txt").write_text(str(i))
+    seen = []
+
+    def fail_at_twenty(path, records):
+        seen.append(path)
+        if len(seen) == 20:
+            raise RuntimeError("ranking failed")
+
+    with pytest.raises(RuntimeError):
+        run_scan(
+            ev, tmp_path / "out", ScanOptions(media=False), workers=1, on_records=fail_at_twenty
+        )
+    again = run_scan(ev, tmp_path / "out", ScanOptions(media=False), workers=1)
+    assert again.files_resumed >= 19 and again.files_seen == 30
+
+
+@pytest.mark.skipif(os.name != "posix", reason="byte file names are a POSIX matter")
+def test_names_that_are_not_utf8_are_scanned_and_reported(tmp_path):
+    """An old TIS-620 or Latin-1 name reaches Python as lone surrogates: it stopped the whole
+    scan (SQLite and the UTF-8 report cannot hold them). Now it is hashed, resumed and shown
+    with its bytes as \\xNN."""
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    os.mkdir(os.fsencode(ev) + b"/\xa1\xa2dir")
+    (Path(os.fsdecode(os.fsencode(ev) + b"/\xa1\xa2dir")) / "pthc.txt").write_text("x")
+    Path(os.fsdecode(os.fsencode(ev) + b"/bad\xff.txt")).write_text("hello")
+    out = tmp_path / "out"
+    run("scan", str(ev), "--out", str(out), "--db", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    report = (out / "report.csv").read_text(encoding="utf-8")
+    assert "\\xa1\\xa2dir" in report and report.count("pthc.txt") == 1
+    json.loads((out / "report.json").read_text(encoding="utf-8"))
+    r = run("scan", str(ev), "--out", str(out), "--db", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert "0 hashed now, 2 resumed" in r.stdout.decode(), r.stdout.decode()

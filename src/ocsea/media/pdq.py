@@ -163,11 +163,10 @@ def _box_matrix(n: int, m: int) -> np.ndarray:
     return np.asarray(eye.resize((m, n), Image.Resampling.BOX), dtype=np.float64)
 
 
-@lru_cache(maxsize=32)
 def _reducer_from(n: int, m: int) -> np.ndarray:
     """n × 128, float32: an axis of n pixels box-reduced to m and then ``_reducer(m)``, in one
-    matrix (``_reducer(n)`` itself where n == m). A few recent pairs are kept (≤ 16 MiB); the
-    n × m box matrix is not (up to 4 MiB each)."""
+    matrix (``_reducer(n)`` itself where n == m). Not kept: only ``_sparse_reducer_from``
+    reads it, and keeps its sparse form (the dense ones held 16 MiB a worker for nothing)."""
     full = _reducer(m) if n == m else _box_matrix(n, m) @ _reducer(m)
     out = np.ascontiguousarray(full, dtype=np.float32)
     out.setflags(write=False)
@@ -179,7 +178,7 @@ def _sparse_reducer_from(n: int, m: int):  # type: ignore[no-untyped-def]
     """``_reducer_from(n, m)`` transposed, as a sparse matrix: each of its 128 rows averages a
     window of about 2n/64 pixels, so it holds ~1 % of the dense matrix's entries. On 640×480
     JPEGs the two products took 0.40 ms against 1.10 ms dense (BLAS, one thread), within
-    5e-5 of each other on values up to 255."""
+    5e-5 of each other on values up to 255. A few recent pairs are kept (~0.1 MiB each)."""
     from scipy.sparse import csr_matrix
 
     return csr_matrix(_reducer_from(n, m).T)

@@ -101,6 +101,30 @@ def walk(root: Path) -> Iterator[tuple[str, os.stat_result | None, str | None]]:
             yield str(e.filename), None, f"cannot list folder: {e.strerror or e}"
 
 
+def displayable_path(path: str) -> str:
+    """A path as the state, the findings and the report hold it. A name that is not valid UTF-8
+    on the drive (an old TIS-620 or Latin-1 name) reaches Python with its bytes as lone
+    surrogates, which SQLite and a UTF-8 report cannot hold: such a name is written with those
+    bytes as \\xNN (it stopped the whole scan, an independent review found). The worker still
+    opens the file by its real name."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _records_json(records: list[dict]) -> str:
+    """Records as JSON, Thai readable; with \\u escapes where a name holds lone surrogates
+    (``_state_key``), which decode back to the same string."""
+    text = json.dumps(records, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return json.dumps(records)
+
+
 class StateDB:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +140,7 @@ class StateDB:
         self.conn.execute(
             "INSERT OR REPLACE INTO files(path, size, mtime_ns, records, done_at) "
             "VALUES (?, ?, ?, ?, datetime('now'))",
-            (path, size, mtime_ns, json.dumps(records, ensure_ascii=False)),
+            (displayable_path(path), size, mtime_ns, _records_json(records)),
         )
 
     def all_records(self) -> Iterator[dict]:
@@ -184,17 +208,21 @@ def run_scan(
         state.save(path, size, mtime, records)
         if on_records is not None:
             on_records(path, records)
-            told.add(path)
+            told.add(displayable_path(path))
 
-    for path, st, error in walk(root):
-        summary.files_seen += 1
-        if error is not None or st is None:
-            saved(path, None, None, [{"path": path, "error": error}])
-            continue
-        if done.get(path) == (st.st_size, st.st_mtime_ns):
-            summary.files_resumed += 1
-            continue
-        todo.append((path, st.st_size, st.st_mtime_ns))
+    try:
+        for path, st, error in walk(root):
+            summary.files_seen += 1
+            if error is not None or st is None:
+                saved(path, None, None, [{"path": path, "error": error}])
+                continue
+            if done.get(displayable_path(path)) == (st.st_size, st.st_mtime_ns):
+                summary.files_resumed += 1
+                continue
+            todo.append((path, st.st_size, st.st_mtime_ns))
+    except BaseException:
+        state.close()
+        raise
     state.commit()
     if on_total:
         on_total(len(todo), sum(s for _, s, _ in todo))
@@ -254,6 +282,11 @@ def run_scan(
         raise ScanInterrupted(
             f"interrupted after {summary.files_hashed_now} files; run the same command to resume"
         ) from None
+    except BaseException:
+        # whatever stops the scan (a ranking callback's error included), the files hashed so
+        # far are kept: a re-run resumes after them (a review lost 400 of 450 without this)
+        state.close()
+        raise
     state.commit()
     for path, records in state.all_rows():
         summary.records.extend(records)
@@ -362,7 +395,7 @@ def rank_record(
     risk_weights: dict[str, float] | None = None,
 ) -> Finding | None:
     """One record's finding, or None for a file with nothing to report."""
-    path = r["path"]
+    path = displayable_path(r["path"])
     if r.get("error") and not r.get("sha256"):
         return Finding(path, "error", RANK_BASE["error"], r.get("size"), None, error=r["error"])
     matches = [h.to_dict() for h in match_record(matcher, r)] if matcher is not None else []

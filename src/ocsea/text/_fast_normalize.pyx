@@ -388,8 +388,9 @@ cdef int _latin_tokens(Buf* d, Buf* s) except -1:
     return 0
 
 
-cdef bint _after_fragment(Buf* s, Py_ssize_t end) noexcept:
-    # normalize._thai_join: the Thai run that ends at ``end`` is one _THAI_FRAGMENT_RX
+cdef bint _after_fragment(Buf* s, Py_ssize_t end, bint word_sep) noexcept:
+    # normalize._thai_join: the Thai run that ends at ``end`` is one _THAI_FRAGMENT_RX, and not
+    # a whole syllable when the separator after it holds "_" or "-" (``word_sep``)
     cdef Py_ssize_t start = end, k
     while start > 0 and end - start <= 5 and _thai(s.c[start - 1]):
         start -= 1
@@ -412,19 +413,22 @@ cdef bint _after_fragment(Buf* s, Py_ssize_t end) noexcept:
         tone = tone or 0x0E48 <= s.c[k] <= 0x0E4B
         k += 1
     # normalize._THAI_SYLLABLE_RX: a leading vowel, a consonant and a tone mark are a syllable
-    return not (tone and 0x0E40 <= s.c[start] <= 0x0E44)
+    return not (word_sep and tone and 0x0E40 <= s.c[start] <= 0x0E44)
 
 
 cdef int _thai_join(Buf* d, Buf* s) except -1:
     # _THAI_JOIN_RX -> _thai_join: (?<=[THAI])[.\-_*~]+(?=[THAI0-9]) goes after one Thai letter
     # with its marks, and stays after a whole word
     cdef Py_ssize_t i = 0, j
+    cdef bint word_sep
     while i < s.n:
         if _join_punct(s.c[i]) and i > 0 and _thai(s.c[i - 1]):
             j = i
+            word_sep = False
             while j < s.n and _join_punct(s.c[j]):
+                word_sep = word_sep or s.c[j] == 0x5F or s.c[j] == 0x2D
                 j += 1
-            if j < s.n and (_thai(s.c[j]) or _digit(s.c[j])) and _after_fragment(s, i):
+            if j < s.n and (_thai(s.c[j]) or _digit(s.c[j])) and _after_fragment(s, i, word_sep):
                 i = j
                 continue
             _copy(d, s, i, j)

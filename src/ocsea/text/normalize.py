@@ -199,8 +199,10 @@ _THAI_FRAGMENT_RX = re.compile(
 )
 _MAX_FRAGMENT = 5
 # A leading vowel, a consonant and a tone mark make a whole syllable, often a whole word
-# ("โป๊", "ไม่", "เก่"), not a letter spread out: the separator after it stays ("โป๊_ป.5" was
-# "โป๊ป5", read as โป๊ป, "Pope", and neither the sexual word nor the grade was found).
+# ("โป๊", "ไม่", "เก่"): an underscore or hyphen after it, as file names separate words, stays
+# ("โป๊_ป.5" was "โป๊ป5", read as โป๊ป, "Pope", and neither the sexual word nor the grade was
+# found). Dots still join it: words are spread out with them ("เงี่.ย.น", "แก้.ผ้า", a review).
+_WORD_SEPARATOR = frozenset("_-")
 _THAI_SYLLABLE_RX = re.compile(
     rf"[\u0e40-\u0e44][{THAI_CONSONANT}]"
     rf"(?=[{THAI_COMBINING}\u0e30\u0e32\u0e33\u0e45]*[{THAI_TONE_MARKS}])"
@@ -547,7 +549,9 @@ def _thai_join(m: re.Match[str]) -> str:
     if (
         end - start <= _MAX_FRAGMENT
         and _THAI_FRAGMENT_RX.fullmatch(s, start, end)
-        and not _THAI_SYLLABLE_RX.fullmatch(s, start, end)
+        and not (
+            _WORD_SEPARATOR.intersection(m.group(0)) and _THAI_SYLLABLE_RX.fullmatch(s, start, end)
+        )
     ):
         return ""
     return m.group(0)
