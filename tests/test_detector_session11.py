@@ -146,3 +146,35 @@ def test_dots_still_join_a_word_spread_out_after_its_first_syllable(text):
     from ocsea.text.normalize import normalize, normalize_py
 
     assert normalize(text) == normalize_py(text) == text.replace(".", "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # blind round-20 dev kinds (texts written here): a Thai child word the cut keeps whole
+        # before a bare age, U13 in Thai script, a word spread out with spaces before an
+        # underscore, a webcam show, paying for a child's pictures
+        "เด็กผู้หญิง 12 โชว์สด เว็บแคม",
+        "ยู13 คลิปหลุด",
+        "ล า ม ก_น้ อ ง_๑๒.mp4",
+        "kids webcam show tips",
+        "jai kha rup nong 12 pi",
+    ],
+)
+def test_round_twenty_kinds_are_csa(detector, text):
+    assert detector.classify(text).label == "csa", detector.classify(text).reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["รุ่นยู12 ฟุตบอล", "ยูทูป 12 คลิป", "trade-in offer school laptop grade 10", "jai kha nam kha fai"],
+)
+def test_round_twenty_everyday_texts_are_not_csa(detector, text):
+    assert detector.classify(text).label != "csa"
+
+
+def test_an_underscore_after_a_word_spread_out_with_spaces_separates_words():
+    from ocsea.text.normalize import normalize, normalize_py
+
+    text = "ล า ม ก_น้ อ ง_๑๑.mkv"
+    assert normalize(text) == normalize_py(text) == "ลามกน้อง 11 mkv"

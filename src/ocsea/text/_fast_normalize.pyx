@@ -412,7 +412,10 @@ cdef bint _after_fragment(Buf* s, Py_ssize_t end, bint word_sep) noexcept:
             return False
         tone = tone or 0x0E48 <= s.c[k] <= 0x0E4B
         k += 1
-    # normalize._THAI_SYLLABLE_RX: a leading vowel, a consonant and a tone mark are a syllable
+    # normalize._THAI_SYLLABLE_RX: a leading vowel, a consonant and a tone mark are a syllable;
+    # and the last letter of a word spread out with spaces ends a word
+    if word_sep and start > 0 and s.c[start - 1] == 0x20:
+        return False
     return not (word_sep and tone and 0x0E40 <= s.c[start] <= 0x0E44)
 
 

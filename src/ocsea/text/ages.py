@@ -35,7 +35,9 @@ _WORD_RX = re.compile(
 )
 # "u13", "under 16": younger than the number; "14f": a 14-year-old girl in an ad's shorthand.
 _UNDER_RX = re.compile(
-    r"(?<![a-z0-9])(?:u|under ?|below ?|uder ?|not yet ?|yang mai ?|ไม่ถึง ?|ต่ำกว่า ?|ยังไม่ ?)"
+    r"(?<![a-z0-9])(?:u|under ?|below ?|uder ?|not yet ?|yang mai ?|ไม่ถึง ?|ต่ำกว่า ?|ยังไม่ ?"
+    # "u13" in Thai script, not inside a Thai word (blind round-20 dev: "ตัวเล็กตัวน้อย ยู13")
+    r"|(?<![\u0e00-\u0e7f])ยู ?)"
     r"([0-9]{1,2})(?![0-9+])"
 )
 # "หาน้องไม่เกิน 15" (a child not over 15): at most the number, as "under" is below it (blind
@@ -173,6 +175,10 @@ _CHILD_WORDS = frozenset(
         "นร",
         "เด็กหญิง",
         "เด็กชาย",
+        # one token to the cut (blind round-20 dev: "เว็บแคม เด็กผู้หญิง 12 โชว์สด")
+        "เด็กผู้หญิง",
+        "เด็กผู้ชาย",
+        "เด็กสาว",
         "นักเรียน",
         "หญิง",
         "ชาย",
@@ -414,7 +420,7 @@ def parse_ages(text: str, tokens: Sequence[Token]) -> list[AgeMention]:
         "u1" in text or "u8" in text or "u9" in text or "nder" in text or "below" in text
         or "uder" in text
         or "ไม่ถึง" in text or "ต่ำกว่า" in text or "ยังไม่" in text or "yet" in text
-        or "yang mai" in text
+        or "yang mai" in text or "ยู" in text
     ):  # fmt: skip
         for m in _UNDER_RX.finditer(text):
             v = int(m.group(1))

@@ -550,7 +550,13 @@ def _thai_join(m: re.Match[str]) -> str:
         end - start <= _MAX_FRAGMENT
         and _THAI_FRAGMENT_RX.fullmatch(s, start, end)
         and not (
-            _WORD_SEPARATOR.intersection(m.group(0)) and _THAI_SYLLABLE_RX.fullmatch(s, start, end)
+            _WORD_SEPARATOR.intersection(m.group(0))
+            and (
+                _THAI_SYLLABLE_RX.fullmatch(s, start, end)
+                # the last letter of a word spread out with spaces: the underscore after it
+                # separates words ("ล า ม ก_น้ อ ง" was "ลาม กน้ อ ง", a blind round-20 dev item)
+                or (start > 0 and s[start - 1] == " ")
+            )
         )
     ):
         return ""
