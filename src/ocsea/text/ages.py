@@ -39,6 +39,8 @@ _UNDER_RX = re.compile(
     # "u13" in Thai script, not inside a Thai word (blind round-20 dev: "ตัวเล็กตัวน้อย ยู13")
     r"|(?<![\u0e00-\u0e7f])ยู ?)"
     r"([0-9]{1,2})(?![0-9+])"
+    # not a time, a count or an amount ("ยู 12 โมง", "ไม่ถึง 10 คน", a review)
+    r"(?! ?(?:โมง|นาที|ชั่วโมง|ชม|คน|ล้าน|บาท|วัน|ครั้ง))"
 )
 # "หาน้องไม่เกิน 15" (a child not over 15): at most the number, as "under" is below it (blind
 # round 12). Only right after a child word: "at most" is mostly an amount ("งบไม่เกิน 15,000",

@@ -203,6 +203,13 @@ _MAX_FRAGMENT = 5
 # ("โป๊_ป.5" was "โป๊ป5", read as โป๊ป, "Pope", and neither the sexual word nor the grade was
 # found). Dots still join it: words are spread out with them ("เงี่.ย.น", "แก้.ผ้า", a review).
 _WORD_SEPARATOR = frozenset("_-")
+
+
+def _is_lone_leading_vowel(s: str, start: int, end: int) -> bool:
+    """A leading vowel cut from its consonant ("เ_ด็ก"): always joined, as the C path does."""
+    return end - start == 1 and "\u0e40" <= s[start] <= "\u0e44"
+
+
 _THAI_SYLLABLE_RX = re.compile(
     rf"[\u0e40-\u0e44][{THAI_CONSONANT}]"
     rf"(?=[{THAI_COMBINING}\u0e30\u0e32\u0e33\u0e45]*[{THAI_TONE_MARKS}])"
@@ -555,7 +562,7 @@ def _thai_join(m: re.Match[str]) -> str:
                 _THAI_SYLLABLE_RX.fullmatch(s, start, end)
                 # the last letter of a word spread out with spaces: the underscore after it
                 # separates words ("ล า ม ก_น้ อ ง" was "ลาม กน้ อ ง", a blind round-20 dev item)
-                or (start > 0 and s[start - 1] == " ")
+                or (start > 0 and s[start - 1] == " " and not _is_lone_leading_vowel(s, start, end))
             )
         )
     ):
