@@ -67,13 +67,39 @@ STILL_RISKY = [
 ]
 
 
-@pytest.mark.parametrize("text", EVERYDAY_LIVE + EVERYDAY_COMPOUNDS)
+# Blind round-20 dev kinds (texts written here): a Thai child word the cut keeps whole before a
+# bare age, U13 in Thai script, a word spread out with spaces before an underscore, paying for a
+# child's pictures; and a review's: a trade or a gift card beside pictures, a threat or an age.
+ROUND_TWENTY_CSA = [
+    "เด็กผู้หญิง 12 โชว์สด เว็บแคม",
+    "ยู13 คลิปหลุด",
+    "ล า ม ก_น้ อ ง_๑๒.mp4",
+    "jai kha rup nong 12 pi",
+    "trade in cp",
+    "trade in kids pics",
+    "trade in pics 12yo",
+    "buy amazon card or leak pics 13yo",
+    "ซื้อ amazon card แล้วส่งรูป น้อง 12",
+]
+ROUND_TWENTY_EVERYDAY = [
+    "รุ่นยู12 ฟุตบอล",
+    "ยูทูป 12 คลิป",
+    "trade-in offer school laptop grade 10",
+    "jai kha nam kha fai",
+    "ซื้อ amazon card ให้ลูก 10 ขวบ",
+    # a review: children's shows on a webcam
+    "webcam shows for kids",
+    "puppet webcam show for children",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_LIVE + EVERYDAY_COMPOUNDS + ROUND_TWENTY_EVERYDAY)
 def test_everyday_texts_are_not_csa(detector, text):
     v = detector.classify(text)
     assert v.label != "csa", (text, v.reasons)
 
 
-@pytest.mark.parametrize("text", RISKY_LIVE + STILL_RISKY)
+@pytest.mark.parametrize("text", RISKY_LIVE + STILL_RISKY + ROUND_TWENTY_CSA)
 def test_risky_texts_are_csa(detector, text):
     v = detector.classify(text)
     assert v.label == "csa", (text, v.reasons)
@@ -146,54 +172,6 @@ def test_dots_still_join_a_word_spread_out_after_its_first_syllable(text):
     from ocsea.text.normalize import normalize, normalize_py
 
     assert normalize(text) == normalize_py(text) == text.replace(".", "")
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        # blind round-20 dev kinds (texts written here): a Thai child word the cut keeps whole
-        # before a bare age, U13 in Thai script, a word spread out with spaces before an
-        # underscore, a webcam show, paying for a child's pictures
-        "เด็กผู้หญิง 12 โชว์สด เว็บแคม",
-        "ยู13 คลิปหลุด",
-        "ล า ม ก_น้ อ ง_๑๒.mp4",
-        "jai kha rup nong 12 pi",
-    ],
-)
-def test_round_twenty_kinds_are_csa(detector, text):
-    assert detector.classify(text).label == "csa", detector.classify(text).reasons
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "รุ่นยู12 ฟุตบอล",
-        "ยูทูป 12 คลิป",
-        "trade-in offer school laptop grade 10",
-        "jai kha nam kha fai",
-        "ซื้อ amazon card ให้ลูก 10 ขวบ",
-        # a review: children's shows on a webcam
-        "webcam shows for kids",
-        "puppet webcam show for children",
-    ],
-)
-def test_round_twenty_everyday_texts_are_not_csa(detector, text):
-    assert detector.classify(text).label != "csa"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        # a review: a trade or a gift card beside pictures, a threat or an age stays evidence
-        "trade in cp",
-        "trade in kids pics",
-        "trade in pics 12yo",
-        "buy amazon card or leak pics 13yo",
-        "ซื้อ amazon card แล้วส่งรูป น้อง 12",
-    ],
-)
-def test_everyday_phrases_do_not_hide_a_trade_or_a_threat(detector, text):
-    assert detector.classify(text).label == "csa", detector.classify(text).reasons
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,18 @@ def img(path: Path, seed: int) -> Path:
     return path
 
 
+def ctrl_c_at(k: int):
+    """A progress callback that presses Ctrl-C at its ``k``-th call."""
+    calls = {"n": 0}
+
+    def progress(n, b):
+        calls["n"] += 1
+        if calls["n"] == k:
+            raise KeyboardInterrupt
+
+    return progress
+
+
 @pytest.fixture
 def evidence(tmp_path):
     ev = tmp_path / "ev"
@@ -169,15 +181,8 @@ def test_scan_finds_known_near_and_suspicious_and_resumes(evidence, tmp_path):
     )
     import_file(engine, lst, "demo")
     out = tmp_path / "out"
-    calls = {"n": 0}
-
-    def stop_after_two(n, b):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-
     with pytest.raises(ScanInterrupted):
-        run_scan(evidence, out, ScanOptions(video=False), workers=2, progress=stop_after_two)
+        run_scan(evidence, out, ScanOptions(video=False), workers=2, progress=ctrl_c_at(2))
     summary = run_scan(evidence, out, ScanOptions(video=False), workers=2)
     assert summary.files_resumed >= 2 and summary.files_resumed + summary.files_hashed_now == 5
     again = run_scan(evidence, out, ScanOptions(video=False), workers=2)
@@ -205,15 +210,8 @@ def test_ranking_each_file_as_it_is_saved_gives_the_same_report(evidence, tmp_pa
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     matcher = Matcher.from_store(engine)
     out = tmp_path / "out"
-    calls = {"n": 0}
-
-    def stop_early(n, b):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt
-
     with pytest.raises(ScanInterrupted):
-        run_scan(evidence, out, ScanOptions(video=False), workers=2, progress=stop_early)
+        run_scan(evidence, out, ScanOptions(video=False), workers=2, progress=ctrl_c_at(4))
     ranker = Ranker(evidence, matcher, detector)
     seen: list[str] = []
 
