@@ -225,9 +225,10 @@ def pdq_bits(
     # rows of the 128×128 product: the image's rows as run (0–63) and mirrored (64–127); its
     # columns likewise for the image's columns. In float32, as Meta's reference sums: on 200
     # 640×480 photos and the conformance set the same bits as float64. Each reducer row is a
-    # window of a few pixels, so the products are sparse (``_sparse_reducer_from``): eight
-    # hashes of a decoded 640×480 JPEG 0.81 ms against 2.26 ms with dense BLAS products.
-    # rows first, on the luma as it lies in memory (no transposed copy of the image): 0.25 ms
+    # window of a few pixels, so the products are sparse (``_sparse_reducer_from``), and the
+    # rows go first, on the luma as it lies in memory (no transposed copy of the image): eight
+    # hashes of a decoded 640×480 JPEG 0.60 ms, against 0.81 ms columns first and 2.26 ms
+    # with dense BLAS products.
     down = _sparse_reducer_from(h, rh) @ luma  # 128 × w
     both = np.asarray((_sparse_reducer_from(w, rw) @ down.T).T, dtype=np.float64)
     # Each transform reads one of the four mirror variants of the buffer, turned or flipped:

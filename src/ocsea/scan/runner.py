@@ -116,7 +116,7 @@ def displayable_path(path: str) -> str:
 
 def _records_json(records: list[dict]) -> str:
     """Records as JSON, Thai readable; with \\u escapes where a name holds lone surrogates
-    (``_state_key``), which decode back to the same string."""
+    (see ``displayable_path``), which decode back to the same string."""
     text = json.dumps(records, ensure_ascii=False)
     try:
         text.encode("utf-8")

@@ -300,11 +300,11 @@ def _partial_evidence(ev: Evidence) -> bool:
         or ev.hidden
         or ev.channel >= 0.8
         or ev.sexual
-        # "available" and "live" beside a school word alone are timetables, kits and streams
-        # ("tools available in school kits": a Debian description was csa).
-        # A live word beside a child word alone is a children's show or a child's stream
-        # ("kids live show tickets" was csa): it wants a stated age, or a show put on for
-        # viewers ("cam show", "คอลโชว์"), clips, a payment or a private channel beside it.
+        # "live" and "available" want a child word or an age: beside a school word alone they
+        # are timetables, kits and streams ("tools available in school kits": a Debian
+        # description was csa). A live word beside a child word alone is a children's show or
+        # a child's stream ("kids live show tickets" was csa): it wants a stated age, or a show
+        # put on for viewers ("cam show", "คอลโชว์"), clips, a payment or a private channel.
         or (
             ev.live
             and (ev.minor > 0 or ev.minor_age)

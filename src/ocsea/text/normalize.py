@@ -198,18 +198,11 @@ _THAI_FRAGMENT_RX = re.compile(
     r"|[\u0e40-\u0e44]"  # a leading vowel cut from its consonant ("เ_ย_ส")
 )
 _MAX_FRAGMENT = 5
-# A leading vowel, a consonant and a tone mark make a whole syllable, often a whole word
-# ("โป๊", "ไม่", "เก่"): an underscore or hyphen after it, as file names separate words, stays
-# ("โป๊_ป.5" was "โป๊ป5", read as โป๊ป, "Pope", and neither the sexual word nor the grade was
-# found). Dots still join it: words are spread out with them ("เงี่.ย.น", "แก้.ผ้า", a review).
+# Underscores and hyphens separate words in file names; dots also spread a word out
+# ("เงี่.ย.น", "แก้.ผ้า"), so only the first two can end a word a fragment seems to be in.
 _WORD_SEPARATOR = frozenset("_-")
-
-
-def _is_lone_leading_vowel(s: str, start: int, end: int) -> bool:
-    """A leading vowel cut from its consonant ("เ_ด็ก"): always joined, as the C path does."""
-    return end - start == 1 and "\u0e40" <= s[start] <= "\u0e44"
-
-
+# A leading vowel, a consonant and a tone mark: a whole syllable, often a whole word ("โป๊",
+# "ไม่", "เก่"), not a letter spread out.
 _THAI_SYLLABLE_RX = re.compile(
     rf"[\u0e40-\u0e44][{THAI_CONSONANT}]"
     rf"(?=[{THAI_COMBINING}\u0e30\u0e32\u0e33\u0e45]*[{THAI_TONE_MARKS}])"
@@ -556,18 +549,21 @@ def _thai_join(m: re.Match[str]) -> str:
     if (
         end - start <= _MAX_FRAGMENT
         and _THAI_FRAGMENT_RX.fullmatch(s, start, end)
-        and not (
-            _WORD_SEPARATOR.intersection(m.group(0))
-            and (
-                _THAI_SYLLABLE_RX.fullmatch(s, start, end)
-                # the last letter of a word spread out with spaces: the underscore after it
-                # separates words ("ล า ม ก_น้ อ ง" was "ลาม กน้ อ ง", a blind round-20 dev item)
-                or (start > 0 and s[start - 1] == " " and not _is_lone_leading_vowel(s, start, end))
-            )
-        )
+        and not (_WORD_SEPARATOR.intersection(m.group(0)) and _ends_a_word(s, start, end))
     ):
         return ""
     return m.group(0)
+
+
+def _ends_a_word(s: str, start: int, end: int) -> bool:
+    """Whether a fragment ``s[start:end]`` before an underscore or hyphen ends a word, so that
+    the separator stays: a whole syllable ("โป๊_ป.5" was "โป๊ป5", read as โป๊ป, "Pope": neither
+    the sexual word nor the grade was found), or the last letter of a word spread out with
+    spaces ("ล า ม ก_น้ อ ง" was "ลาม กน้ อ ง"). A leading vowel cut from its consonant
+    ("เ_ด็ก") never does. The C path (``_fast_normalize._after_fragment``) decides alike."""
+    if end - start == 1 and "\u0e40" <= s[start] <= "\u0e44":
+        return False
+    return bool(_THAI_SYLLABLE_RX.fullmatch(s, start, end)) or (start > 0 and s[start - 1] == " ")
 
 
 def _collapse_repeat(m: re.Match[str]) -> str:
