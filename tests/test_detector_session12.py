@@ -1,0 +1,58 @@
+"""What the twelfth session changed in the detector.
+
+Keyword-level texts written for this test (not copied from the blind set)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocsea.text.detector import Detector
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector.load()
+
+
+# 'fucking' and 'fuck' as an intensifier or a word said aloud, beside a child word: a parent's
+# complaint, a family vlog (blind profanity and round-21 dev parts: five were csa).
+EVERYDAY_PROFANITY = [
+    "the toddler dropped my keys down the fucking drain",
+    "my fucking kids ate the whole cake again",
+    "a fucking long drive with 3 kids to grandma",
+    "kids_being_fucking_hilarious_at_the_zoo.mp4",
+    "toddler says fuck at church compilation",
+    "why is school pickup with 2 kids so fucking exhausting",
+]
+# ...but the same word as a verb or a plain adjective beside a child stays a sexual word.
+RISKY_PROFANITY = [
+    "fucking 12yo girl",
+    "12yo fucking video",
+    "fucking schoolgirl grade 7",
+]
+
+EVERYDAY_LIVE_AND_CAMERAS = [
+    "ไดรเวอร์ เว็บแคม โน้ตบุ๊ก ดาวน์โหลด",
+    "แอปไลฟ์ ขายเสื้อผ้าเด็ก ลดราคา",
+    "secret camera app review iphone",
+]
+# The Thai webcam, a live app, 'secret camera', and romanised แอบถ่าย and หนังอาร์ with 'thai'
+# and 'ar' (round-21 dev part: the words were not in the lexicon or not found as one).
+RISKY_LIVE_AND_CAMERAS = [
+    "เว็บแคม เด็ก ป.5 โชว์",
+    "เว็ปแคม_ด.ญ._12_ขวบ.mp4",
+    "แอปไลฟ์ เด็ก ม.2 โชว์ จ่ายเหรียญ",
+    "secret camera changing room grade 7",
+    "aap thai nakrian m.2 hong nam",
+    "nang ar dek m.1",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY_PROFANITY + EVERYDAY_LIVE_AND_CAMERAS)
+def test_everyday_text_is_not_csa(detector: Detector, text: str) -> None:
+    assert detector.classify(text).label != "csa"
+
+
+@pytest.mark.parametrize("text", RISKY_PROFANITY + RISKY_LIVE_AND_CAMERAS)
+def test_risky_text_is_csa(detector: Detector, text: str) -> None:
+    assert detector.classify(text).label == "csa"
