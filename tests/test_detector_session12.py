@@ -23,12 +23,16 @@ EVERYDAY_PROFANITY = [
     "kids_being_fucking_hilarious_at_the_zoo.mp4",
     "toddler says fuck at church compilation",
     "why is school pickup with 2 kids so fucking exhausting",
+    "my 3 kids totally fucked up the kitchen",
 ]
 # ...but the same word as a verb or a plain adjective beside a child stays a sexual word.
 RISKY_PROFANITY = [
     "fucking 12yo girl",
     "12yo fucking video",
     "fucking schoolgirl grade 7",
+    # the past form was not in the lexicon (blind profanity dev part: six csa missed)
+    "10yo_fucked_clip.mp4",
+    "boy 9 fucked video",
 ]
 
 EVERYDAY_LIVE_AND_CAMERAS = [
