@@ -51,12 +51,32 @@ RISKY_LIVE_AND_CAMERAS = [
     "nang ar dek m.1",
 ]
 
+# Benign senses beside child words (blind benign-senses dev part): a form's 'sex' field, 'naked'
+# in names of things, 'cp' for cerebral palsy and a fandom couple, Lolita-fashion outfits.
+EVERYDAY_SENSES = [
+    "enrolment form sex: M age: 9 grade 3",
+    "ใบสมัคร นักเรียน sex หญิง age 11",
+    "naked eye astronomy club grade 4",
+    "naked_mole_rat_fact_sheet_year5.docx",
+    "living with cp toddler first steps",
+    "fanart cp อนิเมะ น้องสาว ม.2",
+    "lolita outfit kids size 120",
+]
+# ...and the same words in the risky sense: the phrase is whole or it is nothing.
+RISKY_SENSES = [
+    "sex ม.1 clip",
+    "sex f 12yo video",
+    "naked 11yo girl",
+    "real loli vid no drawing",
+    "cp kids link mega",
+]
 
-@pytest.mark.parametrize("text", EVERYDAY_PROFANITY + EVERYDAY_LIVE_AND_CAMERAS)
+
+@pytest.mark.parametrize("text", EVERYDAY_PROFANITY + EVERYDAY_LIVE_AND_CAMERAS + EVERYDAY_SENSES)
 def test_everyday_text_is_not_csa(detector: Detector, text: str) -> None:
     assert detector.classify(text).label != "csa"
 
 
-@pytest.mark.parametrize("text", RISKY_PROFANITY + RISKY_LIVE_AND_CAMERAS)
+@pytest.mark.parametrize("text", RISKY_PROFANITY + RISKY_LIVE_AND_CAMERAS + RISKY_SENSES)
 def test_risky_text_is_csa(detector: Detector, text: str) -> None:
     assert detector.classify(text).label == "csa"
