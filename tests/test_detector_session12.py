@@ -15,15 +15,16 @@ def detector() -> Detector:
 
 
 # 'fucking' and 'fuck' as an intensifier or a word said aloud, beside a child word: a parent's
-# complaint, a family vlog (blind profanity and round-21 dev parts: five were csa).
+# complaint, a family vlog (blind profanity and round-21 dev parts: five were csa). Only before
+# an adjective of annoyance or said aloud: after 'the' or 'my' it hid 'the fucking 12yo video'
+# (an independent review).
 EVERYDAY_PROFANITY = [
-    "the toddler dropped my keys down the fucking drain",
-    "my fucking kids ate the whole cake again",
-    "a fucking long drive with 3 kids to grandma",
     "kids_being_fucking_hilarious_at_the_zoo.mp4",
     "toddler says fuck at church compilation",
     "why is school pickup with 2 kids so fucking exhausting",
     "my 3 kids totally fucked up the kitchen",
+    "kids fucked it all up lol",
+    "we re so fucked grade 12 finals",
 ]
 # ...but the same word as a verb or a plain adjective beside a child stays a sexual word.
 RISKY_PROFANITY = [
@@ -33,32 +34,39 @@ RISKY_PROFANITY = [
     # the past form was not in the lexicon (blind profanity dev part: six csa missed)
     "10yo_fucked_clip.mp4",
     "boy 9 fucked video",
+    # what the first version's phrases hid (an independent review)
+    "the fucking 12yo video",
+    "my fucking 10yo sister video",
+    "fucking amazing 13yo",
 ]
 
 EVERYDAY_LIVE_AND_CAMERAS = [
     "ไดรเวอร์ เว็บแคม โน้ตบุ๊ก ดาวน์โหลด",
     "แอปไลฟ์ ขายเสื้อผ้าเด็ก ลดราคา",
+    "แอปไลฟ์ สำหรับเด็ก ป.4 ปลอดภัยไหม",
     "secret camera app review iphone",
+    "ซื้อเว็บแคม ให้ลูก ป.4",
 ]
-# The Thai webcam, a live app, 'secret camera', and romanised แอบถ่าย and หนังอาร์ with 'thai'
-# and 'ar' (round-21 dev part: the words were not in the lexicon or not found as one).
+# The Thai webcam, 'secret camera', and romanised แอบถ่าย and หนังอาร์ with 'thai' and 'ar'
+# (round-21 dev part: the words were not in the lexicon or not found as one). A 'live app'
+# (แอปไลฟ์) was tried and left out: parents' questions about live apps for their children were
+# csa (an independent review).
 RISKY_LIVE_AND_CAMERAS = [
     "เว็บแคม เด็ก ป.5 โชว์",
     "เว็ปแคม_ด.ญ._12_ขวบ.mp4",
-    "แอปไลฟ์ เด็ก ม.2 โชว์ จ่ายเหรียญ",
     "secret camera changing room grade 7",
     "aap thai nakrian m.2 hong nam",
     "nang ar dek m.1",
 ]
 
-# Benign senses beside child words (blind benign-senses dev part): a form's 'sex' field, 'naked'
-# in names of things, 'cp' for cerebral palsy and a fandom couple, Lolita-fashion outfits.
+# Benign senses beside child words (blind benign-senses dev part): 'naked' in names of things,
+# 'cp' for cerebral palsy and a fandom couple, Lolita-fashion outfits. A form's 'sex' field
+# ("sex F age 12") was tried and left out: its phrases hid "sex female 12yo video".
 EVERYDAY_SENSES = [
-    "enrolment form sex: M age: 9 grade 3",
-    "ใบสมัคร นักเรียน sex หญิง age 11",
     "naked eye astronomy club grade 4",
     "naked_mole_rat_fact_sheet_year5.docx",
     "living with cp toddler first steps",
+    "cp diagnosis boy 9",
     "fanart cp อนิเมะ น้องสาว ม.2",
     "lolita outfit kids size 120",
 ]
@@ -69,6 +77,14 @@ RISKY_SENSES = [
     "naked 11yo girl",
     "real loli vid no drawing",
     "cp kids link mega",
+    # what the first version's phrases hid (an independent review): a form field's two words,
+    # a fandom couple as a benign sense, Lolita outfits and styles beside an age and a channel
+    "sex female 12yo video",
+    "sex หญิง ด.ญ. 12 ขวบ",
+    "cp fanart loli 10yo",
+    "lolita style 12yo",
+    "lolita outfit 12yo mega link",
+    "ขาย ชุด lolita 12 ขวบ เทเลแกรม",
 ]
 
 
