@@ -124,6 +124,7 @@ class CorpusGenerator:
         entries: Iterable[Entry] | None = None,
         benign_lines: Sequence[str] = (),
     ) -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
         self.pools = Pools(entries if entries is not None else default_lexicon_entries())
         self.benign_lines = list(benign_lines)
@@ -489,16 +490,26 @@ class CorpusGenerator:
     def generate(self, n_per_label: int) -> list[Example]:
         out: list[Example] = []
         seen: set[str] = set()
+        master = self.rng
         for label in ("csa", "adult", "benign"):
-            made = tries = 0
+            made = tries = attempt = 0
             while made < n_per_label and tries < n_per_label * 5:
                 tries += 1
+                # Each example draws from its own generator, seeded by its place (and by the
+                # attempt, when an earlier one repeated a text): a term added to one word list
+                # changes the examples that draw from that list, not every example after the
+                # first draw (one shared stream made each lexicon edit a new corpus, and a
+                # rebuilt model moved 5-10 blind items either way by chance).
+                self.rng = random.Random(f"{self.seed}/{label}/{made}/{attempt}")
                 ex = self.example(label)
                 if ex.text in seen:
+                    attempt += 1
                     continue
                 seen.add(ex.text)
                 out.append(ex)
                 made += 1
+                attempt = 0
+        self.rng = master
         self.rng.shuffle(out)
         return out
 
