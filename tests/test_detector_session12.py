@@ -24,6 +24,9 @@ EVERYDAY_PROFANITY = [
     "why is school pickup with 2 kids so fucking exhausting",
     "my 3 kids totally fucked up the kitchen",
     "kids fucked it all up lol",
+    # swearing in a sentence, with no clips and no age in figures: the swear word names no act
+    "my fucking toddler bit the dog again today",
+    "the kids spilled the fucking paint all over the floor",
     "we re so fucked grade 12 finals",
 ]
 # ...but the same word as a verb or a plain adjective beside a child stays a sexual word.
@@ -38,6 +41,11 @@ RISKY_PROFANITY = [
     "the fucking 12yo video",
     "my fucking 10yo sister video",
     "fucking amazing 13yo",
+    # ...but not with an age in figures, clips, another sexual word, or in a title's few words
+    "watch the fucking 10yo girl tonight online",
+    "my fucking toddler nude pics",
+    "the toddler fucking video from the party",
+    "fucking toddler",
 ]
 
 EVERYDAY_LIVE_AND_CAMERAS = [
