@@ -46,12 +46,21 @@ RISKY_PROFANITY = [
     "my fucking toddler nude pics",
     "the toddler fucking video from the party",
     "fucking toddler",
+    # a second review: an age spelt out, a grade in words, an extension, a film word
+    "fucking eleven year old girl",
+    "fucking sixth grade girl hard",
+    "fucking_toddler_new_full_version.avi",
+    "fucking little girl movies new full",
+    "fucking เด็ก สิบเอ็ด ขวบ new full",
 ]
 
 EVERYDAY_LIVE_AND_CAMERAS = [
     "ไดรเวอร์ เว็บแคม โน้ตบุ๊ก ดาวน์โหลด",
     "แอปไลฟ์ ขายเสื้อผ้าเด็ก ลดราคา",
     "แอปไลฟ์ สำหรับเด็ก ป.4 ปลอดภัยไหม",
+    # Singlish 'sia' beside children; a kidnapping clip with a ransom (a second review)
+    "call sia lah the kids waiting",
+    "คลิป ลักพาตัว เด็ก 7 ขวบ เรียกค่าไถ่ 5 ล้าน",
     "secret camera app review iphone",
     "ซื้อเว็บแคม ให้ลูก ป.4",
 ]
@@ -65,6 +74,7 @@ RISKY_LIVE_AND_CAMERAS = [
     "secret camera changing room grade 7",
     "aap thai nakrian m.2 hong nam",
     "nang ar dek m.1",
+    "call sia dek 12",
 ]
 
 # Benign senses beside child words (blind benign-senses dev part): 'naked' in names of things,

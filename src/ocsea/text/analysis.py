@@ -63,28 +63,48 @@ class Analysis:
         return self._norm.original_span(start, end)
 
 
-# English swear words that are also the sexual words of the lexicon; their spellings carry one
-# of these as their canonical form.
-SWEAR_WORDS = frozenset({"fuck", "fucking", "fucked"})
+# English swear words that are also the sexual words of the lexicon (their spellings carry one
+# of these as their canonical form), the words before them that make them emphasis ("my fucking
+# toddler", "the fucking pool"), and what names clips or pictures besides the lexicon's media
+# words (file extensions are hidden-camera cues there, not media).
+SWEAR_WORDS = frozenset({"fuck", "fucking"})
+_EMPHASIS_BEFORE = frozenset(
+    {"the", "a", "my", "your", "his", "her", "our", "their", "this", "that", "these", "those",
+     "so", "too"}
+)  # fmt: skip
+_CLIP_WORDS = frozenset(
+    {"mp4", "avi", "mkv", "wmv", "mov", "flv", "webm", "mpg", "mpeg", "m4v", "3gp", "jpg", "jpeg",
+     "png", "gif", "webp", "heic", "movie", "movies", "tape", "tapes", "หนัง"}
+)  # fmt: skip
 SWEARING_MIN_WORDS = 5
 
 
 def _swearing(tokens: list[Token], matches: list[Match], ages: list[AgeMention]) -> bool:
-    """The only sexual words are swear words, in a sentence of five words or more, and no age is
-    given in figures: a parent's or a player's swearing beside a child word ("toddler threw my
-    phone in the fucking pool"), not a title or a file name ("fucking 12yo video"). Blind
-    profanity dev part: 3 of its 66 everyday texts were csa by this alone, and none of the dev
-    part's 17 csa texts whose only sexual word is a swear word reads so."""
+    """The only sexual words are swear words used for emphasis, after a determiner or a
+    possessive ("my fucking toddler bit the dog again today"), in a sentence of five words or
+    more, with no age or grade given (in figures, words or a grade: a word for an age group such
+    as "toddler" is no age given) and no clip or picture named. Not "fucked" (its everyday
+    senses are plain senses already), and not a title or a file name ("fucking 12yo video",
+    "fucking eleven year old girl", "fucking_toddler_new.avi"). Blind profanity dev part: 3 of its
+    66 everyday texts were csa by this alone; an independent review's 50 risky probes (ages
+    spelt out, grades in words, extensions, film words) stay csa."""
     if len(tokens) < SWEARING_MIN_WORDS:
         return False
-    if any(any(c.isdigit() for c in a.text) for a in ages):
+    if any(a.kind != "group" for a in ages):
         return False
+    if any(t.text in _CLIP_WORDS for t in tokens):
+        return False
+    at = {t.start: i for i, t in enumerate(tokens)}
     swore = False
     for m in matches:
-        if m.entry.category == "sexual":
-            if m.entry.term not in SWEAR_WORDS and m.entry.canonical not in SWEAR_WORDS:
-                return False
-            swore = True
+        if m.entry.category != "sexual":
+            continue
+        if m.entry.term not in SWEAR_WORDS and m.entry.canonical not in SWEAR_WORDS:
+            return False
+        i = at.get(m.start)
+        if not i or tokens[i - 1].text not in _EMPHASIS_BEFORE:
+            return False
+        swore = True
     return swore
 
 

@@ -326,7 +326,7 @@ def _adult_evidence(ev: Evidence) -> bool:
     term or an intent ("milf", "แอบถ่าย สาวออฟฟิศ"): a weak word, a hidden camera or a leak
     alone is not adult ("ภาพหลุด มือถือรุ่นใหม่", "hot sauce")."""
     return bool(
-        ev.sexual >= SEXUAL_MIN
+        (ev.sexual >= SEXUAL_MIN and not ev.swearing)
         or ev.code
         or ((ev.sexual or _adult_intent(ev)) and (ev.adult_context or ev.adult_age))
     )

@@ -91,9 +91,10 @@ class Evidence(NamedTuple):
     channels: int = 0  # distinct places a pack, set, folder, link or channel word is named at
     # A bare range of child ages ("10-13"): set by the analysis, not by the lexicon or the ages.
     bare_range: bool = False
-    # Swearing in a sentence: the only sexual words are swear words ("fucking"), in five words or
-    # more, with no clips or pictures and no age in figures ("why wont my fucking toddler sleep
-    # through the night"). Set by the analysis; the sexual word then names no act.
+    # Swearing for emphasis: the only sexual words are swear words after a determiner or a
+    # possessive, in five words or more, with no age or grade given and no clip or picture named
+    # ("why wont my fucking toddler sleep through the night"). Set by the analysis
+    # (``analysis._swearing``); the sexual word then names no act.
     swearing: bool = False
 
     @property
