@@ -61,6 +61,13 @@ EVERYDAY_LIVE_AND_CAMERAS = [
     # Singlish 'sia' beside children; a kidnapping clip with a ransom (a second review)
     "call sia lah the kids waiting",
     "คลิป ลักพาตัว เด็ก 7 ขวบ เรียกค่าไถ่ 5 ล้าน",
+    # romanised Thai dishes, bare feet, law sections and help-seeking (blind romanised-Thai part)
+    "kuay teow nam sai menu dek lek",
+    "khai jiao kap kai tod ahan klang wan rong rian por 3",
+    "nakrian doen thao plao wan kila si",
+    "mattra 279 anajan dek ayu mai koen 15 pi",
+    "luk ying 12 khuap thuk chat ma sanyan tuean",
+    "pthc khue arai",
     "secret camera app review iphone",
     "ซื้อเว็บแคม ให้ลูก ป.4",
 ]
@@ -75,6 +82,10 @@ RISKY_LIVE_AND_CAMERAS = [
     "aap thai nakrian m.2 hong nam",
     "nang ar dek m.1",
     "call sia dek 12",
+    # ...and the sale, the threat and the sugar daddy in romanised Thai
+    "kai clip dek 13 pi telegram",
+    "khu plot clip nakrian m.4",
+    "sia liang nakrian m.3",
 ]
 
 # Benign senses beside child words (blind benign-senses dev part): 'naked' in names of things,
