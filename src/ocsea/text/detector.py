@@ -279,7 +279,7 @@ def _csa_evidence(ev: Evidence) -> bool:
     trade = ev.trade and (ev.media or ev.channel or (ev.trade >= SWAP and ev.minor_named))
     aged = (ev.live or ev.solicit) and child_of_stated_age(ev)
     intent = trade or aged or ev.extort or ev.hidden or ev.channel >= 0.8
-    return bool(child and ((ev.sexual and not ev.swearing) or intent))
+    return bool(child and (ev.sexual_act or intent))
 
 
 def _partial_evidence(ev: Evidence) -> bool:
@@ -299,7 +299,7 @@ def _partial_evidence(ev: Evidence) -> bool:
         or ev.extort
         or ev.hidden
         or ev.channel >= 0.8
-        or (ev.sexual and not ev.swearing)
+        or ev.sexual_act
         # "live" and "available" want a child word or an age: beside a school word alone they
         # are timetables, kits and streams ("tools available in school kits": a Debian
         # description was csa). A live word beside a child word alone is a children's show or
@@ -326,7 +326,7 @@ def _adult_evidence(ev: Evidence) -> bool:
     term or an intent ("milf", "แอบถ่าย สาวออฟฟิศ"): a weak word, a hidden camera or a leak
     alone is not adult ("ภาพหลุด มือถือรุ่นใหม่", "hot sauce")."""
     return bool(
-        (ev.sexual >= SEXUAL_MIN and not ev.swearing)
+        ev.sexual_act >= SEXUAL_MIN
         or ev.code
         or ((ev.sexual or _adult_intent(ev)) and (ev.adult_context or ev.adult_age))
     )

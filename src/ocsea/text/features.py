@@ -98,6 +98,11 @@ class Evidence(NamedTuple):
     swearing: bool = False
 
     @property
+    def sexual_act(self) -> float:
+        """The sexual evidence, unless its only words are swearing for emphasis."""
+        return 0.0 if self.swearing else self.sexual
+
+    @property
     def minor_any(self) -> float:
         return max(self.minor, 1.0 if self.minor_age else 0.0)
 

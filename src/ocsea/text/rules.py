@@ -65,11 +65,7 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
         # age outside it (the lexicon drops the words inside it). A review found "hot dog 12yo"
         # with a sexual word benign; letting every rule through instead cost 17 more false csa
         # of the blind dev part's 3,976 benign items (11 -> 28) and found no more csa.
-        if (
-            ev.minor_age
-            and ev.sexual >= SEXUAL_MIN
-            and not (ev.adult_age or ev.adult_context or ev.swearing)
-        ):
+        if ev.minor_age and ev.sexual_act >= SEXUAL_MIN and not (ev.adult_age or ev.adult_context):
             hits.append(RuleHit("minor+sexual", MINOR_SEXUAL_CONFIDENCE,
                                 "a stated child's age and a sexual term beside a benign sense"))  # fmt: skip
         return hits
@@ -89,7 +85,7 @@ def rules_for(ev: Evidence) -> list[RuleHit]:
     )
     adult = ev.adult_age or ev.adult_context
     # Swearing beside a child word ("my fucking toddler") names no act: the model decides.
-    if child and ev.sexual >= SEXUAL_MIN and not adult and not ev.swearing:
+    if child and ev.sexual_act >= SEXUAL_MIN and not adult:
         hits.append(
             RuleHit(
                 "minor+sexual",
