@@ -115,3 +115,30 @@ def test_written_examples_are_never_evaluated_rows():
     written = written_examples()
     assert {e.label for e in written} == {"csa", "adult", "benign"}
     assert not [e.text for e in written if key(e.text) in evaluated]
+
+
+def test_a_build_does_not_depend_on_string_hashing():
+    """The same corpus gives the same model in any process: the vocabulary's order once followed
+    set iteration order, which PYTHONHASHSEED changes, and two builds differed in their weights."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib; from ocsea.text.corpus import CorpusGenerator; "
+        "from ocsea.text.lexicon import Lexicon; from ocsea.text.train import train_model; "
+        "ex = CorpusGenerator(seed=2).generate(150); "
+        "m = train_model([e.text for e in ex], [e.label for e in ex], Lexicon.default()); "
+        "print(hashlib.sha256(repr(m._names).encode() + m.weights.tobytes()).hexdigest())"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHAINLP_OFFLINE": "1"},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outs) == 1

@@ -103,7 +103,13 @@ def train_model(
     df: Counter[str] = Counter()
     for i in fit:
         df.update(set(grams[i]))
-    kept = [g for g, n in df.most_common(max_features) if n >= min_df]
+    # Ties broken by the n-gram itself: Counter keeps first-seen order, and that followed the
+    # iteration order of each text's set of n-grams, which string hashing changes from one
+    # process to the next; the vocabulary's order then changed the solver's path, and two
+    # builds from the same corpus differed by up to 1.3 in a weight (PYTHONHASHSEED fixed: the
+    # same bytes).
+    ranked = sorted(df.items(), key=lambda gn: (-gn[1], gn[0]))[:max_features]
+    kept = [g for g, n in ranked if n >= min_df]
     vocab = {g: i for i, g in enumerate(kept)}
     x = _matrix(grams, dense, vocab)
     clf = LogisticRegression(C=c, max_iter=1000, random_state=seed)
