@@ -136,12 +136,15 @@ class StateDB:
             p: (s, m) for p, s, m in self.conn.execute("SELECT path, size, mtime_ns FROM files")
         }
 
-    def save(self, path: str, size: int | None, mtime_ns: int | None, records: list[dict]) -> None:
+    def save(self, path: str, size: int | None, mtime_ns: int | None, records: list[dict]) -> str:
+        """Save a file's records; the path as the state holds it (``displayable_path``)."""
+        key = displayable_path(path)
         self.conn.execute(
             "INSERT OR REPLACE INTO files(path, size, mtime_ns, records, done_at) "
             "VALUES (?, ?, ?, ?, datetime('now'))",
-            (displayable_path(path), size, mtime_ns, _records_json(records)),
+            (key, size, mtime_ns, _records_json(records)),
         )
+        return key
 
     def all_records(self) -> Iterator[dict]:
         for _, records in self.all_rows():
@@ -205,10 +208,10 @@ def run_scan(
     told: set[str] = set()
 
     def saved(path: str, size: int | None, mtime: int | None, records: list[dict]) -> None:
-        state.save(path, size, mtime, records)
+        key = state.save(path, size, mtime, records)
         if on_records is not None:
             on_records(path, records)
-            told.add(displayable_path(path))
+            told.add(key)
 
     try:
         for path, st, error in walk(root):
